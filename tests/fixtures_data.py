@@ -1,0 +1,1 @@
+"""Data-layer fixtures (tiny_sky, tiny_dataset)."""

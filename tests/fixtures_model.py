@@ -1,0 +1,1 @@
+"""Model fixtures (tiny_run)."""
