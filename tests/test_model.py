@@ -1,0 +1,281 @@
+"""Model, layers and loss tests (issue 3): behaviour on hand-computed inputs, serialisation
+across processes, variable-length decoding and bad configurations."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fixtures_model import tiny_model_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _batch(n=6, length=100, physics=3, seed=0):
+    rng = np.random.default_rng(seed)
+    phase = np.sort(rng.random((n, length)), axis=1).astype("float32")
+    mag = (0.5 + 0.4 * np.sin(2 * np.pi * phase)).astype("float32")
+    return {
+        "phase": phase,
+        "mag": mag,
+        "err": np.full((n, length), 0.03, "float32"),
+        "class_onehot": np.eye(8, dtype="float32")[rng.integers(0, 8, n)],
+        "phys": rng.random((n, physics)).astype("float32"),
+        "label": np.zeros(n, "int32"),
+    }
+
+
+# -- losses ------------------------------------------------------------------------------------
+def test_weighted_mse_matches_hand_computation():
+    from pelsvae_tf.losses import weighted_mse
+
+    x = np.array([[0.0, 1.0]], "float32")
+    x_hat = np.array([[0.1, 0.8]], "float32")
+    sigma = np.array([[0.1, 0.2]], "float32")
+    floor = 0.01
+    expected = 0.5 * (0.1**2 / (0.1**2 + floor**2) + 0.2**2 / (0.2**2 + floor**2))
+    got = float(weighted_mse(x, x_hat, sigma, floor)[0])
+    assert got == pytest.approx(expected, rel=1e-5)
+    # a zero quoted error is bounded by the floor, not infinite
+    zero = float(weighted_mse(x, x_hat, np.zeros_like(sigma), floor)[0])
+    assert zero == pytest.approx(0.5 * (0.01 + 0.04) / floor**2, rel=1e-5)
+
+
+def test_error_kl_is_zero_iff_errors_match_and_follows_formula():
+    from pelsvae_tf.losses import error_kl
+
+    s = np.array([[0.05, 0.1, 0.2]], "float32")
+    assert float(error_kl(s, s, 1e-6)[0]) == pytest.approx(0.0, abs=1e-6)
+    s_hat = np.array([[0.1, 0.1, 0.1]], "float32")
+    manual = np.mean(np.log(s_hat / s) + s**2 / (2 * s_hat**2) - 0.5)
+    assert float(error_kl(s, s_hat, 1e-6)[0]) == pytest.approx(manual, rel=1e-4)
+    assert manual > 0
+
+
+def test_gaussian_kl_matches_closed_form():
+    from pelsvae_tf.layers import gaussian_kl
+
+    mu = np.array([[0.0, 0.0], [1.0, 2.0]], "float32")
+    logvar = np.array([[0.0, 0.0], [math.log(4.0), 0.0]], "float32")
+    kl = gaussian_kl(mu, logvar).numpy()
+    assert kl[0] == pytest.approx(0.0, abs=1e-6)
+    expected = 0.5 * (4 + 1 - math.log(4) - 1) + 0.5 * (1 + 4 - 0 - 1)
+    assert kl[1] == pytest.approx(expected, rel=1e-5)
+
+
+def test_loss_terms_paper_and_reference_combine_as_documented():
+    from pelsvae_tf.layers import gaussian_kl
+    from pelsvae_tf.losses import error_kl, loss_terms, mse, weighted_mse
+
+    b = _batch(n=3, length=10)
+    rng = np.random.default_rng(1)
+    out = {
+        "mag": np.clip(b["mag"] + rng.normal(0, 0.05, b["mag"].shape), 0, 1).astype("float32"),
+        "err": np.full_like(b["err"], 0.05),
+        "z_mean": rng.normal(size=(3, 4)).astype("float32"),
+        "z_log_var": rng.normal(size=(3, 4)).astype("float32"),
+    }
+    p = {k: float(v) for k, v in loss_terms(b, out, kind="paper", beta=0.5, err_floor=0.01).items()}
+    recon = float(np.mean(weighted_mse(b["mag"], out["mag"], b["err"], 0.01)))
+    kl = float(np.mean(gaussian_kl(out["z_mean"], out["z_log_var"])))
+    ekl = float(np.mean(error_kl(b["err"], out["err"], 0.01)))
+    assert p["recon"] == pytest.approx(recon, rel=1e-5)
+    assert p["loss"] == pytest.approx(recon + 0.5 * kl + ekl, rel=1e-5)
+    r = {k: float(v) for k, v in loss_terms(b, out, kind="reference", beta=0.5).items()}
+    plain = float(np.mean(mse(b["mag"], out["mag"])))
+    assert r["recon"] == pytest.approx(plain, rel=1e-5)
+    assert r["loss"] == pytest.approx(plain + 0.5 * kl / 1e4, rel=1e-5)
+    with pytest.raises(ValueError, match="loss kind"):
+        loss_terms(b, out, kind="mse")
+
+
+# -- layers ------------------------------------------------------------------------------------
+def test_gaussian_latent_samples_are_seeded_reparameterised_and_right_moments():
+    import tensorflow as tf
+
+    from pelsvae_tf.layers import GaussianLatent
+
+    mu = tf.fill([20000, 2], 2.0)
+    logvar = tf.fill([20000, 2], math.log(0.25))
+    a = GaussianLatent(seed=7)([mu, logvar], training=True).numpy()
+    b = GaussianLatent(seed=7)([mu, logvar], training=True).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert a.mean() == pytest.approx(2.0, abs=0.02)
+    assert a.std() == pytest.approx(0.5, abs=0.02)
+    # inference returns the mean; training gradients flow through mu (dz/dmu = 1)
+    layer = GaussianLatent(seed=1)
+    np.testing.assert_array_equal(layer([mu[:3], logvar[:3]], training=False).numpy(), mu[:3].numpy())
+    m = tf.Variable(tf.zeros([5, 2]))
+    with tf.GradientTape() as tape:
+        z = layer([m, tf.zeros([5, 2])], training=True)
+        s = tf.reduce_sum(z)
+    np.testing.assert_allclose(tape.gradient(s, m).numpy(), 1.0)
+
+
+def test_time_tagged_repeat_repeats_condition_and_tags_each_step():
+    from pelsvae_tf.layers import TimeTaggedRepeat
+
+    cond = np.array([[1.0, 2.0, 3.0]], "float32")
+    phase = np.array([[0.1, 0.4, 0.9, 0.95]], "float32")
+    out = TimeTaggedRepeat("phase")([cond, phase]).numpy()
+    assert out.shape == (1, 4, 4)
+    np.testing.assert_allclose(out[0, :, :3], np.repeat(cond, 4, axis=0))
+    np.testing.assert_allclose(out[0, :, 3], phase[0])
+    dt = TimeTaggedRepeat("dt")([cond, phase]).numpy()[0, :, 3]
+    np.testing.assert_allclose(dt, [0.1, 0.3, 0.5, 0.05], atol=1e-6)
+
+
+def test_layer_configs_round_trip():
+    import keras
+
+    from pelsvae_tf import layers as L
+
+    for layer in (L.GaussianLatent(seed=3, sample_at_inference=True), L.TimeTaggedRepeat("dt"),
+                  L.SequenceFeatures("dt"), L.TimeTag("phase"), L.SqueezeLast()):
+        clone = layer.__class__.from_config(layer.get_config())
+        assert clone.get_config() == layer.get_config()
+        name = keras.saving.get_registered_name(layer.__class__)
+        assert name.startswith("pelsvae>")
+
+
+# -- model -------------------------------------------------------------------------------------
+def test_receptive_field_formula_matches_keras_tcn():
+    from tcn import TCN
+
+    cfg = tiny_model_config()
+    assert cfg.receptive_field() == 1 + 2 * 4 * (1 + 2 + 4 + 8) == 121
+    layer = TCN(nb_filters=4, kernel_size=cfg.kernel_size, dilations=list(cfg.dilations))
+    assert layer.receptive_field == cfg.receptive_field()
+    from pelsvae_tf.model import ModelConfig
+
+    assert ModelConfig().receptive_field() == 4089  # paper's best model: k=5, 9 blocks
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"latent_dim": 0}, "latent_dim"),
+        ({"arch": "transformer"}, "arch"),
+        ({"n_blocks": 2, "kernel_size": 3}, "n_blocks"),
+        ({"physics": ("teff", "mass")}, "physics"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"dilation_base": 3}, "dilation_base"),
+        ({"loss": "mae"}, "loss"),
+    ],
+)
+def test_bad_model_configs_fail_with_field_name(changes, field):
+    with pytest.raises(ValueError, match=f"ModelConfig.{field}"):
+        tiny_model_config(**changes)
+
+
+def test_short_receptive_field_error_says_how_many_blocks():
+    with pytest.raises(ValueError, match=r"n_blocks >= 5"):
+        tiny_model_config(n_blocks=2, kernel_size=3)
+    with pytest.warns(UserWarning, match="receptive field"):
+        tiny_model_config(n_blocks=2, kernel_size=3, receptive_field_check="warn")
+
+
+def test_model_outputs_contract_and_missing_physics_is_clear():
+    from pelsvae_tf.model import build_pelsvae
+
+    model = build_pelsvae(tiny_model_config())
+    out = model(_batch())
+    assert set(out) == {"mag", "err", "z_mean", "z_log_var"}
+    assert out["mag"].shape == (6, 100) and out["z_mean"].shape == (6, 4)
+    for k in ("mag", "err"):
+        v = out[k].numpy()
+        assert v.min() >= 0.0 and v.max() <= 1.0
+    b = _batch()
+    del b["phys"]
+    with pytest.raises(ValueError, match="phys"):
+        model(b)
+    # cVAE (no physics) ignores the phys key
+    cvae = build_pelsvae(tiny_model_config(physics=()))
+    assert "phys" not in cvae.encoder.input
+    assert cvae(_batch())["mag"].shape == (6, 100)
+
+
+@pytest.mark.parametrize("arch", ["gru", "lstm"])
+def test_rnn_models_build_and_decode(arch):
+    from pelsvae_tf.model import build_pelsvae
+
+    model = build_pelsvae(tiny_model_config(arch=arch, hidden=4, rnn_layers=2))
+    out = model(_batch(n=2, length=20))
+    assert out["mag"].shape == (2, 20)
+
+
+@pytest.mark.parametrize("time_encoding", ["phase", "dt"])
+def test_decoder_accepts_any_number_of_steps(time_encoding):
+    from pelsvae_tf.model import build_pelsvae
+
+    model = build_pelsvae(tiny_model_config(time_encoding=time_encoding))
+    z = np.random.default_rng(0).normal(size=(2, 4)).astype("float32")
+    onehot = np.eye(8, dtype="float32")[[2, 5]]
+    lengths = {}
+    for t in (7, 100, 457):
+        phase = np.sort(np.random.default_rng(t).random((2, t)), axis=1).astype("float32")
+        out = model.decode(z, onehot, phase)
+        lengths[t] = out["mag"].shape
+        assert np.all(np.isfinite(out["mag"])) and np.all((out["err"].numpy() > 0) & (out["err"].numpy() < 1))
+    assert lengths == {7: (2, 7), 100: (2, 100), 457: (2, 457)}
+    # causal decoder: the prefix of a longer request equals the shorter request
+    phase = np.sort(np.random.default_rng(9).random((2, 120)), axis=1).astype("float32")
+    long = model.decode(z, onehot, phase)["mag"].numpy()
+    short = model.decode(z, onehot, phase[:, :50])["mag"].numpy()
+    np.testing.assert_allclose(short, long[:, :50], atol=1e-5)
+
+
+def test_keras_file_round_trip_in_fresh_process(tmp_path):
+    import keras
+
+    from pelsvae_tf.model import build_pelsvae
+
+    model = build_pelsvae(tiny_model_config(seed=3))
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    batch = _batch(n=8)
+    model.fit(dict(batch), epochs=1, batch_size=4, verbose=0)  # weights and optimizer state non-trivial
+    model.beta.assign(0.3)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    np.savez(tmp_path / "batch.npz", **batch)
+    mine = model.predict(batch, verbose=0)
+    script = textwrap.dedent(
+        f"""
+        import json, numpy as np, keras
+        import pelsvae_tf.model  # registers the classes
+        m = keras.saving.load_model({str(path)!r})
+        b = dict(np.load({str(tmp_path / 'batch.npz')!r}))
+        out = m.predict(b, verbose=0)
+        np.savez({str(tmp_path / 'out.npz')!r}, **out)
+        print(json.dumps({{"cls": type(m).__name__, "beta": float(m.beta.numpy()),
+                          "iters": int(m.optimizer.iterations.numpy()),
+                          "phys": list(m.model_config.physics)}}))
+        """
+    )
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    info = json.loads(res.stdout.strip().splitlines()[-1])
+    assert info == {"cls": "PELSVAE", "beta": pytest.approx(0.3), "iters": 2, "phys": ["teff", "abs_gmag", "period"]}
+    theirs = np.load(tmp_path / "out.npz")
+    for k in ("mag", "err", "z_mean", "z_log_var"):
+        np.testing.assert_array_equal(theirs[k], mine[k])
+
+
+def test_same_seed_same_initial_model_and_samples():
+    from pelsvae_tf.model import build_pelsvae
+
+    b = _batch(n=4)
+    a1 = build_pelsvae(tiny_model_config(seed=11))(b, training=True)["z_mean"].numpy()
+    a2 = build_pelsvae(tiny_model_config(seed=11))(b, training=True)["z_mean"].numpy()
+    a3 = build_pelsvae(tiny_model_config(seed=12))(b, training=True)["z_mean"].numpy()
+    np.testing.assert_array_equal(a1, a2)
+    assert not np.allclose(a1, a3)

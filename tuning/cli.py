@@ -1,0 +1,169 @@
+"""``pelsvae tune``: KerasTuner search of the paper's Table 2 hyperparameters.
+
+Example::
+
+    pelsvae tune --data prepared/ --out tune/ --max-trials 20 --epochs 10 --tuner bayesian
+
+Distributed (KerasTuner chief/worker, see docs/TUNING.md): run the same command in every
+process with ``KERASTUNER_TUNER_ID`` (``chief``, ``tuner0``, ``tuner1``, ...),
+``KERASTUNER_ORACLE_IP`` and ``KERASTUNER_ORACLE_PORT`` set.
+
+TensorFlow is imported only when the verb runs, so ``pelsvae --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    """Add the ``tune`` verb to the ``pelsvae`` command line."""
+    from tuning.search_space import LR_SAMPLINGS
+
+    p = subparsers.add_parser(
+        "tune",
+        help="search PELS-VAE hyperparameters (paper Table 2) with KerasTuner",
+        description=(
+            "Search the PELS-VAE hyperparameters of the paper's Table 2 (architecture, hidden units, "
+            "TCN blocks/kernel, RNN layers, latent dim, dropout, lr, lr scheduler, beta, batch size) "
+            "minimising the validation loss. Resumable: rerun with the same --out to continue. "
+            "Writes trials.csv/.md, val_loss_per_trial.png, summary.md and best_config.json "
+            "(for `pelsvae train --config`)."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--data", required=True, help="prepared dataset directory (from `pelsvae prepare`)")
+    p.add_argument("--out", required=True, help="output directory (search state, report, best_config.json)")
+    p.add_argument("--max-trials", type=int, default=10,
+                   help="number of trials (bayesian/random; hyperband sizes its own brackets from --epochs)")
+    p.add_argument("--epochs", type=int, default=10, help="epochs per trial (hyperband: max epochs of one model)")
+    p.add_argument("--final-epochs", type=int, default=None,
+                   help="epochs written into best_config.json (default: --epochs, which reproduces the best trial)")
+    p.add_argument("--tuner", choices=("bayesian", "random", "hyperband"), default="bayesian",
+                   help="search algorithm: Bayesian optimisation (paper), random search or Hyperband")
+    p.add_argument("--search-space", default="paper",
+                   help="search space: 'paper' (Table 2), 'small' (TCN-only, for the main job), "
+                        "'tiny' (tests) or a JSON file of SearchSpace fields")
+    p.add_argument("--lr-sampling", choices=LR_SAMPLINGS, default=None,
+                   help="override how lr is drawn: 'log' (log-uniform) or 'linear' (paper's literal U(5e-5, 0.1))")
+    p.add_argument("--base-config", default=None,
+                   help="JSON with the ModelConfig every trial starts from (a ModelConfig, or a training "
+                        "config with a 'model' entry); default: the paper's best model")
+    p.add_argument("--physics", default=None,
+                   help="comma-separated physical parameters seen by the encoder (cVAE-P: "
+                        "teff,abs_gmag,period); 'none' for the class-only cVAE; default: from --base-config or none")
+    p.add_argument("--loss", choices=("paper", "reference"), default=None,
+                   help="loss of every trial: 'paper' (eq. 4) or 'reference' (MSE + beta KL/1e4); default: paper")
+    p.add_argument("--receptive-field-check", choices=("warn", "error", "off"), default=None,
+                   help="TCNs whose receptive field is shorter than the curves: 'warn' (default unless "
+                        "--base-config says otherwise) trains them, as the paper's grid contains some; "
+                        "'error' turns them into failed trials")
+    p.add_argument("--seed", type=int, default=0, help="seed of the oracle, weight init and data shuffling")
+    p.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default",
+                   help="tf.distribute strategy used to train inside each trial")
+    p.add_argument("--num-initial-points", type=int, default=None,
+                   help="bayesian: random trials before the Gaussian process is used (default 3 x number of hps)")
+    p.add_argument("--hyperband-factor", type=int, default=3, help="hyperband reduction factor")
+    p.add_argument("--executions-per-trial", type=int, default=1, help="trainings averaged per trial")
+    p.add_argument("--max-consecutive-failed-trials", type=int, default=3,
+                   help="stop the search after this many failed trials in a row")
+    p.add_argument("--no-paper-baseline", action="store_true",
+                   help="do not train the paper's best configuration for comparison after the search")
+    p.add_argument("--overwrite", action="store_true", help="delete a previous search in --out and start again")
+    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="Keras progress-bar verbosity")
+    p.set_defaults(func=run)
+
+
+def _base_model(args, dataset_dir: Path):
+    from pelsvae_tf.data.dataset import PreparedDataset
+    from pelsvae_tf.model import ModelConfig
+
+    ds = PreparedDataset(dataset_dir)
+    fields = {}
+    if args.base_config:
+        path = Path(args.base_config)
+        if not path.exists():
+            raise FileNotFoundError(f"--base-config {path}: no such file")
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"--base-config {path}: not valid JSON ({exc})") from None
+        fields = dict(data.get("model", data)) if isinstance(data, dict) else None
+        if fields is None:
+            raise ValueError(f"--base-config {path}: expected a JSON object (ModelConfig fields)")
+    if args.receptive_field_check is not None:
+        fields["receptive_field_check"] = args.receptive_field_check
+    else:
+        fields.setdefault("receptive_field_check", "warn")
+    if args.physics is not None:
+        names = [] if args.physics.strip().lower() in ("", "none") else [s.strip() for s in args.physics.split(",")]
+        fields["physics"] = names
+    if args.loss is not None:
+        fields["loss"] = args.loss
+    fields["seq_len"] = int(ds.seq_len)
+    fields["n_classes"] = len(ds.classes)
+    fields.setdefault("seed", args.seed)
+    return ModelConfig.from_dict(fields)
+
+
+def run(args) -> int:
+    """Run the search described by the parsed ``args``; returns the exit code."""
+    from tuning.search_space import SearchSpace
+    from tuning.tuners import TuneConfig, tune
+
+    data = Path(args.data)
+    if not (data / "schema.json").exists():
+        raise FileNotFoundError(f"--data {data}: no prepared dataset there (schema.json missing); run `pelsvae prepare`")
+    space = SearchSpace.preset(args.search_space)
+    if args.lr_sampling is not None:
+        space = space.replace(lr_sampling=args.lr_sampling)
+    config = TuneConfig(
+        tuner=args.tuner,
+        max_trials=args.max_trials,
+        epochs=args.epochs,
+        seed=args.seed,
+        num_initial_points=args.num_initial_points,
+        hyperband_factor=args.hyperband_factor,
+        executions_per_trial=args.executions_per_trial,
+        max_consecutive_failed_trials=args.max_consecutive_failed_trials,
+        strategy=args.strategy,
+        paper_baseline=not args.no_paper_baseline,
+        final_epochs=args.final_epochs,
+        verbose=args.verbose,
+    )
+    base = _base_model(args, data)
+    result = tune(data, args.out, config=config, space=space, base_model=base, overwrite=args.overwrite)
+    if result.role == "worker":
+        print(f"pelsvae tune: worker finished; trials run here: {', '.join(result.trials_run) or 'none'}")
+        return 0
+    print(f"pelsvae tune: best validation loss {result.best_val_loss:.5g} with {json.dumps(result.best_values)}")
+    print(f"pelsvae tune: ready training config {result.best_config_path}")
+    print(f"pelsvae tune: report {result.report_paths.get('summary')}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run only the ``tune`` verb (``python -m tuning.cli --data ... --out ...``).
+
+    Same options and error handling as ``pelsvae tune``; used by the distributed test to
+    start chief and worker processes.
+    """
+    import sys
+
+    parser = argparse.ArgumentParser(prog="pelsvae-tune")
+    sub = parser.add_subparsers(dest="verb")
+    register(sub)
+    args = parser.parse_args(["tune", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        print(f"pelsvae tune: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    sys.exit(main())
