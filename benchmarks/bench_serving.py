@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="timed calls per size (each path gets one untimed warm call before its first size)")
     p.add_argument("--hidden", type=int, default=48, help="TCN filters of the fresh model")
     p.add_argument("--n-blocks", type=int, default=9, help="TCN blocks of the fresh model")
+    p.add_argument("--chunk-points", type=int, default=None,
+                   help="points per decoder chunk in both paths (default: ExportConfig().chunk_points)")
     p.add_argument("--out", default=None, help="write the results as JSON here")
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -112,19 +114,22 @@ def main(argv: list[str] | None = None) -> int:
         decoder, reg, classes, scaler = _fresh_model(args, tmp)
         model_desc = f"fresh TCN {args.n_blocks} blocks x {args.hidden} filters, kernel 5, latent 4 (untrained)"
     t = time.perf_counter()
+    chunk = args.chunk_points or ExportConfig().chunk_points
     res = export_models(tmp / "saved_models", decoder, classes, scaler, {"mlp": reg},
-                        config=ExportConfig(models=("generator",)))
+                        config=ExportConfig(models=("generator",), chunk_points=chunk))
     export_s = time.perf_counter() - t
     vdir = Path(res["models"]["generator"])
     t = time.perf_counter()
     served = tf.saved_model.load(str(vdir)).signatures["serving_default"]
     load_s = time.perf_counter() - t
     sig = signature_docs(vdir)["serving_default"]
-    local = Generator(decoder, reg, classes, scaler)
+    # Same chunking as the exported graph (ExportConfig.chunk_points) so memory use is comparable.
+    local = Generator(decoder, reg, classes, scaler, points_per_batch=chunk)
 
     machine = _machine()
     print(f"machine: {json.dumps(machine)}")
-    print(f"model: {model_desc}; {args.points} points per curve; export {export_s:.1f} s, load {load_s:.1f} s")
+    print(f"model: {model_desc}; {args.points} points per curve; {chunk} points per decoder chunk; "
+          f"export {export_s:.1f} s, load {load_s:.1f} s")
     rows = []
     warmed: set[str] = set()
     rng = np.random.default_rng(0)

@@ -233,3 +233,33 @@ class BestWeights(keras.callbacks.Callback):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(self.path) as tmp:
                 self.model.save_weights(tmp)
+
+
+class TrainingDivergedError(ValueError):
+    """Raised when a loss becomes NaN or infinite; the last committed checkpoint is kept."""
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stop training with a clear error as soon as the loss is NaN or infinite.
+
+    Placed before :class:`EpochCheckpoint` so a diverged epoch is never committed: the run
+    directory keeps the last good epoch and can be resumed with a lower learning rate.
+    Checks the running training loss after every batch and ``val_loss`` after every epoch.
+    """
+
+    def _check(self, logs, where: str) -> None:
+        for key in ("loss", "val_loss"):
+            if logs and key in logs:
+                value = float(logs[key])
+                if not math.isfinite(value):
+                    raise TrainingDivergedError(
+                        f"training diverged: {key} = {value} {where}. The last committed epoch is "
+                        f"kept in the run directory. Fix: lower TrainConfig.learning_rate (--lr), "
+                        f"set TrainConfig.clipnorm (--clipnorm 1.0), or keep ModelConfig.tcn_norm='layer'."
+                    )
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check(logs, f"at batch {batch}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check(logs, f"at the end of epoch {epoch + 1}")

@@ -40,6 +40,10 @@ import numpy as np
 from pelsvae_tf import metrics as M
 from pelsvae_tf.config import ConfigBase
 
+#: Stages of :func:`evaluate` (progress bar and ``metrics.json["stage_seconds"]``).
+_STAGES: tuple[str, ...] = ("load run", "loss curves", "reconstruction", "latents", "generation",
+                            "period recovery", "distribution match", "train-on-synthetic", "table 3",
+                            "physics recovery", "report")
 #: Loss terms drawn in the loss-curve figure when present in history.csv.
 LOSS_TERMS: tuple[str, ...] = ("loss", "recon", "kl", "err_kl")
 #: Features compared between generated and real curves (subset of metrics.SHAPE_FEATURE_NAMES).
@@ -539,6 +543,7 @@ def _fig_loss(history, out: Path) -> list[str]:
     for ax, term in zip(axes[0], terms):
         plot_loss_term(history, term, ax=ax)
     fig.suptitle("Training and validation loss per term (paper Fig. 4 analogue)", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     save_figure(fig, out)
     return terms
 
@@ -602,7 +607,7 @@ def _fig_latents(view: _RunView, out_pairs: Path, out_phys: Path) -> dict:
                 continue
             plot_latent_pair(z, lab, view.classes, j, i + 1, ax=axes[i, j], legend=(i == 0 and j == 0))
     fig.suptitle("Latent means of real stars, by class (paper Fig. 6 analogue)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     save_figure(fig, out_pairs)
     # latent vs physical parameters
     from pelsvae_tf.classes import PHYSICS_PARAMS
@@ -626,7 +631,7 @@ def _fig_latents(view: _RunView, out_pairs: Path, out_phys: Path) -> dict:
                 corr[f"z{i}~{p}"] = float(spearmanr(x, z[ok, i]).statistic)
     axes[0, 0].legend(fontsize=6, markerscale=2)
     fig.suptitle("Latent means vs physical parameters", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     save_figure(fig, out_phys)
     return {"n_stars": int(len(z)), "latent_dim": int(d), "spearman_latent_vs_physics": corr}
 
@@ -650,7 +655,7 @@ def _fig_features(feats: dict, out: Path) -> None:
                 axes[i, j].set_ylabel(c)
     axes[0, 0].legend(fontsize=6)
     fig.suptitle("Shape features: held-out real vs generated (scaled magnitudes)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     save_figure(fig, out)
 
 
@@ -665,7 +670,7 @@ def _fig_confusion(tstr: dict, classes, out: Path) -> None:
     plot_confusion_matrix(np.array(tstr["confusion_tstr"]), classes, ax=axes[1],
                           title=f"train on synthetic: acc {tstr['accuracy_tstr']:.2f}")
     fig.suptitle("Test on real held-out stars", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     save_figure(fig, out)
 
 
@@ -833,17 +838,13 @@ def evaluate(
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from pelsvae_tf.atomic import atomic_dir, atomic_write_text
-
     t_start = time.perf_counter()
     cfg = config or EvalConfig()
     if not isinstance(cfg, EvalConfig):
         raise ValueError(f"config must be an EvalConfig, got {type(cfg).__name__}")
     run_dir = Path(run_dir)
     out_dir = Path(out_dir) if out_dir is not None else run_dir / "report"
-    stages = ["load run", "loss curves", "reconstruction", "latents", "generation", "period recovery",
-              "distribution match", "train-on-synthetic", "table 3", "physics recovery", "report"]
-    bar = tqdm(total=len(stages), desc="evaluate", disable=not progress, unit="stage")
+    stages = _STAGES
 
     stage_seconds: dict[str, float] = {}
     t_last = [time.perf_counter()]
@@ -857,16 +858,31 @@ def evaluate(
 
     notes: list[str] = []
     view = _open_run(run_dir)
-    step(stages[0])
     hist_path = run_dir / "history.csv"
     if not hist_path.exists():
         raise FileNotFoundError(f"{hist_path} is missing; `pelsvae train` writes it every epoch")
+    bar = tqdm(total=len(stages), desc="evaluate", disable=not progress, unit="stage")
+    step(stages[0])
     history = pd.read_csv(hist_path)
     figures = {
         "loss": "loss_curves.png", "reconstructions": "reconstructions.png", "latent_pairs": "latent_pairs.png",
         "latent_vs_physics": "latent_vs_physics.png", "features": "feature_distributions.png",
         "confusion": "confusion_tstr.png",
     }
+    try:
+        metrics = _write_report(view, cfg, history, out_dir, figures, notes, step, t_start, stage_seconds)
+    finally:
+        bar.close()
+    return metrics
+
+
+def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figures: dict, notes: list,
+                  step, t_start: float, stage_seconds: dict) -> dict:
+    """Compute every metric and figure into a temporary folder that atomically becomes ``out_dir``."""
+    from pelsvae_tf.atomic import atomic_dir, atomic_write_text
+
+    run_dir = view.run_dir
+    stages = _STAGES
     with atomic_dir(out_dir) as tmp:
         terms = _fig_loss(history, tmp / figures["loss"])
         step(stages[1])
@@ -940,7 +956,6 @@ def evaluate(
         atomic_write_text(tmp / "report.md", _report_md(_json_nan(report_view), table3, figures))
         atomic_write_text(tmp / "metrics.json", json.dumps(metrics, indent=1, sort_keys=False) + "\n")
         step(stages[10])
-    bar.close()
     return metrics
 
 

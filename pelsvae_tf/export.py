@@ -81,6 +81,8 @@ class ExportConfig(ConfigBase):
         generator_regressor: regressor used inside the ``generator`` graph: ``"mlp"`` (default,
             plain TF ops) or ``"forest"`` (YDF SimpleML ops, also served natively by TF Serving).
         num_versions: ``model_version_policy { latest { num_versions } }`` in ``models.config``.
+        chunk_points: the generator decodes its batch in chunks of about this many points
+            (curves x times), bounding memory for 10,000-curve requests.
     """
 
     models: tuple[str, ...] = MODEL_NAMES
@@ -89,6 +91,7 @@ class ExportConfig(ConfigBase):
     warmup_points: int = 50
     generator_regressor: str = "mlp"
     num_versions: int = 1
+    chunk_points: int = 8192
 
     def __post_init__(self) -> None:
         self.models = tuple(self.models)
@@ -107,6 +110,8 @@ class ExportConfig(ConfigBase):
             )
         if self.num_versions < 1:
             raise ValueError("ExportConfig.num_versions must be >= 1")
+        if self.chunk_points < 1:
+            raise ValueError("ExportConfig.chunk_points must be >= 1 (points decoded per chunk)")
 
 
 # =============================================================================================
@@ -272,6 +277,16 @@ def _assert_finite(x, what: str):
     return tf.debugging.assert_all_finite(x, f"{what} contains NaN or infinity; send finite numbers")
 
 
+def _phase_checks(phase) -> list:
+    tf = _tf()
+    msg = "phase must lie in [0, 1] cycles (fold times with the period first, or send times)"
+    return [
+        _assert_finite(phase, "phase"),
+        tf.debugging.assert_non_negative(phase, message=msg),
+        tf.debugging.assert_less_equal(phase, tf.constant(1.0, phase.dtype), message=msg),
+    ]
+
+
 def _assert_batch(ref, others: Mapping[str, Any], ref_name: str) -> list:
     """Assert ops checking that every input has the batch size of ``ref`` (add them to the
     control dependencies of the computation so they run before any op that would fail first)."""
@@ -316,11 +331,7 @@ class _DecoderGraph:
     def __call__(self, x: Mapping[str, Any]) -> dict:
         tf = _tf()
         z, onehot, phase = x["z"], x["class_onehot"], x["phase"]
-        checks = [
-            _assert_finite(z, "z"),
-            _assert_finite(onehot, "class_onehot"),
-            _assert_finite(phase, "phase"),
-        ]
+        checks = [_assert_finite(z, "z"), _assert_finite(onehot, "class_onehot")] + _phase_checks(phase)
         checks += _assert_batch(z, {"class_onehot": onehot, "phase": phase}, "z")
         with tf.control_dependencies(checks):
             out = self.decoder({"z": z, "class_onehot": onehot, "phase": phase}, training=False)
@@ -435,16 +446,83 @@ def phase_from_times(times, t0, period, xp=np):
 
 
 class _GeneratorGraph:
-    """Graph function of the end-to-end ``generator``: physics -> z -> decoder -> magnitudes."""
+    """Graph function of the end-to-end ``generator``: physics -> z -> decoder -> magnitudes.
 
-    def __init__(self, regressor: _RegressorGraph, decoder, n_classes: int):
+    Each signature validates its own inputs and turns times into phases / indices into one-hot,
+    then calls one shared ``tf.function`` (``core``), which calls one shared decoder function,
+    so the SavedModel holds the decoder graph once and not once per signature.
+    """
+
+    def __init__(self, regressor: _RegressorGraph, decoder, n_classes: int, chunk_points: int = 8192):
+        tf = _tf()
         self.regressor = regressor
         self.decoder = decoder
         self.n_classes = n_classes
+        self.chunk_points = int(chunk_points)
+        latent_dim = int(decoder.input["z"].shape[-1])
+        f32 = tf.float32
+        self.decode_fn = tf.function(
+            self._decode_once,
+            input_signature=[tf.TensorSpec([None, latent_dim], f32), tf.TensorSpec([None, n_classes], f32),
+                             tf.TensorSpec([None, None], f32)],
+            autograph=False,
+        )
+        self.core = tf.function(
+            self._core,
+            input_signature=[tf.TensorSpec([None, len(regressor.physics)], tf.float64),
+                             tf.TensorSpec([None, n_classes], f32), tf.TensorSpec([None, None], f32),
+                             tf.TensorSpec([None], f32), tf.TensorSpec([None], f32), tf.TensorSpec([None], tf.int64)],
+            autograph=False,
+        )
 
-    def __call__(self, x: Mapping[str, Any]) -> dict:
+    def _decode_once(self, z, onehot, phase):
+        out = self.decoder({"z": z, "class_onehot": onehot, "phase": phase}, training=False)
+        return out["mag"], out["err"]
+
+    def decode(self, z, onehot, phase):
+        """Decoder over the batch in chunks of about ``chunk_points`` points (a ``tf.map_fn`` loop
+        with one chunk alive at a time), so 10,000-curve requests stay within memory."""
+        tf = _tf()
+        b = tf.shape(z)[0]
+        t = tf.shape(phase)[1]
+        per_max = tf.maximum(1, self.chunk_points // tf.maximum(t, 1))  # curves per chunk at most
+        n_chunks = tf.maximum(1, (b + per_max - 1) // per_max)
+        per = tf.maximum(1, (b + n_chunks - 1) // n_chunks)  # balanced chunks: < n_chunks padded rows
+        pad = n_chunks * per - b
+
+        def split(x):
+            x = tf.pad(x, [[0, pad], [0, 0]])
+            return tf.reshape(x, tf.concat([[n_chunks, per], tf.shape(x)[1:]], axis=0))
+
+        spec = tf.TensorSpec([None, None], tf.float32)
+        mag, err = tf.map_fn(lambda a: self.decode_fn(*a), (split(z), split(onehot), split(phase)),
+                             fn_output_signature=(spec, spec), parallel_iterations=1)
+        return tf.reshape(mag, [-1, t])[:b], tf.reshape(err, [-1, t])[:b]
+
+    def _core(self, phys, onehot, phase, mag_mean, amplitude, seed):
+        """Validated inputs -> outputs: raw physics [B, P] float64, one-hot [B, C], phase [B, T]."""
         from pelsvae_tf.counter_rng import STREAM_DUMMY, STREAM_NOISE, normal_tf, uniform_tf
 
+        tf = _tf()
+        b = tf.shape(phase)[0]
+        n_t = tf.shape(phase)[1]
+        reg_in = {n: phys[:, j] for j, n in enumerate(self.regressor.physics)}
+        dummy = uniform_tf(seed, STREAM_DUMMY, tf.zeros([b], tf.uint32))
+        z = self.regressor.latent(reg_in, dummy, onehot)
+        # The decoder is causal in phase: feed phases sorted, then restore the request order.
+        order = tf.argsort(phase, axis=1, stable=True)
+        inverse = tf.argsort(order, axis=1, stable=True)
+        dec_mag, dec_err = self.decode(z, onehot, tf.gather(phase, order, batch_dims=1))
+        s = tf.gather(dec_mag, inverse, batch_dims=1)
+        e = tf.gather(dec_err, inverse, batch_dims=1)
+        ref, _ = self.decode(z, onehot, reference_phases(b, xp=tf))
+        mag_model, err, mag_min = unscale_light_curve(s, e, ref, mag_mean, amplitude, xp=tf)
+        counter = tf.cast(tf.range(n_t)[None, :], tf.uint32) + tf.zeros([b, 1], tf.uint32)
+        noise = normal_tf(seed[:, None], STREAM_NOISE, counter)
+        return {"mag": mag_model + err * noise, "mag_model": mag_model, "err": err, "phase": phase,
+                "mag_min": mag_min, "dummy": dummy, "z": z}
+
+    def __call__(self, x: Mapping[str, Any]) -> dict:
         tf = _tf()
         period, seed = x["period"], x["seed"]
         mag_mean, amplitude = x["mag_mean"], x["amplitude"]
@@ -462,7 +540,6 @@ class _GeneratorGraph:
         if "class_index" in x:
             ci = x["class_index"]
             checks += _class_index_checks(ci, self.n_classes)
-            onehot = tf.one_hot(ci, self.n_classes, dtype=tf.float32)
             cls_name, cls_t = "class_index", ci
         else:
             onehot = x["class_onehot"]
@@ -475,48 +552,25 @@ class _GeneratorGraph:
             )
             cls_name, cls_t = "class_onehot", onehot
         if "times" in x:
-            times, t0 = x["times"], x["t0"]
-            checks.append(_assert_finite(times, "times"))
-            checks.append(_assert_finite(t0, "t0"))
-            batch_inputs = {"times": times, "t0": t0}
+            checks.append(_assert_finite(x["times"], "times"))
+            checks.append(_assert_finite(x["t0"], "t0"))
+            batch_inputs = {"times": x["times"], "t0": x["t0"]}
         else:
-            times = None
-            ph_in = x["phase"]
-            checks.append(_assert_finite(ph_in, "phase"))
-            batch_inputs = {"phase": ph_in}
+            checks += _phase_checks(x["phase"])
+            batch_inputs = {"phase": x["phase"]}
         batch_inputs.update({cls_name: cls_t, "mag_mean": mag_mean, "amplitude": amplitude, "seed": seed})
         batch_inputs.update({n: x[n] for n in phys_names if n != "period"})
         checks += _assert_batch(period, batch_inputs, "period")
         with tf.control_dependencies(checks):
-            phase = phase_from_times(times, x["t0"], period, xp=tf) if times is not None else tf.identity(x["phase"])
-            b = tf.shape(period)[0]
-            n_t = tf.shape(phase)[1]
-            reg_in = {n: (period if n == "period" else x[n]) for n in phys_names}
-            dummy = uniform_tf(seed, STREAM_DUMMY, tf.zeros([b], tf.uint32))
-            reg_in["dummy"] = dummy
-            z = self.regressor.latent(reg_in, dummy, onehot)
-            # The decoder is causal in phase: feed phases sorted, then restore the request order.
-            order = tf.argsort(phase, axis=1, stable=True)
-            inverse = tf.argsort(order, axis=1, stable=True)
-            sorted_phase = tf.gather(phase, order, batch_dims=1)
-            dec = self.decoder({"z": z, "class_onehot": onehot, "phase": sorted_phase}, training=False)
-            s = tf.gather(dec["mag"], inverse, batch_dims=1)
-            e = tf.gather(dec["err"], inverse, batch_dims=1)
-            ref = self.decoder(
-                {"z": z, "class_onehot": onehot, "phase": reference_phases(b, xp=tf)}, training=False
-            )["mag"]
-            mag_model, err, mag_min = unscale_light_curve(s, e, ref, mag_mean, amplitude, xp=tf)
-            counter = tf.cast(tf.range(n_t)[None, :], tf.uint32) + tf.zeros([b, 1], tf.uint32)
-            noise = normal_tf(seed[:, None], STREAM_NOISE, counter)
-        return {
-            "mag": tf.identity(mag_model + err * noise, name="mag"),
-            "mag_model": tf.identity(mag_model, name="mag_model"),
-            "err": tf.identity(err, name="err"),
-            "phase": tf.identity(phase, name="phase"),
-            "mag_min": tf.identity(mag_min, name="mag_min"),
-            "dummy": tf.identity(dummy, name="dummy"),
-            "z": tf.identity(z, name="z"),
-        }
+            if "times" in x:
+                phase = phase_from_times(x["times"], x["t0"], period, xp=tf)
+            else:
+                phase = tf.identity(x["phase"])
+            if "class_index" in x:
+                onehot = tf.one_hot(x["class_index"], self.n_classes, dtype=tf.float32)
+            phys = tf.stack([tf.cast(period if n == "period" else x[n], tf.float64) for n in phys_names], axis=1)
+            out = self.core(phys, onehot, phase, mag_mean, amplitude, seed)
+        return {k: tf.identity(v, name=k) for k, v in out.items()}
 
 
 def generate_reference(decoder, latent_fn_np: Callable, inputs: Mapping[str, np.ndarray], n_classes: int,
@@ -592,7 +646,10 @@ def _regressor_graph(regressor, scaler, n_classes: int, temp_dir: str | None = N
 
         tracked = [model]
     elif kind == "forest":
-        import ydf  # noqa: F401  (ydf_tf provides the SimpleML ops)
+        try:
+            import ydf_tf  # noqa: F401  (the SimpleML inference ops of the exported forest)
+        except ImportError as exc:  # pragma: no cover - ydf-tf is a pinned dependency
+            raise ImportError("exporting regressor_forest needs ydf-tf (pip install ydf-tf==2.21.0.post1)") from exc
 
         fns = [m.to_tensorflow_function(temp_dir=temp_dir, can_be_saved=True) for m in regressor.models]
         names = list(regressor.input_names)
@@ -831,7 +888,7 @@ def export_models(
                 sigs = generator_signatures(graph.physics, n_classes, latent_dim)
                 module.decoder = decoder
                 module.tracked = list(tracked)
-                gen = _GeneratorGraph(graph, decoder, n_classes)
+                gen = _GeneratorGraph(graph, decoder, n_classes, config.chunk_points)
                 fns = {k: _bind(module, k, gen, s) for k, s in sigs.items()}
                 info["regressor"] = {"kind": config.generator_regressor, "physics": list(graph.physics)}
             warm = [
@@ -913,8 +970,8 @@ def register(subparsers) -> None:
     p.add_argument("run_dir", help="run directory written by `pelsvae train` and `pelsvae regress`")
     p.add_argument("--out", default="saved_models", help="TF Serving model root (one sub-directory per model)")
     p.add_argument("--version", type=int, default=None,
-                   help="version number to write (default: next free one; an existing one from the same run is kept)")
-    p.add_argument("--models", default=None, help=f"comma-separated subset of {','.join(MODEL_NAMES)} (default: all)")
+                   help="version number to write; None = the next free one (an existing version from the same run is kept)")
+    p.add_argument("--models", default=None, help=f"comma-separated subset of {','.join(MODEL_NAMES)}; None = all")
     p.add_argument("--base-path", default="/models",
                    help="absolute path of --out inside the TF Serving container, written into models.config")
     p.add_argument("--generator-regressor", default="mlp", choices=("mlp", "forest"),

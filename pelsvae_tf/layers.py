@@ -4,7 +4,8 @@ Units: every tensor here is dimensionless. Phases are in cycles ([0, 1)), magnit
 errors are min-max scaled per light curve (see ``docs/ARCHITECTURE.md``), latent vectors are in
 units of the N(0, I) prior.
 
-- :class:`SequenceFeatures` stacks ``[time tag, mag, err]`` per time step (encoder input).
+- :class:`SequenceFeatures` stacks ``[time tag, mag, err]`` per time step (encoder input); the
+  time tag is the phase, the phase difference dt, or a Fourier embedding of the phase.
 - :class:`TimeTag` turns phases into the per-step time tag (phase itself, or dt).
 - :class:`TimeTaggedRepeat` repeats a conditioning vector for every requested time and tags
   each step with its time (decoder input); the number of steps is dynamic.
@@ -21,20 +22,39 @@ import tensorflow_probability as tfp
 
 tfd = tfp.distributions
 
-TIME_ENCODINGS = ("phase", "dt")
+TIME_ENCODINGS = ("phase", "dt", "fourier")
+
+#: harmonics of the ``"fourier"`` time tag: sin/cos(2 pi k phase) for k = 1..FOURIER_HARMONICS
+FOURIER_HARMONICS = 4
 
 
-def _time_tag(phase: tf.Tensor, time_encoding: str) -> tf.Tensor:
-    """Per-step time tag [B, T] from phases [B, T] (cycles).
+def time_tag_width(time_encoding: str) -> int:
+    """Number of per-step channels of a time tag: 1 (phase, dt) or 1 + 2K (fourier)."""
+    return 1 + 2 * FOURIER_HARMONICS if time_encoding == "fourier" else 1
 
-    ``"phase"`` returns the phase itself; ``"dt"`` returns ``dt_i = phase_i - phase_{i-1}`` with
-    ``dt_0 = phase_0`` (the time since phase zero), as in the paper's optional dt encoding.
+
+def _time_features(phase: tf.Tensor, time_encoding: str) -> tf.Tensor:
+    """Per-step time tag [B, T, F] from phases [B, T] (cycles).
+
+    ``"phase"``: the phase itself (F = 1, the paper's time tag of a folded curve); ``"dt"``:
+    ``dt_i = phase_i - phase_{i-1}`` with ``dt_0 = phase_0`` (F = 1, the paper's dt encoding);
+    ``"fourier"``: the phase plus ``sin, cos(2 pi k phase)`` for k = 1..4 (F = 9), a periodic
+    embedding in which the Fourier series of a pulsator is linear in the inputs.
     """
     phase = tf.convert_to_tensor(phase)
     if time_encoding == "phase":
-        return phase
-    previous = tf.pad(phase[:, :-1], [[0, 0], [1, 0]])
-    return phase - previous
+        return phase[..., None]
+    if time_encoding == "dt":
+        previous = tf.pad(phase[:, :-1], [[0, 0], [1, 0]])
+        return (phase - previous)[..., None]
+    k = tf.range(1, FOURIER_HARMONICS + 1, dtype=phase.dtype)
+    angle = 2.0 * 3.141592653589793 * phase[..., None] * k
+    return tf.concat([phase[..., None], tf.sin(angle), tf.cos(angle)], axis=-1)
+
+
+def _time_tag(phase: tf.Tensor, time_encoding: str) -> tf.Tensor:
+    """Per-step scalar time tag [B, T] (``"phase"`` or ``"dt"``; the phase for ``"fourier"``)."""
+    return _time_features(phase, "phase" if time_encoding == "fourier" else time_encoding)[..., 0]
 
 
 @keras.saving.register_keras_serializable(package="pelsvae")
@@ -83,11 +103,11 @@ class SequenceFeatures(keras.layers.Layer):
 
     def call(self, inputs):
         phase, mag, err = inputs
-        tag = _time_tag(phase, self.time_encoding)
-        return tf.stack([tag, tf.cast(mag, tag.dtype), tf.cast(err, tag.dtype)], axis=-1)
+        tag = _time_features(phase, self.time_encoding)
+        return tf.concat([tag, tf.cast(mag, tag.dtype)[..., None], tf.cast(err, tag.dtype)[..., None]], axis=-1)
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[0]) + (3,)
+        return tuple(input_shape[0]) + (time_tag_width(self.time_encoding) + 2,)
 
     def get_config(self):
         config = super().get_config()
@@ -117,13 +137,13 @@ class TimeTaggedRepeat(keras.layers.Layer):
         phase = tf.cast(phase, cond.dtype)
         steps = tf.shape(phase)[1]
         repeated = tf.repeat(cond[:, None, :], steps, axis=1)
-        tag = _time_tag(phase, self.time_encoding)
-        return tf.concat([repeated, tag[..., None]], axis=-1)
+        tag = _time_features(phase, self.time_encoding)
+        return tf.concat([repeated, tag], axis=-1)
 
     def compute_output_shape(self, input_shape):
         cond_shape, phase_shape = input_shape
         k = cond_shape[-1]
-        return (cond_shape[0], phase_shape[1], None if k is None else k + 1)
+        return (cond_shape[0], phase_shape[1], None if k is None else k + time_tag_width(self.time_encoding))
 
     def get_config(self):
         config = super().get_config()

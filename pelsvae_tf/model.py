@@ -41,6 +41,7 @@ from pelsvae_tf.losses import DEFAULT_ERR_FLOOR, LOSS_KINDS, loss_terms
 ARCHS = ("tcn", "gru", "lstm")
 TCN_CHANNELS = ("constant", "reference")
 RF_CHECKS = ("error", "warn", "off")
+TCN_NORMS = ("layer", "batch", "none")
 METRIC_NAMES = ("loss", "recon", "kl", "err_kl")
 
 
@@ -72,6 +73,11 @@ class ModelConfig(ConfigBase):
             ``seq_len``: ``"error"`` (default, fail before training), ``"warn"`` or ``"off"``.
         sample_at_inference: if True the latent layer samples also at inference; default uses
             the mean (deterministic reconstructions).
+        tcn_norm: normalisation inside the TCN residual blocks: ``"layer"`` (default: keras-tcn
+            ``use_layer_norm``), ``"batch"`` or ``"none"``. Without it the summed skip connections
+            of a deep TCN grow with depth (z_log_var ~ 50 at initialisation for 7 blocks x 32
+            filters, an overflow to NaN in the first step); Bai et al.'s weight normalisation,
+            used by the reference code, has no keras-tcn 3.5 equivalent under Keras 3.
     """
 
     arch: str = "tcn"
@@ -94,6 +100,7 @@ class ModelConfig(ConfigBase):
     err_floor: float = DEFAULT_ERR_FLOOR
     receptive_field_check: str = "error"
     sample_at_inference: bool = False
+    tcn_norm: str = "layer"
 
     def __post_init__(self):
         self.dense_units = tuple(int(u) for u in self.dense_units)
@@ -125,6 +132,8 @@ class ModelConfig(ConfigBase):
                 bad("dilation_base", "must be a power of two >= 2 (keras-tcn rewrites other bases)")
             if self.tcn_channels not in TCN_CHANNELS:
                 bad("tcn_channels", f"use one of {TCN_CHANNELS}")
+            if self.tcn_norm not in TCN_NORMS:
+                bad("tcn_norm", f"use one of {TCN_NORMS}")
         else:
             if not isinstance(self.rnn_layers, int) or self.rnn_layers < 1:
                 bad("rnn_layers", "must be an integer >= 1")
@@ -136,8 +145,8 @@ class ModelConfig(ConfigBase):
             check_physics_names(self.physics)
         except ValueError as exc:
             raise ValueError(f"ModelConfig.physics={self.physics!r}: {exc}") from None
-        if self.time_encoding not in ("phase", "dt"):
-            bad("time_encoding", "use 'phase' or 'dt'")
+        if self.time_encoding not in ("phase", "dt", "fourier"):
+            bad("time_encoding", "use 'phase', 'dt' or 'fourier'")
         if self.loss not in LOSS_KINDS:
             bad("loss", f"use one of {LOSS_KINDS}")
         if not (float(self.beta) >= 0.0):
@@ -212,6 +221,8 @@ def _temporal(config: ModelConfig, return_sequences: bool, prefix: str, decoder:
                 use_skip_connections=True,
                 dropout_rate=float(config.dropout),
                 return_sequences=return_sequences,
+                use_layer_norm=config.tcn_norm == "layer",
+                use_batch_norm=config.tcn_norm == "batch",
                 name=f"{prefix}_tcn",
             )
         ]

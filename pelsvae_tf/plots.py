@@ -157,7 +157,10 @@ def plot_latent_vs_param(
         if np.any(m):
             ax.scatter(param[m], z[m], s=4, alpha=0.6, color=class_colour(c), label=name)
     if logx:
+        from matplotlib.ticker import NullFormatter
+
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap on short ranges
     ax.set_xlabel(param_label)
     ax.set_ylabel(z_label)
     return ax

@@ -358,8 +358,13 @@ class MLPRegressor(PhysicsRegressor):
         inputs = keras.Input(shape=(x.shape[1],), name="regressor_inputs")
         h = inputs
         if self.config.mlp_standardize:
-            norm = keras.layers.Normalization(axis=-1, name="standardise")
-            norm.adapt(x)
+            # Standardise with the training rows' mean and variance. A constant column (the
+            # one-hot column of a class absent from the training rows) keeps variance 1, so an
+            # unseen class is not divided by ~0 (which gave z ~ 1e6).
+            mean = x.mean(axis=0)
+            var = x.var(axis=0)
+            var = np.where(var > 1e-12, var, 1.0)
+            norm = keras.layers.Normalization(axis=-1, mean=mean, variance=var, name="standardise")
             h = norm(h)
         for i, units in enumerate(self.config.mlp_hidden):
             h = keras.layers.Dense(units, activation=self.config.mlp_activation, name=f"hidden_{i}")(h)

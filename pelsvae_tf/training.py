@@ -76,6 +76,7 @@ class TrainConfig(ConfigBase):
         verbose: Keras progress output (0 silent, 1 progress bar, 2 one line per epoch).
         tensorboard: write TensorBoard logs to ``RUN_DIR/logs``.
         save_latents: write ``latents.npz`` after training.
+        clipnorm: clip each gradient to this L2 norm in Adam (``None`` = no clipping, the paper).
     """
 
     epochs: int = 150
@@ -98,6 +99,7 @@ class TrainConfig(ConfigBase):
     verbose: int = 1
     tensorboard: bool = True
     save_latents: bool = True
+    clipnorm: float | None = None
 
     def __post_init__(self):
         self.validate()
@@ -134,6 +136,8 @@ class TrainConfig(ConfigBase):
             bad("steps_per_epoch", "must be >= 1 or None (a full pass)")
         if self.verbose not in (0, 1, 2):
             bad("verbose", "use 0, 1 or 2")
+        if self.clipnorm is not None and not (float(self.clipnorm) > 0):
+            bad("clipnorm", "must be > 0 (gradient norm clip) or None")
 
 
 @dataclass
@@ -199,6 +203,15 @@ def _learning_rate(tc: TrainConfig, steps_per_epoch: int):
             tc.learning_rate, decay_steps=max(1, steps_per_epoch * tc.epochs), alpha=tc.lr_min_factor
         )
     return float(tc.learning_rate)
+
+
+def learning_rate_schedule(tc: TrainConfig, steps_per_epoch: int):
+    """The Adam learning rate for ``tc``: a float or a Keras schedule (per optimizer step).
+
+    ``steps_per_epoch`` converts the per-epoch decay of ``exponential`` and the horizon of
+    ``cosine`` into optimizer steps; ``plateau`` is handled by a callback (constant here).
+    """
+    return _learning_rate(tc, steps_per_epoch)
 
 
 def check_dataset_compatibility(model_config, dataset) -> Any:
@@ -343,7 +356,7 @@ def train(data_dir, run_dir, model_config=None, train_config: TrainConfig | None
 
             model = build_pelsvae(model_config)
             model.compile(
-                optimizer=keras.optimizers.Adam(_learning_rate(train_config, steps)),
+                optimizer=keras.optimizers.Adam(_learning_rate(train_config, steps), clipnorm=train_config.clipnorm),
                 jit_compile=train_config.jit_compile,
                 run_eagerly=train_config.run_eagerly,
             )
@@ -385,6 +398,7 @@ def _fit(model, dataset, run_dir, model_config, tc: TrainConfig, initial_epoch, 
     from pelsvae_tf.callbacks import (
         BestWeights,
         BetaScheduler,
+        DivergenceGuard,
         EpochCheckpoint,
         ResumableEarlyStopping,
         ResumableReduceLROnPlateau,
@@ -431,6 +445,7 @@ def _fit(model, dataset, run_dir, model_config, tc: TrainConfig, initial_epoch, 
         stateful["early_stopping"] = stopper
     if tc.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False))
+    callbacks.append(DivergenceGuard())
     callbacks.append(EpochCheckpoint(run_dir, history, stateful, extra_state={"seed": int(tc.seed)}))
     if tc.restore_best_weights and tc.early_stopping_patience:
         callbacks.append(BestWeights(run_dir))
@@ -557,10 +572,11 @@ _MODEL_FLAGS = {
     "dropout": (float, "dropout rate in [0, 1)"),
     "beta": (float, "KL weight"),
     "loss": (str, "loss: paper (eq. 4, error-weighted) or reference (MSE + beta KL/1e4)"),
-    "time_encoding": (str, "per-step time tag: phase or dt"),
+    "time_encoding": (str, "per-step time tag: phase, dt or fourier (phase + sin/cos of 4 harmonics)"),
     "tcn_channels": (str, "TCN filters per block: constant or reference ramp [8,16,32,H..]"),
     "err_floor": (float, "scaled error added in quadrature in the loss"),
     "receptive_field_check": (str, "TCN receptive field < seq_len: error, warn or off"),
+    "tcn_norm": (str, "normalisation in TCN blocks: layer (default), batch or none"),
 }
 _TRAIN_FLAGS = {
     "epochs": (int, "total epochs (resume continues up to it)"),
@@ -575,15 +591,17 @@ _TRAIN_FLAGS = {
     "strategy": (str, "tf.distribute strategy: default, mirrored or multiworker"),
     "steps_per_epoch": (int, "batches per epoch (default: one pass over the training split)"),
     "verbose": (int, "0 silent, 1 progress bar, 2 one line per epoch"),
+    "clipnorm": (float, "clip gradients to this L2 norm (default: no clipping, as the paper)"),
 }
 
 
 _CHOICES = {
     "arch": ("tcn", "gru", "lstm"),
     "loss": ("paper", "reference"),
-    "time_encoding": ("phase", "dt"),
+    "time_encoding": ("phase", "dt", "fourier"),
     "tcn_channels": ("constant", "reference"),
     "receptive_field_check": ("error", "warn", "off"),
+    "tcn_norm": ("layer", "batch", "none"),
     "lr_schedule": LR_SCHEDULES,
     "beta_schedule": BETA_SCHEDULES,
     "strategy": STRATEGIES,

@@ -402,6 +402,26 @@ class _no_fail:
         self._cm.__exit__(*exc)
 
 
+def test_generator_with_forest_regressor_inside(exported_models, tmp_path):
+    """Option: the YDF forest inside the generator graph (SimpleML ops compose with the decoder);
+    with chunk_points=70 every curve is decoded in its own map_fn chunk, same numbers."""
+    import tensorflow as tf
+
+    from pelsvae_tf.export import ExportConfig, export_models, generate_reference
+
+    ex = exported_models
+    forest = ex.regressors["forest"]
+    res = export_models(tmp_path / "sm", ex.decoder, ex.classes, ex.scaler, {"forest": forest},
+                        config=ExportConfig(models=("generator",), generator_regressor="forest", chunk_points=70))
+    fn = tf.saved_model.load(res["models"]["generator"]).signatures["serving_default"]
+    inp = _gen_inputs(ex)
+    out = fn(**{k: tf.constant(v) for k, v in inp.items()})
+    ref = generate_reference(ex.decoder, lambda p, d, l: forest.predict(p, dummy=d, labels=l), inp, len(ex.classes),
+                             *ex.scaler._affine(forest.physics), forest.physics)
+    np.testing.assert_allclose(out["z"].numpy(), ref["z"], atol=1e-5)
+    np.testing.assert_allclose(out["mag"].numpy(), ref["mag"], atol=2e-4)
+
+
 @pytest.fixture(scope="module")
 def generator_sm(exported_models):
     """The exported generator, loaded once (tf.saved_model.load)."""
@@ -482,6 +502,17 @@ def test_in_graph_validation_gives_clear_errors(exported_models, generator_sm, c
     inp = _gen_inputs(exported_models)
     change(inp)
     with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        fn(**{k: tf.constant(v) for k, v in inp.items()})
+
+
+def test_phase_signature_rejects_unfolded_phases(exported_models, generator_sm):
+    import tensorflow as tf
+
+    fn = generator_sm.signatures["generate_phase"]
+    inp = _gen_inputs(exported_models)
+    del inp["times"], inp["t0"]
+    inp["phase"] = np.tile(np.linspace(0.0, 1.5, 30, dtype=np.float32), (4, 1))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"phase must lie in \[0, 1\] cycles"):
         fn(**{k: tf.constant(v) for k, v in inp.items()})
 
 

@@ -245,8 +245,9 @@ def test_bayesian_chief_and_two_workers_on_loopback_with_mirrored_trials(tiny_da
     base.write_text(json.dumps({"model": _base().to_dict()}))
     # Bayesian: 1 random trial, then the chief's Gaussian process proposes the second
     args = ["--data", str(tiny_dataset.path), "--out", str(out), "--max-trials", "2", "--epochs", "1",
-            "--tuner", "bayesian", "--num-initial-points", "1", "--search-space", "tiny", "--base-config", str(base), "--seed", "1",
-            "--strategy", "mirrored", "--no-paper-baseline", "--verbose", "0"]
+            "--tuner", "bayesian", "--num-initial-points", "1", "--search-space", "tiny",
+            "--base-config", str(base), "--seed", "1", "--strategy", "mirrored", "--no-paper-baseline",
+            "--verbose", "0"]
     # workers split the CPU into 2 logical devices so MirroredStrategy trains on 2 replicas
     worker = textwrap.dedent(
         f"""
@@ -259,18 +260,16 @@ def test_bayesian_chief_and_two_workers_on_loopback_with_mirrored_trials(tiny_da
         """
     )
     env = dict(ENV, KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=str(_free_port()))
-    procs = {}
-    try:
-        procs["chief"] = subprocess.Popen(
-            [sys.executable, "-m", "tuning.cli", *args], env=dict(env, KERASTUNER_TUNER_ID="chief"),
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        for wid in ("tuner0", "tuner1"):
-            procs[wid] = subprocess.Popen(
-                [sys.executable, "-c", worker], env=dict(env, KERASTUNER_TUNER_ID=wid),
-                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            )
-        logs = {name: p.communicate(timeout=400)[0] for name, p in procs.items()}
+    procs, logs = {}, {}
+    try:  # output to files (a full pipe would block a process while another is waited for)
+        for name in ("chief", "tuner0", "tuner1"):
+            cmd = ["-m", "tuning.cli", *args] if name == "chief" else ["-c", worker]
+            with open(tmp_path / f"{name}.log", "w") as fh:
+                procs[name] = subprocess.Popen([sys.executable, *cmd], env=dict(env, KERASTUNER_TUNER_ID=name),
+                                               cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, text=True)
+        for name, p in procs.items():
+            p.wait(timeout=400)
+            logs[name] = (tmp_path / f"{name}.log").read_text()
     finally:
         for p in procs.values():
             if p.poll() is None:

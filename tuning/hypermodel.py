@@ -119,8 +119,9 @@ class PELSVAEHyperModel(kt.HyperModel):
         base_config: the :class:`ModelConfig` every trial starts from (class count, physics
             columns for cVAE-P, seq_len, loss variant, seed); the searched axes overwrite it.
         space: the :class:`SearchSpace` (defaults to the paper's grid).
-        seed: random seed; every trial initialises its weights and shuffles its data from it,
-            so two trials with equal hyperparameters train identically.
+        seed: seed of the training-data shuffling and of Keras' global RNG in every trial
+            (weights are initialised from ``base_config.seed``), so two trials with equal
+            hyperparameters train identically and ``pelsvae train`` reproduces a trial.
         name: KerasTuner name of the hypermodel.
     """
 
@@ -244,7 +245,7 @@ class PELSVAEHyperModel(kt.HyperModel):
         training split shuffled with ``seed + initial_epoch``, validation batches of
         ``max(batch_size, 256)`` (so every trial's ``val_loss`` averages the same batches).
         """
-        from pelsvae_tf.training import _learning_rate
+        from pelsvae_tf.training import learning_rate_schedule as _learning_rate
 
         config = model_config_from_values(self.base_config, values)
         tc = self.train_config(values, epochs)

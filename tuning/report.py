@@ -303,7 +303,7 @@ def trial_values(project_dir: str | Path, trial_id: str) -> dict[str, Any]:
 
 def _py(v: Any) -> Any:
     """numpy/pandas scalar -> plain Python (None for NaN / missing)."""
-    if v is None:
+    if v is None or v is pd.NA:
         return None
     if isinstance(v, np.integer):
         return int(v)

@@ -1,0 +1,63 @@
+"""The main job (``pelsvae run``) end to end at toy size, its resume, and the CLI's error path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from pelsvae_tf.pipeline import PipelineConfig, run_pipeline
+
+
+def _tiny(out) -> PipelineConfig:
+    return PipelineConfig(
+        out=str(out), n_per_class=14, seq_len=64, epochs=2, hidden=8, n_blocks=3, kernel_size=7,
+        aug_scale=0.02, regressors=("linear",), evaluate=False, export=False, seed=3,
+    )
+
+
+def test_pipeline_runs_every_stage_and_resumes(tmp_path, capsys):
+    out = tmp_path / "job"
+    paths = run_pipeline(_tiny(out))
+    printed = capsys.readouterr().out
+    # every stage ran and the final lines say where the outputs are
+    for stage in ("[1/6] built-in sky", "[2/6] prepare", "[3/6] train", "[4/6] regress"):
+        assert stage in printed
+    assert "Outputs:" in printed and str(out / "run") in printed
+    assert json.loads((out / "outputs.json").read_text())["run"] == str(out / "run")
+    # the trained model's history is finite and has the requested epochs
+    hist = (out / "run" / "history.csv").read_text().strip().splitlines()
+    assert len(hist) == 1 + 2
+    assert all(np.isfinite(float(v)) for v in hist[-1].split(",")[1:])
+    # the regressor's out-of-sample table exists
+    assert (out / "run" / "regressors" / "table3.csv").exists()
+    model_mtime = (out / "run" / "model.keras").stat().st_mtime_ns
+
+    # a second call reuses every finished stage (nothing retrained)
+    run_pipeline(_tiny(out))
+    again = capsys.readouterr().out
+    assert "built-in sky: reusing" in again and "prepare: reusing" in again and "train: reusing" in again
+    assert (out / "run" / "model.keras").stat().st_mtime_ns == model_mtime
+    assert paths["data"] == str(out / "data")
+
+
+def test_pipeline_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="preset"):
+        PipelineConfig(preset="huge")
+    with pytest.raises(ValueError, match="regressors"):
+        PipelineConfig(regressors=("boosted",))
+    with pytest.raises(ValueError, match="unknown physical parameter"):
+        PipelineConfig(physics=("mass",))
+
+
+def test_cli_reports_bad_input_in_one_line(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "pelsvae_tf", "train", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "r")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("pelsvae train: error:") and "Traceback" not in proc.stderr
