@@ -230,6 +230,10 @@ class Generator:
         self.points_per_batch = int(points_per_batch)
         self.n_ref_phases = int(n_ref_phases)
         self.knn = int(knn)
+        if self.n_ref_phases < 1:
+            raise ValueError(f"n_ref_phases={n_ref_phases}: must be >= 1 (phases averaged for mag_mean)")
+        if self.knn < 1:
+            raise ValueError(f"knn={knn}: must be >= 1 (training stars drawn from for magnitudes)")
         latent_dim = regressor.latent_dim
         n_cls = len(self.classes)
         if tuple(regressor.classes) != self.classes:
@@ -243,11 +247,18 @@ class Generator:
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, run_dir: str | Path, regressor: str = "forest", **kwargs) -> "Generator":
+    def load(cls, run_dir: str | Path | None = None, regressor: str = "forest", **kwargs) -> "Generator":
         """Load the decoder, physics scaler and fitted regressor ``regressor`` (a kind, a name
-        such as ``forest@radius+lum``, or a path) of ``run_dir``."""
+        such as ``forest@radius+lum``, or a path) of ``run_dir``.
+
+        ``run_dir=None`` loads the small pretrained run shipped with the package
+        (:func:`pelsvae_tf.pretrained.pretrained_run_dir`, trained on the built-in sky)."""
         from pelsvae_tf.regressors import load_physics_scaler, load_regressor
 
+        if run_dir is None:
+            from pelsvae_tf.pretrained import pretrained_run_dir
+
+            run_dir = pretrained_run_dir()
         run_dir = Path(run_dir)
         if not (run_dir / "config.json").exists():
             raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json); train one first")
@@ -520,11 +531,14 @@ class Generator:
                 if tr_scaled is not None:
                     pk = pool[np.all(np.isfinite(tr_scaled[pool]), axis=1)]
                     if pk.size:
-                        d = ((scaled[m][:, None, :] - tr_scaled[pk][None, :, :]) ** 2).sum(-1)
                         k = min(self.knn, pk.size)
-                        near = np.argpartition(d, k - 1, axis=1)[:, :k]
-                        pick = near[np.arange(m.size), rng.integers(0, k, size=m.size)]
-                        idx[m] = pk[pick]
+                        choice = rng.integers(0, k, size=m.size)
+                        # chunks keep the [chunk, n_pool] distance matrix small for 10^4+ curves
+                        for c0 in range(0, m.size, 1024):
+                            mc = m[c0:c0 + 1024]
+                            d = ((scaled[mc][:, None, :] - tr_scaled[pk][None, :, :]) ** 2).sum(-1)
+                            near = np.argpartition(d, k - 1, axis=1)[:, :k]
+                            idx[mc] = pk[near[np.arange(mc.size), choice[c0:c0 + 1024]]]
                         continue
                 if pool.size == 0:
                     raise ValueError(f"class {self.classes[lab]}: no training star with magnitude statistics; "
@@ -610,7 +624,9 @@ def register(subparsers) -> None:
                     "with a trained run and its fitted regressor.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("run_dir", help="trained run directory with regressors/ (see `pelsvae regress`)")
+    p.add_argument("run_dir", nargs="?", default=None,
+                   help="trained run directory with regressors/ (see `pelsvae regress`); "
+                        "default: the small pretrained run shipped with the package")
     p.add_argument("--class", dest="cls", required=True, help="variability class, e.g. RRLYR, CEP, ECL")
     p.add_argument("--teff", type=float, default=None, help="effective temperature [K] (default: sampled)")
     p.add_argument("--abs-gmag", type=float, default=None, help="absolute Gaia G magnitude [mag] (default: sampled)")

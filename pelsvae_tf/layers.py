@@ -62,8 +62,9 @@ class TimeTag(keras.layers.Layer):
     """Turn phases [B, T] (cycles) into the time tag [B, T] used per step.
 
     Args:
-        time_encoding: ``"phase"`` (the phase in [0, 1)) or ``"dt"`` (phase difference to the
-            previous step, first step relative to phase 0).
+        time_encoding: ``"phase"`` (the phase in [0, 1)), ``"dt"`` (phase difference to the
+            previous step, first step relative to phase 0) or ``"fourier"`` (its scalar tag is
+            the phase; the multi-channel embedding is built by the sequence layers).
     """
 
     def __init__(self, time_encoding: str = "phase", **kwargs):

@@ -10,6 +10,7 @@ paper's class targets, 150 epochs; days on a CPU, meant for GPUs / ``--strategy 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import time
@@ -42,6 +43,9 @@ class PipelineConfig(ConfigBase):
         physics: physical parameters the cVAE-P sees (empty tuple = cVAE, class only).
         arch: temporal layers, ``"tcn"``, ``"gru"`` or ``"lstm"``.
         hidden, n_blocks, kernel_size, latent_dim: architecture (``None`` = preset default).
+        dropout: dropout rate (``None`` = preset: 0.0 quick, 0.2 paper). Measured on the quick
+            job's data (10 epochs, TCN 6 x 16): validation chi^2 per point 23 with dropout 0,
+            54 with 0.05, and a model stuck near the class mean (~225) with the paper's 0.2.
         aug_scale: multiplier on the paper's augmentation targets (``None`` = preset default).
         regressors: physics -> latent regressors to fit (``"linear"``, ``"forest"``, ``"mlp"``).
         evaluate: write the evaluation report.
@@ -63,6 +67,7 @@ class PipelineConfig(ConfigBase):
     n_blocks: int | None = None
     kernel_size: int | None = None
     latent_dim: int = 4
+    dropout: float | None = None
     aug_scale: float | None = None
     regressors: tuple[str, ...] = ("linear", "forest", "mlp")
     evaluate: bool = True
@@ -84,12 +89,13 @@ class PipelineConfig(ConfigBase):
         """The preset defaults merged with explicit settings (what the run really uses)."""
         quick = self.preset == "quick"
         return {
-            "n_per_class": self.n_per_class or (80 if quick else 2000),
-            "epochs": self.epochs or (25 if quick else 150),
-            "aug_scale": self.aug_scale if self.aug_scale is not None else (0.1 if quick else 1.0),
+            "n_per_class": self.n_per_class or (100 if quick else 2000),
+            "epochs": self.epochs or (40 if quick else 150),
+            "aug_scale": self.aug_scale if self.aug_scale is not None else (0.12 if quick else 1.0),
             "hidden": self.hidden or (16 if quick else 48),
             "n_blocks": self.n_blocks or (6 if quick else 9),
             "batch_size": self.batch_size or (32 if quick else 128),
+            "dropout": self.dropout if self.dropout is not None else (0.0 if quick else 0.2),
             "learning_rate": self.learning_rate or (3e-3 if quick else 1e-3),
             "kernel_size": self.kernel_size or 5,
         }
@@ -105,6 +111,7 @@ def run_pipeline(config: PipelineConfig) -> dict:
 
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
+    _check_same_job(out, config)
     config.save(out / "pipeline.json")
     r = config.resolved()
     paths: dict[str, str] = {"out": str(out)}
@@ -144,6 +151,7 @@ def run_pipeline(config: PipelineConfig) -> dict:
         n_blocks=r["n_blocks"],
         kernel_size=r["kernel_size"],
         latent_dim=config.latent_dim,
+        dropout=r["dropout"],
         physics=tuple(config.physics),
         seq_len=config.seq_len,
         seed=config.seed,
@@ -181,8 +189,11 @@ def run_pipeline(config: PipelineConfig) -> dict:
         from pelsvae_tf.evaluation import evaluate
 
         report_dir = run_dir / "report"
-        print(f"[5/6] evaluate: figures, metrics.json and report.md -> {report_dir}")
-        evaluate(run_dir, report_dir)
+        if (report_dir / "metrics.json").exists():
+            print(f"[5/6] evaluate: reusing {report_dir}")
+        else:
+            print(f"[5/6] evaluate: figures, metrics.json and report.md -> {report_dir}")
+            evaluate(run_dir, report_dir)
         paths["report"] = str(report_dir)
     else:
         print("[5/6] evaluate: skipped")
@@ -192,8 +203,11 @@ def run_pipeline(config: PipelineConfig) -> dict:
         from pelsvae_tf.export import export_run
 
         sm_dir = out / "saved_models"
-        print(f"[6/6] export: TF Serving SavedModels -> {sm_dir}")
-        export_run(run_dir, sm_dir)
+        if (sm_dir / "models.config").exists():
+            print(f"[6/6] export: reusing {sm_dir}")
+        else:
+            print(f"[6/6] export: TF Serving SavedModels -> {sm_dir}")
+            export_run(run_dir, sm_dir)
         paths["saved_models"] = str(sm_dir)
     else:
         print("[6/6] export: skipped")
@@ -209,6 +223,37 @@ def run_pipeline(config: PipelineConfig) -> dict:
     if "report" in paths:
         print(f"Open {Path(paths['report']) / 'report.md'} for the figures and metrics.")
     return paths
+
+
+#: settings that may change between a run and its resumption (they change no finished stage)
+_RESUMABLE_FIELDS = ("out", "evaluate", "export", "strategy")
+
+
+def _check_same_job(out: Path, config: PipelineConfig) -> None:
+    """Refuse to resume ``out`` with settings that would make its finished stages stale.
+
+    Raises ``ValueError`` naming each changed setting (old -> new) and the fix (a new ``--out``).
+    """
+    path = out / "pipeline.json"
+    if not path.exists():
+        return
+    old = PipelineConfig.load(path)
+    old_r, new_r = old.resolved(), config.resolved()
+    changed = []
+    for f in dataclasses.fields(PipelineConfig):
+        if f.name in _RESUMABLE_FIELDS:
+            continue
+        a, b = getattr(old, f.name), getattr(config, f.name)
+        if a != b and old_r.get(f.name, a) != new_r.get(f.name, b):
+            changed.append(f"{f.name}: {old_r.get(f.name, a)!r} -> {new_r.get(f.name, b)!r}")
+    for k in old_r:
+        if old_r[k] != new_r[k] and not any(c.startswith(k + ":") for c in changed):
+            changed.append(f"{k}: {old_r[k]!r} -> {new_r[k]!r}")
+    if changed:
+        raise ValueError(
+            f"{out} holds a job made with other settings ({'; '.join(changed)}); its finished stages "
+            f"would be stale. Use a new --out (or delete {out}) to run with these settings."
+        )
 
 
 def register(subparsers) -> None:
@@ -239,6 +284,7 @@ def register(subparsers) -> None:
     p.add_argument("--n-blocks", type=int, default=None, help="TCN residual blocks")
     p.add_argument("--kernel-size", type=int, default=None, help="TCN kernel size")
     p.add_argument("--latent-dim", type=int, default=d.latent_dim, help="latent dimensions")
+    p.add_argument("--dropout", type=float, default=None, help="dropout rate (default: from preset)")
     p.add_argument("--aug-scale", type=float, default=None,
                    help="multiplier on the paper's augmentation targets (1.0 = paper)")
     p.add_argument("--regressors", default=",".join(d.regressors),
@@ -271,6 +317,7 @@ def _cli_run(args) -> int:
         n_blocks=args.n_blocks,
         kernel_size=args.kernel_size,
         latent_dim=args.latent_dim,
+        dropout=args.dropout,
         aug_scale=args.aug_scale,
         regressors=_split(args.regressors),
         evaluate=not args.no_evaluate,

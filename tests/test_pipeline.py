@@ -43,6 +43,10 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path, capsys):
     assert (out / "run" / "model.keras").stat().st_mtime_ns == model_mtime
     assert paths["data"] == str(out / "data")
 
+    # resuming with settings that would make finished stages stale is refused, naming them
+    with pytest.raises(ValueError, match=r"epochs: 2 -> 5"):
+        run_pipeline(_tiny(out).replace(epochs=5))
+
 
 def test_pipeline_config_rejects_bad_values():
     with pytest.raises(ValueError, match="preset"):
