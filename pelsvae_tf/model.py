@@ -78,6 +78,15 @@ class ModelConfig(ConfigBase):
             of a deep TCN grow with depth (z_log_var ~ 50 at initialisation for 7 blocks x 32
             filters, an overflow to NaN in the first step); Bai et al.'s weight normalisation,
             used by the reference code, has no keras-tcn 3.5 equivalent under Keras 3.
+        decoder_padding: ``"causal"`` (paper, Bai et al. TCN) or ``"same"`` (non-causal: each
+            decoded point sees the time tags on both sides). TCN decoder only.
+        decoder_subsample: in training, every batch is decoded (and scored) at a random,
+            phase-sorted subset of its points, between this fraction and all of them (the
+            encoder still sees the whole curve). ``1.0`` = the paper's training (always the full
+            300 points). Without it a TCN decoder learns the *position* of a step in the
+            sequence instead of its phase tag: the main job's model decoded on 200 phases
+            instead of its 300 came out stretched by 300/200 (an eclipse at phase 0.5 drawn at
+            0.75), i.e. wrong curves at any cadence but the training one.
     """
 
     arch: str = "tcn"
@@ -101,6 +110,8 @@ class ModelConfig(ConfigBase):
     receptive_field_check: str = "error"
     sample_at_inference: bool = False
     tcn_norm: str = "layer"
+    decoder_padding: str = "causal"
+    decoder_subsample: float = 0.3
 
     def __post_init__(self):
         self.dense_units = tuple(int(u) for u in self.dense_units)
@@ -134,6 +145,10 @@ class ModelConfig(ConfigBase):
                 bad("tcn_channels", f"use one of {TCN_CHANNELS}")
             if self.tcn_norm not in TCN_NORMS:
                 bad("tcn_norm", f"use one of {TCN_NORMS}")
+            if self.decoder_padding not in ("causal", "same"):
+                bad("decoder_padding", "use 'causal' or 'same'")
+        if not (0.0 < float(self.decoder_subsample) <= 1.0):
+            bad("decoder_subsample", "must be in (0, 1] (1 = always decode every point, the paper)")
         else:
             if not isinstance(self.rnn_layers, int) or self.rnn_layers < 1:
                 bad("rnn_layers", "must be an integer >= 1")
@@ -217,7 +232,7 @@ def _temporal(config: ModelConfig, return_sequences: bool, prefix: str, decoder:
                 kernel_size=config.kernel_size,
                 nb_stacks=1,
                 dilations=list(config.dilations),
-                padding="causal",
+                padding=config.decoder_padding if decoder else "causal",
                 use_skip_connections=True,
                 dropout_rate=float(config.dropout),
                 return_sequences=return_sequences,
@@ -320,6 +335,7 @@ class PELSVAE(keras.Model):
             name="latent",
         )
         self.beta = keras.Variable(float(model_config.beta), trainable=False, name="beta", dtype="float32")
+        self.subsample_seed = keras.random.SeedGenerator(_seed(model_config, 2), name="subsample_seed")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
         self.encoder_input_names = ("phase", "mag", "err", "class_onehot") + (
             ("phys",) if model_config.n_physics else ()
@@ -379,11 +395,35 @@ class PELSVAE(keras.Model):
             data = data[0]
         return data
 
+    def _decoder_targets(self, batch) -> dict:
+        """Random phase-sorted subset of the batch's points for the decoder (training only).
+
+        Keeps between ``decoder_subsample`` x T and T points (the same subset for the whole
+        batch), so the decoder must read each step's phase tag instead of its position.
+        """
+        keys = ("phase", "mag", "err")
+        frac = float(self.model_config.decoder_subsample)
+        if frac >= 1.0:
+            return {k: batch[k] for k in keys}
+        steps = tf.shape(batch["phase"])[1]
+        n_min = tf.maximum(2, tf.cast(tf.math.ceil(frac * tf.cast(steps, tf.float32)), tf.int32))
+        n_min = tf.minimum(n_min, steps)
+        seed_n = tf.cast(self.subsample_seed.next(), tf.int32)
+        seed_i = tf.cast(self.subsample_seed.next(), tf.int32)
+        n = tf.random.stateless_uniform((), seed=seed_n, minval=n_min, maxval=steps + 1, dtype=tf.int32)
+        scores = tf.random.stateless_uniform(tf.reshape(steps, [1]), seed=seed_i)
+        idx = tf.sort(tf.math.top_k(scores, k=n).indices)
+        return {k: tf.gather(batch[k], idx, axis=1) for k in keys}
+
     def train_step(self, data):
         batch = self._unpack(data)
         with tf.GradientTape() as tape:
-            outputs = self(batch, training=True)
-            terms = self.compute_loss_terms(batch, outputs)
+            enc = self.encode(batch, training=True)
+            z = self.latent([enc["z_mean"], enc["z_log_var"]], training=True)
+            target = self._decoder_targets(batch)
+            dec = self.decode(z, batch["class_onehot"], target["phase"], training=True)
+            outputs = {"mag": dec["mag"], "err": dec["err"], "z_mean": enc["z_mean"], "z_log_var": enc["z_log_var"]}
+            terms = self.compute_loss_terms({**batch, **target}, outputs)
             loss = terms["loss"]
             if self.losses:
                 loss = loss + tf.add_n(self.losses)

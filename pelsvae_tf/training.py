@@ -577,6 +577,8 @@ _MODEL_FLAGS = {
     "err_floor": (float, "scaled error added in quadrature in the loss"),
     "receptive_field_check": (str, "TCN receptive field < seq_len: error, warn or off"),
     "tcn_norm": (str, "normalisation in TCN blocks: layer (default), batch or none"),
+    "decoder_padding": (str, "decoder TCN padding: causal (paper) or same"),
+    "decoder_subsample": (float, "train the decoder on random point subsets of >= this fraction (1 = paper)"),
 }
 _TRAIN_FLAGS = {
     "epochs": (int, "total epochs (resume continues up to it)"),
@@ -602,6 +604,7 @@ _CHOICES = {
     "tcn_channels": ("constant", "reference"),
     "receptive_field_check": ("error", "warn", "off"),
     "tcn_norm": ("layer", "batch", "none"),
+    "decoder_padding": ("causal", "same"),
     "lr_schedule": LR_SCHEDULES,
     "beta_schedule": BETA_SCHEDULES,
     "strategy": STRATEGIES,

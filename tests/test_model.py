@@ -279,3 +279,30 @@ def test_same_seed_same_initial_model_and_samples():
     a3 = build_pelsvae(tiny_model_config(seed=12))(b, training=True)["z_mean"].numpy()
     np.testing.assert_array_equal(a1, a2)
     assert not np.allclose(a1, a3)
+
+
+def test_decoder_targets_are_sorted_random_subsets_of_the_points():
+    """Training decodes a random phase-sorted subset (>= decoder_subsample of the points)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from pelsvae_tf.model import ModelConfig, build_pelsvae
+
+    cfg = ModelConfig(hidden=4, n_blocks=3, kernel_size=7, seq_len=64, latent_dim=2, decoder_subsample=0.25)
+    model = build_pelsvae(cfg)
+    phase = np.sort(np.random.default_rng(0).uniform(0, 1, (3, 64)), axis=1).astype("float32")
+    mag = (0.5 + 0.5 * np.sin(2 * np.pi * phase)).astype("float32")
+    batch = {"phase": tf.constant(phase), "mag": tf.constant(mag), "err": tf.constant(mag * 0 + 0.01)}
+    sizes = set()
+    for _ in range(8):
+        t = model._decoder_targets(batch)
+        p = t["phase"].numpy()
+        n = p.shape[1]
+        sizes.add(n)
+        assert 16 <= n <= 64
+        assert np.all(np.diff(p, axis=1) > 0)  # still phase-sorted
+        # the same points of every curve, with their own magnitudes
+        np.testing.assert_allclose(t["mag"].numpy(), 0.5 + 0.5 * np.sin(2 * np.pi * p), atol=1e-5)
+    assert len(sizes) > 1  # the length varies from batch to batch
+    full = build_pelsvae(cfg.replace(decoder_subsample=1.0))._decoder_targets(batch)
+    assert full["phase"].shape[1] == 64
