@@ -15,8 +15,14 @@ Paper (Martinez-Palomera et al. 2022, eq. 4), ``kind="paper"``::
 Error floor: ``s_j = sqrt(sigma_j^2 + floor^2)`` and ``s_hat_j = sqrt(sigma_hat_j^2 + floor^2)``,
 i.e. ``err_floor`` (default 0.01 = 1 % of the curve's range) is added in quadrature to both the
 true and the reconstructed scaled errors. This keeps the chi^2 finite for points whose quoted
-error is 0 (OGLE files round errors to 1 mmag) and keeps the error KL smooth. The paper's
+error is 0 (OGLE files round errors to 1 mmag) and keeps the error KL smooth. ``err_floor=0``
+gives the paper's eq. 4 exactly (``s_j = sigma_j``); every variance is then only bounded below
+by :data:`VARIANCE_EPS` (1e-12 scaled units^2), so a zero error gives a huge but finite chi^2
+instead of inf/NaN. With any floor >= 1e-6 the guard never changes a number. The paper's
 printed KL has no factor 1/2 and uses log sigma; we use the exact Gaussian KL (with 1/2).
+
+The latent KL is owned by the model's latent layer: :func:`loss_terms` takes it from
+``latent.kl`` (:meth:`pelsvae_tf.layers.GaussianLatent.kl`).
 
 Reference code (jorgemarpa/PELS-VAE), ``kind="reference"``::
 
@@ -29,24 +35,30 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from pelsvae_tf.layers import gaussian_kl
+from pelsvae_tf.layers import GaussianLatent
 
 LOSS_KINDS = ("paper", "reference")
 #: divisor applied to the KL term by the reference code
 REFERENCE_KL_DIVISOR = 1e4
 #: default error floor (scaled units, added in quadrature)
 DEFAULT_ERR_FLOOR = 0.01
+#: smallest variance (scaled units^2) used in a division; only matters for ``err_floor`` < 1e-6
+VARIANCE_EPS = 1e-12
 
 
 def _floored(sigma: tf.Tensor, floor: float) -> tf.Tensor:
+    """``sqrt(max(sigma^2 + floor^2, VARIANCE_EPS))`` (scaled units)."""
     sigma = tf.convert_to_tensor(sigma)
-    return tf.sqrt(tf.square(sigma) + tf.cast(floor, sigma.dtype) ** 2)
+    var = tf.square(sigma) + tf.cast(floor, sigma.dtype) ** 2
+    return tf.sqrt(tf.maximum(var, tf.cast(VARIANCE_EPS, sigma.dtype)))
 
 
 def weighted_mse(x, x_hat, sigma, floor: float = DEFAULT_ERR_FLOOR) -> tf.Tensor:
     """Per-curve error-weighted MSE ``mean_j (x - x_hat)^2 / (sigma^2 + floor^2)``, [B].
 
-    ``x``, ``x_hat``, ``sigma``: [B, T] scaled magnitudes / scaled errors (dimensionless).
+    ``x``, ``x_hat``, ``sigma``: [B, T] scaled magnitudes / scaled errors (dimensionless);
+    ``floor`` in the same scaled units (0 = the plain chi^2 of the paper, variance guarded by
+    :data:`VARIANCE_EPS`).
     """
     x = tf.convert_to_tensor(x)
     x_hat = tf.cast(x_hat, x.dtype)
@@ -80,6 +92,7 @@ def loss_terms(
     kind: str = "paper",
     beta=0.75,
     err_floor: float = DEFAULT_ERR_FLOOR,
+    latent=None,
 ) -> dict[str, tf.Tensor]:
     """Batch-mean loss terms ``{"loss", "recon", "kl", "err_kl"}`` (scalars).
 
@@ -88,7 +101,11 @@ def loss_terms(
         outputs: the model's ``{"mag", "err", "z_mean", "z_log_var"}``.
         kind: ``"paper"`` (eq. 4) or ``"reference"`` (plain MSE + beta * KL / 1e4).
         beta: KL weight (float or scalar tensor/variable, so it can be scheduled).
-        err_floor: scaled error added in quadrature to true and reconstructed errors.
+        err_floor: scaled error added in quadrature to true and reconstructed errors
+            (dimensionless, >= 0; 0 = no floor).
+        latent: the layer that owns the KL term (anything with ``kl(z_mean, z_log_var) -> [B]``,
+            normally the model's :class:`~pelsvae_tf.layers.GaussianLatent`); ``None`` uses
+            :meth:`GaussianLatent.kl_divergence`, the same number.
     """
     if kind not in LOSS_KINDS:
         raise ValueError(f"loss kind {kind!r} is not supported; use one of {LOSS_KINDS}")
@@ -96,7 +113,8 @@ def loss_terms(
     dtype = outputs["mag"].dtype
     mag = tf.cast(mag, dtype)
     err = tf.cast(batch["err"], dtype)
-    kl = tf.reduce_mean(gaussian_kl(outputs["z_mean"], outputs["z_log_var"]))
+    kl_of = latent.kl if latent is not None else GaussianLatent.kl_divergence
+    kl = tf.reduce_mean(tf.cast(kl_of(outputs["z_mean"], outputs["z_log_var"]), dtype))
     err_kl = tf.reduce_mean(error_kl(err, outputs["err"], err_floor))
     beta = tf.cast(beta, dtype)
     if kind == "paper":

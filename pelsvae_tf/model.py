@@ -31,6 +31,7 @@ import warnings
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from pelsvae_tf.classes import check_physics_names
@@ -55,9 +56,11 @@ class ModelConfig(ConfigBase):
         n_blocks: TCN residual blocks (dilations ``dilation_base**i``, i < n_blocks).
         kernel_size: TCN convolution kernel size (time steps).
         dilation_base: TCN dilation base (a power of two; keras-tcn requirement).
-        rnn_layers: stacked GRU/LSTM layers.
+        rnn_layers: stacked GRU/LSTM layers (>= 1; unused and unchecked for the TCN).
         latent_dim: latent dimension D (>= 1).
-        dropout: dropout rate in the TCN blocks and dense stacks, in [0, 1).
+        dropout: dropout rate in [0, 1): in the TCN blocks, on the inputs of every GRU/LSTM
+            layer (Keras ``dropout``; ``recurrent_dropout`` stays 0 so the fused kernels are
+            used) and after every dense layer.
         dense_units: encoder dense stack (the decoder uses it reversed).
         n_classes: number of variability classes C (one-hot size).
         physics: physical parameters seen by the encoder; ``()`` = cVAE, e.g.
@@ -68,7 +71,10 @@ class ModelConfig(ConfigBase):
         seq_len: training length L (points per curve); the decoder accepts any length.
         seed: seed for weight initialisation, dropout and latent sampling.
         tcn_channels: ``"constant"`` (hidden everywhere) or ``"reference"`` ramp.
-        err_floor: scaled error added in quadrature in the loss (see ``losses.py``).
+        err_floor: scaled error (dimensionless, fraction of the curve's range) added in
+            quadrature to the true and reconstructed errors in the loss (see ``losses.py``).
+            ``0`` selects the paper's exact eq. 4 without a floor (variances are then only
+            guarded by :data:`~pelsvae_tf.losses.VARIANCE_EPS` against division by zero).
         receptive_field_check: what to do when the encoder TCN receptive field is shorter than
             ``seq_len``: ``"error"`` (default, fail before training), ``"warn"`` or ``"off"``.
         sample_at_inference: if True the latent layer samples also at inference; default uses
@@ -149,9 +155,10 @@ class ModelConfig(ConfigBase):
                 bad("decoder_padding", "use 'causal' or 'same'")
         if not (0.0 < float(self.decoder_subsample) <= 1.0):
             bad("decoder_subsample", "must be in (0, 1] (1 = always decode every point, the paper)")
-        else:
-            if not isinstance(self.rnn_layers, int) or self.rnn_layers < 1:
-                bad("rnn_layers", "must be an integer >= 1")
+        if self.arch in ("gru", "lstm"):
+            v = self.rnn_layers
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                bad("rnn_layers", f"a {self.arch.upper()} model needs an integer >= 1 of stacked layers")
         if not (0.0 <= float(self.dropout) < 1.0):
             bad("dropout", "must be in [0, 1)")
         if any(u < 1 for u in self.dense_units):
@@ -166,8 +173,13 @@ class ModelConfig(ConfigBase):
             bad("loss", f"use one of {LOSS_KINDS}")
         if not (float(self.beta) >= 0.0):
             bad("beta", "the KL weight must be >= 0")
-        if not (float(self.err_floor) > 0.0):
-            bad("err_floor", "must be > 0 (scaled error added in quadrature)")
+        try:
+            floor_ok = float(self.err_floor) >= 0.0
+        except (TypeError, ValueError):
+            floor_ok = False
+        if not floor_ok:
+            bad("err_floor", "must be a number >= 0 (scaled error added in quadrature; 0 = the paper's "
+                             "exact loss without a floor)")
         if self.receptive_field_check not in RF_CHECKS:
             bad("receptive_field_check", f"use one of {RF_CHECKS}")
         if self.arch == "tcn" and self.receptive_field_check != "off":
@@ -248,6 +260,7 @@ def _temporal(config: ModelConfig, return_sequences: bool, prefix: str, decoder:
         layers.append(
             rnn_cls(
                 config.hidden,
+                dropout=float(config.dropout),
                 return_sequences=return_sequences or not last,
                 seed=None if config.seed is None else config.seed + 10 + i,
                 name=f"{prefix}_{config.arch}_{i}",
@@ -344,20 +357,87 @@ class PELSVAE(keras.Model):
 
     # -- forward ------------------------------------------------------------------------------
     def _check_inputs(self, inputs) -> None:
+        """Check a batch dict before the encoder sees it; ``ValueError`` naming the key and fix.
+
+        Checked (on the static shapes, i.e. always for NumPy / eager inputs and whenever the
+        ``tf.data`` element spec knows them): the required keys, rank 2 for every input,
+        equal ``[B, T]`` shapes of ``phase``, ``mag`` and ``err`` (T time steps), ``class_onehot``
+        of width ``n_classes``, ``phys`` of width ``len(physics)`` (cVAE-P), one batch size.
+        """
+        names = self.encoder_input_names
+        cfg = self.model_config
         if not isinstance(inputs, dict):
             raise ValueError(
                 "PELSVAE expects a dict batch with keys "
-                f"{self.encoder_input_names} (as yielded by PreparedDataset.to_tf), got {type(inputs).__name__}"
+                f"{names} (as yielded by PreparedDataset.to_tf), got {type(inputs).__name__}"
             )
-        missing = [k for k in self.encoder_input_names if k not in inputs]
+        missing = [k for k in names if k not in inputs]
         if missing:
             hint = (
                 " (this is a cVAE-P: build the dataset with physics="
-                f"{self.model_config.physics})"
+                f"{cfg.physics})"
                 if "phys" in missing
                 else ""
             )
             raise ValueError(f"PELSVAE input batch lacks key(s) {missing}{hint}")
+
+        def shape_of(key):
+            value = inputs[key]
+            shape = getattr(value, "shape", None)
+            if shape is None:
+                try:
+                    shape = np.shape(value)
+                except Exception:  # ragged nested lists
+                    raise ValueError(
+                        f"PELSVAE input {key!r}: not an array (got {type(value).__name__} of unequal "
+                        f"lengths?); pass a rectangular float32 array"
+                    ) from None
+            shape = tf.TensorShape(shape)
+            return None if shape.rank is None else [None if d is None else int(d) for d in shape]
+
+        shapes = {k: shape_of(k) for k in names}
+        what = {
+            "phase": "[batch, T] phases in cycles",
+            "mag": "[batch, T] scaled magnitudes",
+            "err": "[batch, T] scaled errors",
+            "class_onehot": f"[batch, {cfg.n_classes}] one-hot classes",
+            "phys": f"[batch, {cfg.n_physics}] scaled {', '.join(cfg.physics)}",
+        }
+        for k, shape in shapes.items():
+            if shape is not None and len(shape) != 2:
+                raise ValueError(
+                    f"PELSVAE input {k!r} has shape {tuple(shape)} (rank {len(shape)}); expected rank 2, "
+                    f"{what[k]} (add a batch axis for a single curve, e.g. x[None, :])"
+                )
+        seq = {k: shapes[k] for k in ("phase", "mag", "err") if shapes[k] is not None}
+        lengths = {k: v[1] for k, v in seq.items() if v[1] is not None}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(
+                "PELSVAE inputs 'phase', 'mag' and 'err' must have the same number of time steps T; got "
+                + ", ".join(f"{k}: {t}" for k, t in lengths.items())
+                + " (give every point its phase, scaled magnitude and scaled error)"
+            )
+        width = shapes["class_onehot"][1] if shapes["class_onehot"] is not None else None
+        if width is not None and width != cfg.n_classes:
+            raise ValueError(
+                f"PELSVAE input 'class_onehot' has width {width}; this model has n_classes={cfg.n_classes}: "
+                f"one-hot encode the labels with {cfg.n_classes} columns (the dataset's class list)"
+            )
+        if cfg.n_physics:
+            width = shapes["phys"][1] if shapes["phys"] is not None else None
+            if width is not None and width != cfg.n_physics:
+                raise ValueError(
+                    f"PELSVAE input 'phys' has width {width}; this cVAE-P was built with physics="
+                    f"{cfg.physics} ({cfg.n_physics} columns): pass exactly those scaled parameters "
+                    f"in that order (PreparedDataset.to_tf(physics={cfg.physics}))"
+                )
+        batch = {k: v[0] for k, v in shapes.items() if v is not None and v[0] is not None}
+        if len(set(batch.values())) > 1:
+            raise ValueError(
+                "PELSVAE inputs disagree on the batch size: "
+                + ", ".join(f"{k}: {b}" for k, b in batch.items())
+                + " (every key needs one row per light curve)"
+            )
 
     def encode(self, inputs, training=False):
         """Encoder outputs ``{"z_mean","z_log_var"}`` [B, D] for a batch dict."""
@@ -380,13 +460,15 @@ class PELSVAE(keras.Model):
         return list(self.trackers.values())
 
     def compute_loss_terms(self, batch, outputs) -> dict:
-        """Batch-mean loss terms with this model's loss kind, beta variable and error floor."""
+        """Batch-mean loss terms with this model's loss kind, beta variable and error floor;
+        the KL term comes from the latent layer (:meth:`GaussianLatent.kl`)."""
         return loss_terms(
             batch,
             outputs,
             kind=self.model_config.loss,
             beta=self.beta,
             err_floor=self.model_config.err_floor,
+            latent=self.latent,
         )
 
     @staticmethod

@@ -272,6 +272,36 @@ def _same_model(saved: dict, model_config) -> bool:
     return saved.get("model") == model_config.to_dict()
 
 
+def dataset_identity(schema: dict) -> Any:
+    """What identifies a prepared dataset for resuming: ``schema["prepare_fingerprint"]`` (the
+    inputs and config of ``pelsvae prepare``), or for a dataset written directly with
+    ``write_prepared`` its creation time and split summaries."""
+    schema = schema or {}
+    if schema.get("prepare_fingerprint") is not None:
+        return {"prepare_fingerprint": schema["prepare_fingerprint"]}
+    return {"created": schema.get("created"), "splits": schema.get("splits")}
+
+
+def _check_same_dataset(saved: dict, dataset, run_dir: Path) -> None:
+    """Refuse to resume ``run_dir`` on a dataset other than the one its checkpoint was trained on."""
+    old_schema = json.loads(json.dumps(saved.get("dataset_schema") or {}, default=str))
+    new_schema = json.loads(json.dumps(dataset.schema or {}, default=str))
+    if dataset_identity(old_schema) == dataset_identity(new_schema):
+        return
+    detail = ""
+    old_fp, new_fp = old_schema.get("prepare_fingerprint"), new_schema.get("prepare_fingerprint")
+    if old_fp is not None and new_fp is not None:
+        from pelsvae_tf.data.prepare import fingerprint_differences
+
+        diff = fingerprint_differences(old_fp, new_fp)
+        detail = f" ({'; '.join(diff)})" if diff else ""
+    raise ValueError(
+        f"{run_dir} holds a checkpoint trained on the prepared dataset {saved.get('data_dir')}; "
+        f"--data {Path(dataset.path).resolve()} is a different dataset (its prepare fingerprint differs{detail}). "
+        f"Resume with --data {saved.get('data_dir')}, or train on the new data into a new --out directory"
+    )
+
+
 # -- train ------------------------------------------------------------------------------------
 def train(data_dir, run_dir, model_config=None, train_config: TrainConfig | None = None) -> Run:
     """Train (or resume) a PELS-VAE on the prepared dataset ``data_dir`` into ``run_dir``.
@@ -279,7 +309,9 @@ def train(data_dir, run_dir, model_config=None, train_config: TrainConfig | None
     Args:
         data_dir: a prepared dataset directory (or a ``PreparedDataset``).
         run_dir: output run directory; if it holds a committed checkpoint of the same model
-            config, training resumes from it (``train_config.epochs`` may be raised to go on).
+            config trained on the same dataset (same ``prepare`` fingerprint; the dataset may have
+            moved), training resumes from it (``train_config.epochs`` may be raised to go on).
+            A different model config or dataset is refused with a ``ValueError``.
         model_config: :class:`~pelsvae_tf.model.ModelConfig` (default: the paper's best model).
             ``seq_len`` and ``n_classes`` are taken from the dataset.
         train_config: :class:`TrainConfig` (default: its defaults).
@@ -316,6 +348,7 @@ def train(data_dir, run_dir, model_config=None, train_config: TrainConfig | None
                 f"{run_dir} holds a checkpoint of a different model config; resume with the same "
                 f"model settings (saved: {saved.get('model')}) or use a new --out directory"
             )
+        _check_same_dataset(saved, dataset, run_dir)
     atomic_write_text(
         config_path, json.dumps(_config_payload(model_config, train_config, dataset), indent=2, default=str) + "\n"
     )
@@ -619,7 +652,8 @@ def register(subparsers) -> None:
         help="train (or resume) a PELS-VAE on a prepared dataset",
         description=(
             "Train a PELS-VAE (cVAE, or cVAE-P with --physics) on a prepared dataset. If --out already "
-            "holds a checkpoint of the same model, training resumes from its last completed epoch."
+            "holds a checkpoint of the same model trained on the same --data (same prepare fingerprint), "
+            "training resumes from its last completed epoch; another model config or dataset is refused."
         ),
     )
     p.add_argument("--data", required=True, help="prepared dataset directory (from `pelsvae prepare`)")

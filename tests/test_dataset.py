@@ -184,3 +184,19 @@ def test_tiny_dataset_contract(tiny_dataset):
     m = b["mag"].numpy()
     assert m.min() >= 0 and m.max() <= 1
     assert np.all(np.diff(b["phase"].numpy(), axis=1) >= 0)
+
+
+def test_star_ids_longer_than_32_characters_are_never_truncated(tmp_path):
+    from pelsvae_tf.data.dataset import star_id_array
+
+    rng = np.random.default_rng(1)
+    splits = {"train": make_split(4, rng), "val": make_split(2, rng, label_offset=1),
+              "test": make_split(2, rng, label_offset=2)}
+    base = "OGLE-BLG-RRLYR-FIELD-1234567890-CHIP"  # 36 characters
+    splits["train"]["star_id"] = np.asarray([f"{base}-A", f"{base}-B", "short-1", "short-2"])
+    ds = PreparedDataset(write_prepared(tmp_path / "ds", splits, {}, None, shard_size=2))
+    got = ds.arrays("train")["star_id"]
+    assert got.tolist() == [f"{base}-A", f"{base}-B", "short-1", "short-2"]
+    assert len(set(got.tolist())) == 4 and got.dtype == np.dtype("<U38")
+    assert ds.arrays("val")["star_id"].dtype == np.dtype("<U32")  # short IDs keep the documented width
+    assert star_id_array(["x" * 70]).dtype == np.dtype("<U70")

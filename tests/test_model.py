@@ -306,3 +306,119 @@ def test_decoder_targets_are_sorted_random_subsets_of_the_points():
     assert len(sizes) > 1  # the length varies from batch to batch
     full = build_pelsvae(cfg.replace(decoder_subsample=1.0))._decoder_targets(batch)
     assert full["phase"].shape[1] == 64
+
+
+# -- review fixes: input checks, rnn_layers, RNN dropout, err_floor=0, KL owned by the latent ------
+def _broken(key, value_fn):
+    b = _batch()
+    b[key] = value_fn(b)
+    return b
+
+
+@pytest.mark.parametrize(
+    "key, value_fn, pattern",
+    [
+        ("mag", lambda b: b["mag"][:, :90], r"'phase', 'mag' and 'err' must have the same number of time steps T.*mag: 90"),
+        ("err", lambda b: b["err"][:, :50], r"same number of time steps T.*err: 50"),
+        ("phys", lambda b: np.zeros((6, 5), "float32"), r"'phys' has width 5.*physics=\('teff', 'abs_gmag', 'period'\) \(3 columns\)"),
+        ("class_onehot", lambda b: np.zeros((6, 7), "float32"), r"'class_onehot' has width 7.*n_classes=8"),
+        ("phase", lambda b: b["phase"][0], r"'phase' has shape \(100,\) \(rank 1\); expected rank 2.*x\[None, :\]"),
+        ("mag", lambda b: b["mag"][..., None], r"'mag' has shape \(6, 100, 1\) \(rank 3\)"),
+        ("err", lambda b: b["err"][:4], r"disagree on the batch size.*err: 4"),
+    ],
+)
+def test_bad_input_shapes_name_the_key_and_the_fix(key, value_fn, pattern):
+    from pelsvae_tf.model import build_pelsvae
+
+    model = build_pelsvae(tiny_model_config())
+    with pytest.raises(ValueError, match=pattern):
+        model(_broken(key, value_fn))
+    with pytest.raises(ValueError, match=pattern):  # the same check guards encode()
+        model.encode(_broken(key, value_fn))
+
+
+def test_rnn_layers_is_checked_only_for_recurrent_architectures():
+    assert tiny_model_config(rnn_layers=0).rnn_layers == 0  # TCN: the field is unused
+    for arch in ("gru", "lstm"):
+        with pytest.raises(ValueError, match=rf"ModelConfig.rnn_layers=0: a {arch.upper()} model needs"):
+            tiny_model_config(arch=arch, rnn_layers=0)
+        assert tiny_model_config(arch=arch, rnn_layers=2).rnn_layers == 2
+
+
+@pytest.mark.parametrize("arch", ["gru", "lstm"])
+def test_rnn_dropout_is_used_and_models_fit_and_round_trip(arch, tmp_path):
+    import keras
+
+    from pelsvae_tf.model import build_pelsvae
+
+    cfg = tiny_model_config(arch=arch, hidden=4, rnn_layers=2, dropout=0.25, seq_len=20, seed=5)
+    model = build_pelsvae(cfg)
+    rnns = [layer for part in (model.encoder, model.decoder) for layer in part.layers
+            if isinstance(layer, (keras.layers.GRU, keras.layers.LSTM))]
+    assert len(rnns) == 4 and all(layer.dropout == 0.25 for layer in rnns)
+    assert all(layer.get_config()["dropout"] == 0.25 for layer in rnns)
+    batch = _batch(n=8, length=20)
+    # dropout is active in training: two training passes differ, inference passes agree
+    a = model.encoder({k: batch[k] for k in model.encoder_input_names}, training=True)["z_mean"].numpy()
+    b = model.encoder({k: batch[k] for k in model.encoder_input_names}, training=True)["z_mean"].numpy()
+    assert not np.allclose(a, b)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    hist = model.fit(dict(batch), epochs=1, batch_size=4, verbose=0)
+    assert np.isfinite(hist.history["loss"][-1])
+    path = tmp_path / f"{arch}.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.model_config == cfg
+    mine, theirs = model.predict(batch, verbose=0), loaded.predict(batch, verbose=0)
+    for k in ("mag", "err", "z_mean", "z_log_var"):
+        np.testing.assert_array_equal(theirs[k], mine[k])
+
+
+def test_err_floor_zero_is_the_plain_error_weighted_mse():
+    from pelsvae_tf.losses import VARIANCE_EPS, error_kl, loss_terms, weighted_mse
+
+    x = np.array([[0.2, 0.5, 0.9]], "float32")
+    x_hat = np.array([[0.3, 0.5, 0.7]], "float32")
+    sigma = np.array([[0.1, 0.05, 0.2]], "float32")
+    # (0.1/0.1)^2 = 1, 0, (0.2/0.2)^2 = 1 -> mean 2/3 exactly; a floor would lower it
+    assert float(weighted_mse(x, x_hat, sigma, floor=0.0)[0]) == pytest.approx(2.0 / 3.0, rel=1e-6)
+    assert float(weighted_mse(x, x_hat, sigma, floor=0.01)[0]) < 2.0 / 3.0
+    assert float(error_kl(sigma, sigma, floor=0.0)[0]) == pytest.approx(0.0, abs=1e-7)
+    # a zero error is guarded: finite, (dx)^2 / VARIANCE_EPS
+    zero = np.array([[0.0, 0.05, 0.2]], "float32")
+    v = float(weighted_mse(x, x_hat, zero, floor=0.0)[0])
+    assert np.isfinite(v) and v == pytest.approx((0.01 / VARIANCE_EPS + 1.0) / 3.0, rel=1e-3)
+    out = {"mag": x_hat, "err": sigma, "z_mean": np.zeros((1, 2), "float32"),
+           "z_log_var": np.zeros((1, 2), "float32")}
+    terms = loss_terms({"mag": x, "err": sigma}, out, kind="paper", beta=0.75, err_floor=0.0)
+    assert float(terms["recon"]) == pytest.approx(2.0 / 3.0, rel=1e-6)
+    assert float(terms["loss"]) == pytest.approx(2.0 / 3.0, rel=1e-6)  # kl = err_kl = 0 here
+    # the model accepts the paper's exact loss; a negative floor is refused with the field name
+    assert tiny_model_config(err_floor=0.0).err_floor == 0.0
+    with pytest.raises(ValueError, match=r"ModelConfig.err_floor=-0.1: must be a number >= 0"):
+        tiny_model_config(err_floor=-0.1)
+
+
+def test_loss_takes_the_kl_term_from_the_latent_layer(monkeypatch):
+    from pelsvae_tf.layers import GaussianLatent, gaussian_kl
+    from pelsvae_tf.model import build_pelsvae
+
+    model = build_pelsvae(tiny_model_config())
+    batch = _batch()
+    out = model(batch)
+    before = {k: float(v) for k, v in model.compute_loss_terms(batch, out).items()}
+    mu, lv = out["z_mean"].numpy(), out["z_log_var"].numpy()
+    closed = 0.5 * np.sum(np.exp(lv) + mu**2 - lv - 1.0, axis=-1)
+    assert before["kl"] == pytest.approx(float(closed.mean()), rel=1e-5)
+    np.testing.assert_allclose(model.latent.kl(mu, lv).numpy(), closed, rtol=1e-5)
+    np.testing.assert_allclose(gaussian_kl(mu, lv).numpy(), GaussianLatent.kl_divergence(mu, lv).numpy())
+    calls = []
+    original = model.latent.kl
+
+    def spy(z_mean, z_log_var):
+        calls.append(1)
+        return 2.0 * original(z_mean, z_log_var)
+
+    monkeypatch.setattr(model.latent, "kl", spy)
+    after = {k: float(v) for k, v in model.compute_loss_terms(batch, out).items()}
+    assert calls and after["kl"] == pytest.approx(2.0 * before["kl"], rel=1e-6)

@@ -303,3 +303,114 @@ def test_prepare_cli(tmp_path, tiny_sky, capsys):
     assert json.loads((tmp_path / "o" / "schema.json").read_text())["prepare_config"]["seed"] == 0
     assert main(["prepare", "--photometry", str(phot), "--catalog", str(cat), "--out", str(tmp_path / "p"),
                  "--aug-targets", "QSO=3"]) == 2
+
+
+# ------------------------------ review fixes: fingerprint, duplicates, long IDs ---------------------
+def test_changed_middle_file_or_catalogue_is_refused_not_reused(tmp_path, tiny_sky):
+    import os
+
+    phot, cat = _small_inputs(tmp_path, tiny_sky)
+    cfg = PrepareConfig(seq_len=64, aug_targets={"RRLYR": 20, "ELL": 20}, shard_size=50)
+    out = tmp_path / "out"
+    ds = prepare(phot, cat, out, cfg, progress=False)
+    fp = ds.schema["prepare_fingerprint"]
+    assert fp["n_files"] == 12 and len(fp["files_sha256"]) == 64 and len(fp["catalog_sha256"]) == 64
+    assert prepare(phot, cat, out, cfg, progress=False).schema == ds.schema  # same inputs: reused
+    files = sorted(phot.glob("*.dat"))
+    middle = files[len(files) // 2]
+    assert middle not in (files[0], files[-1])
+    original = middle.read_text()
+    lines = original.splitlines()
+    middle.write_text("\n".join(lines[:-1]) + "\n")  # drop one epoch of a middle star
+    with pytest.raises(ValueError, match=r"light-curve files changed .*not reused; delete .*to re-prepare"):
+        prepare(phot, cat, out, cfg, progress=False)
+    # same content and size but touched (e.g. re-downloaded): also not trusted
+    middle.write_text(original)
+    st = middle.stat()
+    os.utime(middle, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    with pytest.raises(ValueError, match="light-curve files changed"):
+        prepare(phot, cat, out, cfg, progress=False)
+    # a changed catalogue (same path, same size) is refused too
+    cat_text = cat.read_text()
+    fresh = tmp_path / "fresh"
+    prepare(phot, cat, fresh, cfg, progress=False)
+    df = pd.read_csv(cat)
+    df.loc[0, "Period"] = round(df.loc[0, "Period"] * 1.5, 6)
+    df.to_csv(cat, index=False)
+    assert cat.read_text() != cat_text
+    with pytest.raises(ValueError, match=r"catalogue content changed \(then .*cat.csv, now .*cat.csv\)"):
+        prepare(phot, cat, fresh, cfg, progress=False)
+    # after a fresh prepare the changed period is what the dataset holds
+    redo = prepare(phot, cat, tmp_path / "redo", cfg, progress=False)
+    sid = df.loc[0, "OGLE-ID"]
+    got = {s: p for split in ("train", "val", "test")
+           for s, p in zip(redo.arrays(split)["star_id"], redo.arrays(split)["period"])}
+    assert got[sid] == pytest.approx(df.loc[0, "Period"])
+
+
+def test_interrupted_run_with_changed_inputs_is_refused(tmp_path, tiny_sky, monkeypatch):
+    from pelsvae_tf.data import prepare as prepare_mod
+
+    phot, cat = _small_inputs(tmp_path, tiny_sky)
+    cfg = PrepareConfig(seq_len=64, aug_targets={"RRLYR": 20, "ELL": 20}, clean_chunk=4)
+    real = prepare_mod._clean_chunk
+    calls = {"n": 0}
+
+    def dying(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("simulated crash while cleaning")
+        return real(*a, **k)
+
+    monkeypatch.setattr(prepare_mod, "_clean_chunk", dying)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        prepare(phot, cat, out, cfg, progress=False)
+    monkeypatch.setattr(prepare_mod, "_clean_chunk", real)
+    assert (out / ".work" / "clean-00000.npz").exists()
+    middle = sorted(phot.glob("*.dat"))[6]
+    middle.write_text("\n".join(middle.read_text().splitlines()[:-3]) + "\n")
+    with pytest.raises(ValueError, match=r"interrupted run with other inputs/config: the light-curve files changed"):
+        prepare(phot, cat, out, cfg, progress=False)
+
+
+def test_duplicate_catalogue_ids_are_counted_and_strict_raises(tmp_path, tiny_sky):
+    phot, cat = _small_inputs(tmp_path, tiny_sky)
+    df = pd.read_csv(cat)
+    twin = df.iloc[[0]].copy()
+    twin["teff_val"] = np.nan  # fewer physics: the original row wins
+    pd.concat([df, twin], ignore_index=True).to_csv(cat, index=False)
+    cfg = PrepareConfig(seq_len=64, aug_targets={"RRLYR": 20, "ELL": 20})
+    ds = prepare(phot, cat, tmp_path / "out", cfg, progress=False)
+    sid = df.loc[0, "OGLE-ID"]
+    assert ds.schema["skipped"] == {"duplicate_id": 1}
+    assert sid in ds.schema["skip_examples"]["duplicate_id"]
+    ids = np.concatenate([ds.arrays(s)["star_id"][ds.arrays(s)["is_real"]] for s in ("train", "val", "test")])
+    assert sorted(ids.tolist()) == sorted(df["OGLE-ID"].tolist())  # the star itself is kept once
+    with pytest.raises(ValueError, match=rf"1 duplicated row\(s\) of 1 ID\(s\), e.g. \['{sid}'\] \[duplicate_id\].*--strict"):
+        prepare(phot, cat, tmp_path / "strict", cfg.replace(strict=True), progress=False)
+    # duplicates in the physics x-match are reported the same way
+    xm = tmp_path / "xm.csv"
+    pd.concat([df, df.iloc[[1, 2]]], ignore_index=True).to_csv(xm, index=False)
+    ds2 = prepare(phot, cat, tmp_path / "out2", cfg, xmatch=xm, progress=False)
+    assert ds2.schema["skipped"]["duplicate_id"] == 3  # 1 in the catalogue + 2 in the x-match
+    assert "x-match" in ds2.schema["skip_examples"]["duplicate_id"]
+
+
+def test_long_star_ids_are_kept_whole_and_distinct(tmp_path, tiny_sky):
+    phot, cat = _small_inputs(tmp_path, tiny_sky)
+    df = pd.read_csv(cat)
+    prefix = "OGLE-LONG-SURVEY-FIELD-0001-CHIP-07-"  # 36 characters: longer than the old 32
+    new_ids = {}
+    for i, sid in enumerate(df["OGLE-ID"].iloc[:2]):
+        new_ids[sid] = f"{prefix}STAR-{i:04d}"
+        (phot / f"{sid}.dat").rename(phot / f"{new_ids[sid]}.dat")
+    df["OGLE-ID"] = df["OGLE-ID"].map(lambda s: new_ids.get(s, s))
+    df.to_csv(cat, index=False)
+    ds = prepare(phot, cat, tmp_path / "out", PrepareConfig(seq_len=64, aug_targets={"RRLYR": 20, "ELL": 20}),
+                 progress=False)
+    ids = set()
+    for s in ("train", "val", "test"):
+        ids |= set(ds.arrays(s)["star_id"].tolist())
+    assert set(new_ids.values()) <= ids  # full 45-character IDs, two distinct stars
+    assert ids == set(df["OGLE-ID"])

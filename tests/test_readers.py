@@ -162,3 +162,24 @@ def test_xmatch_bad_tables(tmp_path):
     p.write_text("OGLE-ID,Type,Period\nA,RRLYR,0.5\nB,XYZ,1.0\n")
     xm = read_xmatch(p)
     assert xm.attrs["n_unknown_class"] == 1 and xm.set_index("ogle_id").loc["B", "type_raw"] == "XYZ"
+
+
+def test_unreadable_tables_raise_naming_the_path(tmp_path):
+    """Malformed rows, non-UTF-8 bytes and broken compression: a ValueError naming the file."""
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("OGLE-ID,Type,Period\nA,RRLYR,0.5\nB,RRLYR,0.5,1,2\n")
+    with pytest.raises(ValueError, match=rf"cross-match table {ragged} is not a readable CSV .*Expected 3 fields"):
+        read_xmatch(ragged)
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"OGLE-ID,Type,Period\nA,RR\xff\xfeLYR,0.5\n" + bytes(range(256)))
+    with pytest.raises(ValueError, match=rf"cross-match table {binary} is not UTF-8 text"):
+        read_xmatch(binary)
+    with pytest.raises(LightCurveError, match=rf"{binary}: not UTF-8 text") as info:
+        read_csv_lightcurve(binary)
+    assert info.value.reason == "bad_format"
+    with pytest.raises(ValueError, match=rf"OGLE catalogue {binary} is not"):
+        read_ogle_table(binary)
+    broken = tmp_path / "ogle3.txt.bz2"
+    broken.write_bytes(b"this is not bz2")
+    with pytest.raises(ValueError, match=rf"{broken}: cannot be read as a \(bz2/gzip-compressed\) text catalogue"):
+        read_ogle3_catalog(broken)

@@ -225,3 +225,32 @@ def test_cli_bad_config_exits_with_one_line_error(tiny_dataset, tmp_path, capsys
     assert rc == 2
     assert "ModelConfig.latent_dim" in err and "Traceback" not in err
     assert not (tmp_path / "r" / "checkpoints").exists()
+
+
+def test_resume_on_a_different_dataset_is_refused_naming_both_paths(tiny_run, tiny_dataset, tmp_path):
+    import shutil
+
+    from pelsvae_tf.training import load_run, train
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    moved = tmp_path / "moved_data"
+    shutil.copytree(tiny_dataset.path, moved)
+    other = tmp_path / "other_data"
+    shutil.copytree(tiny_dataset.path, other)
+    schema = json.loads((other / "schema.json").read_text())
+    schema["prepare_fingerprint"]["catalog_sha256"] = "0" * 64  # prepared from another catalogue
+    (other / "schema.json").write_text(json.dumps(schema))
+    saved_data = json.loads((run / "config.json").read_text())["data_dir"]
+    before = (run / "checkpoints" / "state.json").read_text()
+    with pytest.raises(ValueError) as info:
+        train(other, run, tiny_model_config(), tiny_train_config())
+    msg = str(info.value)
+    assert f"trained on the prepared dataset {saved_data}" in msg
+    assert f"--data {other.resolve()} is a different dataset" in msg
+    assert "catalogue content changed" in msg and "new --out" in msg
+    assert (run / "checkpoints" / "state.json").read_text() == before  # nothing touched
+    assert json.loads((run / "config.json").read_text())["data_dir"] == saved_data
+    # the same dataset moved elsewhere (same fingerprint) resumes; the finished run is kept
+    done = train(moved, run, tiny_model_config(), tiny_train_config(save_latents=False))
+    assert len(done.history) == len(load_run(tiny_run).history) == 3

