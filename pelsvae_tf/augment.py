@@ -9,7 +9,8 @@ errors divided by the same range, so synthetic and real batches (``PreparedDatas
 
 :func:`augmentation_experiment` trains the same small Keras classifier on the real training
 split alone and on real + synthetic curves for the rarest classes, and reports both test
-accuracies (used by ``examples/augment_classifier.py`` and its test).
+accuracies (used by ``examples/augment_classifier.py`` and its test). The real arm uses only the
+real training stars (not the prepared dataset's augmented copies).
 """
 
 from __future__ import annotations
@@ -208,12 +209,14 @@ def _real_tf(arrays: Mapping[str, np.ndarray], mask: np.ndarray | None = None):
 def augmentation_experiment(data_dir, run_dir, config: AugmentExperimentConfig | None = None) -> dict[str, Any]:
     """Train the small classifier on real training curves vs real + synthetic rare classes.
 
-    Real data: ``train`` split of the prepared dataset (as prepared, i.e. including its own
-    augmented copies); evaluation: the ``test`` split (real stars only). The ``n_rare`` classes
-    with the fewest real training stars receive ``synthetic_per_class`` generated curves each
-    (physics and magnitudes drawn from their training stars, random phases, noise). Same
-    classifier, seed and epochs for both arms. Returns accuracies, balanced accuracies and the
-    rare classes' recalls for both arms.
+    Real arm: the real stars (``is_real``) of the ``train`` split only, one curve per star; the
+    dataset's own augmented copies (resampled real curves written by ``pelsvae prepare``) are left
+    out so the comparison is real vs real + synthetic. Synthetic arm: the same real curves plus
+    ``synthetic_per_class`` generated curves for each of the ``n_rare`` classes with the fewest
+    real training stars (physics and magnitudes drawn from their training stars, random phases,
+    noise). Evaluation: the ``test`` split (real stars only). Same classifier, seed and epochs
+    for both arms. Returns accuracies (fractions of test curves), balanced accuracies and the rare
+    classes' recalls for both arms, and the training-set sizes (``n_train``, curves).
     """
     import keras
     import tensorflow as tf
@@ -228,7 +231,7 @@ def augmentation_experiment(data_dir, run_dir, config: AugmentExperimentConfig |
     if len(te["label"]) == 0:
         raise ValueError(f"{data_dir}: the test split is empty; cannot measure accuracy")
     C = len(ds.classes)
-    real_counts = np.bincount(tr["label"][tr["is_real"]], minlength=C)
+    real_counts = np.bincount(tr["label"][tr["is_real"].astype(bool)], minlength=C)
     can = [ds.classes.index(c) for c in gen.classes_with_physics if c in ds.classes]
     present = np.asarray([c for c in can if real_counts[c] > 0], dtype=np.int64)
     rare = present[np.argsort(real_counts[present], kind="stable")][: cfg.n_rare]
@@ -236,7 +239,7 @@ def augmentation_experiment(data_dir, run_dir, config: AugmentExperimentConfig |
     n_syn = cfg.synthetic_per_class * len(rare)
     syn_labels = np.repeat(rare, cfg.synthetic_per_class)
     syn_feats, _ = synthetic_batch(gen, syn_labels, L, None, cfg.seed + 7, "folded", True)
-    x_real, y_real = _real_tf(tr)
+    x_real, y_real = _real_tf(tr, tr["is_real"].astype(bool))  # real stars only, no prepared copies
     x_aug = {k: np.concatenate([x_real[k], syn_feats[k]]) for k in x_real}
     y_aug = np.concatenate([y_real, syn_labels.astype(np.int32)])
     x_te, y_te = _real_tf(te)

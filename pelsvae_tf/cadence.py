@@ -31,7 +31,13 @@ YEAR_DAYS = 365.25
 
 
 def _as_days(times: Any, name: str = "times") -> np.ndarray:
-    """Convert floats [d], astropy ``Time`` (to MJD) or a time ``Quantity`` to float64 days."""
+    """Convert floats [d], astropy ``Time`` (to MJD) or a time ``Quantity`` to float64 days.
+
+    Booleans (``True`` or a bool array) are refused with a ``ValueError`` naming ``name``.
+    """
+    if isinstance(times, (bool, np.bool_)) or (isinstance(times, np.ndarray) and times.dtype.kind == "b"):
+        raise ValueError(f"{name}: {times!r} is a bool, not a time; give floats in days, an astropy Time "
+                         f"or a Quantity in days")
     try:
         from astropy.time import Time
         import astropy.units as u

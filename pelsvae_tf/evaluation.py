@@ -14,15 +14,19 @@ is any good without reading code:
 - ``metrics.json`` with every number, and ``report.md`` that shows them with the figures.
 
 Metrics (see :mod:`pelsvae_tf.metrics`): error-weighted reconstruction RMSE per class on the test
-split (scaled magnitude, and magnitudes via each star's range); per class, between generated and
-held-out (test) real curves: Lomb-Scargle period recovery at a survey-like cadence, KS and
-Wasserstein distances of amplitude and Fourier shape parameters, and a classifier two-sample AUC
+split (scaled magnitude, and magnitudes via each star's range) next to a flat-curve baseline
+(each star predicted by its own mean); per class, between generated and held-out (test) real
+curves: Lomb-Scargle period recovery at a survey-like cadence, KS and Wasserstein distances of the
+amplitude in magnitudes and the Fourier shape parameters, and a classifier two-sample AUC
 (0.5 = indistinguishable); train-on-synthetic / test-on-real accuracy vs train-on-real.
 
-Generated curves are produced the paper's way (physical parameters of real *training* stars of
-the class, plus the U(0,1) dummy, -> fitted regressor -> latent -> decoder) or, with
-``EvalConfig(generation="prior")``, from latents drawn from the N(0, I) prior. No held-out star
-informs generation. The folder is written atomically: an interrupted evaluation leaves the
+Generated curves come from :meth:`pelsvae_tf.generator.Generator.generate`, the user-facing path
+(physical parameters, period, mean magnitude and amplitude of real *training* stars of the class,
+plus the U(0,1) dummy, -> fitted regressor -> latent -> decoder -> magnitudes) or, with
+``EvalConfig(generation="prior")`` and for classes the regressor never saw, from latents drawn
+from the N(0, I) prior. No held-out star informs generation. For the distribution match and
+TSTR they are observed like the prepared real curves (``seq_len`` random phases, noise, min-max
+scaled on the noisy points), so a classifier cannot tell them apart by sampling alone. The folder is written atomically: an interrupted evaluation leaves the
 previous report intact, and re-running it starts over (it takes about a minute on a small run).
 """
 
@@ -46,8 +50,9 @@ _STAGES: tuple[str, ...] = ("load run", "loss curves", "reconstruction", "latent
                             "physics recovery", "report")
 #: Loss terms drawn in the loss-curve figure when present in history.csv.
 LOSS_TERMS: tuple[str, ...] = ("loss", "recon", "kl", "err_kl")
-#: Features compared between generated and real curves (subset of metrics.SHAPE_FEATURE_NAMES).
-COMPARED_FEATURES: tuple[str, ...] = M.SHAPE_FEATURE_NAMES
+#: Features compared between generated and real curves: the shape features of the min-max scaled
+#: curves (metrics.SHAPE_FEATURE_NAMES) plus the Fourier amplitude in magnitudes ("amplitude_mag").
+COMPARED_FEATURES: tuple[str, ...] = M.FEATURE_NAMES_WITH_MAG
 
 
 @dataclasses.dataclass
@@ -65,11 +70,14 @@ class EvalConfig(ConfigBase):
             (latent ~ N(0, I)); ``"auto"`` uses the regressor when one is fitted or can be fitted.
         regressor: which fitted regressor generates (``"forest"``, ``"linear"``, ``"mlp"``).
         fit_regressors_if_missing: fit the regressors (``pelsvae regress`` defaults) when the run has none.
-        cadence_epochs: epochs of the survey-like cadence of generated curves.
+        cadence_epochs: epochs of the survey-like cadence of the period-recovery curves (the
+            distribution match and TSTR observe generated curves at the dataset's ``seq_len``
+            random phases, like the real curves).
         cadence_baseline: its baseline in days.
         cadence_season: observable days per year (seasonal gaps) of that cadence.
         add_noise: add N(0, decoded error) noise to generated curves, as observed curves have.
-        n_period_checks_per_class: generated curves per class whose period Lomb-Scargle searches.
+        n_period_checks_per_class: curves per class generated at the survey cadence whose period
+            Lomb-Scargle searches.
         period_rtol: relative tolerance for a recovered period.
         n_harmonics: harmonics of the Fourier fits (>= 3).
         classifier: ``"forest"`` or ``"logistic"`` for the two-sample test and TSTR.
@@ -274,6 +282,9 @@ def _reconstruction(view: _RunView, cfg: EvalConfig, rng: np.random.Generator) -
     w_scaled = M.weighted_rmse(a["mag"][idx], dec["mag"], a["err"][idx], err_floor=cfg.err_floor)
     plain = M.rmse(a["mag"][idx], dec["mag"])
     w_mag = w_scaled * a["mag_range"][idx].astype(np.float64)  # scaled -> magnitudes
+    # flat-curve baseline: each star predicted by its own (error-weighted) mean magnitude
+    flat = M.flat_baseline_rmse(a["mag"][idx], a["err"][idx], err_floor=cfg.err_floor)
+    flat_mag = flat * a["mag_range"][idx].astype(np.float64)
     per_class = {}
     for c, name in enumerate(view.classes):
         m = a["label"][idx] == c
@@ -285,18 +296,29 @@ def _reconstruction(view: _RunView, cfg: EvalConfig, rng: np.random.Generator) -
             "weighted_rmse_scaled": M.summarize(w_scaled[m]),
             "weighted_rmse_mag": M.summarize(w_mag[m]),
             "rmse_scaled": M.summarize(plain[m]),
+            "flat_baseline_weighted_rmse_scaled": M.summarize(flat[m]),
+            "fraction_beating_flat": float(np.mean(w_scaled[m] < flat[m])),
         }
     out = {
         "split": "test",
         "n_stars": int(len(idx)),
         "n_dropped_missing_physics": dropped_physics,
         "latent": "z_mean (deterministic)",
-        "units": "weighted_rmse_scaled: fraction of each star's magnitude range; weighted_rmse_mag: mag",
+        "units": "weighted_rmse_scaled: fraction of each star's magnitude range; weighted_rmse_mag: mag; "
+                 "fraction_beating_flat: share of stars whose model error is below the flat baseline's",
         "overall": {
             "weighted_rmse_scaled": M.summarize(w_scaled),
             "weighted_rmse_mag": M.summarize(w_mag),
             "rmse_scaled": M.summarize(plain),
         },
+        "baseline_flat": {
+            "description": "each test star predicted by its own error-weighted mean (a flat curve): the best "
+                           "constant under the weighted RMSE; a model that learnt any shape beats it",
+            "weighted_rmse_scaled": M.summarize(flat),
+            "weighted_rmse_mag": M.summarize(flat_mag),
+        },
+        "fraction_beating_flat": float(np.mean(w_scaled < flat)),
+        "ratio_to_flat_median": float(np.median(w_scaled) / np.median(flat)) if np.median(flat) > 0 else float("nan"),
         "per_class": per_class,
     }
     # stars for the figure: n_recon_per_class per class, decoded on a fine phase grid
@@ -346,15 +368,20 @@ def _ensure_regressors(view: _RunView, cfg: EvalConfig, notes: list[str]) -> boo
     return _regressor_available(view.run_dir, cfg.regressor)
 
 
-def _train_physics_pool(view: _RunView, physics: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Real training stars having every parameter in ``physics``: raw phys [n, P], period [n] d, label [n]."""
-    a = view.dataset.arrays("train")
-    m = a["is_real"].astype(bool)
-    if physics:
-        m &= view.dataset.physics_mask("train", physics)
-    cols = [view.dataset.physics_columns.index(p) for p in physics]
-    return {"phys": a["phys"][m][:, cols].astype(np.float64), "period": a["period"][m].astype(np.float64),
-            "label": a["label"][m].astype(int)}
+def _make_generator(view: _RunView, cfg: EvalConfig):
+    """The run's :class:`~pelsvae_tf.generator.Generator` with regressor ``cfg.regressor`` (the
+    user-facing generation path), sharing the already loaded decoder and physics scaler."""
+    from pelsvae_tf.generator import Generator
+
+    reg = _load_regressor_cached(view, cfg.regressor)
+    stats_path = view.run_dir / "regressors" / "train_stats.npz"
+    if not stats_path.exists():
+        from pelsvae_tf.regressors import write_train_stats
+
+        write_train_stats(view.run_dir)
+    with np.load(stats_path, allow_pickle=False) as f:
+        stats = {k: f[k] for k in f.files}
+    return Generator(view.decoder, reg, view.classes, view.physics_scaler, stats)
 
 
 def _load_regressor_cached(view: _RunView, kind: str):
@@ -366,85 +393,107 @@ def _load_regressor_cached(view: _RunView, kind: str):
     return cache[kind]
 
 
-def _latents_from_regressor(view: _RunView, cfg: EvalConfig, label: int, n: int, seed: int):
-    """Latents of ``n`` curves of class ``label`` from the fitted regressor, physics of real training stars.
+def _class_curves(view: _RunView, cfg: EvalConfig, generator, c: int, n: int, cadence, seed: int,
+                  train: dict) -> dict[str, np.ndarray] | None:
+    """``n`` curves of class ``c`` observed at ``cadence``, in magnitudes.
 
-    Returns ``(z [n, D], period [n] d)``, or None when the class has no training star with physics.
+    With a generator that knows the class: :meth:`Generator.generate` (physics, period, mean
+    magnitude and amplitude sampled from the class's training stars; noise when
+    ``cfg.add_noise``). Otherwise latents from the N(0, I) prior, periods and amplitudes
+    (``mag_range``, mag) drawn from the class's real training stars, and the same decoder.
+    Returns ``time`` [d], ``phase``, ``mag`` [mag], ``err`` [mag] ([n, T]), ``period`` [n] (d) and
+    ``amplitude`` [n] (mag), or None when the class has no real training star.
     """
-    reg = _load_regressor_cached(view, cfg.regressor)
-    physics = tuple(getattr(reg, "physics", None) or view.physics)
-    pool = _train_physics_pool(view, physics)
-    cand = np.flatnonzero(pool["label"] == label)
-    if len(cand) == 0:
-        return None
+    import warnings
+
     rng = np.random.default_rng(seed)
-    pick = rng.choice(cand, size=n, replace=True)
-    phys_scaled = view.physics_scaler.transform(pool["phys"][pick], physics)
-    z = _regressor_predict(reg, phys_scaled, np.full(n, label), len(view.classes), seed)
-    return np.asarray(z, np.float32), pool["period"][pick]
+    t0 = rng.uniform(0.0, 1000.0, n)
+    if generator is not None:
+        from pelsvae_tf.generator import PhysicsRangeWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PhysicsRangeWarning)
+            res = generator.generate(view.classes[c], n=n, cadence=cadence, seed=int(seed), t0=t0,
+                                     noise=cfg.add_noise)
+        return {"time": res.time, "phase": res.phase, "mag": res.mag, "err": res.err, "period": res.period,
+                "amplitude": res.amplitude}
+    real = train["is_real"].astype(bool) & (train["label"] == c)
+    if not np.any(real):
+        return None
+    d = int(view.run.model.model_config.latent_dim)
+    z = rng.normal(size=(n, d)).astype(np.float32)
+    pick = rng.integers(0, int(real.sum()), size=n)
+    period = train["period"][real].astype(np.float64)[pick]
+    amp = train["mag_range"][real].astype(np.float64)[pick]
+    from pelsvae_tf.cadence import to_phase
+
+    times = cadence.times_for(n, period, t0)
+    ph = to_phase(times, period, t0).astype(np.float32)
+    dec = _decode_any_order(view, z, np.full(n, c), ph, cfg.batch_size)
+    smag = dec["mag"].astype(np.float64)
+    if cfg.add_noise:
+        smag = smag + rng.normal(size=smag.shape) * dec["err"]
+    return {"time": times, "phase": ph, "mag": amp[:, None] * smag, "err": amp[:, None] * dec["err"],
+            "period": period, "amplitude": amp}
 
 
-def _regressor_predict(reg, phys_scaled: np.ndarray, labels: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
-    """Call ``PhysicsRegressor.predict`` (class-aware regressors also get the labels)."""
-    import inspect
+def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str, Any]:
+    """Generated curves of every class, two sets (no held-out star informs either).
 
-    params = inspect.signature(reg.predict).parameters
-    kwargs: dict[str, Any] = {}
-    if "seed" in params:
-        kwargs["seed"] = seed
-    if "labels" in params:
-        kwargs["labels"] = labels
-    elif "class_onehot" in params:
-        kwargs["class_onehot"] = _onehot(labels, n_classes)
-    return reg.predict(phys_scaled, **kwargs)
+    ``"folded"``: ``n_generated_per_class`` curves per class observed the way the prepared real
+    curves are: ``seq_len`` random phases, noise, then min-max scaled per curve on the noisy
+    points (:func:`pelsvae_tf.augment.scale_like_prepared`); arrays ``phase`` (sorted),
+    ``mag``/``err`` (scaled) [n, seq_len], ``mag_range`` [n] (mag, the scaling range), ``label`` [n].
+    Real and generated curves thus share point count, scaling and feature pipeline.
 
+    ``"survey"``: ``n_period_checks_per_class`` curves per class at the survey-like cadence
+    (``cadence_epochs`` epochs over ``cadence_baseline`` d) for period recovery: ``time`` [d],
+    ``mag``/``err`` (divided by the curve's amplitude) [n, T], ``period`` [n] (d), ``label`` [n].
 
-def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str, np.ndarray]:
-    """Generated curves for every class at a survey-like cadence (scaled magnitudes).
-
-    Returns arrays: ``phase``, ``mag`` (scaled, noise added when ``add_noise``), ``err`` (scaled),
-    ``time`` (days) [n, T], ``period`` (days), ``label`` [n], and ``source`` per class.
+    Also ``"source"``: how each class was generated.
     """
-    from pelsvae_tf.cadence import survey_cadence, to_phase
+    from pelsvae_tf.augment import scale_like_prepared
+    from pelsvae_tf.cadence import Cadence, survey_cadence
 
     n = cfg.n_generated_per_class
-    d = int(view.run.model.model_config.latent_dim)
+    n_check = cfg.n_period_checks_per_class
+    L = int(view.dataset.seq_len)
     train = view.dataset.arrays("train")
-    rng = np.random.default_rng(cfg.seed + 101)
-    blocks: dict[str, list[np.ndarray]] = {k: [] for k in ("phase", "mag", "err", "time", "period", "label")}
+    generator = _make_generator(view, cfg) if use_regressor else None
+    knows = set(generator.classes_with_physics) if generator is not None else set()
+    folded: dict[str, list[np.ndarray]] = {k: [] for k in ("phase", "mag", "err", "mag_range", "label")}
+    survey: dict[str, list[np.ndarray]] = {k: [] for k in ("time", "mag", "err", "period", "label")}
     source: dict[str, str] = {}
     for c, name in enumerate(view.classes):
-        got = _latents_from_regressor(view, cfg, c, n, cfg.seed + 7 * c) if use_regressor else None
-        if got is not None:
-            z, period = got
-            source[name] = f"regressor:{cfg.regressor}"
-        else:
-            periods_c = train["period"][(train["label"] == c) & train["is_real"].astype(bool)]
-            if len(periods_c) == 0:
-                continue  # class absent from the training data
-            z = rng.normal(size=(n, d)).astype(np.float32)
-            period = rng.choice(periods_c.astype(np.float64), size=n, replace=True)
-            source[name] = "prior N(0, I)" + (" (no training star with physics)" if use_regressor else "")
+        g = generator if name in knows else None
+        rng = np.random.default_rng([cfg.seed, 101, c])
+        random_phases = Cadence.from_phases(np.sort(rng.uniform(0.0, 1.0, size=(n, L)), axis=1),
+                                            f"{L} random phases")
+        cur = _class_curves(view, cfg, g, c, n, random_phases, cfg.seed + 7 * c, train)
+        if cur is None:
+            continue  # class absent from the training data
+        source[name] = (f"regressor:{cfg.regressor}" if g is not None else
+                        "prior N(0, I)" + (" (no training star with physics)" if use_regressor else ""))
+        sc = scale_like_prepared(cur["phase"], cur["mag"], cur["err"])
+        rng_range = np.ptp(cur["mag"], axis=1)
+        folded["phase"].append(sc["phase"])
+        folded["mag"].append(sc["mag"])
+        folded["err"].append(sc["err"])
+        folded["mag_range"].append(np.maximum(rng_range, 1e-6))
+        folded["label"].append(np.full(n, c))
         cad = survey_cadence(cfg.cadence_epochs, cfg.cadence_baseline, cfg.cadence_season,
-                             seed=cfg.seed + 1000 + c, n_curves=n)
-        t0 = rng.uniform(0, 1, n) * period
-        times = cad.times_for(n, period, t0)
-        ph = to_phase(times, period, t0).astype(np.float32)
-        dec = _decode_any_order(view, z, np.full(n, c), ph, cfg.batch_size)
-        mag = dec["mag"].astype(np.float64)
-        if cfg.add_noise:
-            mag = mag + rng.normal(size=mag.shape) * dec["err"]
-        blocks["phase"].append(ph)
-        blocks["mag"].append(mag)
-        blocks["err"].append(dec["err"])
-        blocks["time"].append(times)
-        blocks["period"].append(np.asarray(period, np.float64))
-        blocks["label"].append(np.full(n, c))
-    if not blocks["label"]:
+                             seed=cfg.seed + 1000 + c, n_curves=n_check)
+        sv = _class_curves(view, cfg, g, c, n_check, cad, cfg.seed + 7 * c + 3, train)
+        amp = sv["amplitude"][:, None]
+        survey["time"].append(sv["time"])
+        survey["mag"].append(sv["mag"] / amp)
+        survey["err"].append(sv["err"] / amp)
+        survey["period"].append(np.asarray(sv["period"], np.float64))
+        survey["label"].append(np.full(n_check, c))
+    if not folded["label"]:
         raise ValueError("the training split has no real star: nothing to condition generation on")
-    out = {k: np.concatenate(v) for k, v in blocks.items()}
-    out["source"] = source  # type: ignore[assignment]
-    return out
+    return {"folded": {k: np.concatenate(v) for k, v in folded.items()},
+            "survey": {k: np.concatenate(v) for k, v in survey.items()}, "source": source}
 
 
 def _period_recovery(gen: dict, classes, train_periods: dict, cfg: EvalConfig, rng: np.random.Generator) -> dict:
@@ -482,11 +531,14 @@ def _period_recovery(gen: dict, classes, train_periods: dict, cfg: EvalConfig, r
 def _distribution_match(gen: dict, real: dict, classes, cfg: EvalConfig, rng: np.random.Generator) -> tuple[dict, dict]:
     """Per class: KS / Wasserstein of shape features and the two-sample AUC, real vs generated.
 
-    ``gen`` and ``real`` hold ``phase`` [n, T] (cycles), ``mag`` [n, T] (scaled) and ``label`` [n].
+    ``gen`` and ``real`` hold ``phase`` [n, T] (cycles), ``mag`` [n, T] (min-max scaled per curve),
+    ``mag_range`` [n] (mag, the scaling range) and ``label`` [n]; features are
+    :data:`COMPARED_FEATURES` (scaled shape + amplitude in mag), for the KS / Wasserstein
+    distances and the two-sample classifier alike.
     Returns (metrics per class, {class: (real features, generated features)}).
     """
-    f_real_all = M.shape_features(real["phase"], real["mag"], cfg.n_harmonics)
-    f_gen_all = M.shape_features(gen["phase"], gen["mag"], cfg.n_harmonics)
+    f_real_all = M.shape_features_with_mag(real["phase"], real["mag"], real["mag_range"], cfg.n_harmonics)
+    f_gen_all = M.shape_features_with_mag(gen["phase"], gen["mag"], gen["mag_range"], cfg.n_harmonics)
     out, feats = {}, {}
     for c, name in enumerate(classes):
         rm = np.flatnonzero(real["label"] == c)
@@ -510,16 +562,19 @@ def _distribution_match(gen: dict, real: dict, classes, cfg: EvalConfig, rng: np
 
 
 def _tstr(gen: dict, view: _RunView, cfg: EvalConfig, rng: np.random.Generator) -> dict:
-    """Train-on-synthetic / test-on-real vs train-on-real, shape features, all classes."""
+    """Train-on-synthetic / test-on-real vs train-on-real, :data:`COMPARED_FEATURES`, all classes.
+
+    ``gen`` is the ``"folded"`` set of :func:`_generate` (observed and scaled like the real curves).
+    """
     train = view.dataset.arrays("train")
     test = view.dataset.arrays("test")
     tr = np.flatnonzero(train["is_real"].astype(bool))
     tr = np.concatenate([_pick(rng, tr[train["label"][tr] == c], cfg.max_real_per_class)
                          for c in range(len(view.classes))]).astype(int)
     te = np.flatnonzero(test["is_real"].astype(bool))
-    x_syn = M.shape_features(gen["phase"], gen["mag"], cfg.n_harmonics)
-    x_tr = M.shape_features(train["phase"][tr], train["mag"][tr], cfg.n_harmonics)
-    x_te = M.shape_features(test["phase"][te], test["mag"][te], cfg.n_harmonics)
+    x_syn = M.shape_features_with_mag(gen["phase"], gen["mag"], gen["mag_range"], cfg.n_harmonics)
+    x_tr = M.shape_features_with_mag(train["phase"][tr], train["mag"][tr], train["mag_range"][tr], cfg.n_harmonics)
+    x_te = M.shape_features_with_mag(test["phase"][te], test["mag"][te], test["mag_range"][te], cfg.n_harmonics)
     res = M.tstr_accuracy(x_syn, gen["label"], x_tr, train["label"][tr], x_te, test["label"][te],
                           n_classes=len(view.classes), classifier=cfg.classifier, seed=cfg.seed)
     res["features"] = list(COMPARED_FEATURES)
@@ -641,7 +696,7 @@ def _fig_features(feats: dict, out: Path) -> None:
 
     from pelsvae_tf.plots import plot_feature_hist, save_figure
 
-    names = ("amplitude", "R21", "cos_phi21", "skewness")
+    names = ("amplitude_mag", "R21", "cos_phi21", "skewness")
     cols = [COMPARED_FEATURES.index(n) for n in names]
     classes = list(feats)
     if not classes:
@@ -654,7 +709,7 @@ def _fig_features(feats: dict, out: Path) -> None:
             if j == 0:
                 axes[i, j].set_ylabel(c)
     axes[0, 0].legend(fontsize=6)
-    fig.suptitle("Shape features: held-out real vs generated (scaled magnitudes)", fontsize=10)
+    fig.suptitle("Held-out real vs generated: amplitude [mag] and shape of the scaled curves", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     save_figure(fig, out)
 
@@ -695,7 +750,12 @@ def _physics_recovery(view: _RunView, out_dir: Path, notes: list[str]) -> dict |
     except ImportError as exc:
         notes.append(f"physics recovery (Fig. 8) unavailable: {exc}")
         return None
-    return physics_recovery(view.run_dir, out_dir)
+    res = physics_recovery(view.run_dir, out_dir)
+    # out_dir is the temporary folder that atomic_dir renames: keep paths relative to the report
+    for key in ("json", "figure"):
+        if key in res:
+            res[key] = Path(res[key]).name
+    return res
 
 
 # --------------------------------------------------------------------------------------------
@@ -733,14 +793,20 @@ def _report_md(m: dict, table3, figures: dict[str, str]) -> str:
         + (f", {rec['n_dropped_missing_physics']} without the model's physical parameters skipped." if rec["n_dropped_missing_physics"] else "."),
         "",
         _markdown_table(
-            ["class", "n", "median wRMSE (scaled)", "mean wRMSE (scaled)", "median wRMSE (mag)"],
+            ["class", "n", "median wRMSE (scaled)", "mean wRMSE (scaled)", "median wRMSE (mag)",
+             "flat baseline median (scaled)", "share beating flat"],
             [[c, rec["per_class"][c]["n"],
               rec["per_class"][c].get("weighted_rmse_scaled", {}).get("median", float("nan")),
               rec["per_class"][c].get("weighted_rmse_scaled", {}).get("mean", float("nan")),
-              rec["per_class"][c].get("weighted_rmse_mag", {}).get("median", float("nan"))] for c in cls]
+              rec["per_class"][c].get("weighted_rmse_mag", {}).get("median", float("nan")),
+              rec["per_class"][c].get("flat_baseline_weighted_rmse_scaled", {}).get("median", float("nan")),
+              rec["per_class"][c].get("fraction_beating_flat", float("nan"))] for c in cls]
             + [["all", rec["n_stars"], rec["overall"]["weighted_rmse_scaled"]["median"],
-                rec["overall"]["weighted_rmse_scaled"]["mean"], rec["overall"]["weighted_rmse_mag"]["median"]]],
+                rec["overall"]["weighted_rmse_scaled"]["mean"], rec["overall"]["weighted_rmse_mag"]["median"],
+                rec["baseline_flat"]["weighted_rmse_scaled"]["median"], rec["fraction_beating_flat"]]],
         ),
+        "",
+        "Flat baseline: each star predicted by its own error-weighted mean magnitude (no shape at all).",
         "",
         f"![reconstructions]({figures['reconstructions']})",
         "",
@@ -751,8 +817,12 @@ def _report_md(m: dict, table3, figures: dict[str, str]) -> str:
         "## Generated vs held-out real curves, per class",
         "Period: share of generated curves whose Lomb-Scargle period (at the survey-like cadence) is within "
         f"{m['config']['period_rtol']:.0%} of the requested one (strict, and accepting P/2 or 2P). "
-        "KS: Kolmogorov-Smirnov statistic (0 = same distribution). C2ST AUC: 0.5 = a classifier cannot tell "
-        "generated from real, 1 = fully separable.",
+        "KS: Kolmogorov-Smirnov statistic (0 = same distribution); amp (mag): Fourier peak-to-peak amplitude "
+        "in magnitudes (the other features are of the min-max scaled curves, whose amplitude is ~1 by "
+        "construction). C2ST AUC: 0.5 = a classifier cannot tell generated from real, 1 = fully separable.",
+        "",
+        f"Sampling: {m['generation_detail']['sampling']}. Period recovery uses separate generated curves "
+        f"({m['generation_detail']['cadence']}).",
         "",
     ]
     rows = []
@@ -762,12 +832,12 @@ def _report_md(m: dict, table3, figures: dict[str, str]) -> str:
         f = dm.get("features", {})
         rows.append([
             c, pr.get("rate", float("nan")), pr.get("rate_with_half_double", float("nan")),
-            f.get("amplitude", {}).get("ks", float("nan")), f.get("R21", {}).get("ks", float("nan")),
+            f.get("amplitude_mag", {}).get("ks", float("nan")), f.get("R21", {}).get("ks", float("nan")),
             f.get("cos_phi21", {}).get("ks", float("nan")), f.get("skewness", {}).get("ks", float("nan")),
             dm.get("c2st", {}).get("auc", float("nan")),
         ])
     parts += [
-        _markdown_table(["class", "P recovered", "P, P/2, 2P", "KS amp", "KS R21", "KS cos phi21", "KS skew", "C2ST AUC"], rows),
+        _markdown_table(["class", "P recovered", "P, P/2, 2P", "KS amp (mag)", "KS R21", "KS cos phi21", "KS skew", "C2ST AUC"], rows),
         "",
         f"![feature distributions]({figures['features']})",
         "",
@@ -904,15 +974,15 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
         step(stages[4])
         train = view.dataset.arrays("train")
         train_periods = {c: train["period"][train["label"] == c] for c in range(len(view.classes))}
-        periods = _period_recovery(gen, view.classes, train_periods, cfg, np.random.default_rng(cfg.seed + 2))
+        periods = _period_recovery(gen["survey"], view.classes, train_periods, cfg, np.random.default_rng(cfg.seed + 2))
         step(stages[5])
         test = view.dataset.arrays("test")
         held = np.flatnonzero(test["is_real"].astype(bool))
-        held_out = {k: test[k][held] for k in ("phase", "mag", "label")}
-        dist, feats = _distribution_match(gen, held_out, view.classes, cfg, np.random.default_rng(cfg.seed + 3))
+        held_out = {k: test[k][held] for k in ("phase", "mag", "mag_range", "label")}
+        dist, feats = _distribution_match(gen["folded"], held_out, view.classes, cfg, np.random.default_rng(cfg.seed + 3))
         _fig_features(feats, tmp / figures["features"])
         step(stages[6])
-        tstr = _tstr(gen, view, cfg, np.random.default_rng(cfg.seed + 4))
+        tstr = _tstr(gen["folded"], view, cfg, np.random.default_rng(cfg.seed + 4))
         _fig_confusion(tstr, view.classes, tmp / figures["confusion"])
         step(stages[7])
         table3 = _table3(view, notes)
@@ -940,7 +1010,12 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
             "reconstruction": rec,
             "latents": latent_info,
             "generation": {"per_class_source": gen["source"], "n_per_class": cfg.n_generated_per_class,
-                           "cadence": f"survey-like, {cfg.cadence_epochs} epochs over {cfg.cadence_baseline:g} d, "
+                           "path": "pelsvae_tf.generator.Generator.generate" if use_reg else "decoder on N(0, I) latents",
+                           "sampling": f"distribution match and TSTR: {view.dataset.seq_len} random phases per curve "
+                                       f"(the prepared real curves' point count), noise, min-max scaled on the noisy "
+                                       f"points like the real curves; features {list(COMPARED_FEATURES)}",
+                           "cadence": f"period recovery: {cfg.n_period_checks_per_class} curves per class, survey-like, "
+                                      f"{cfg.cadence_epochs} epochs over {cfg.cadence_baseline:g} d, "
                                       f"{cfg.cadence_season:g} d seasons", "noise": cfg.add_noise},
             "period_recovery": periods,
             "distribution_match": dist,
@@ -952,7 +1027,8 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
         }
         metrics = _json_safe(metrics)
         metrics["out_dir"] = str(out_dir)
-        report_view = dict(metrics, out_dir=str(tmp), generation=_generation_summary(gen["source"]))
+        report_view = dict(metrics, out_dir=str(tmp), generation=_generation_summary(gen["source"]),
+                           generation_detail=metrics["generation"])
         atomic_write_text(tmp / "report.md", _report_md(_json_nan(report_view), table3, figures))
         atomic_write_text(tmp / "metrics.json", json.dumps(metrics, indent=1, sort_keys=False) + "\n")
         step(stages[10])

@@ -48,10 +48,15 @@ class PhysicsRangeWarning(UserWarning):
 
 
 def _to_value(value: Any, name: str) -> np.ndarray:
-    """Physical parameter as float64 array in its canonical unit (K, mag, d, solRad, solLum)."""
+    """Physical parameter as float64 array in its canonical unit (K, mag, d, solRad, solLum).
+
+    Booleans (``True``/``False`` or a bool array) and strings are refused with a ``ValueError``
+    naming ``name``: ``period=True`` would otherwise silently become 1 d.
+    """
     import astropy.units as u
 
-    unit = PHYSICS_UNITS.get(name)
+    unit = PHYSICS_UNITS.get(name, "mag" if name in ("mag_mean", "amplitude") else None)
+    _reject_non_numeric(value, name, unit)
     if isinstance(value, u.Quantity):
         try:
             if unit == "mag":
@@ -63,6 +68,47 @@ def _to_value(value: Any, name: str) -> np.ndarray:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{name}: {value!r} is not a number (expected {unit})") from None
+
+
+def _reject_non_numeric(value: Any, name: str, unit: str | None) -> None:
+    """``ValueError`` naming ``name`` when ``value`` is a bool, a string or an array of either."""
+    expected = f"a real number in {unit}" if unit else "a real number"
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise ValueError(f"{name}: {value!r} is a {type(value).__name__}, not a number; give {expected}")
+    if isinstance(value, np.ndarray) or (isinstance(value, (list, tuple)) and len(value)):
+        arr = np.asarray(value)
+        kind = arr.dtype.kind
+        if kind in "bUS" or (kind == "O" and any(isinstance(v, (bool, np.bool_, str, bytes)) for v in arr.ravel())):
+            raise ValueError(f"{name}: values of type {np.asarray(value).dtype} are not numbers; give {expected} "
+                             f"per curve")
+
+
+def _check_count(n: Any) -> int:
+    """``n`` as a positive ``int``; ``ValueError`` naming ``n`` for bools, non-integers or n < 1."""
+    import numbers
+
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral):
+        raise ValueError(f"n={n!r}: the number of curves must be a positive integer (got {type(n).__name__})")
+    if int(n) < 1:
+        raise ValueError(f"n={int(n)}; must be >= 1 curves")
+    return int(n)
+
+
+def _check_seed(seed: Any) -> np.random.SeedSequence:
+    """Seed sequence of ``generate``: ``seed`` a non-negative integer, or ``None`` for fresh OS entropy.
+
+    ``ValueError`` naming ``seed`` otherwise (a float such as 2.7 is refused, not truncated).
+    """
+    import numbers
+
+    if seed is None:
+        return np.random.SeedSequence()
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"seed={seed!r}: give a non-negative integer, or None for fresh random entropy "
+                         f"(got {type(seed).__name__})")
+    if int(seed) < 0:
+        raise ValueError(f"seed={int(seed)}: must be >= 0 (or None for fresh random entropy)")
+    return np.random.SeedSequence(int(seed))
 
 
 def _broadcast(value: Any, n: int, name: str) -> np.ndarray:
@@ -408,7 +454,7 @@ class Generator:
         period: Any = None,
         n: int = 1,
         cadence: Cadence | Any = None,
-        seed: int = 0,
+        seed: int | None = 0,
         mag_mean: Any = None,
         amplitude: Any = None,
         t0: Any = 0.0,
@@ -426,7 +472,11 @@ class Generator:
                 lum [solLum], bp_rp [mag]) as keywords when the regressor uses them.
             cadence: :class:`~pelsvae_tf.cadence.Cadence`, times in days (floats, astropy
                 ``Time``/``Quantity``); ``None`` = 100 evenly spaced phases.
-            seed: seeds every random draw (parameters, dummy, metadata, noise).
+            seed: non-negative integer seeding every random draw (parameters, dummy, metadata,
+                noise): same seed, same curves. ``None`` draws fresh entropy from the OS (different
+                curves every call); the entropy used is kept in ``meta["seed"]`` so a call can be
+                repeated with ``seed=result.meta["seed"]``.
+            n: number of curves, a positive integer (``2.7`` or ``True`` are refused).
             mag_mean, amplitude: phase-averaged magnitude and peak-to-peak range [mag]
                 (scalar or [n]); ``None`` samples them from training stars (``meta_sampling``).
             t0: zero time [d] of phase 0 (scalar or [n]).
@@ -435,15 +485,14 @@ class Generator:
             noise: add one draw of N(0, err) to the magnitudes.
             meta_sampling: ``"knn"`` or ``"class"`` (see module docstring).
         """
-        n = int(n)
-        if n < 1:
-            raise ValueError(f"n={n}; must be >= 1 curves")
+        n = _check_count(n)
+        seq = _check_seed(seed)
         if meta_sampling not in ("knn", "class"):
             raise ValueError(f"meta_sampling={meta_sampling!r}; expected 'knn' or 'class'")
         unknown = sorted(set(physics) - set(PHYSICS_PARAMS))
         if unknown:
             raise ValueError(f"unknown parameter(s) {unknown}; physical parameters are {list(PHYSICS_PARAMS)}")
-        ss = np.random.SeedSequence(int(seed)).spawn(5)
+        ss = seq.spawn(5)
         rng_phys, rng_dummy, rng_meta, rng_noise, _ = (np.random.default_rng(s) for s in ss)
         labels = self._labels(cls, n)
         values = dict(physics, teff=teff, abs_gmag=abs_gmag, period=period)
@@ -497,7 +546,7 @@ class Generator:
             time=times, phase=phase, mag=mag, mag_model=mag_model, err=err, scaled_mag=smag, scaled_err=serr,
             cls=np.asarray(self.classes)[labels], label=labels, period=per, t0=t0a, mag_mean=mmean,
             amplitude=amp, dummy=dummy, physics={k: raw[k] for k in need}, z=z,
-            meta={"seed": int(seed), "cadence": cadence.description, "regressor": self.regressor.kind,
+            meta={"seed": int(seq.entropy), "cadence": cadence.description, "regressor": self.regressor.kind,
                   "noise": bool(noise)},
         )
 

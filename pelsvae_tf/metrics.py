@@ -4,10 +4,12 @@ Everything here works on plain arrays so it can be tested on curves with known a
 reused outside the evaluation report:
 
 - reconstruction error: :func:`weighted_rmse` (error-weighted RMSE, in the units of the curve;
-  for the package's scaled curves that is "scaled magnitude", a fraction of the curve's range);
+  for the package's scaled curves that is "scaled magnitude", a fraction of the curve's range)
+  and its flat-curve baseline :func:`flat_baseline_rmse`;
 - light-curve shape: :func:`fourier_fit` (A_k, phi_k, R21, phi21, R31, phi31 of
   ``mag(phi) = A0 + sum_k A_k cos(2 pi k phi + phi_k)``, the OGLE convention) and
-  :func:`shape_features` (a phase-shift-invariant feature matrix);
+  :func:`shape_features` (a phase-shift-invariant feature matrix; :func:`shape_features_with_mag`
+  adds the amplitude in magnitudes to the features of min-max scaled curves);
 - periods: :func:`lomb_scargle_period` and :func:`period_recovered`;
 - distribution match: :func:`distribution_distances` (Kolmogorov-Smirnov and Wasserstein per
   feature) and :func:`c2st_auc` (classifier two-sample test, 0.5 = indistinguishable);
@@ -27,7 +29,7 @@ import numpy as np
 
 #: Names of the columns returned by :func:`shape_features`, in order.
 SHAPE_FEATURE_NAMES: tuple[str, ...] = (
-    "amplitude",  # peak-to-peak of the fitted Fourier series [same unit as mag]
+    "amplitude",  # peak-to-peak of the fitted Fourier series [same unit as mag; ~1 by construction for min-max scaled curves]
     "A1",  # first Fourier amplitude [same unit as mag]
     "R21",
     "R31",
@@ -37,6 +39,10 @@ SHAPE_FEATURE_NAMES: tuple[str, ...] = (
     "sin_phi31",
     "skewness",  # of the magnitudes (dimensionless; > 0 for a sawtooth that lingers near maximum light)
 )
+
+#: :data:`SHAPE_FEATURE_NAMES` plus the peak-to-peak Fourier amplitude in magnitudes
+#: (:func:`shape_features_with_mag`): the only column that is not ~constant on min-max scaled curves.
+FEATURE_NAMES_WITH_MAG: tuple[str, ...] = SHAPE_FEATURE_NAMES + ("amplitude_mag",)
 
 
 def _as_2d(name: str, x: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -92,6 +98,22 @@ def weighted_rmse(
         raise ValueError("err: photometric errors must be >= 0")
     w = 1.0 / np.maximum(e, err_floor) ** 2
     return np.sqrt(np.sum(w * (x - xh) ** 2, axis=1) / np.sum(w, axis=1))
+
+
+def flat_baseline_rmse(mag: np.ndarray, err: np.ndarray, err_floor: float = 1e-3) -> np.ndarray:
+    """Error-weighted RMSE [n] of the flat-curve baseline: each curve predicted by its own mean.
+
+    The mean is the error-weighted one (``sum w x / sum w``, ``w = 1 / max(err, err_floor)^2``), the
+    best constant under :func:`weighted_rmse`, so a reconstruction that does not beat this
+    baseline has learnt nothing about the curve's shape. Same unit as ``mag``.
+    """
+    if not err_floor > 0:
+        raise ValueError(f"err_floor must be > 0 (got {err_floor}); it keeps zero errors from dominating")
+    x, e = _as_2d("mag", mag), _as_2d("err", err)
+    _same_shape(("mag", "err"), (x, e))
+    w = 1.0 / np.maximum(e, err_floor) ** 2
+    mean = np.sum(w * x, axis=1, keepdims=True) / np.sum(w, axis=1, keepdims=True)
+    return weighted_rmse(x, np.broadcast_to(mean, x.shape), e, err_floor=err_floor)
 
 
 def rmse(mag: np.ndarray, mag_hat: np.ndarray) -> np.ndarray:
@@ -216,6 +238,36 @@ def shape_features(phase: np.ndarray, mag: np.ndarray, n_harmonics: int = 3) -> 
         skewness(mag),
     ]
     return np.nan_to_num(np.stack(cols, axis=1), nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def shape_features_with_mag(
+    phase: np.ndarray,
+    scaled_mag: np.ndarray,
+    mag_range: np.ndarray,
+    n_harmonics: int = 3,
+) -> np.ndarray:
+    """:func:`shape_features` of min-max scaled curves plus their amplitude in magnitudes.
+
+    Args:
+        phase: phases in cycles [n, L].
+        scaled_mag: magnitudes min-max scaled per curve [n, L] (``(mag - min) / range``).
+        mag_range: each curve's ``max - min`` of the observed magnitudes [n] in mag (> 0), the
+            factor that turns the scaled curve back into magnitudes.
+        n_harmonics: harmonics of the Fourier fit (>= 3).
+
+    Returns:
+        float64 [n, 10], columns :data:`FEATURE_NAMES_WITH_MAG`; the last, ``amplitude_mag``, is the
+        scaled Fourier peak-to-peak amplitude times ``mag_range`` (mag): the fitted amplitude of
+        the curve in magnitudes.
+    """
+    f = shape_features(phase, scaled_mag, n_harmonics)
+    r = np.asarray(mag_range, dtype=np.float64).reshape(-1)
+    if r.shape[0] != f.shape[0]:
+        raise ValueError(f"mag_range: {r.shape[0]} values for {f.shape[0]} curves; give one range (mag) per curve")
+    if not (np.all(np.isfinite(r)) and np.all(r > 0)):
+        raise ValueError("mag_range: every curve's magnitude range must be finite and > 0 (mag)")
+    amp_mag = f[:, SHAPE_FEATURE_NAMES.index("amplitude")] * r
+    return np.concatenate([f, amp_mag[:, None]], axis=1)
 
 
 # --------------------------------------------------------------------------------------------

@@ -71,6 +71,11 @@ def test_real_vs_real_plus_synthetic_on_the_built_in_sky(tiny_dataset, fitted_ru
     real, both = res["real"], res["real_plus_synthetic"]
     assert 0.0 <= real["accuracy"] <= 1.0 and 0.0 <= both["accuracy"] <= 1.0
     assert both["n_train"] - real["n_train"] == res["n_synthetic"] == 80
+    # the real arm holds the real training stars only, not the prepared dataset's augmented copies
+    train = tiny_dataset.arrays("train")
+    n_real = int(train["is_real"].astype(bool).sum())
+    assert n_real < len(train["label"])  # the tiny dataset does have augmented copies to leave out
+    assert real["n_train"] == n_real == sum(res["real_train_counts"].values())
     counts = res["real_train_counts"]
     assert len(res["rare_classes"]) == 2
     # the rare classes are the least populated among those the generator can make

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +20,7 @@ FIGURES = ("loss_curves.png", "reconstructions.png", "latent_pairs.png", "latent
 def _sinusoid_set(n_per_class: int, classes, seed: int, period_base: float = 0.5):
     """Noisy sinusoids (class-dependent shape) at a survey-like cadence, in the report's layout."""
     rng = np.random.default_rng(seed)
-    out = {k: [] for k in ("phase", "mag", "err", "time", "period", "label")}
+    out = {k: [] for k in ("phase", "mag", "err", "time", "period", "label", "mag_range")}
     for c in range(len(classes)):
         period = period_base * (1 + c) * rng.uniform(0.9, 1.1, n_per_class)
         times = survey_cadence(120, 800.0, seed=seed + c, n_curves=n_per_class).values
@@ -32,6 +34,7 @@ def _sinusoid_set(n_per_class: int, classes, seed: int, period_base: float = 0.5
         out["time"].append(times)
         out["period"].append(period)
         out["label"].append(np.full(n_per_class, c))
+        out["mag_range"].append(rng.uniform(0.3, 0.9, n_per_class) * (1 + c))  # class-dependent amplitude [mag]
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
@@ -74,51 +77,140 @@ def test_distribution_match_same_source_is_indistinguishable():
     for c in classes:
         assert res_flat[c]["c2st"]["auc"] > 0.95
         assert res_flat[c]["features"]["amplitude"]["ks"] > 0.9
+    # the right shape in the wrong magnitudes (amplitudes 3x too large) is invisible to every scaled
+    # feature but caught by the amplitude in mag
+    loud = dict(same, mag_range=3.0 * same["mag_range"])
+    res_loud, feats_loud = E._distribution_match(loud, real, classes, cfg, np.random.default_rng(0))
+    col = E.COMPARED_FEATURES.index("amplitude_mag")
+    for c in classes:
+        f = res_loud[c]["features"]
+        assert f["amplitude"]["ks"] < 0.3 and f["R21"]["ks"] < 0.3
+        assert f["amplitude_mag"]["ks"] > 0.9
+        # W1 between A and ~3A is ~2 mean(A), in magnitudes
+        real_amp = feats_loud[c][0][:, col]
+        assert f["amplitude_mag"]["wasserstein"] == pytest.approx(2.0 * real_amp.mean(), rel=0.3)
+        assert res[c]["features"]["amplitude_mag"]["ks"] < 0.3  # same process: same amplitudes
 
 
-def test_evaluate_tiny_run_writes_every_file(tiny_run, tmp_path):
+def _file_paths(obj):
+    """Every string in a metrics dict that names a file or folder (no spaces; a path or a file name)."""
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _file_paths(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _file_paths(v)
+    elif isinstance(obj, str) and " " not in obj and (obj.startswith("/") or obj.endswith(
+            (".png", ".json", ".csv", ".md", ".npz", ".keras", ".parquet"))):
+        yield obj
+
+
+def _report_features(run, cfg):
+    """Held-out real vs generated feature matrices per class, as evaluate computes them."""
+    view = E._open_run(run)
+    gen = E._generate(view, cfg, True)
+    test = view.dataset.arrays("test")
+    held = np.flatnonzero(test["is_real"].astype(bool))
+    real = {k: test[k][held] for k in ("phase", "mag", "mag_range", "label")}
+    return E._distribution_match(gen["folded"], real, view.classes, cfg, np.random.default_rng(cfg.seed + 3))
+
+
+def test_evaluate_tiny_run_writes_every_file(fitted_run, tmp_path):
     run = tmp_path / "run"
-    shutil.copytree(tiny_run, run)  # regressors get fitted into the copy, not the shared fixture
-    from pelsvae_tf.regressors import fit_regressors
-
-    fit_regressors(run, kinds=("linear",))  # the fast one; the forest is exercised by the regressor tests
-    cfg = E.EvalConfig(n_generated_per_class=20, max_real_per_class=50, n_period_checks_per_class=4,
-                       c2st_folds=3, physics_recovery=False, regressor="linear", fit_regressors_if_missing=False,
+    shutil.copytree(fitted_run, run)  # the report is written into the copy, not the shared fixture
+    cfg = E.EvalConfig(n_generated_per_class=40, max_real_per_class=50, n_period_checks_per_class=4,
+                       c2st_folds=3, physics_recovery=True, regressor="linear", fit_regressors_if_missing=False,
                        classifier="logistic", n_recon_per_class=2)
     m = E.evaluate(run, config=cfg, progress=False)
     out = run / "report"
-    for name in FIGURES + ("metrics.json", "report.md"):
+    for name in FIGURES + ("metrics.json", "report.md", "physics_recovery.png", "physics_recovery.json"):
         assert (out / name).stat().st_size > 0, name
-    for name in FIGURES:
+    for name in FIGURES + ("physics_recovery.png",):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     on_disk = json.loads((out / "metrics.json").read_text())
-    assert on_disk["reconstruction"]["n_stars"] == m["reconstruction"]["n_stars"] > 0
+    # every path metrics.json names exists after the atomic rename (relative ones: inside the report)
+    paths = list(_file_paths(on_disk))
+    assert on_disk["physics_recovery"]["json"] in paths and on_disk["physics_recovery"]["figure"] in paths
+    for p in paths:
+        q = Path(p) if Path(p).is_absolute() else out / p
+        assert q.exists(), f"metrics.json names {p}, which does not exist"
+    assert not list(tmp_path.glob("run/.report*")) and not list(out.parent.glob(".report*"))
+    md = (out / "report.md").read_text()
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert "physics_recovery.png" in images and set(FIGURES) <= set(images)
+    for img in images:
+        assert (out / img).exists(), f"report.md shows {img}, which does not exist"
+    saved_pr = json.loads((out / on_disk["physics_recovery"]["json"]).read_text())
+    assert set(saved_pr["regressors"]) == {"linear", "forest", "mlp"}
+
+    rec = on_disk["reconstruction"]
+    assert rec["n_stars"] == m["reconstruction"]["n_stars"] > 0
     classes = on_disk["classes"]
-    # every class the model can encode has a reconstruction RMSE in the scaled range [0, 1]
-    encoded = [c for c in classes if on_disk["reconstruction"]["per_class"][c]["n"] > 0]
+    encoded = [c for c in classes if rec["per_class"][c]["n"] > 0]
     assert len(encoded) >= len(classes) // 2
-    for c in encoded:
-        w = on_disk["reconstruction"]["per_class"][c]["weighted_rmse_scaled"]
-        assert 0.0 <= w["median"] <= 1.0
+    # the flat-curve baseline (each star predicted by its own error-weighted mean) is the weighted
+    # spread of each real test star with physics, computed here independently of the report
+    flat = rec["baseline_flat"]["weighted_rmse_scaled"]
+    ds = E._open_run(run).dataset
+    te = ds.arrays("test")
+    use = te["is_real"].astype(bool) & ds.physics_mask("test", ("teff", "abs_gmag", "period"))
+    w = 1.0 / np.maximum(te["err"][use], cfg.err_floor) ** 2
+    mean = (w * te["mag"][use]).sum(1, keepdims=True) / w.sum(1, keepdims=True)
+    spread = np.sqrt((w * (te["mag"][use] - mean) ** 2).sum(1) / w.sum(1))
+    assert rec["n_stars"] == int(use.sum())
+    assert flat["median"] == pytest.approx(float(np.median(spread)), rel=1e-5)
+    assert rec["baseline_flat"]["weighted_rmse_mag"]["median"] == pytest.approx(
+        float(np.median(spread * te["mag_range"][use])), rel=1e-5)
+    assert rec["ratio_to_flat_median"] == pytest.approx(rec["overall"]["weighted_rmse_scaled"]["median"] / flat["median"])
     assert set(on_disk["loss_terms"]) >= {"loss", "recon", "kl"}
-    for c, d in on_disk["distribution_match"].items():
-        assert 0.0 <= d["c2st"]["auc"] <= 1.0
-        assert all(0.0 <= f["ks"] <= 1.0 for f in d["features"].values())
-    for c, p in on_disk["period_recovery"].items():
-        assert 0.0 <= p["rate"] <= p["rate_with_half_double"] <= 1.0
+    # generation went through Generator.generate with the linear regressor
+    assert on_disk["generation"]["path"] == "pelsvae_tf.generator.Generator.generate"
+    assert "regressor:linear" in on_disk["generation"]["per_class_source"].values()
+    assert "100 random phases" in on_disk["generation"]["sampling"]  # the tiny dataset's seq_len
+    dm = on_disk["distribution_match"]
+    compared = [c for c, d in dm.items() if "features" in d]
+    assert len(compared) >= len(classes) // 2
+    for c in compared:
+        assert set(dm[c]["features"]) == set(E.COMPARED_FEATURES)
+    # amplitudes in magnitudes: the generator takes them from the class's training stars, so the
+    # classes' generated amplitudes [mag] rank like the held-out real ones (LPV largest)
+    _, feats = _report_features(run, cfg)
+    col = E.COMPARED_FEATURES.index("amplitude_mag")
+    real_amp = np.array([np.median(feats[c][0][:, col]) for c in compared])
+    gen_amp = np.array([np.median(feats[c][1][:, col]) for c in compared])
+    from scipy.stats import spearmanr
+
+    assert spearmanr(real_amp, gen_amp).statistic > 0.6, (compared, real_amp, gen_amp)
+    if "LPV" in compared:
+        assert compared[int(np.argmax(gen_amp))] == "LPV"
     t = on_disk["tstr"]
-    assert 0.0 <= t["accuracy_tstr"] <= 1.0 and 0.0 <= t["accuracy_trtr"] <= 1.0
     assert np.array(t["confusion_tstr"]).sum() == t["n_test"]
+    assert "amplitude_mag" in t["features"]
     # the real features separate the synthetic fixture's classes: train-on-real beats chance clearly
     assert t["accuracy_trtr"] > 2.0 / len(classes)
     assert on_disk["table3"] and "linear" in {r["kind"] for r in on_disk["table3"]}
-    assert "regressor:linear" in on_disk["generation"]["per_class_source"].values()
-    md = (out / "report.md").read_text()
-    assert "Table 3" in md and "loss_curves.png" in md and "C2ST" in md
+    assert "Table 3" in md and "loss_curves.png" in md and "C2ST" in md and "flat baseline" in md.lower()
     # deterministic for a seed (numbers that do not depend on wall time)
-    m2 = E.evaluate(run, out_dir=tmp_path / "again", config=cfg, progress=False)
+    m2 = E.evaluate(run, out_dir=tmp_path / "again", config=cfg.replace(physics_recovery=False), progress=False)
     assert m2["reconstruction"] == m["reconstruction"]
     assert m2["tstr"]["accuracy_tstr"] == m["tstr"]["accuracy_tstr"]
+    assert m2["distribution_match"] == m["distribution_match"]
+    numbers = {"model": rec["overall"]["weighted_rmse_scaled"]["median"], "flat": flat["median"],
+               "fraction_beating_flat": rec["fraction_beating_flat"],
+               "generated_over_real_amplitude_mag": dict(zip(compared, np.round(gen_amp / real_amp, 2).tolist()))}
+    print("EVAL_NUMBERS", json.dumps({"rec": rec["overall"], "flat": rec["baseline_flat"],
+                                      "beat": rec["fraction_beating_flat"], "tstr": {k: t[k] for k in (
+                                          "accuracy_tstr", "accuracy_trtr")},
+                                      "dm": {c: {"amp_mag": dm[c]["features"]["amplitude_mag"],
+                                                 "auc": dm[c].get("c2st", {}).get("auc")} for c in compared},
+                                      "period": on_disk["period_recovery"], "seconds": on_disk["seconds"],
+                                      "stages": on_disk["stage_seconds"]}))
+    # last: a model that learnt light-curve shapes beats the flat baseline. The 3-epoch tiny fixture
+    # does not (measured: median wRMSE 0.291 vs flat 0.281, also 0.315 vs 0.281 after 15 epochs
+    # without dropout; its near-flat decoder also makes generated amplitudes 0.3-0.6x the real ones
+    # in mag): recorded as an expected failure with the numbers until the model learns.
+    if not (numbers["model"] < numbers["flat"] and numbers["fraction_beating_flat"] > 0.5):
+        pytest.xfail(f"tiny run does not beat the flat-curve baseline: {numbers}")
 
 
 def test_evaluate_bad_run_dir_is_a_clear_error(tmp_path):

@@ -152,6 +152,40 @@ def test_bad_inputs_raise_clear_errors(forest_generator, tmp_path):
         Generator.load(tmp_path)
 
 
+def test_types_are_validated_naming_the_field(forest_generator):
+    g = forest_generator
+    p = _params(g)
+    # the number of curves: a positive integer, never truncated or taken from a bool
+    with pytest.raises(ValueError, match=r"n=2\.7: the number of curves must be a positive integer \(got float\)"):
+        g.generate("RRLYR", n=2.7, **p)
+    with pytest.raises(ValueError, match=r"n=True: .* positive integer \(got bool\)"):
+        g.generate("RRLYR", n=True, **p)
+    assert len(g.generate("RRLYR", n=np.int64(3), **p)) == 3  # numpy integers are integers
+    # seed: a non-negative integer, or None for fresh entropy
+    with pytest.raises(ValueError, match=r"seed=2\.5: give a non-negative integer, or None"):
+        g.generate("RRLYR", seed=2.5, **p)
+    with pytest.raises(ValueError, match=r"seed=-1: must be >= 0"):
+        g.generate("RRLYR", seed=-1, **p)
+    with pytest.raises(ValueError, match=r"seed='7'"):
+        g.generate("RRLYR", seed="7", **p)
+    a = g.generate("RRLYR", n=4, seed=None, **p)
+    b = g.generate("RRLYR", n=4, seed=None, **p)
+    assert not np.array_equal(a.mag, b.mag)  # fresh entropy: different noise and dummy draws
+    again = g.generate("RRLYR", n=4, seed=a.meta["seed"], **p)  # ... but the entropy used is kept
+    np.testing.assert_array_equal(again.mag, a.mag)
+    # physical parameters, magnitudes and t0: real numbers, not bools or strings
+    with pytest.raises(ValueError, match=r"period: True is a bool, not a number; give a real number in d"):
+        g.generate("RRLYR", teff=p["teff"], abs_gmag=p["abs_gmag"], period=True)
+    with pytest.raises(ValueError, match=r"teff: values of type bool are not numbers; give a real number in K"):
+        g.generate("RRLYR", n=2, teff=np.array([True, False]), abs_gmag=p["abs_gmag"], period=p["period"])
+    with pytest.raises(ValueError, match=r"abs_gmag: '0.7' is a str"):
+        g.generate("RRLYR", teff=p["teff"], abs_gmag="0.7", period=p["period"])
+    with pytest.raises(ValueError, match=r"amplitude: True is a bool.*in mag"):
+        g.generate("RRLYR", amplitude=True, **p)
+    with pytest.raises(ValueError, match=r"t0: True is a bool, not a time"):
+        g.generate("RRLYR", t0=True, **p)
+
+
 def test_vectorised_batched_decoder_calls(forest_generator):
     """1,000 curves of mixed classes in one call: two batched decoder calls, no per-curve loop."""
     g = forest_generator

@@ -127,3 +127,39 @@ def test_tstr_detects_wrong_synthetic_labels():
     assert np.trace(np.array(good["confusion_tstr"])) == int(round(good["accuracy_tstr"] * 200))
     bad = M.tstr_accuracy(xs, (ys + 1) % 3, xr, yr, xt, yt, n_classes=3)  # synthetic labels permuted
     assert bad["accuracy_tstr"] < 0.1 and bad["ratio"] < 0.1
+
+
+def test_flat_baseline_is_the_weighted_std_and_any_shape_beats_it():
+    ph = np.linspace(0, 1, 200, endpoint=False)
+    curve = 0.5 + 0.4 * np.cos(2 * np.pi * ph)
+    err = np.full_like(ph, 0.01)
+    flat = M.flat_baseline_rmse(curve, err)
+    # predicting the mean of a cosine of amplitude A leaves an RMSE of A / sqrt(2)
+    assert flat[0] == pytest.approx(0.4 / np.sqrt(2), rel=1e-6)
+    # the baseline is the best constant: another constant does worse, the true curve does better
+    assert M.weighted_rmse(curve, np.full_like(curve, 0.45), err)[0] > flat[0]
+    assert M.weighted_rmse(curve, curve, err)[0] == 0.0 < flat[0]
+    # weighted mean: a wild point with a huge error barely moves the baseline
+    wild, e2 = curve.copy(), err.copy()
+    wild[0], e2[0] = 50.0, 1e4
+    assert M.flat_baseline_rmse(wild, e2)[0] == pytest.approx(flat[0], rel=1e-2)
+    with pytest.raises(ValueError, match="err_floor"):
+        M.flat_baseline_rmse(curve, err, err_floor=0.0)
+
+
+def test_amplitude_in_magnitudes_undoes_the_minmax_scaling():
+    rng = np.random.default_rng(0)
+    ph = np.sort(rng.uniform(0, 1, (3, 150)), axis=1)
+    amp_true = np.array([0.2, 0.8, 1.5])  # peak-to-peak [mag]
+    mag = 15.0 + 0.5 * amp_true[:, None] * np.cos(2 * np.pi * ph)
+    lo, hi = mag.min(1, keepdims=True), mag.max(1, keepdims=True)
+    scaled = (mag - lo) / (hi - lo)
+    f = M.shape_features_with_mag(ph, scaled, (hi - lo)[:, 0])
+    assert f.shape == (3, len(M.FEATURE_NAMES_WITH_MAG))
+    i_scaled, i_mag = M.FEATURE_NAMES_WITH_MAG.index("amplitude"), M.FEATURE_NAMES_WITH_MAG.index("amplitude_mag")
+    np.testing.assert_allclose(f[:, i_scaled], 1.0, rtol=2e-3)  # constant by construction once scaled
+    np.testing.assert_allclose(f[:, i_mag], amp_true, rtol=2e-3)  # the real amplitude, in mag
+    with pytest.raises(ValueError, match="mag_range: 2 values for 3 curves"):
+        M.shape_features_with_mag(ph, scaled, [1.0, 2.0])
+    with pytest.raises(ValueError, match="mag_range: every curve's magnitude range must be finite and > 0"):
+        M.shape_features_with_mag(ph, scaled, [1.0, 0.0, 2.0])

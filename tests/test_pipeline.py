@@ -1,4 +1,5 @@
-"""The main job (``pelsvae run``) end to end at toy size, its resume, and the CLI's error path."""
+"""The main job (``pelsvae run``) end to end at toy size, its resume (then with the evaluation report),
+and the CLI's error path."""
 
 from __future__ import annotations
 
@@ -42,6 +43,20 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path, capsys):
     assert "built-in sky: reusing" in again and "prepare: reusing" in again and "train: reusing" in again
     assert (out / "run" / "model.keras").stat().st_mtime_ns == model_mtime
     assert paths["data"] == str(out / "data")
+
+    # turning the evaluation on resumes the finished job and writes the report (~50 s at this size)
+    paths = run_pipeline(_tiny(out).replace(evaluate=True))
+    assert "[5/6] evaluate: figures, metrics.json and report.md" in capsys.readouterr().out
+    report = out / "run" / "report"
+    assert paths["report"] == str(report)
+    m = json.loads((report / "metrics.json").read_text())
+    for section in ("reconstruction", "latents", "generation", "period_recovery", "distribution_match", "tstr",
+                    "table3", "physics_recovery", "figures", "stage_seconds"):
+        assert m.get(section), section
+    assert m["reconstruction"]["n_stars"] > 0 and "baseline_flat" in m["reconstruction"]
+    assert set(m["distribution_match"]) <= set(m["classes"]) and m["tstr"]["n_test"] > 0
+    for name in list(m["figures"].values()) + [m["physics_recovery"]["figure"], "report.md"]:
+        assert (report / name).stat().st_size > 0, name
 
     # resuming with settings that would make finished stages stale is refused, naming them
     with pytest.raises(ValueError, match=r"epochs: 2 -> 5"):

@@ -42,3 +42,30 @@ def test_default_generator_recovers_requested_periods_and_class_shapes_differ():
     b = gen.generate("ECL", n=1, cadence=cyc, seed=0, noise=False, period=2.0)
     sa, sb = a.scaled_mag[0], b.scaled_mag[0]
     assert np.sqrt(np.mean((sa - sb) ** 2)) > 0.05
+
+
+def test_shipped_run_r21_falls_with_teff_for_linear_and_mlp(tmp_path):
+    """README: on the shipped run, generated RR Lyrae R21 falls with Teff (Spearman -1.0 for the
+    linear and MLP regressors), as the built-in sky's injected truth does. Teff sweep over the
+    5-95 % RRLYR training range, other parameters fixed at the class's training medians."""
+    from pelsvae_tf.generator import Generator
+    from pelsvae_tf.physics_recovery import physics_recovery
+    from pelsvae_tf.pretrained import pretrained_run_dir
+
+    res = physics_recovery(pretrained_run_dir(), tmp_path, regressors=("linear", "mlp"), n_teff=6, n_per_teff=16)
+    teff = np.asarray(res["teff"])
+    g = Generator.load()
+    lo, hi = g.class_range("RRLYR", "teff")
+    assert lo <= teff[0] < teff[-1] <= hi  # a sweep inside the training range, in K
+    for p in ("abs_gmag", "period"):  # the other parameters are held at one value
+        assert np.isfinite(res["fixed"][p])
+    for kind in ("linear", "mlp"):
+        r21 = res["regressors"][kind]["vs_truth"]["R21"]
+        med = res["regressors"][kind]["median"]["R21"]
+        assert r21["spearman_ref_vs_teff"] == pytest.approx(-1.0)  # the injected truth falls
+        assert r21["spearman_gen_vs_teff"] < 0, (kind, med)
+        assert med[-1] < med[0], (kind, med)
+        assert r21["slope_ratio"] > 0  # same sign as the truth's slope
+        print(f"R21 vs Teff [{kind}]: spearman {r21['spearman_gen_vs_teff']:.2f}, slope ratio "
+              f"{r21['slope_ratio']:.3f}, medians {np.round(med, 3).tolist()}")
+    assert (tmp_path / "physics_recovery.json").exists()
