@@ -28,6 +28,13 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary file path next to ``path``; on success it replaces ``path`` atomically.
@@ -67,6 +74,9 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    # mkdtemp makes the folder 0700; give it the permissions a plain mkdir would (0777 & ~umask),
+    # so e.g. a TF Serving container running as another user can read an exported model.
+    os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
         old = None

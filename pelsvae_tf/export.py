@@ -18,9 +18,12 @@ models) is used; with an explicit ``version`` a model already exported there fro
 kept (an interrupted export is resumed) and one from another run is an error.
 
 The signatures (names, dtypes, units) are defined in :mod:`pelsvae_tf.serving_signatures`. Inputs
-are validated inside the graph with ``tf.debugging`` asserts where cheap (non-finite values,
-non-positive period or amplitude, class index out of range, batch sizes that disagree); TF Serving
-returns their messages as INVALID_ARGUMENT errors.
+are validated inside the graph with ``tf.debugging`` asserts where cheap: the rank and fixed
+dimensions of every input, at least one point per light curve (T >= 1), batch sizes that agree,
+non-finite values, non-positive period or amplitude, class index out of range, one-hot rows that
+are not one class. TF Serving checks only dtypes against the signature and returns these
+messages (each naming the input, the expected shape or range and the fix) as INVALID_ARGUMENT /
+HTTP 400 errors.
 """
 
 from __future__ import annotations
@@ -287,18 +290,95 @@ def _phase_checks(phase) -> list:
     ]
 
 
-def _assert_batch(ref, others: Mapping[str, Any], ref_name: str) -> list:
-    """Assert ops checking that every input has the batch size of ``ref`` (add them to the
-    control dependencies of the computation so they run before any op that would fail first)."""
+def _runtime_shape(x):
+    """Shape of ``x`` as an int64 vector whose length (the rank) is known only at run time.
+
+    The signature's ``TensorSpec`` fixes the rank statically, so ``tf.rank``/``tf.shape`` checks
+    would be folded to constants (by TF's Python layer and by Grappler) and never run. TF Serving
+    feeds whatever tensor a request carries, so the rank must be measured in the running graph:
+    the ``tf.where`` on the (always non-negative) dimensions hides the length from shape inference.
+    """
     tf = _tf()
-    n = tf.shape(ref)[0]
-    ops = []
-    for name, t in others.items():
-        ops.append(tf.debugging.assert_equal(
-            tf.shape(t)[0], n,
-            message=f"input {name!r} has a different batch size than {ref_name!r}; give one row per light curve",
-        ))
-    return [op for op in ops if op is not None]
+    s = tf.raw_ops.Shape(input=x, out_type=tf.int64)
+    return tf.gather(s, tf.where(s >= 0)[:, 0])
+
+
+def _shape_str(t) -> str:
+    names = {0: "B", 1: "T"}
+    return "[" + ", ".join(names.get(i, "?") if d is None else str(d) for i, d in enumerate(t.shape)) + "]"
+
+
+def _shape_meaning(t) -> str:
+    """What one row of input ``t`` (a :class:`TensorDoc`) holds, and how to send it."""
+    what = f"{t.doc}, {t.unit}" if t.unit else t.doc
+    if t.rank == 1:
+        return f"one value per light curve ({what}); send a flat list of B numbers"
+    if t.shape[1] is None:
+        return f"one row of T >= 1 values per light curve ({what}); send a list of B rows"
+    return f"one row of {t.shape[1]} values per light curve ({what}); send a list of B rows of {t.shape[1]}"
+
+
+def _input_shape_checks(sig: SignatureDoc, x: Mapping[str, Any]) -> list:
+    """Run-time checks of every input of ``sig``: rank, fixed dimensions, T >= 1 points for
+    light-curve tensors, and one batch size (light curves) for all inputs.
+
+    Each message names the input, the expected shape and the fix, and ends with the shape that
+    was sent. The rank asserts run before anything that indexes a shape (control dependencies),
+    so a wrong rank never surfaces as an out-of-bounds slice deep in the graph.
+    """
+    tf = _tf()
+    shapes = {t.name: _runtime_shape(x[t.name]) for t in sig.inputs}
+    rank_checks = [
+        tf.debugging.Assert(
+            tf.equal(tf.size(shapes[t.name]), t.rank),
+            [f"input {t.name} must have rank {t.rank}, shape {_shape_str(t)}: {_shape_meaning(t)}. Got shape",
+             shapes[t.name]],
+            summarize=8,
+        )
+        for t in sig.inputs
+    ]
+    checks = list(rank_checks)
+    with tf.control_dependencies(rank_checks):
+        for t in sig.inputs:
+            s = shapes[t.name]
+            for i, d in enumerate(t.shape):
+                if d is not None:
+                    checks.append(tf.debugging.Assert(
+                        tf.equal(s[i], d),
+                        [f"input {t.name} must have shape {_shape_str(t)} (dimension {i} = {d}): "
+                         f"{_shape_meaning(t)}. Got shape", s],
+                        summarize=8,
+                    ))
+            if t.rank == 2 and t.shape[1] is None:
+                checks.append(tf.debugging.Assert(
+                    tf.greater_equal(s[1], 1),
+                    [f"input {t.name} has no points (shape [B, 0]); send at least one value per light curve "
+                     f"(T >= 1). Got shape", s],
+                    summarize=8,
+                ))
+        ref = sig.inputs[0]
+        for t in sig.inputs[1:]:
+            checks.append(tf.debugging.Assert(
+                tf.equal(shapes[t.name][0], shapes[ref.name][0]),
+                [f"input {t.name} has a different batch size than {ref.name} (dimension 0 = number of light "
+                 f"curves); give every input one row per light curve. Batch sizes of {t.name} and {ref.name}",
+                 shapes[t.name][0], shapes[ref.name][0]],
+            ))
+    return checks
+
+
+def _onehot_checks(onehot) -> list:
+    """Finite, non-negative rows that sum to 1 (one class per light curve)."""
+    tf = _tf()
+    fix = "send one 1 and zeros per row (or use class_index)"
+    return [
+        _assert_finite(onehot, "class_onehot"),
+        tf.debugging.assert_non_negative(onehot, message=f"class_onehot must be >= 0 in every column; {fix}"),
+        tf.debugging.assert_near(
+            tf.reduce_sum(onehot, axis=1), tf.ones_like(onehot[:, 0]), atol=1e-3,
+            message=f"class_onehot rows must sum to 1 (one class per light curve); {fix}",
+        ),
+    ]
 
 
 def _make_module(name: str):
@@ -307,12 +387,20 @@ def _make_module(name: str):
 
 
 def _bind(module, attr: str, fn: Callable, sig: SignatureDoc):
-    """Attach ``fn(**inputs)`` to ``module`` as a ``tf.function`` with the signature's TensorSpecs."""
+    """Attach ``fn(**inputs)`` to ``module`` as a ``tf.function`` with the signature's TensorSpecs.
+
+    The inputs reach ``fn`` only after :func:`_input_shape_checks` (rank, fixed dimensions,
+    T >= 1, batch sizes) has passed.
+    """
     tf = _tf()
     names = sig.input_names
 
     def call(*args):
-        return fn(dict(zip(names, args)))
+        x = dict(zip(names, args))
+        # every op of ``fn`` reads the inputs through these identities, so it runs after the checks
+        with tf.control_dependencies(_input_shape_checks(sig, x)):
+            x = {k: tf.identity(v) for k, v in x.items()}
+        return fn(x)
 
     call.__name__ = attr
     wrapped = tf.function(call, input_signature=sig.tf_specs(), autograph=False)
@@ -321,7 +409,11 @@ def _bind(module, attr: str, fn: Callable, sig: SignatureDoc):
 
 
 class _DecoderGraph:
-    """Graph function of the ``decoder`` SavedModel."""
+    """Graph function of the ``decoder`` SavedModel.
+
+    The decoder is causal in phase, so the phases are fed sorted (per curve) and the outputs are
+    returned in the order of the request, as :class:`_GeneratorGraph` does.
+    """
 
     def __init__(self, decoder, n_classes: int, latent_dim: int):
         self.decoder = decoder
@@ -331,11 +423,15 @@ class _DecoderGraph:
     def __call__(self, x: Mapping[str, Any]) -> dict:
         tf = _tf()
         z, onehot, phase = x["z"], x["class_onehot"], x["phase"]
-        checks = [_assert_finite(z, "z"), _assert_finite(onehot, "class_onehot")] + _phase_checks(phase)
-        checks += _assert_batch(z, {"class_onehot": onehot, "phase": phase}, "z")
+        checks = [_assert_finite(z, "z")] + _onehot_checks(onehot) + _phase_checks(phase)
         with tf.control_dependencies(checks):
-            out = self.decoder({"z": z, "class_onehot": onehot, "phase": phase}, training=False)
-        return {"mag": tf.identity(out["mag"], name="mag"), "err": tf.identity(out["err"], name="err")}
+            order = tf.argsort(phase, axis=1, stable=True)
+            inverse = tf.argsort(order, axis=1, stable=True)
+            out = self.decoder({"z": z, "class_onehot": onehot, "phase": tf.gather(phase, order, batch_dims=1)},
+                               training=False)
+            mag = tf.gather(out["mag"], inverse, batch_dims=1)
+            err = tf.gather(out["err"], inverse, batch_dims=1)
+        return {"mag": tf.identity(mag, name="mag"), "err": tf.identity(err, name="err")}
 
 
 def _class_index_checks(ci, n_classes: int) -> list:
@@ -377,8 +473,6 @@ class _RegressorGraph:
     def __call__(self, x: Mapping[str, Any]) -> dict:
         tf = _tf()
         checks = [_assert_finite(x[n], n) for n in self.physics]
-        ref = self.physics[0]
-        others = {n: x[n] for n in self.physics[1:]}
         if self.dummy:
             d = x["dummy"]
             checks.append(_assert_finite(d, "dummy"))
@@ -388,14 +482,11 @@ class _RegressorGraph:
             checks.append(
                 tf.debugging.assert_less_equal(d, tf.constant(1.0, d.dtype), message="dummy must lie in [0, 1] (a U(0, 1) draw)")
             )
-            others["dummy"] = d
         onehot = None
         if self.use_class:
             ci = x["class_index"]
             checks += _class_index_checks(ci, self.n_classes)
-            others["class_index"] = ci
             onehot = tf.one_hot(ci, self.n_classes, dtype=tf.float32)
-        checks += _assert_batch(x[ref], others, ref)
         with tf.control_dependencies(checks):
             z = self.latent(x, x.get("dummy"), onehot)
         return {"z": tf.identity(z, name="z")}
@@ -540,27 +631,14 @@ class _GeneratorGraph:
         if "class_index" in x:
             ci = x["class_index"]
             checks += _class_index_checks(ci, self.n_classes)
-            cls_name, cls_t = "class_index", ci
         else:
             onehot = x["class_onehot"]
-            checks.append(_assert_finite(onehot, "class_onehot"))
-            checks.append(
-                tf.debugging.assert_near(
-                    tf.reduce_sum(onehot, axis=1), tf.ones_like(onehot[:, 0]), atol=1e-3,
-                    message="class_onehot rows must sum to 1 (one class per light curve)",
-                )
-            )
-            cls_name, cls_t = "class_onehot", onehot
+            checks += _onehot_checks(onehot)
         if "times" in x:
             checks.append(_assert_finite(x["times"], "times"))
             checks.append(_assert_finite(x["t0"], "t0"))
-            batch_inputs = {"times": x["times"], "t0": x["t0"]}
         else:
             checks += _phase_checks(x["phase"])
-            batch_inputs = {"phase": x["phase"]}
-        batch_inputs.update({cls_name: cls_t, "mag_mean": mag_mean, "amplitude": amplitude, "seed": seed})
-        batch_inputs.update({n: x[n] for n in phys_names if n != "period"})
-        checks += _assert_batch(period, batch_inputs, "period")
         with tf.control_dependencies(checks):
             if "times" in x:
                 phase = phase_from_times(x["times"], x["t0"], period, xp=tf)

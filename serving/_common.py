@@ -92,9 +92,19 @@ def _values(value: Any, name: str) -> np.ndarray:
         pass
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{name}: cannot convert {value!r} to {unit}: {exc}") from None
-    if hasattr(value, "jd") and name in ("times", "t0"):  # astropy Time -> JD days
-        return np.asarray(value.jd, dtype=np.float64)
+    if name in ("times", "t0") and _is_time(value):
+        # astropy Time -> MJD days, as the local package (pelsvae_tf.cadence) converts it, so a
+        # served and a local curve of the same Time cadence get the same times and t0
+        return np.asarray(value.mjd, dtype=np.float64)
     return np.asarray(value)
+
+
+def _is_time(value: Any) -> bool:
+    try:
+        from astropy.time import Time
+    except ImportError:  # pragma: no cover - astropy is a dependency
+        return False
+    return isinstance(value, Time)
 
 
 def generator_inputs(
@@ -113,8 +123,9 @@ def generator_inputs(
     """Build the inputs of a ``generator`` signature from per-curve or broadcast arguments.
 
     ``cls``: class name(s) or index(es); physics as keywords in their units (teff K, abs_gmag mag,
-    period d; floats or astropy Quantity); ``times`` [T] or [n, T] in days (or ``phase`` in
-    cycles for ``generate_phase``); ``t0`` [d], ``mag_mean``/``amplitude`` [mag]; ``seed`` one int
+    period d; floats or astropy Quantity); ``times`` [T] or [n, T] in days, or an astropy ``Time``
+    (converted to MJD, as ``pelsvae_tf.cadence`` does; or ``phase`` in cycles for
+    ``generate_phase``); ``t0`` [d] (float or ``Time``, MJD), ``mag_mean``/``amplitude`` [mag]; ``seed`` one int
     (curve i gets ``seed + i``) or ``n`` ints. Returns validated arrays of the signature's dtypes.
     """
     names = sig.input_names

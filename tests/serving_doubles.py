@@ -11,7 +11,9 @@ these stand-ins bound to 127.0.0.1 only:
 
 Both answer through :class:`ModelRepository`, which loads the exported SavedModels from a
 ``saved_models/`` root laid out as TF Serving expects and checks requests the way TF Serving does
-(signature names, exact input set, dtypes, JSON value types) before calling ``serving_default``.
+(signature names, exact input set, dtypes, JSON value types) before calling the signature. Like
+TF Serving, they leave shapes to the graph: a wrong rank or size reaches the exported graph, whose
+in-graph asserts answer with INVALID_ARGUMENT (gRPC) / HTTP 400 (REST) and their own message.
 """
 
 from __future__ import annotations
@@ -84,7 +86,12 @@ class ModelRepository:
             )
 
     def run(self, name: str, version: int | None, signature: str, arrays: dict[str, np.ndarray]):
-        """Check ``arrays`` against the SignatureDef (names, dtypes, ranks), call it, return numpy outputs."""
+        """Check ``arrays`` against the SignatureDef as TF Serving does (input names and dtypes, not
+        shapes), call it, return numpy outputs.
+
+        Like TF Serving, a tensor of the wrong rank or size is fed to the graph as it is: the
+        graph's own asserts reject it, and their message comes back as INVALID_ARGUMENT.
+        """
         import tensorflow as tf
 
         v, sig, sd = self.sigdef(name, version, signature)
@@ -94,21 +101,21 @@ class ModelRepository:
             got = arrays[key].dtype.name
             if got != want:
                 raise RequestError(f"Expects arg[{i}] ({key}) to be {_tf_name(want)} but {_tf_name(got)} is provided")
-            dims = [d.size for d in info.tensor_shape.dim]
-            shape = arrays[key].shape
-            if len(shape) != len(dims) or any(d >= 0 and d != s for d, s in zip(dims, shape)):
-                raise RequestError(
-                    f"input {key}: shape {list(shape)} is incompatible with the signature shape "
-                    f"{[None if d < 0 else d for d in dims]}"
-                )
         fn = self.models[name][v].signatures[sig]
         try:
             out = fn(**{k: tf.constant(a) for k, a in arrays.items()})
         except tf.errors.InvalidArgumentError as exc:
-            # TF Serving returns the kernel's message (assert text), without the graph node trace.
-            lines = [ln.strip() for ln in exc.message.splitlines()]
-            raise RequestError(" ".join(ln for ln in lines if ln and not ln.startswith("[[") and ln != "Graph execution error:")) from None
+            raise RequestError(_kernel_message(exc.message)) from None
         return v, sig, {k: t.numpy() for k, t in out.items()}
+
+
+def _kernel_message(message: str) -> str:
+    """The kernel's error text (e.g. an assert's message), as TF Serving's session returns it:
+    without the eager runtime's preamble ("Graph execution error", "Detected at node ...") and
+    without the graph-node trace lines."""
+    skip = ("[[", "Detected at node", "<stack traces unavailable>", "Graph execution error:")
+    lines = [ln.strip() for ln in message.splitlines()]
+    return " ".join(ln for ln in lines if ln and not ln.startswith(skip))
 
 
 def _tf_name(dtype: str) -> str:

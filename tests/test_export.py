@@ -492,7 +492,8 @@ def test_generator_is_periodic_deterministic_and_batch_independent(exported_mode
         (lambda d: d.update(class_index=np.full_like(d["class_index"], 8)), "class_index must be < 8"),
         (lambda d: d["teff"].__setitem__(0, np.nan), "teff contains NaN"),
         (lambda d: d.update(amplitude=np.zeros_like(d["amplitude"])), "amplitude must be > 0"),
-        (lambda d: d.update(mag_mean=d["mag_mean"][:2]), "different batch size"),
+        (lambda d: d.update(mag_mean=d["mag_mean"][:2]),
+         r"input mag_mean has a different batch size than teff .*one row per light curve"),
     ],
 )
 def test_in_graph_validation_gives_clear_errors(exported_models, generator_sm, change, message):
@@ -516,6 +517,95 @@ def test_phase_signature_rejects_unfolded_phases(exported_models, generator_sm):
         fn(**{k: tf.constant(v) for k, v in inp.items()})
 
 
+@pytest.fixture(scope="module")
+def served(exported_models):
+    """Every exported SavedModel, loaded once: name -> loaded object."""
+    import tensorflow as tf
+    import ydf_tf  # noqa: F401  (SimpleML ops of regressor_forest)
+
+    return {m: tf.saved_model.load(str(exported_models.root / m / "1")) for m in MODELS}
+
+
+def _warm(exported_models, name, index=0):
+    """The inputs of warmup request ``index`` of model ``name`` (signature name, arrays)."""
+    from pelsvae_tf.export import read_warmup, request_arrays
+
+    req = read_warmup(exported_models.root / name / "1")[index]
+    return req.model_spec.signature_name, request_arrays(req)
+
+
+def _negative_onehot(d):
+    bad = d["class_onehot"].copy()
+    bad[0] = 0.0
+    bad[0, :2] = (2.0, -1.0)  # sums to 1, so only the non-negativity check can catch it
+    d["class_onehot"] = bad
+
+
+@pytest.mark.parametrize(
+    "name, index, change, message",
+    [
+        # generator serving_default (warmup 0)
+        ("generator", 0, lambda d: d.update(times=d["times"][0]),
+         r"input times must have rank 2, shape \[B, T\]: one row of T >= 1 values per light curve "
+         r"\(observation times in days.*send a list of B rows. Got shape\] \[40\]"),
+        ("generator", 0, lambda d: d.update(teff=d["teff"][:, None]),
+         r"input teff must have rank 1, shape \[B\]: one value per light curve .*K\); send a flat list of B "
+         r"numbers. Got shape\] \[3 1\]"),
+        ("generator", 0, lambda d: d.update(times=d["times"][:, :0]),
+         r"input times has no points \(shape \[B, 0\]\); send at least one value per light curve \(T >= 1\)"),
+        ("generator", 0, lambda d: d.update(seed=d["seed"][0]), r"input seed must have rank 1.*Got shape\] \[\]"),
+        ("generator", 0, lambda d: d.update(times=d["times"][:, :, None]), r"input times must have rank 2.*\[3 40 1\]"),
+        # generate_onehot (warmup 1)
+        ("generator", 1, _negative_onehot, r"class_onehot must be >= 0 in every column; send one 1 and zeros"),
+        ("generator", 1, lambda d: d.update(class_onehot=d["class_onehot"][:, :7]),
+         r"input class_onehot must have shape \[B, 8\] \(dimension 1 = 8\).*Got shape\] \[3 7\]"),
+        # generate_phase (warmup 2)
+        ("generator", 2, lambda d: d.update(phase=d["phase"][:, :0]), r"input phase has no points"),
+        ("decoder", 0, lambda d: d.update(z=d["z"][:, :3]),
+         r"input z must have shape \[B, 4\] \(dimension 1 = 4\): one row of 4 values per light curve \(latent"),
+        ("decoder", 0, lambda d: d.update(phase=d["phase"][0]), r"input phase must have rank 2, shape \[B, T\]"),
+        ("decoder", 0, lambda d: d.update(phase=d["phase"][:, :0]), r"input phase has no points"),
+        ("decoder", 0, _negative_onehot, r"class_onehot must be >= 0"),
+        ("decoder", 0, lambda d: d.update(class_onehot=2 * d["class_onehot"]), r"class_onehot rows must sum to 1"),
+        ("decoder", 0, lambda d: d.update(phase=d["phase"][:2]), r"input phase has a different batch size than z"),
+        ("regressor_mlp", 0, lambda d: d.update(dummy=d["dummy"][:, None]), r"input dummy must have rank 1, shape \[B\]"),
+        ("regressor_forest", 0, lambda d: d.update(period=d["period"][:, None]), r"input period must have rank 1"),
+    ],
+)
+def test_shape_errors_name_the_field_in_graph(exported_models, served, name, index, change, message):
+    """TF Serving feeds tensors of any shape (it checks dtypes only): the graph itself rejects a
+    wrong rank, a wrong fixed dimension, an empty time axis, disagreeing batch sizes and bad
+    one-hot rows, with a message that names the input, the expected shape and the fix."""
+    import tensorflow as tf
+
+    sig, inp = _warm(exported_models, name, index)
+    change(inp)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        served[name].signatures[sig](**{k: tf.constant(v) for k, v in inp.items()})
+
+
+def test_decoder_sorts_phases_and_restores_the_request_order(exported_models, served):
+    """The decoder is causal in phase: the SavedModel sorts each curve's phases before decoding
+    and returns the outputs in the order of the request."""
+    import tensorflow as tf
+
+    _, inp = _warm(exported_models, "decoder")
+    inp["phase"] = np.sort(np.random.default_rng(4).uniform(0, 1, inp["phase"].shape), axis=1).astype(np.float32)
+    fn = served["decoder"].signatures["serving_default"]
+    call = lambda d: {k: v.numpy() for k, v in fn(**{k: tf.constant(v) for k, v in d.items()}).items()}  # noqa: E731
+    ordered = call(inp)
+    keras = exported_models.decoder(inp, training=False)
+    np.testing.assert_allclose(ordered["mag"], np.asarray(keras["mag"]), atol=1e-5)
+    perm = np.stack([np.random.default_rng(i).permutation(inp["phase"].shape[1]) for i in range(len(inp["z"]))])
+    shuffled = dict(inp, phase=np.take_along_axis(inp["phase"], perm, axis=1))
+    got = call(shuffled)
+    for k in ("mag", "err"):
+        np.testing.assert_allclose(got[k], np.take_along_axis(ordered[k], perm, axis=1), atol=1e-6, err_msg=k)
+    # the raw (causal) Keras decoder fed the shuffled phases answers something else: sorting matters
+    raw = np.asarray(exported_models.decoder(shuffled, training=False)["mag"])
+    assert not np.allclose(raw, got["mag"], atol=1e-3)
+
+
 def test_cli_export_and_help(exported_models, tmp_path, capsys):
     from pelsvae_tf.cli import main
 
@@ -527,3 +617,82 @@ def test_cli_export_and_help(exported_models, tmp_path, capsys):
     assert "regressor_mlp" in capsys.readouterr().out
     assert main(["export", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x")]) == 2
     assert "pelsvae train" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# The shipped set (saved_models/ at the repository root)
+
+SHIPPED = ROOT / "saved_models"
+PRETRAINED = ROOT / "pelsvae_tf" / "resources" / "pretrained"
+
+
+def _expected_shape(t, inputs) -> tuple:
+    """Documented shape of output ``t`` for a request: B from the inputs, T from times/phase."""
+    b = len(next(iter(inputs.values())))
+    points = next((v.shape[1] for k, v in inputs.items() if k in ("times", "phase")), None)
+    dims = {0: b, 1: points}
+    return tuple(dims[i] if d is None else d for i, d in enumerate(t.shape))
+
+
+def test_shipped_saved_models_answer_their_warmup_and_come_from_the_pretrained_run():
+    """Each shipped SavedModel (version 1) loads, answers its own warmup requests with finite
+    outputs of the documented shapes, records the shipped pretrained run as its source (file
+    hashes), and carries the current graphs (in-graph shape checks, decoder phase sorting)."""
+    import tensorflow as tf
+    import ydf_tf  # noqa: F401  (SimpleML ops of regressor_forest)
+
+    from pelsvae_tf.export import (
+        _sha256,
+        existing_versions,
+        parse_models_config,
+        read_export_info,
+        read_warmup,
+        request_arrays,
+        signature_docs,
+    )
+
+    cfg = parse_models_config((SHIPPED / "models.config").read_text())
+    assert [c.name for c in cfg.model_config_list.config] == list(MODELS)
+    assert [c.base_path for c in cfg.model_config_list.config] == [f"/models/{m}" for m in MODELS]
+    want_source = {
+        "model_sha256": _sha256(PRETRAINED / "model.keras"),
+        "regressor_mlp_sha256": _sha256(PRETRAINED / "regressors" / "mlp" / "regressor.json"),
+        "regressor_forest_sha256": _sha256(PRETRAINED / "regressors" / "forest" / "regressor.json"),
+    }
+    size = sum(p.stat().st_size for p in SHIPPED.rglob("*") if p.is_file())
+    assert size < 10 * 2**20, f"saved_models/ is {size / 2**20:.1f} MiB; keep the shipped set a few MB"
+    loaded = {}
+    for name in MODELS:
+        assert existing_versions(SHIPPED / name) == [1], name
+        vdir = SHIPPED / name / "1"
+        info = read_export_info(vdir)
+        assert info["model"] == name and info["version"] == 1
+        for key, digest in want_source.items():
+            assert info["source"][key] == digest, (name, key)
+        docs = signature_docs(vdir)
+        model = loaded[name] = tf.saved_model.load(str(vdir))
+        reqs = read_warmup(vdir)
+        assert sorted(r.model_spec.signature_name for r in reqs) == sorted(docs), name
+        for req in reqs:
+            assert req.model_spec.name == name
+            sig = req.model_spec.signature_name
+            inputs = request_arrays(req)
+            out = model.signatures[sig](**{k: tf.constant(v) for k, v in inputs.items()})
+            assert set(out) == set(docs[sig].output_names), (name, sig)
+            for t in docs[sig].outputs:
+                arr = out[t.name].numpy()
+                assert arr.dtype == np.dtype(t.dtype), (name, sig, t.name)
+                assert arr.shape == _expected_shape(t, inputs), (name, sig, t.name, arr.shape)
+                assert np.all(np.isfinite(arr)), (name, sig, t.name)
+    # the shipped graphs are the current ones: in-graph rank check ...
+    gen = request_arrays(read_warmup(SHIPPED / "generator" / "1")[0])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"input times must have rank 2, shape \[B, T\]"):
+        loaded["generator"].signatures["serving_default"](
+            **{k: tf.constant(v[0] if k == "times" else v) for k, v in gen.items()})
+    # ... and the decoder sorts phases (shuffled phases -> the same, un-permuted outputs)
+    dec = request_arrays(read_warmup(SHIPPED / "decoder" / "1")[0])
+    fn = loaded["decoder"].signatures["serving_default"]
+    ordered = fn(**{k: tf.constant(v) for k, v in dec.items()})["mag"].numpy()
+    perm = np.random.default_rng(0).permutation(dec["phase"].shape[1])
+    shuffled = fn(**{k: tf.constant(v[:, perm] if k == "phase" else v) for k, v in dec.items()})["mag"].numpy()
+    np.testing.assert_allclose(shuffled, ordered[:, perm], atol=1e-6)

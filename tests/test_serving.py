@@ -266,10 +266,22 @@ def test_server_side_errors_are_clear(exported_models, servers):
     del bad["inputs"]["seed"]
     code, ans = _post(predict, bad)
     assert code == 400 and "Missing but required: {seed}" in ans["error"]
+    # shapes are left to the graph (TF Serving checks dtypes only): its own assert answers
     bad = json.loads(json.dumps(body))
     bad["inputs"]["times"] = bad["inputs"]["times"][0]
     code, ans = _post(predict, bad)
-    assert code == 400 and "times" in ans["error"] and "incompatible" in ans["error"]
+    assert code == 400, ans
+    assert ans["error"].startswith("assertion failed: [input times must have rank 2, shape [B, T]: one row of T >= 1")
+    assert "send a list of B rows. Got shape] [25]" in ans["error"]
+    bad = json.loads(json.dumps(body))
+    bad["inputs"]["teff"] = [[v] for v in bad["inputs"]["teff"]]
+    code, ans = _post(predict, bad)
+    assert code == 400 and "input teff must have rank 1, shape [B]" in ans["error"], ans
+    bad = json.loads(json.dumps(body))
+    bad["inputs"]["times"] = [[] for _ in bad["inputs"]["times"]]
+    code, ans = _post(predict, bad)
+    assert code == 400 and "input times has no points (shape [B, 0])" in ans["error"], ans
+    assert "Graph execution error" not in ans["error"] and "[[" not in ans["error"]
     code, ans = _post(predict, {"instances": [{"teff": 1.0}], "inputs": {}})
     assert code == 400 and "exactly one" in ans["error"]
     # gRPC: a float32 tensor where the signature wants float64
@@ -283,12 +295,60 @@ def test_server_side_errors_are_clear(exported_models, servers):
         del wrong.inputs["seed"]
         with pytest.raises(ServingError, match="INVALID_ARGUMENT.*Missing but required: {seed}"):
             gc._call(gc.stub.Predict, wrong)
+        # a wrong rank reaches the graph, whose message comes back with INVALID_ARGUMENT
+        flat = gc.build_request(inp)
+        flat.inputs["times"].CopyFrom(tf.make_tensor_proto(inp["times"][0]))
+        with pytest.raises(ServingError, match=r"INVALID_ARGUMENT.*input times must have rank 2, shape \[B, T\]") as err:
+            gc._call(gc.stub.Predict, flat)
+        assert err.value.status == "INVALID_ARGUMENT"
+        short = gc.build_request(inp)
+        short.inputs["mag_mean"].CopyFrom(tf.make_tensor_proto(inp["mag_mean"][:2]))
+        with pytest.raises(ServingError, match="input mag_mean has a different batch size than teff"):
+            gc._call(gc.stub.Predict, short)
         # in-graph validation: a non-positive period
         with pytest.raises(ServingError, match="period must be > 0 days"):
             gc.predict(dict(inp, period=-inp["period"]))
     with pytest.raises(ServingError, match="class_index must be < 8") as err:
         RestClient(url).predict_inputs(dict(inp, class_index=np.full(3, 9, np.int32)))
     assert err.value.status == 400
+
+
+def test_decoder_served_with_shuffled_phases(exported_models, servers):
+    """The decoder signature takes phases in any order (it sorts them in the graph): through the
+    REST double, shuffled phases give the sorted answer, un-permuted."""
+    from serving.rest_client import RestClient
+
+    url, _ = servers
+    client = RestClient(url, "decoder")
+    inp = _inputs(exported_models, name="decoder")
+    ordered = client.predict_inputs(inp)
+    perm = np.random.default_rng(2).permutation(inp["phase"].shape[1])
+    shuffled = client.predict_inputs(dict(inp, phase=inp["phase"][:, perm]))
+    for k in ("mag", "err"):
+        np.testing.assert_allclose(shuffled[k], ordered[k][:, perm], atol=1e-6)
+
+
+def test_astropy_time_is_mjd_as_in_the_local_package():
+    """Clients convert an astropy Time (times, t0) to MJD days, as pelsvae_tf.cadence does, so a
+    served curve and a local one of the same Time cadence share times, t0 and phases."""
+    from astropy.time import Time
+
+    from pelsvae_tf.cadence import _as_days, to_phase
+    from pelsvae_tf.export import phase_from_times
+    from pelsvae_tf.serving_signatures import generator_signatures
+    from serving._common import generator_inputs
+
+    sig = generator_signatures(("teff", "abs_gmag", "period"), 8, 4)["serving_default"]
+    times = Time(2455000.5 + np.array([0.0, 0.3, 1.7, 12.25]), format="jd")  # JD in, MJD out
+    t0 = Time(55000.1, format="mjd")
+    inp = generator_inputs(sig, "RRLYR", n=2, times=times, t0=t0, teff=6500.0, abs_gmag=0.6, period=0.55,
+                           mag_mean=15.0, amplitude=0.8)
+    np.testing.assert_allclose(inp["times"], np.tile(times.mjd, (2, 1)), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(inp["times"][0], _as_days(times), rtol=0, atol=0)
+    assert inp["times"][0, 0] == pytest.approx(55000.0, abs=1e-6)
+    np.testing.assert_allclose(inp["t0"], [55000.1, 55000.1], atol=1e-9)
+    np.testing.assert_allclose(phase_from_times(inp["times"], inp["t0"], inp["period"])[0],
+                               to_phase(times, 0.55, t0=t0), atol=1e-6)
 
 
 def test_unreachable_server_is_a_connection_error():
