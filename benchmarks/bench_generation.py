@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -30,25 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import print_machine_info  # noqa: E402
+
 PAPER_CURVES_PER_S = 100 / 1.3
-
-
-def machine_info() -> str:
-    """One line: OS, CPU, cores, python, TensorFlow and devices."""
-    import tensorflow as tf
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    gpus = tf.config.list_physical_devices("GPU")
-    return (f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} logical cores, "
-            f"python {platform.python_version()}, TF {tf.__version__}, GPUs: {len(gpus)}")
 
 
 def untrained_generator(n_points: int, seed: int = 0):
@@ -114,7 +98,7 @@ def main(argv=None) -> int:
     from pelsvae_tf.cadence import survey_cadence
     from pelsvae_tf.generator import Generator
 
-    print(f"machine: {machine_info()}")
+    print_machine_info()
     if args.run_dir:
         gen = Generator.load(args.run_dir, regressor=args.regressor)
         what = f"run {args.run_dir} ({args.regressor})"

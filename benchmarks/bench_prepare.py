@@ -30,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def run_naive(sky: Path, out: Path, cfg) -> int:
@@ -107,8 +108,11 @@ def main(argv=None) -> int:
         print(json.dumps(child(a.child, Path(a.sky), Path(a.out), a.aug_scale)))
         return 0
 
+    from common import machine_info, print_machine_info
+
     from pelsvae_tf.data.sky import SkyConfig, build_sky
 
+    print_machine_info(machine_info(with_tensorflow=False))
     work = Path(a.workdir or tempfile.mkdtemp(prefix="bench_prepare_"))
     sky = work / f"sky-{a.n}"
     t0 = time.perf_counter()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,20 +32,8 @@ from pathlib import Path
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def _machine() -> dict:
-    import tensorflow as tf
-
-    info = {"python": platform.python_version(), "tensorflow": tf.__version__, "cpus": os.cpu_count(),
-            "platform": platform.platform()}
-    try:
-        info["loadavg_1min"] = os.getloadavg()[0]
-        with open("/proc/cpuinfo") as f:
-            info["cpu"] = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "")
-    except OSError:  # pragma: no cover
-        pass
-    return info
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine_info  # noqa: E402
 
 
 def _fresh_model(args, tmp: Path):
@@ -126,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     # Same chunking as the exported graph (ExportConfig.chunk_points) so memory use is comparable.
     local = Generator(decoder, reg, classes, scaler, points_per_batch=chunk)
 
-    machine = _machine()
+    machine = machine_info()
     print(f"machine: {json.dumps(machine)}")
     print(f"model: {model_desc}; {args.points} points per curve; {chunk} points per decoder chunk; "
           f"export {export_s:.1f} s, load {load_s:.1f} s")

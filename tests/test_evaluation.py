@@ -205,12 +205,10 @@ def test_evaluate_tiny_run_writes_every_file(fitted_run, tmp_path):
                                                  "auc": dm[c].get("c2st", {}).get("auc")} for c in compared},
                                       "period": on_disk["period_recovery"], "seconds": on_disk["seconds"],
                                       "stages": on_disk["stage_seconds"]}))
-    # last: a model that learnt light-curve shapes beats the flat baseline. The 3-epoch tiny fixture
-    # does not (measured: median wRMSE 0.291 vs flat 0.281, also 0.315 vs 0.281 after 15 epochs
-    # without dropout; its near-flat decoder also makes generated amplitudes 0.3-0.6x the real ones
-    # in mag): recorded as an expected failure with the numbers until the model learns.
-    if not (numbers["model"] < numbers["flat"] and numbers["fraction_beating_flat"] > 0.5):
-        pytest.xfail(f"tiny run does not beat the flat-curve baseline: {numbers}")
+    # a model that learnt light-curve shapes beats the flat baseline (tiny_run, measured: median
+    # wRMSE 0.19 against 0.28, ~88 % of the test stars better than flat)
+    assert numbers["model"] < 0.85 * numbers["flat"], numbers
+    assert numbers["fraction_beating_flat"] > 0.6, numbers
 
 
 def test_evaluate_bad_run_dir_is_a_clear_error(tmp_path):

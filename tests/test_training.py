@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fixtures_model import tiny_model_config, tiny_train_config
+from fixtures_model import TINY_RUN_TRAIN, tiny_model_config, tiny_run_configs, tiny_train_config
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
@@ -31,7 +31,7 @@ def test_tiny_run_learns_and_is_self_describing(tiny_run, tiny_dataset):
     from pelsvae_tf.training import encode_split, load_run
 
     rows = _history(tiny_run)
-    assert [int(r["epoch"]) for r in rows] == [0, 1, 2]
+    assert [int(r["epoch"]) for r in rows] == list(range(TINY_RUN_TRAIN["epochs"]))
     val = [float(r["val_loss"]) for r in rows]
     assert val[-1] < val[0], f"validation loss did not fall: {val}"
     for col in ("loss", "recon", "kl", "err_kl", "val_recon", "val_kl", "val_err_kl", "beta", "learning_rate"):
@@ -244,7 +244,7 @@ def test_resume_on_a_different_dataset_is_refused_naming_both_paths(tiny_run, ti
     saved_data = json.loads((run / "config.json").read_text())["data_dir"]
     before = (run / "checkpoints" / "state.json").read_text()
     with pytest.raises(ValueError) as info:
-        train(other, run, tiny_model_config(), tiny_train_config())
+        train(other, run, *tiny_run_configs())
     msg = str(info.value)
     assert f"trained on the prepared dataset {saved_data}" in msg
     assert f"--data {other.resolve()} is a different dataset" in msg
@@ -252,5 +252,5 @@ def test_resume_on_a_different_dataset_is_refused_naming_both_paths(tiny_run, ti
     assert (run / "checkpoints" / "state.json").read_text() == before  # nothing touched
     assert json.loads((run / "config.json").read_text())["data_dir"] == saved_data
     # the same dataset moved elsewhere (same fingerprint) resumes; the finished run is kept
-    done = train(moved, run, tiny_model_config(), tiny_train_config(save_latents=False))
-    assert len(done.history) == len(load_run(tiny_run).history) == 3
+    done = train(moved, run, *tiny_run_configs(save_latents=False))
+    assert len(done.history) == len(load_run(tiny_run).history) == TINY_RUN_TRAIN["epochs"]

@@ -317,3 +317,51 @@ def test_cli_reports_bad_input_in_one_line(tiny_dataset, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--data", str(tiny_dataset.path), "--out", str(tmp_path / "o"), "--tuner", "grid"])
     assert not (tmp_path / "o" / "search").exists()  # nothing was started
+
+
+def test_cli_search_with_paper_baseline_then_train_from_best_config(tiny_dataset, tmp_path, monkeypatch, capsys):
+    """`pelsvae tune` with the paper baseline on, then `pelsvae train --config best_config.json`.
+
+    The paper's best architecture (TCN 9 x 48, batch 128) is shrunk in place to the tiny width so
+    the baseline trains in seconds; its lr / beta / dropout / latent stay the paper's values.
+    """
+    import pandas as pd
+
+    from pelsvae_tf.training import main as train_main
+    from tuning.cli import main
+    from tuning.search_space import PAPER_BEST
+
+    for key, value in {"hidden": 8, "n_blocks": 4, "batch_size": 32}.items():
+        monkeypatch.setitem(PAPER_BEST, key, value)
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({"model": _base().to_dict()}))
+    out = tmp_path / "tune"
+    args = ["--data", str(tiny_dataset.path), "--out", str(out), "--tuner", "random", "--max-trials", "1",
+            "--epochs", "2", "--search-space", "tiny", "--base-config", str(base), "--seed", "2", "--verbose", "0"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "best validation loss" in printed and "best_config.json" in printed
+
+    baseline = json.loads((out / "paper_baseline.json").read_text())
+    assert baseline["status"] == "COMPLETED" and baseline["epochs"] == 2
+    assert (baseline["values"]["lr"], baseline["values"]["beta"], baseline["values"]["dropout"],
+            baseline["values"]["latent_dim"]) == (1e-3, 0.75, 0.2, 4)
+    assert np.isfinite(baseline["val_loss"]) and baseline["val_loss"] == pytest.approx(
+        min(baseline["history"]["val_loss"]))
+    best = json.loads((out / "best_hyperparameters.json").read_text())
+    summary = (out / "summary.md").read_text()
+    ratio = best["val_loss"] / baseline["val_loss"]
+    assert f"validation loss {baseline['val_loss']:.5g} (search best / paper = {ratio:.3f})" in summary
+
+    # a rerun reuses the cached baseline (same epochs and base model) instead of training it again
+    stamp = (out / "paper_baseline.json").stat().st_mtime_ns
+    assert main(args) == 0
+    assert (out / "paper_baseline.json").stat().st_mtime_ns == stamp
+
+    # the CLI trains the best trial again from best_config.json and reaches its validation loss
+    run_dir = tmp_path / "run"
+    assert train_main(["--data", str(tiny_dataset.path), "--out", str(run_dir),
+                       "--config", str(out / "best_config.json"), "--verbose", "0", "--no-tensorboard"]) == 0
+    history = pd.read_csv(run_dir / "history.csv")
+    assert len(history) == 2
+    assert history["val_loss"].min() == pytest.approx(best["val_loss"], rel=1e-5)

@@ -2,7 +2,6 @@
 
 - :mod:`tuning.search_space`: :class:`SearchSpace` (the grid, shrinkable), ``PAPER_BEST``.
 - :mod:`tuning.hypermodel`: :class:`PELSVAEHyperModel` (``build(hp)`` / ``fit(hp, ...)``).
-- :mod:`tuning.schedules`: Adam and the four learning-rate schedulers.
 - :mod:`tuning.tuners`: :class:`TuneConfig`, :func:`make_tuner`, :func:`tune` (local or
   KerasTuner chief/worker).
 - :mod:`tuning.report`: trial table, validation-loss plot, best training config.

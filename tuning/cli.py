@@ -66,6 +66,8 @@ def register(subparsers) -> None:
     p.add_argument("--num-initial-points", type=int, default=None,
                    help="bayesian: random trials before the Gaussian process is used (default 3 x number of hps)")
     p.add_argument("--hyperband-factor", type=int, default=3, help="hyperband reduction factor")
+    p.add_argument("--hyperband-iterations", type=int, default=1,
+                   help="hyperband: how many times the whole bracket schedule is run")
     p.add_argument("--executions-per-trial", type=int, default=1, help="trainings averaged per trial")
     p.add_argument("--max-consecutive-failed-trials", type=int, default=3,
                    help="stop the search after this many failed trials in a row")
@@ -126,6 +128,7 @@ def run(args) -> int:
         seed=args.seed,
         num_initial_points=args.num_initial_points,
         hyperband_factor=args.hyperband_factor,
+        hyperband_iterations=args.hyperband_iterations,
         executions_per_trial=args.executions_per_trial,
         max_consecutive_failed_trials=args.max_consecutive_failed_trials,
         strategy=args.strategy,
