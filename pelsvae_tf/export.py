@@ -29,7 +29,6 @@ HTTP 400 errors.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import tempfile
@@ -39,7 +38,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from pelsvae_tf.atomic import atomic_dir, atomic_write_text
+from pelsvae_tf.atomic import atomic_dir, atomic_write_text, sha256_file
 from pelsvae_tf.config import ConfigBase
 from pelsvae_tf.serving_signatures import (
     SignatureDoc,
@@ -818,14 +817,6 @@ def example_inputs(sig: SignatureDoc, batch: int = 2, points: int = 50, seed: in
 # Writing SavedModels
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _write_servable(version_dir: Path, module, fns: Mapping[str, Any], sigs: Mapping[str, SignatureDoc],
                     info: Mapping[str, Any], warmup: Sequence[Any]) -> Path:
     """Save ``module`` with signatures ``fns`` (name -> tf.function), warmup and info, atomically."""
@@ -1002,7 +993,7 @@ def export_run(run_dir: str | Path, out: str | Path = "saved_models", version: i
     if "generator" in config.models:
         needed.add(config.generator_regressor)
     regressors = {}
-    source: dict[str, Any] = {"run_dir": str(run_dir.resolve()), "model_sha256": _sha256(run_dir / "model.keras")}
+    source: dict[str, Any] = {"run_dir": str(run_dir.resolve()), "model_sha256": sha256_file(run_dir / "model.keras")}
     for kind in sorted(needed):
         rdir = run_dir / "regressors" / kind
         if not (rdir / "regressor.json").exists():
@@ -1010,7 +1001,7 @@ def export_run(run_dir: str | Path, out: str | Path = "saved_models", version: i
                 f"{rdir} holds no fitted regressor; run `pelsvae regress {run_dir} --kinds {kind}` before exporting"
             )
         regressors[kind] = load_regressor(rdir)
-        source[f"regressor_{kind}_sha256"] = _sha256(rdir / "regressor.json")
+        source[f"regressor_{kind}_sha256"] = sha256_file(rdir / "regressor.json")
     return export_models(out, run.decoder, run.classes, run.physics_scaler, regressors, version, config, source)
 
 

@@ -557,7 +557,6 @@ class Generator:
                 out[name] = _broadcast(value, n, name)
         if name_missing := [k for k in ("mag_mean", "amplitude") if k not in out]:
             stats = self.train_stats
-            key = {"mag_mean": "mag_mean", "amplitude": "mag_range"}
             if stats is None or not np.isfinite(np.asarray(stats["mag_range"], dtype=np.float64)).any():
                 raise ValueError(f"{name_missing} not given and no training magnitude statistics to sample "
                                  f"them from; pass mag_mean= and amplitude= in mag")

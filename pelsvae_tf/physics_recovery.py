@@ -178,7 +178,6 @@ def physics_recovery(
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     from pelsvae_tf.cadence import phases
     from pelsvae_tf.generator import Generator

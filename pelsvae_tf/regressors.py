@@ -550,7 +550,7 @@ def write_train_stats(run_dir: str | Path) -> Path:
     prepared dataset of the run (``config.json`` ``data_dir``); if that is gone, from
     ``latents.npz`` without magnitude metadata.
     """
-    from pelsvae_tf.data.dataset import PHYSICS_COLUMNS, PreparedDataset
+    from pelsvae_tf.data.dataset import PreparedDataset
 
     run_dir = Path(run_dir)
     cfg = read_run_config(run_dir)

@@ -365,3 +365,17 @@ def test_cli_search_with_paper_baseline_then_train_from_best_config(tiny_dataset
     history = pd.read_csv(run_dir / "history.csv")
     assert len(history) == 2
     assert history["val_loss"].min() == pytest.approx(best["val_loss"], rel=1e-5)
+
+
+def test_search_stopped_by_failing_trials_is_one_clear_error(tiny_dataset, tmp_path):
+    """Trials whose TCN cannot see the whole curve fail fast; the search stops with the reason and the fix."""
+    from tuning.tuners import TuneConfig, tune
+
+    space = _tiny_space(archs=("tcn",), n_blocks=(2,))  # receptive field 25 steps < seq_len 100
+    cfg = TuneConfig(tuner="random", max_trials=4, epochs=1, seed=0, paper_baseline=False, verbose=0,
+                     max_consecutive_failed_trials=2)
+    with pytest.raises(ValueError) as info:
+        tune(tiny_dataset.path, tmp_path / "t", cfg, space, base_model=_base())
+    msg = str(info.value)
+    assert "2 failed trials in a row" in msg and "--max-consecutive-failed-trials" in msg
+    assert "receptive field" in msg and "--receptive-field-check warn" in msg

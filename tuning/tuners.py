@@ -351,7 +351,12 @@ def tune(
         tuner.oracle.verbose = config.verbose
         serve_oracle(tuner)
     else:
-        tuner.search(dataset, epochs=config.epochs, verbose=config.verbose)
+        try:
+            tuner.search(dataset, epochs=config.epochs, verbose=config.verbose)
+        except RuntimeError as exc:
+            if "consecutive failures" not in str(exc):
+                raise
+            raise ValueError(_consecutive_failures_message(tuner.project_dir, config)) from None
 
     record = Path(tuner.project_dir) / "tuners" / f"{tuner.tuner_id}.json"
     trials_run = [r["trial_id"] for r in json.loads(record.read_text())] if record.exists() else []
@@ -372,6 +377,24 @@ def tune(
     result.best_val_loss = best["val_loss"]
     result.report_paths = paths
     return result
+
+
+def _consecutive_failures_message(project_dir, config: "TuneConfig") -> str:
+    """A one-paragraph error for a search stopped by KerasTuner's consecutive-failure limit."""
+    from tuning.report import load_trials
+
+    reason = ""
+    try:
+        trials = load_trials(project_dir)
+        failed = trials[trials["status"] == "FAILED"]
+        if len(failed) and "message" in failed:
+            reason = f" The last failure: {str(failed['message'].iloc[-1]).strip()}"
+    except Exception:  # the report is a courtesy here; the search state stays on disk either way
+        pass
+    return (f"the search stopped after {config.max_consecutive_failed_trials} failed trials in a row "
+            f"(--max-consecutive-failed-trials).{reason} Fix the search space or base config (e.g. "
+            f"--receptive-field-check warn, or TCN blocks whose receptive field covers the curve), then "
+            f"rerun the same command to continue: completed trials are kept.")
 
 
 __all__ = [

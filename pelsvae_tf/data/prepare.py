@@ -40,7 +40,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from pelsvae_tf.atomic import atomic_path, atomic_write_text
+from pelsvae_tf.atomic import atomic_path, atomic_write_text, sha256_file
 from pelsvae_tf.classes import (
     CLASSES, DEFAULT_PHYSICS, PHYSICS_PARAMS, canonical_class, check_physics_names, is_dropped_subtype,
 )
@@ -474,16 +474,6 @@ def _curve_record(ph, m, e, meta_src: dict, is_real: bool) -> dict[str, Any]:
 FINGERPRINT_VERSION = 2
 
 
-def _sha256_file(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def source_digest(source: Any) -> str | None:
     """SHA-256 of the content of a catalogue / x-match argument (``None`` for ``None``).
 
@@ -508,7 +498,7 @@ def source_digest(source: Any) -> str | None:
         p = Path(item)
         members = sorted(p.glob("*.csv")) if p.is_dir() else [p]
         for m in members:
-            h.update(f"{m.name}\0{_sha256_file(m) if m.exists() else 'missing'}\n".encode())
+            h.update(f"{m.name}\0{sha256_file(m) if m.exists() else 'missing'}\n".encode())
     return h.hexdigest()
 
 
