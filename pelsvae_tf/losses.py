@@ -53,36 +53,47 @@ def _floored(sigma: tf.Tensor, floor: float) -> tf.Tensor:
     return tf.sqrt(tf.maximum(var, tf.cast(VARIANCE_EPS, sigma.dtype)))
 
 
-def weighted_mse(x, x_hat, sigma, floor: float = DEFAULT_ERR_FLOOR) -> tf.Tensor:
+def _point_mean(values: tf.Tensor, mask=None) -> tf.Tensor:
+    """Mean over the last (time) axis, [B]; with ``mask`` ([T] or [B, T], 1 = scored point) the
+    mean over the masked-in points only (``sum(mask * v) / sum(mask)``)."""
+    if mask is None:
+        return tf.reduce_mean(values, axis=-1)
+    mask = tf.broadcast_to(tf.cast(mask, values.dtype), tf.shape(values))
+    return tf.reduce_sum(values * mask, axis=-1) / tf.maximum(tf.reduce_sum(mask, axis=-1), 1.0)
+
+
+def weighted_mse(x, x_hat, sigma, floor: float = DEFAULT_ERR_FLOOR, mask=None) -> tf.Tensor:
     """Per-curve error-weighted MSE ``mean_j (x - x_hat)^2 / (sigma^2 + floor^2)``, [B].
 
     ``x``, ``x_hat``, ``sigma``: [B, T] scaled magnitudes / scaled errors (dimensionless);
     ``floor`` in the same scaled units (0 = the plain chi^2 of the paper, variance guarded by
-    :data:`VARIANCE_EPS`).
+    :data:`VARIANCE_EPS`); ``mask``: optional [T] or [B, T] 0/1 weights of the scored points.
     """
     x = tf.convert_to_tensor(x)
     x_hat = tf.cast(x_hat, x.dtype)
     s = _floored(tf.cast(sigma, x.dtype), floor)
-    return tf.reduce_mean(tf.square(x - x_hat) / tf.square(s), axis=-1)
+    return _point_mean(tf.square(x - x_hat) / tf.square(s), mask)
 
 
-def mse(x, x_hat) -> tf.Tensor:
-    """Per-curve plain MSE ``mean_j (x - x_hat)^2``, [B] (scaled units squared)."""
+def mse(x, x_hat, mask=None) -> tf.Tensor:
+    """Per-curve plain MSE ``mean_j (x - x_hat)^2``, [B] (scaled units squared); ``mask`` as in
+    :func:`weighted_mse`."""
     x = tf.convert_to_tensor(x)
-    return tf.reduce_mean(tf.square(x - tf.cast(x_hat, x.dtype)), axis=-1)
+    return _point_mean(tf.square(x - tf.cast(x_hat, x.dtype)), mask)
 
 
-def error_kl(sigma, sigma_hat, floor: float = DEFAULT_ERR_FLOOR) -> tf.Tensor:
+def error_kl(sigma, sigma_hat, floor: float = DEFAULT_ERR_FLOOR, mask=None) -> tf.Tensor:
     """Per-curve mean over points of ``KL( N(0, s^2) || N(0, s_hat^2) )`` in nats, [B].
 
     ``s`` and ``s_hat`` are the true and reconstructed scaled errors with ``floor`` added in
-    quadrature. Zero iff the reconstructed errors equal the true ones.
+    quadrature. Zero iff the reconstructed errors equal the true ones. ``mask`` as in
+    :func:`weighted_mse`.
     """
     sigma = tf.convert_to_tensor(sigma)
     s = _floored(sigma, floor)
     s_hat = _floored(tf.cast(sigma_hat, sigma.dtype), floor)
     kl = tf.math.log(s_hat / s) + tf.square(s) / (2.0 * tf.square(s_hat)) - 0.5
-    return tf.reduce_mean(kl, axis=-1)
+    return _point_mean(kl, mask)
 
 
 def loss_terms(
@@ -97,7 +108,8 @@ def loss_terms(
     """Batch-mean loss terms ``{"loss", "recon", "kl", "err_kl"}`` (scalars).
 
     Args:
-        batch: needs ``"mag"`` and ``"err"`` [B, T] (scaled).
+        batch: needs ``"mag"`` and ``"err"`` [B, T] (scaled); an optional ``"point_mask"`` ([T]
+            or [B, T], 1 = scored) restricts the per-point means to the masked-in points.
         outputs: the model's ``{"mag", "err", "z_mean", "z_log_var"}``.
         kind: ``"paper"`` (eq. 4) or ``"reference"`` (plain MSE + beta * KL / 1e4).
         beta: KL weight (float or scalar tensor/variable, so it can be scheduled).
@@ -115,12 +127,13 @@ def loss_terms(
     err = tf.cast(batch["err"], dtype)
     kl_of = latent.kl if latent is not None else GaussianLatent.kl_divergence
     kl = tf.reduce_mean(tf.cast(kl_of(outputs["z_mean"], outputs["z_log_var"]), dtype))
-    err_kl = tf.reduce_mean(error_kl(err, outputs["err"], err_floor))
+    mask = batch.get("point_mask")
+    err_kl = tf.reduce_mean(error_kl(err, outputs["err"], err_floor, mask=mask))
     beta = tf.cast(beta, dtype)
     if kind == "paper":
-        recon = tf.reduce_mean(weighted_mse(mag, outputs["mag"], err, err_floor))
+        recon = tf.reduce_mean(weighted_mse(mag, outputs["mag"], err, err_floor, mask=mask))
         loss = recon + beta * kl + err_kl
     else:
-        recon = tf.reduce_mean(mse(mag, outputs["mag"]))
+        recon = tf.reduce_mean(mse(mag, outputs["mag"], mask=mask))
         loss = recon + beta * kl / REFERENCE_KL_DIVISOR
     return {"loss": loss, "recon": recon, "kl": kl, "err_kl": err_kl}

@@ -482,6 +482,11 @@ class PELSVAE(keras.Model):
 
         Keeps between ``decoder_subsample`` x T and T points (the same subset for the whole
         batch), so the decoder must read each step's phase tag instead of its position.
+
+        When the train step is XLA-compiled (``jit_compile``), shapes must be static: the kept
+        points then come first (in time order), the others after them, and ``"point_mask"``
+        scores only the kept ones. A causal decoder's first n outputs never see the tail, so
+        this decodes the same subset with the same numbers as the variable-length path.
         """
         keys = ("phase", "mag", "err")
         frac = float(self.model_config.decoder_subsample)
@@ -494,8 +499,24 @@ class PELSVAE(keras.Model):
         seed_i = tf.cast(self.subsample_seed.next(), tf.int32)
         n = tf.random.stateless_uniform((), seed=seed_n, minval=n_min, maxval=steps + 1, dtype=tf.int32)
         scores = tf.random.stateless_uniform(tf.reshape(steps, [1]), seed=seed_i)
-        idx = tf.sort(tf.math.top_k(scores, k=n).indices)
-        return {k: tf.gather(batch[k], idx, axis=1) for k in keys}
+        if not getattr(self, "jit_compile", False):
+            idx = tf.sort(tf.math.top_k(scores, k=n).indices)
+            return {k: tf.gather(batch[k], idx, axis=1) for k in keys}
+        if self.model_config.decoder_padding != "causal":
+            raise ValueError(
+                "ModelConfig.decoder_subsample < 1 with jit_compile needs decoder_padding='causal' "
+                "(a 'same'-padded decoder would see the padded tail); use decoder_subsample=1.0 or no jit_compile"
+            )
+        # static shapes for XLA: the n best-scored points (the same subset as top_k above) first,
+        # in time order, then the rest; only the first n are scored
+        best_first = tf.math.top_k(scores, k=steps).indices
+        rank = tf.math.invert_permutation(best_first)
+        position = tf.range(steps)
+        key = tf.where(rank < n, position, position + steps)
+        perm = tf.argsort(key)
+        out = {k: tf.gather(batch[k], perm, axis=1) for k in keys}
+        out["point_mask"] = tf.cast(position < n, batch["mag"].dtype)
+        return out
 
     def train_step(self, data):
         batch = self._unpack(data)

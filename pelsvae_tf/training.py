@@ -332,6 +332,12 @@ def train(data_dir, run_dir, model_config=None, train_config: TrainConfig | None
     if not isinstance(train_config, TrainConfig):
         raise ValueError(f"train: train_config must be a TrainConfig, got {type(train_config).__name__}")
     train_config.validate()
+    if train_config.jit_compile and model_config.decoder_subsample < 1.0 and model_config.decoder_padding != "causal":
+        raise ValueError(
+            "TrainConfig.jit_compile with ModelConfig.decoder_subsample < 1 needs decoder_padding='causal' "
+            "(XLA needs static shapes, so the unscored points are kept at the end of each decoded sequence, "
+            "which only a causal decoder ignores): use --decoder-subsample 1 or drop --jit-compile"
+        )
     dataset = data_dir if isinstance(data_dir, PreparedDataset) else PreparedDataset(data_dir)
     model_config = check_dataset_compatibility(model_config, dataset)
 

@@ -641,8 +641,8 @@ def test_shipped_saved_models_answer_their_warmup_and_come_from_the_pretrained_r
     import tensorflow as tf
     import ydf_tf  # noqa: F401  (SimpleML ops of regressor_forest)
 
+    from pelsvae_tf.atomic import sha256_file
     from pelsvae_tf.export import (
-        _sha256,
         existing_versions,
         parse_models_config,
         read_export_info,
@@ -655,9 +655,9 @@ def test_shipped_saved_models_answer_their_warmup_and_come_from_the_pretrained_r
     assert [c.name for c in cfg.model_config_list.config] == list(MODELS)
     assert [c.base_path for c in cfg.model_config_list.config] == [f"/models/{m}" for m in MODELS]
     want_source = {
-        "model_sha256": _sha256(PRETRAINED / "model.keras"),
-        "regressor_mlp_sha256": _sha256(PRETRAINED / "regressors" / "mlp" / "regressor.json"),
-        "regressor_forest_sha256": _sha256(PRETRAINED / "regressors" / "forest" / "regressor.json"),
+        "model_sha256": sha256_file(PRETRAINED / "model.keras"),
+        "regressor_mlp_sha256": sha256_file(PRETRAINED / "regressors" / "mlp" / "regressor.json"),
+        "regressor_forest_sha256": sha256_file(PRETRAINED / "regressors" / "forest" / "regressor.json"),
     }
     size = sum(p.stat().st_size for p in SHIPPED.rglob("*") if p.is_file())
     assert size < 10 * 2**20, f"saved_models/ is {size / 2**20:.1f} MiB; keep the shipped set a few MB"

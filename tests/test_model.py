@@ -422,3 +422,55 @@ def test_loss_takes_the_kl_term_from_the_latent_layer(monkeypatch):
     monkeypatch.setattr(model.latent, "kl", spy)
     after = {k: float(v) for k, v in model.compute_loss_terms(batch, out).items()}
     assert calls and after["kl"] == pytest.approx(2.0 * before["kl"], rel=1e-6)
+
+
+def test_xla_subsample_path_scores_the_same_points_with_the_same_loss_and_trains():
+    """Under jit_compile the decoder subset is kept at static length T (kept points first, the
+    rest masked out of the loss). For the causal decoder this gives the same subset, the same
+    decoded values and the same loss terms as the variable-length path; and XLA training runs."""
+    import keras
+    import tensorflow as tf
+
+    from pelsvae_tf.losses import loss_terms
+    from pelsvae_tf.model import build_pelsvae
+
+    cfg = tiny_model_config(seq_len=100, decoder_subsample=0.3, dropout=0.0)
+    model = build_pelsvae(cfg)
+    batch = {k: tf.constant(v) for k, v in _batch().items()}
+    z = model.encode(batch)["z_mean"]
+    start = model.subsample_seed.state.numpy()
+    terms, targets = {}, {}
+    for jit in (False, True):
+        model.subsample_seed.state.assign(start)  # the same random draw for both paths
+        model.jit_compile = jit
+        t = model._decoder_targets(batch)
+        dec = model.decode(z, batch["class_onehot"], t["phase"])
+        out = {"mag": dec["mag"], "err": dec["err"], "z_mean": z, "z_log_var": tf.zeros_like(z)}
+        targets[jit], terms[jit] = t, loss_terms({**batch, **t}, out, latent=model.latent)
+        targets[jit]["decoded"] = dec["mag"]
+    dyn, static = targets[False], targets[True]
+    n = dyn["phase"].shape[1]
+    assert 30 <= n < 100 and static["phase"].shape[1] == 100  # static: every point, in a new order
+    assert float(tf.reduce_sum(static["point_mask"])) == n
+    for k in ("phase", "mag", "err", "decoded"):  # the kept points first, and the causal decoder
+        np.testing.assert_allclose(static[k].numpy()[:, :n], dyn[k].numpy(), rtol=1e-5, atol=1e-6)
+    assert np.all(np.diff(static["phase"].numpy()[:, :n], axis=1) > 0)
+    for name in ("loss", "recon", "err_kl"):
+        assert float(terms[True][name]) == pytest.approx(float(terms[False][name]), rel=1e-5)
+
+    xla = build_pelsvae(cfg)
+    xla.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
+    data = tf.data.Dataset.from_tensor_slices({k: v for k, v in _batch(n=16).items() if k != "label"}).batch(8)
+    hist = xla.fit(data, epochs=2, verbose=0)
+    assert np.all(np.isfinite(hist.history["loss"]))
+
+
+def test_jit_compile_with_a_same_padded_subsampled_decoder_is_refused_before_training(tiny_dataset, tmp_path):
+    from fixtures_model import tiny_train_config
+
+    from pelsvae_tf.training import train
+
+    with pytest.raises(ValueError, match="decoder_padding='causal'.*--decoder-subsample 1 or drop --jit-compile"):
+        train(tiny_dataset.path, tmp_path / "r", tiny_model_config(decoder_padding="same"),
+              tiny_train_config(jit_compile=True))
+    assert not (tmp_path / "r" / "checkpoints").exists()
