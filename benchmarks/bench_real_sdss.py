@@ -48,6 +48,7 @@ def build_default_run(work: Path, epochs: int, n_per_class: int, seed: int) -> P
     from pelsvae_tf.model import ModelConfig
     from pelsvae_tf.training import TrainConfig, train
 
+    work = work / f"n{n_per_class}-s{seed}"  # each finished step is reused only for the same settings
     sky = work / "sky"
     if not (sky / "catalog.csv").exists():
         build_sky(SkyConfig(n_per_class=n_per_class, seed=seed, epochs=(300, 600)), sky, progress=True)
@@ -55,10 +56,10 @@ def build_default_run(work: Path, epochs: int, n_per_class: int, seed: int) -> P
     if not (data / "schema.json").exists():
         cfg = PrepareConfig(seq_len=100, aug_targets={c: 3 * n_per_class for c in CLASSES}, seed=seed)
         prepare(sky / "photometry", sky / "catalog.csv", data, cfg, progress=True)
-    run = work / "run"
+    run = work / f"run-{epochs}ep"
     if not (run / "model.keras").exists() or not (run / "latents.npz").exists():
-        mc = ModelConfig(arch="tcn", hidden=16, n_blocks=4, kernel_size=5, latent_dim=4, dropout=0.1,
-                         dense_units=(16,), physics=(), seq_len=100, seed=seed)
+        mc = ModelConfig(arch="tcn", hidden=16, n_blocks=4, kernel_size=5, latent_dim=4, dropout=0.0,
+                         time_encoding="fourier", dense_units=(16,), physics=(), seq_len=100, seed=seed)
         tc = TrainConfig(epochs=epochs, batch_size=64, learning_rate=3e-3, seed=seed, verbose=1, tensorboard=False)
         train(data, run, mc, tc)
     return run
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sdss-dir", default=str(DEFAULT_SDSS), help="folder with periods.csv and light-curves/")
     p.add_argument("--band", default="r", choices=list("ugriz"), help="SDSS band to reconstruct")
     p.add_argument("--epochs", type=int, default=25, help="training epochs of the default run")
-    p.add_argument("--n-per-class", type=int, default=60, help="built-in sky stars per class of the default run")
+    p.add_argument("--n-per-class", type=int, default=100, help="built-in sky stars per class of the default run")
     p.add_argument("--max-stars", type=int, default=None, help="use only the first N SDSS stars")
     p.add_argument("--seed", type=int, default=0, help="seed of the default run and of the padding draws")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
