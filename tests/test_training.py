@@ -254,3 +254,65 @@ def test_resume_on_a_different_dataset_is_refused_naming_both_paths(tiny_run, ti
     # the same dataset moved elsewhere (same fingerprint) resumes; the finished run is kept
     done = train(moved, run, *tiny_run_configs(save_latents=False))
     assert len(done.history) == len(load_run(tiny_run).history) == TINY_RUN_TRAIN["epochs"]
+
+
+def test_cosine_schedule_runs_inside_fit_and_tensorboard_logs_are_written(tiny_dataset, tmp_path):
+    """The learning rate logged per epoch follows the cosine schedule of the optimizer steps taken,
+    down to lr_min_factor x lr at the last epoch; TensorBoard event files are written."""
+    from pelsvae_tf.training import _learning_rate, train
+
+    tc = tiny_train_config(epochs=3, steps_per_epoch=3, lr_schedule="cosine", lr_min_factor=0.1,
+                           learning_rate=4e-3, tensorboard=True, save_latents=False)
+    run = train(tiny_dataset.path, tmp_path / "run", tiny_model_config(), tc)
+    rows = _history(tmp_path / "run")
+    assert len(rows) == 3 and len(run.history) == 3
+    schedule = _learning_rate(tc, 3)
+    logged = [float(r["learning_rate"]) for r in rows]
+    expected = [float(schedule((e + 1) * 3)) for e in range(3)]
+    np.testing.assert_allclose(logged, expected, rtol=1e-4)
+    assert logged[0] < 4e-3 and logged[-1] == pytest.approx(4e-4, rel=1e-4)
+    events = list((tmp_path / "run" / "logs").rglob("events.out.tfevents.*"))
+    assert events and all(p.stat().st_size > 0 for p in events)
+
+
+def test_plateau_and_early_stopping_counters_survive_a_resume():
+    """An interrupted run resumes the plateau / early-stopping counters where it stopped: the
+    resumed callbacks reduce the LR and stop on the same epoch as an uninterrupted run would."""
+    import keras
+
+    from pelsvae_tf.callbacks import ResumableEarlyStopping, ResumableReduceLROnPlateau
+
+    losses = [1.0, 0.9, 0.95, 0.97, 0.99, 0.98]  # best at epoch 1, then no improvement
+
+    def start(lr=1e-3, states=None):
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
+        cbs = [ResumableReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, verbose=0),
+               ResumableEarlyStopping(monitor="val_loss", patience=3, verbose=0)]
+        for i, cb in enumerate(cbs):
+            cb.set_model(model)
+            if states is not None:
+                cb.restore(states[i])
+            cb.on_train_begin()
+        return model, cbs
+
+    def run(model, cbs, epochs):
+        """Feed ``epochs`` to the callbacks; returns (LR after each epoch, last epoch run)."""
+        lrs = []
+        for e in epochs:
+            for cb in cbs:
+                cb.on_epoch_end(e, {"val_loss": losses[e]})
+            lrs.append(float(model.optimizer.learning_rate.numpy()))
+            if model.stop_training:
+                break
+        return lrs, e
+
+    lr_full, stopped_full = run(*start(), range(len(losses)))
+    model, cbs = start()
+    lr_first, _ = run(model, cbs, range(3))  # interrupted after epoch 2
+    states = [cb.state() for cb in cbs]
+    assert states[0]["wait"] == 1 and states[1]["wait"] == 1 and states[1]["best"] == pytest.approx(0.9)
+    # resumed in a fresh model and fresh callbacks (the LR itself is optimizer state)
+    lr_rest, stopped = run(*start(lr=lr_first[-1], states=states), range(3, len(losses)))
+    assert stopped == stopped_full == 4  # early stopping after 3 epochs without improvement
+    assert lr_first + lr_rest == pytest.approx(lr_full) and lr_full[-1] == pytest.approx(5e-4)
