@@ -160,11 +160,16 @@ class GeneratedLightCurves:
         """Points per curve (T)."""
         return int(self.mag.shape[1])
 
-    def folded(self) -> dict[str, np.ndarray]:
-        """Phase-folded view: ``phase``, ``mag``, ``mag_model``, ``err``, ``time`` [n, T] sorted by phase."""
+    def folded(self) -> "GeneratedLightCurves":
+        """Phase-folded view: a new object whose points (every ``[n, T]`` array: ``time`` [d],
+        ``phase``, ``mag``, ``mag_model``, ``err`` [mag], ``scaled_mag``, ``scaled_err``) are
+        sorted by phase within each curve; per-curve values are shared. ``self`` is unchanged."""
         order = np.argsort(self.phase, axis=1, kind="stable")
-        take = lambda a: np.take_along_axis(a, order, axis=1)  # noqa: E731
-        return {k: take(getattr(self, k)) for k in ("phase", "mag", "mag_model", "err", "time")}
+        per_point = ("time", "phase", "mag", "mag_model", "err", "scaled_mag", "scaled_err")
+        return dataclasses.replace(
+            self, **{k: np.take_along_axis(getattr(self, k), order, axis=1) for k in per_point},
+            meta=dict(self.meta, folded=True),
+        )
 
     def to_pandas(self):
         """Long table: one row per point with ``curve``, ``cls``, ``time`` [d], ``phase``, ``mag``,

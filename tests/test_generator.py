@@ -225,8 +225,15 @@ def test_outputs_tables_files_and_plot(forest_generator, tmp_path):
     np.testing.assert_array_equal(backp["mag"], df["mag"])
     ax = res.plot()
     assert ax.yaxis_inverted() and len(ax.lines) >= 1
-    fold = res.folded()
-    assert np.all(np.diff(fold["phase"], axis=1) >= 0)
+    timed = g.generate("RRLYR", n=2, cadence=survey_cadence(40, 500.0, seed=0), seed=0, **_params(g))
+    fold = timed.folded()  # a new object, points sorted by phase, the same points per curve
+    assert isinstance(fold, type(timed)) and len(fold) == len(timed)
+    assert np.all(np.diff(fold.phase, axis=1) >= 0) and not np.all(np.diff(timed.phase, axis=1) >= 0)
+    for i in range(len(timed)):
+        order = np.argsort(timed.phase[i], kind="stable")
+        np.testing.assert_array_equal(fold.mag[i], timed.mag[i][order])
+        np.testing.assert_array_equal(fold.time[i], timed.time[i][order])
+    assert fold.plot(folded=False) is not None
 
 
 def test_cli_generate_writes_table_and_plot(fitted_run, tmp_path):
