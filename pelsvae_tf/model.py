@@ -323,6 +323,26 @@ def build_decoder(config: ModelConfig) -> keras.Model:
     return keras.Model({"z": z, "class_onehot": onehot, "phase": phase}, outputs, name="decoder")
 
 
+def static_subsample_problem(config: "ModelConfig") -> str | None:
+    """Why the XLA (static-length) decoder subset would differ from the variable-length one, or None.
+
+    Under ``jit_compile`` the unscored points are kept after the scored ones (see
+    ``PELSVAE._decoder_targets``). A causal TCN or a (unidirectional) GRU/LSTM decoder never lets
+    them reach the scored outputs; a ``'same'``-padded TCN sees them through its right-hand
+    context, and batch normalisation would put them into its batch statistics.
+    """
+    if config.decoder_subsample >= 1.0 or config.arch != "tcn":
+        return None
+    fix = "use decoder_subsample=1 (--decoder-subsample 1) or drop jit_compile (--jit-compile)"
+    if config.decoder_padding != "causal":
+        return ("ModelConfig.decoder_subsample < 1 needs decoder_padding='causal': a 'same'-padded decoder "
+                f"would see the unscored points XLA keeps at the end of each sequence; {fix}")
+    if config.tcn_norm == "batch":
+        return ("ModelConfig.decoder_subsample < 1 with tcn_norm='batch': the unscored points XLA keeps would "
+                f"enter the batch statistics; use tcn_norm='layer', or {fix}")
+    return None
+
+
 @keras.saving.register_keras_serializable(package="pelsvae")
 class PELSVAE(keras.Model):
     """Conditional VAE for phase-folded light curves (cVAE, or cVAE-P with ``physics``).
@@ -502,11 +522,9 @@ class PELSVAE(keras.Model):
         if not getattr(self, "jit_compile", False):
             idx = tf.sort(tf.math.top_k(scores, k=n).indices)
             return {k: tf.gather(batch[k], idx, axis=1) for k in keys}
-        if self.model_config.decoder_padding != "causal":
-            raise ValueError(
-                "ModelConfig.decoder_subsample < 1 with jit_compile needs decoder_padding='causal' "
-                "(a 'same'-padded decoder would see the padded tail); use decoder_subsample=1.0 or no jit_compile"
-            )
+        problem = static_subsample_problem(self.model_config)
+        if problem:
+            raise ValueError(f"jit_compile: {problem}")
         # static shapes for XLA: the n best-scored points (the same subset as top_k above) first,
         # in time order, then the rest; only the first n are scored
         best_first = tf.math.top_k(scores, k=steps).indices

@@ -294,10 +294,13 @@ def _check_same_dataset(saved: dict, dataset, run_dir: Path) -> None:
         from pelsvae_tf.data.prepare import fingerprint_differences
 
         diff = fingerprint_differences(old_fp, new_fp)
-        detail = f" ({'; '.join(diff)})" if diff else ""
+        if not diff:  # same content, config and files; only how a path was spelled differs
+            return
+        detail = f" ({'; '.join(diff)})"
     raise ValueError(
         f"{run_dir} holds a checkpoint trained on the prepared dataset {saved.get('data_dir')}; "
-        f"--data {Path(dataset.path).resolve()} is a different dataset (its prepare fingerprint differs{detail}). "
+        f"--data {Path(dataset.path).resolve()} is a different dataset ("
+        f"{'its prepare fingerprint differs' + detail if old_fp is not None and new_fp is not None else 'its schema differs'}). "
         f"Resume with --data {saved.get('data_dir')}, or train on the new data into a new --out directory"
     )
 
@@ -332,12 +335,12 @@ def train(data_dir, run_dir, model_config=None, train_config: TrainConfig | None
     if not isinstance(train_config, TrainConfig):
         raise ValueError(f"train: train_config must be a TrainConfig, got {type(train_config).__name__}")
     train_config.validate()
-    if train_config.jit_compile and model_config.decoder_subsample < 1.0 and model_config.decoder_padding != "causal":
-        raise ValueError(
-            "TrainConfig.jit_compile with ModelConfig.decoder_subsample < 1 needs decoder_padding='causal' "
-            "(XLA needs static shapes, so the unscored points are kept at the end of each decoded sequence, "
-            "which only a causal decoder ignores): use --decoder-subsample 1 or drop --jit-compile"
-        )
+    if train_config.jit_compile and model_config.decoder_subsample < 1.0:
+        from pelsvae_tf.model import static_subsample_problem
+
+        problem = static_subsample_problem(model_config)
+        if problem:
+            raise ValueError(f"TrainConfig.jit_compile: {problem}")
     dataset = data_dir if isinstance(data_dir, PreparedDataset) else PreparedDataset(data_dir)
     model_config = check_dataset_compatibility(model_config, dataset)
 

@@ -470,7 +470,14 @@ def test_jit_compile_with_a_same_padded_subsampled_decoder_is_refused_before_tra
 
     from pelsvae_tf.training import train
 
-    with pytest.raises(ValueError, match="decoder_padding='causal'.*--decoder-subsample 1 or drop --jit-compile"):
+    from pelsvae_tf.model import static_subsample_problem
+
+    with pytest.raises(ValueError, match="decoder_padding='causal'.*--decoder-subsample 1.*--jit-compile"):
         train(tiny_dataset.path, tmp_path / "r", tiny_model_config(decoder_padding="same"),
               tiny_train_config(jit_compile=True))
     assert not (tmp_path / "r" / "checkpoints").exists()
+    with pytest.raises(ValueError, match="tcn_norm='batch'.*batch statistics"):
+        train(tiny_dataset.path, tmp_path / "r", tiny_model_config(tcn_norm="batch"), tiny_train_config(jit_compile=True))
+    # recurrent decoders are causal whatever decoder_padding says; no subset, nothing to check
+    assert static_subsample_problem(tiny_model_config(arch="gru", decoder_padding="same")) is None
+    assert static_subsample_problem(tiny_model_config(decoder_padding="same", decoder_subsample=1.0)) is None

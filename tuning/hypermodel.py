@@ -255,7 +255,8 @@ class PELSVAEHyperModel(kt.HyperModel):
         steps = max(1, -(-n_train // tc.batch_size))
         strategy = getattr(model, "distribute_strategy", None)
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            model.compile(optimizer=keras.optimizers.Adam(_learning_rate(tc, steps)))
+            # jit_compile explicit: Keras' "auto" would turn XLA on for every trial on a GPU
+            model.compile(optimizer=keras.optimizers.Adam(_learning_rate(tc, steps)), jit_compile=tc.jit_compile)
             if initial_epoch:
                 # Hyperband continues a model from its checkpoint (weights only): put the
                 # optimizer at the step where that model stopped so the LR schedule goes on.

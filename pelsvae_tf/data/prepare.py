@@ -540,8 +540,6 @@ def fingerprint_differences(old: dict[str, Any] | None, new: dict[str, Any]) -> 
                    f"a file was added, removed, or modified: its size or modification time differs)")
     if old.get("catalog_sha256") != new.get("catalog_sha256"):
         out.append(f"the catalogue content changed (then {old.get('catalog')}, now {new.get('catalog')})")
-    elif old.get("catalog") != new.get("catalog"):
-        out.append(f"the catalogue path changed (then {old.get('catalog')}, now {new.get('catalog')})")
     if old.get("xmatch_sha256") != new.get("xmatch_sha256"):
         out.append(f"the x-match content changed (then {old.get('xmatch')}, now {new.get('xmatch')})")
     if old.get("config") != new.get("config"):
