@@ -166,10 +166,15 @@ class SqueezeLast(keras.layers.Layer):
 def gaussian_kl(z_mean: tf.Tensor, z_log_var: tf.Tensor) -> tf.Tensor:
     """Per-sample KL( N(mu, sigma^2) || N(0, I) ) summed over latent dimensions, [B] (nats).
 
-    The same number as :meth:`GaussianLatent.kl` (which owns the term and is what the model's
-    loss calls); kept as a function for code that has no layer at hand.
+    Computed with ``tfp.distributions.kl_divergence``; equals
+    ``0.5 * sum(sigma^2 + mu^2 - log sigma^2 - 1)``. The model's loss takes it through its
+    latent layer (:meth:`GaussianLatent.kl`), which owns the term.
     """
-    return GaussianLatent.kl_divergence(z_mean, z_log_var)
+    z_mean = tf.convert_to_tensor(z_mean)
+    z_log_var = tf.cast(z_log_var, z_mean.dtype)
+    posterior = tfd.Normal(loc=z_mean, scale=tf.exp(0.5 * z_log_var))
+    prior = tfd.Normal(loc=tf.zeros_like(z_mean), scale=tf.ones_like(z_mean))
+    return tf.reduce_sum(tfd.kl_divergence(posterior, prior), axis=-1)
 
 
 @keras.saving.register_keras_serializable(package="pelsvae")
@@ -200,26 +205,13 @@ class GaussianLatent(keras.layers.Layer):
         dist = tfd.Normal(loc=z_mean, scale=tf.exp(0.5 * tf.cast(z_log_var, z_mean.dtype)))
         return dist.sample(seed=seed)
 
-    @staticmethod
-    def kl_divergence(z_mean, z_log_var) -> tf.Tensor:
-        """Per-sample KL( N(mu, exp(log_var)) || N(0, I) ) summed over latent dims, [B] (nats).
-
-        Computed with ``tfp.distributions.kl_divergence``; equals
-        ``0.5 * sum(sigma^2 + mu^2 - log sigma^2 - 1)``. ``z_mean``, ``z_log_var``: [B, D].
-        """
-        z_mean = tf.convert_to_tensor(z_mean)
-        z_log_var = tf.cast(z_log_var, z_mean.dtype)
-        posterior = tfd.Normal(loc=z_mean, scale=tf.exp(0.5 * z_log_var))
-        prior = tfd.Normal(loc=tf.zeros_like(z_mean), scale=tf.ones_like(z_mean))
-        return tf.reduce_sum(tfd.kl_divergence(posterior, prior), axis=-1)
-
     def kl(self, z_mean, z_log_var) -> tf.Tensor:
         """Per-sample KL( q(z|x) || N(0, I) ) [B] in nats: the KL term of the PELS-VAE loss.
 
         ``z_mean``, ``z_log_var`` [B, D] are this layer's inputs (the encoder heads);
         :func:`pelsvae_tf.losses.loss_terms` calls this method of the model's latent layer.
         """
-        return self.kl_divergence(z_mean, z_log_var)
+        return gaussian_kl(z_mean, z_log_var)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0])

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from pelsvae_tf.layers import GaussianLatent
+from pelsvae_tf.layers import gaussian_kl
 
 LOSS_KINDS = ("paper", "reference")
 #: divisor applied to the KL term by the reference code
@@ -117,7 +117,7 @@ def loss_terms(
             (dimensionless, >= 0; 0 = no floor).
         latent: the layer that owns the KL term (anything with ``kl(z_mean, z_log_var) -> [B]``,
             normally the model's :class:`~pelsvae_tf.layers.GaussianLatent`); ``None`` uses
-            :meth:`GaussianLatent.kl_divergence`, the same number.
+            :func:`~pelsvae_tf.layers.gaussian_kl`, the same number.
     """
     if kind not in LOSS_KINDS:
         raise ValueError(f"loss kind {kind!r} is not supported; use one of {LOSS_KINDS}")
@@ -125,7 +125,7 @@ def loss_terms(
     dtype = outputs["mag"].dtype
     mag = tf.cast(mag, dtype)
     err = tf.cast(batch["err"], dtype)
-    kl_of = latent.kl if latent is not None else GaussianLatent.kl_divergence
+    kl_of = latent.kl if latent is not None else gaussian_kl
     kl = tf.reduce_mean(tf.cast(kl_of(outputs["z_mean"], outputs["z_log_var"]), dtype))
     mask = batch.get("point_mask")
     err_kl = tf.reduce_mean(error_kl(err, outputs["err"], err_floor, mask=mask))
