@@ -414,3 +414,21 @@ def test_long_star_ids_are_kept_whole_and_distinct(tmp_path, tiny_sky):
         ids |= set(ds.arrays(s)["star_id"].tolist())
     assert set(new_ids.values()) <= ids  # full 45-character IDs, two distinct stars
     assert ids == set(df["OGLE-ID"])
+
+
+def test_the_catalogue_is_identified_by_its_content_not_its_path(tmp_path, tiny_sky, monkeypatch):
+    """The same catalogue bytes given through another path (a copy, or a relative spelling) reuse the
+    finished dataset; the fingerprint still records the path given."""
+    import shutil
+
+    phot, cat = _small_inputs(tmp_path, tiny_sky)
+    cfg = PrepareConfig(seq_len=64, aug_targets={"RRLYR": 20, "ELL": 20}, shard_size=50)
+    out = tmp_path / "out"
+    ds = prepare(phot, cat, out, cfg, progress=False)
+    copy = tmp_path / "elsewhere" / "catalog_copy.csv"
+    copy.parent.mkdir()
+    shutil.copy(cat, copy)
+    again = prepare(phot, copy, out, cfg, progress=False)
+    assert again.schema == ds.schema  # reused: nothing re-prepared
+    monkeypatch.chdir(cat.parent)
+    assert prepare(phot, cat.name, out, cfg, progress=False).schema == ds.schema

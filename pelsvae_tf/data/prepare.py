@@ -471,14 +471,14 @@ def _curve_record(ph, m, e, meta_src: dict, is_real: bool) -> dict[str, Any]:
 
 
 #: version of the resume fingerprint layout (bumped when its content changes)
-FINGERPRINT_VERSION = 2
+FINGERPRINT_VERSION = 3
 
 
 def source_digest(source: Any) -> str | None:
     """SHA-256 of the content of a catalogue / x-match argument (``None`` for ``None``).
 
-    A file: its bytes. A directory: every ``*.csv`` in it (the tables :func:`read_xmatch`
-    reads), by name and content. A list: each entry in turn. A DataFrame: its values, index
+    A file: its bytes (not its name: a renamed copy is the same catalogue). A directory: every
+    ``*.csv`` in it (the tables :func:`read_xmatch` reads), by name and content. A list: each entry in turn. A DataFrame: its values, index
     and column names (``pandas.util.hash_pandas_object``).
     """
     import hashlib
@@ -496,9 +496,11 @@ def source_digest(source: Any) -> str | None:
     items = [source] if isinstance(source, (str, Path)) else list(source)
     for item in items:
         p = Path(item)
-        members = sorted(p.glob("*.csv")) if p.is_dir() else [p]
-        for m in members:
-            h.update(f"{m.name}\0{sha256_file(m) if m.exists() else 'missing'}\n".encode())
+        if p.is_dir():
+            for m in sorted(p.glob("*.csv")):
+                h.update(f"{m.name}\0{sha256_file(m)}\n".encode())
+        else:
+            h.update(f"{sha256_file(p) if p.exists() else 'missing'}\n".encode())
     return h.hexdigest()
 
 
