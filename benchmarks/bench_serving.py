@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     load_s = time.perf_counter() - t
     sig = signature_docs(vdir)["serving_default"]
     # Same chunking as the exported graph (ExportConfig.chunk_points) so memory use is comparable.
-    local = Generator(decoder, reg, classes, scaler, points_per_batch=chunk)
+    local = Generator(decoder, reg, classes, scaler, chunk_points=chunk)
 
     machine = machine_info()
     print(f"machine: {json.dumps(machine)}")

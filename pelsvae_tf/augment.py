@@ -170,7 +170,7 @@ class AugmentExperimentConfig(ConfigBase):
     batch_size: int = 64
     learning_rate: float = 3e-3
     filters: int = 16
-    regressor: str = "forest"
+    regressor: str = "mlp"  # = pelsvae_tf.generator.DEFAULT_REGRESSOR (tested)
     seed: int = 0
 
     def __post_init__(self):

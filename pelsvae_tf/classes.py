@@ -48,6 +48,10 @@ PHYSICS_PARAMS: dict[str, tuple[str, str, str]] = {
     "bp_rp": ("bp_rp", "mag", "Gaia BP-RP colour"),
 }
 
+#: Quantities that are physically positive (Teff [K], period [d], radius [solRad], luminosity
+#: [solLum], peak-to-peak amplitude [mag]): checked by the generator, the CLI and the SavedModels.
+POSITIVE_PARAMS: tuple[str, ...] = ("teff", "period", "radius", "lum", "amplitude")
+
 #: The physical parameters of the paper's cVAE-P model.
 DEFAULT_PHYSICS: tuple[str, ...] = ("teff", "abs_gmag", "period")
 

@@ -26,6 +26,29 @@ _MASK32 = 0xFFFFFFFF
 #: Stream ids: independent random sequences derived from the same seed.
 STREAM_DUMMY = 1
 STREAM_NOISE = 2
+#: Streams of the in-process generator's draws from training stars (physics and magnitude metadata).
+STREAM_PHYSICS = 101
+STREAM_META = 102
+
+#: Odd 64-bit constant (2^64 / golden ratio) spacing the per-curve seeds of one call.
+_SEED_STEP = 0x9E3779B97F4A7C15
+_MASK63 = (1 << 63) - 1
+
+
+def curve_seeds(seed: int, n: int) -> np.ndarray:
+    """Per-curve int64 seeds of a call with one ``seed``: curve i gets ``(seed + i * K) mod 2^63``
+    with K = 0x9E3779B97F4A7C15 (dimensionless).
+
+    Curve 0 gets ``seed`` itself, so ``Generator.generate(..., n=1, seed=s)`` is the served
+    generator's curve with ``seed=[s]``; calls with nearby seeds (0, 1, 2, ...) share no curve.
+    Used by the in-process generator and the REST / gRPC clients alike.
+    """
+    seed, n = int(seed), int(n)
+    if seed < 0 or n < 0:
+        raise ValueError(f"curve_seeds: seed={seed} and n={n} must be >= 0")
+    with np.errstate(over="ignore"):  # uint64 arithmetic wraps mod 2^64; 2^63 divides it
+        s = np.uint64(seed) + np.arange(n, dtype=np.uint64) * np.uint64(_SEED_STEP)
+    return (s & np.uint64(_MASK63)).astype(np.int64)
 
 
 def _mix_np(x: np.ndarray) -> np.ndarray:

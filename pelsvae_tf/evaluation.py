@@ -93,7 +93,7 @@ class EvalConfig(ConfigBase):
     n_generated_per_class: int = 100
     max_real_per_class: int = 300
     generation: str = "auto"
-    regressor: str = "forest"
+    regressor: str = "mlp"  # = pelsvae_tf.generator.DEFAULT_REGRESSOR (tested)
     fit_regressors_if_missing: bool = True
     cadence_epochs: int = 150
     cadence_baseline: float = 1000.0
@@ -225,26 +225,22 @@ def _encode(view: _RunView, a: dict[str, np.ndarray], idx: np.ndarray, batch: in
 
 
 def _decode(view: _RunView, z: np.ndarray, labels: np.ndarray, phase: np.ndarray, batch: int) -> dict[str, np.ndarray]:
-    inputs = {
-        "z": np.asarray(z, np.float32),
-        "class_onehot": _onehot(labels, len(view.classes)),
-        "phase": np.asarray(phase, np.float32),
-    }
-    return _batched(view.decoder, inputs, batch)
+    """Scaled ``mag``/``err`` [n, T] of latents ``z`` at ``phase`` [n, T] (any order): the curves'
+    phase functions (:class:`~pelsvae_tf.phase_function.PhaseFunction`, the generator's path), in
+    batches of ``batch`` curves."""
+    if "_phase_function" not in view.__dict__:
+        from pelsvae_tf.phase_function import PhaseFunction
 
-
-def _decode_any_order(view: _RunView, z: np.ndarray, labels: np.ndarray, phase: np.ndarray,
-                      batch: int) -> dict[str, np.ndarray]:
-    """Decode at phases in any order (e.g. time order of a cadence).
-
-    The decoder was trained on phase-sorted sequences (and a causal TCN's output at a step depends
-    on the steps before it), so phases are sorted per curve, decoded, and put back in input order.
-    """
-    phase = np.asarray(phase)
-    order = np.argsort(phase, axis=1, kind="stable")
-    dec = _decode(view, z, labels, np.take_along_axis(phase, order, axis=1), batch)
-    inverse = np.argsort(order, axis=1)
-    return {k: np.take_along_axis(v, inverse, axis=1) for k, v in dec.items()}
+        view.__dict__["_phase_function"] = PhaseFunction(view.decoder, n_grid=int(view.dataset.seq_len))
+    pf = view.__dict__["_phase_function"]
+    z = np.asarray(z, np.float32)
+    onehot = _onehot(labels, len(view.classes))
+    phase = np.asarray(phase, np.float32)
+    outs: dict[str, list[np.ndarray]] = {}
+    for s in range(0, len(z), batch):
+        for k, v in pf.scaled_np(z[s:s + batch], onehot[s:s + batch], phase[s:s + batch]).items():
+            outs.setdefault(k, []).append(v)
+    return {k: np.concatenate(v) for k, v in outs.items()}
 
 
 def _pick(rng: np.random.Generator, idx: np.ndarray, k: int) -> np.ndarray:
@@ -368,20 +364,19 @@ def _ensure_regressors(view: _RunView, cfg: EvalConfig, notes: list[str]) -> boo
     return _regressor_available(view.run_dir, cfg.regressor)
 
 
-def _make_generator(view: _RunView, cfg: EvalConfig):
-    """The run's :class:`~pelsvae_tf.generator.Generator` with regressor ``cfg.regressor`` (the
-    user-facing generation path), sharing the already loaded decoder and physics scaler."""
+def _make_generator(view: _RunView, cfg: EvalConfig, use_regressor: bool = True):
+    """The run's :class:`~pelsvae_tf.generator.Generator` (the user-facing generation path) with
+    regressor ``cfg.regressor`` (or none: latents given), sharing the loaded decoder and scaler."""
     from pelsvae_tf.generator import Generator
+    from pelsvae_tf.regressors import _train_stats_current, write_train_stats
 
-    reg = _load_regressor_cached(view, cfg.regressor)
+    reg = _load_regressor_cached(view, cfg.regressor) if use_regressor else None
     stats_path = view.run_dir / "regressors" / "train_stats.npz"
-    if not stats_path.exists():
-        from pelsvae_tf.regressors import write_train_stats
-
+    if not _train_stats_current(stats_path):
         write_train_stats(view.run_dir)
     with np.load(stats_path, allow_pickle=False) as f:
         stats = {k: f[k] for k in f.files}
-    return Generator(view.decoder, reg, view.classes, view.physics_scaler, stats)
+    return Generator(view.decoder, reg, view.classes, view.physics_scaler, stats, n_grid=int(view.dataset.seq_len))
 
 
 def _load_regressor_cached(view: _RunView, kind: str):
@@ -394,13 +389,13 @@ def _load_regressor_cached(view: _RunView, kind: str):
 
 
 def _class_curves(view: _RunView, cfg: EvalConfig, generator, c: int, n: int, cadence, seed: int,
-                  train: dict) -> dict[str, np.ndarray] | None:
-    """``n`` curves of class ``c`` observed at ``cadence``, in magnitudes.
+                  use_regressor: bool) -> dict[str, np.ndarray] | None:
+    """``n`` curves of class ``c`` observed at ``cadence``, in magnitudes, from ``generator``.
 
-    With a generator that knows the class: :meth:`Generator.generate` (physics, period, mean
+    With the regressor (``use_regressor``): :meth:`Generator.generate` (physics, period, mean
     magnitude and amplitude sampled from the class's training stars; noise when
-    ``cfg.add_noise``). Otherwise latents from the N(0, I) prior, periods and amplitudes
-    (``mag_range``, mag) drawn from the class's real training stars, and the same decoder.
+    ``cfg.add_noise``). Otherwise :meth:`Generator.from_latents` with latents from the N(0, I)
+    prior and period, model mean magnitude and model amplitude of the class's real training stars.
     Returns ``time`` [d], ``phase``, ``mag`` [mag], ``err`` [mag] ([n, T]), ``period`` [n] (d) and
     ``amplitude`` [n] (mag), or None when the class has no real training star.
     """
@@ -408,33 +403,27 @@ def _class_curves(view: _RunView, cfg: EvalConfig, generator, c: int, n: int, ca
 
     rng = np.random.default_rng(seed)
     t0 = rng.uniform(0.0, 1000.0, n)
-    if generator is not None:
+    if use_regressor:
         from pelsvae_tf.generator import PhysicsRangeWarning
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PhysicsRangeWarning)
             res = generator.generate(view.classes[c], n=n, cadence=cadence, seed=int(seed), t0=t0,
                                      noise=cfg.add_noise)
-        return {"time": res.time, "phase": res.phase, "mag": res.mag, "err": res.err, "period": res.period,
-                "amplitude": res.amplitude}
-    real = train["is_real"].astype(bool) & (train["label"] == c)
-    if not np.any(real):
-        return None
-    d = int(view.run.model.model_config.latent_dim)
-    z = rng.normal(size=(n, d)).astype(np.float32)
-    pick = rng.integers(0, int(real.sum()), size=n)
-    period = train["period"][real].astype(np.float64)[pick]
-    amp = train["mag_range"][real].astype(np.float64)[pick]
-    from pelsvae_tf.cadence import to_phase
-
-    times = cadence.times_for(n, period, t0)
-    ph = to_phase(times, period, t0).astype(np.float32)
-    dec = _decode_any_order(view, z, np.full(n, c), ph, cfg.batch_size)
-    smag = dec["mag"].astype(np.float64)
-    if cfg.add_noise:
-        smag = smag + rng.normal(size=smag.shape) * dec["err"]
-    return {"time": times, "phase": ph, "mag": amp[:, None] * smag, "err": amp[:, None] * dec["err"],
-            "period": period, "amplitude": amp}
+    else:
+        st = generator.train_stats
+        mm, amp = generator._meta_columns()
+        real = (np.asarray(st["label"]) == c) & np.isfinite(mm) & np.isfinite(amp) & (amp > 0)
+        real &= np.isfinite(np.asarray(st["period"], np.float64))
+        if not np.any(real):
+            return None
+        d = int(view.run.model.model_config.latent_dim)
+        z = rng.normal(size=(n, d)).astype(np.float32)
+        pick = np.flatnonzero(real)[rng.integers(0, int(real.sum()), size=n)]
+        res = generator.from_latents(z, view.classes[c], np.asarray(st["period"], np.float64)[pick], cadence, t0=t0,
+                                     mag_mean=mm[pick], amplitude=amp[pick], seed=int(seed), noise=cfg.add_noise)
+    return {"time": res.time, "phase": res.phase, "mag": res.mag, "err": res.err, "period": res.period,
+            "amplitude": res.amplitude}
 
 
 def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str, Any]:
@@ -458,21 +447,21 @@ def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str,
     n = cfg.n_generated_per_class
     n_check = cfg.n_period_checks_per_class
     L = int(view.dataset.seq_len)
-    train = view.dataset.arrays("train")
-    generator = _make_generator(view, cfg) if use_regressor else None
-    knows = set(generator.classes_with_physics) if generator is not None else set()
+    generator = _make_generator(view, cfg, use_regressor)
+    prior = _make_generator(view, cfg, use_regressor=False) if use_regressor else generator
+    knows = set(generator.classes_with_physics) if use_regressor else set()
     folded: dict[str, list[np.ndarray]] = {k: [] for k in ("phase", "mag", "err", "mag_range", "label")}
     survey: dict[str, list[np.ndarray]] = {k: [] for k in ("time", "mag", "err", "period", "label")}
     source: dict[str, str] = {}
     for c, name in enumerate(view.classes):
-        g = generator if name in knows else None
+        g, with_reg = (generator, True) if name in knows else (prior, False)
         rng = np.random.default_rng([cfg.seed, 101, c])
         random_phases = Cadence.from_phases(np.sort(rng.uniform(0.0, 1.0, size=(n, L)), axis=1),
                                             f"{L} random phases")
-        cur = _class_curves(view, cfg, g, c, n, random_phases, cfg.seed + 7 * c, train)
+        cur = _class_curves(view, cfg, g, c, n, random_phases, cfg.seed + 7 * c, with_reg)
         if cur is None:
             continue  # class absent from the training data
-        source[name] = (f"regressor:{cfg.regressor}" if g is not None else
+        source[name] = (f"regressor:{cfg.regressor}" if with_reg else
                         "prior N(0, I)" + (" (no training star with physics)" if use_regressor else ""))
         sc = scale_like_prepared(cur["phase"], cur["mag"], cur["err"])
         rng_range = np.ptp(cur["mag"], axis=1)
@@ -483,7 +472,7 @@ def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str,
         folded["label"].append(np.full(n, c))
         cad = survey_cadence(cfg.cadence_epochs, cfg.cadence_baseline, cfg.cadence_season,
                              seed=cfg.seed + 1000 + c, n_curves=n_check)
-        sv = _class_curves(view, cfg, g, c, n_check, cad, cfg.seed + 7 * c + 3, train)
+        sv = _class_curves(view, cfg, g, c, n_check, cad, cfg.seed + 7 * c + 3, with_reg)
         amp = sv["amplitude"][:, None]
         survey["time"].append(sv["time"])
         survey["mag"].append(sv["mag"] / amp)
@@ -1094,7 +1083,7 @@ def register(subparsers) -> None:
     p.add_argument("--generation", choices=("auto", "regressor", "prior"), default=None,
                    help="latents of generated curves: fitted regressor (paper), N(0,I) prior, or auto (default)")
     p.add_argument("--regressor", choices=("forest", "linear", "mlp"), default=None,
-                   help="regressor used for generation (default forest)")
+                   help="regressor used for generation (default: the exported generator's, mlp)")
     p.add_argument("--classifier", choices=("forest", "logistic"), default=None,
                    help="classifier of the two-sample test and TSTR (default forest)")
     p.add_argument("--no-physics-recovery", action="store_true", help="skip the RR Lyrae Teff sweep (Fig. 8)")

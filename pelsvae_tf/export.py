@@ -91,7 +91,7 @@ class ExportConfig(ConfigBase):
     base_path: str = "/models"
     warmup_batch: int = 2
     warmup_points: int = 50
-    generator_regressor: str = "mlp"
+    generator_regressor: str = "mlp"  # = pelsvae_tf.generator.DEFAULT_REGRESSOR (tested)
     num_versions: int = 1
     chunk_points: int = 8192
 
@@ -408,29 +408,23 @@ def _bind(module, attr: str, fn: Callable, sig: SignatureDoc):
 
 
 class _DecoderGraph:
-    """Graph function of the ``decoder`` SavedModel.
+    """Graph function of the ``decoder`` SavedModel: the curve's phase function in decoder units.
 
-    The decoder is causal in phase, so the phases are fed sorted (per curve) and the outputs are
-    returned in the order of the request, as :class:`_GeneratorGraph` does.
+    Each curve is decoded once on the phase grid and evaluated at the requested phases by
+    periodic interpolation (:class:`~pelsvae_tf.phase_function.PhaseFunction`), so the output at
+    a phase depends only on the phase, ``z`` and the class, never on the other phases requested.
     """
 
-    def __init__(self, decoder, n_classes: int, latent_dim: int):
-        self.decoder = decoder
-        self.n_classes = n_classes
-        self.latent_dim = latent_dim
+    def __init__(self, phase_function):
+        self.phase_function = phase_function
 
     def __call__(self, x: Mapping[str, Any]) -> dict:
         tf = _tf()
         z, onehot, phase = x["z"], x["class_onehot"], x["phase"]
         checks = [_assert_finite(z, "z")] + _onehot_checks(onehot) + _phase_checks(phase)
         with tf.control_dependencies(checks):
-            order = tf.argsort(phase, axis=1, stable=True)
-            inverse = tf.argsort(order, axis=1, stable=True)
-            out = self.decoder({"z": z, "class_onehot": onehot, "phase": tf.gather(phase, order, batch_dims=1)},
-                               training=False)
-            mag = tf.gather(out["mag"], inverse, batch_dims=1)
-            err = tf.gather(out["err"], inverse, batch_dims=1)
-        return {"mag": tf.identity(mag, name="mag"), "err": tf.identity(err, name="err")}
+            out = self.phase_function.scaled_at(z, onehot, phase)
+        return {"mag": tf.identity(out["mag"], name="mag"), "err": tf.identity(out["err"], name="err")}
 
 
 def _class_index_checks(ci, n_classes: int) -> list:
@@ -471,7 +465,7 @@ class _RegressorGraph:
 
     def __call__(self, x: Mapping[str, Any]) -> dict:
         tf = _tf()
-        checks = [_assert_finite(x[n], n) for n in self.physics]
+        checks = _positive_checks(x, self.physics)
         if self.dummy:
             d = x["dummy"]
             checks.append(_assert_finite(d, "dummy"))
@@ -491,40 +485,6 @@ class _RegressorGraph:
         return {"z": tf.identity(z, name="z")}
 
 
-#: Phases at which the decoder is evaluated to fix the magnitude zero point (same default as
-#: ``pelsvae_tf.generator.Generator(n_ref_phases=64)``): phase k is (k + 0.5) / N_REF_PHASES.
-N_REF_PHASES = 64
-
-
-def unscale_light_curve(mag_scaled, err_scaled, ref_scaled, mag_mean, amplitude, xp=np):
-    """Scaled decoder output -> magnitudes, the convention of ``pelsvae_tf.generator``.
-
-    ``mag_model = mag_min + amplitude * s`` and ``err = amplitude * e`` with ``s``/``e`` the
-    scaled magnitude/error [B, T], ``amplitude`` [B] the peak-to-peak range in mag and
-    ``mag_min = mag_mean - amplitude * mean(ref_scaled)`` chosen so the phase-averaged magnitude
-    (decoder evaluated on :data:`N_REF_PHASES` uniform phases, ``ref_scaled`` [B, R]) equals
-    ``mag_mean`` [B] in mag. Returns ``(mag_model, err, mag_min)``; numpy or TensorFlow (``xp``).
-    """
-    if xp is np:
-        s = np.asarray(mag_scaled, np.float32)
-        amp = np.asarray(amplitude, np.float32)
-        mag_min = np.asarray(mag_mean, np.float32) - amp * np.asarray(ref_scaled, np.float32).mean(axis=1)
-        return mag_min[:, None] + amp[:, None] * s, amp[:, None] * np.asarray(err_scaled, np.float32), mag_min
-    tf = _tf()
-    mag_min = mag_mean - amplitude * tf.reduce_mean(ref_scaled, axis=1)
-    return mag_min[:, None] + amplitude[:, None] * mag_scaled, amplitude[:, None] * err_scaled, mag_min
-
-
-def reference_phases(batch: int, xp=np):
-    """[batch, N_REF_PHASES] float32 grid (k + 0.5) / N_REF_PHASES (numpy or TensorFlow)."""
-    if xp is np:
-        grid = ((np.arange(N_REF_PHASES) + 0.5) / N_REF_PHASES).astype(np.float32)
-        return np.ascontiguousarray(np.broadcast_to(grid[None, :], (batch, N_REF_PHASES)))
-    tf = _tf()
-    grid = (tf.range(N_REF_PHASES, dtype=tf.float32) + 0.5) / float(N_REF_PHASES)
-    return tf.broadcast_to(grid[None, :], tf.stack([batch, N_REF_PHASES]))
-
-
 def phase_from_times(times, t0, period, xp=np):
     """Phase in [0, 1) of ``times`` [B, T] (days) for ``t0`` and ``period`` [B] (days), in float64."""
     if xp is np:
@@ -535,28 +495,39 @@ def phase_from_times(times, t0, period, xp=np):
     return tf.cast(tf.math.floormod(x, tf.constant(1.0, tf.float64)), tf.float32)
 
 
+def _positive_checks(x: Mapping[str, Any], names: Sequence[str]) -> list:
+    """Finite values, and > 0 for the physically positive ones (``classes.POSITIVE_PARAMS``)."""
+    from pelsvae_tf.classes import PHYSICS_PARAMS, POSITIVE_PARAMS
+
+    tf = _tf()
+    checks = []
+    for n in names:
+        checks.append(_assert_finite(x[n], n))
+        if n in POSITIVE_PARAMS:
+            unit = PHYSICS_PARAMS[n][1] if n in PHYSICS_PARAMS else "mag"
+            word = "days" if unit == "d" else unit
+            checks.append(tf.debugging.assert_positive(x[n], message=f"{n} must be > 0 {word}"))
+    return checks
+
+
 class _GeneratorGraph:
-    """Graph function of the end-to-end ``generator``: physics -> z -> decoder -> magnitudes.
+    """Graph function of the end-to-end ``generator``: physics -> z -> phase function -> magnitudes.
 
     Each signature validates its own inputs and turns times into phases / indices into one-hot,
-    then calls one shared ``tf.function`` (``core``), which calls one shared decoder function,
-    so the SavedModel holds the decoder graph once and not once per signature.
+    then calls one shared ``tf.function`` (``core``), which calls the shared
+    :class:`~pelsvae_tf.phase_function.PhaseFunction` (the same path as the in-process
+    :class:`~pelsvae_tf.generator.Generator`), so the SavedModel holds the decoder graph once.
+    ``ranges`` [C, P, 2] (per class and physical parameter, min and max of the training stars)
+    gives the ``in_training_range`` output.
     """
 
-    def __init__(self, regressor: _RegressorGraph, decoder, n_classes: int, chunk_points: int = 8192):
+    def __init__(self, regressor: _RegressorGraph, phase_function, n_classes: int, ranges: np.ndarray):
         tf = _tf()
         self.regressor = regressor
-        self.decoder = decoder
+        self.phase_function = phase_function
         self.n_classes = n_classes
-        self.chunk_points = int(chunk_points)
-        latent_dim = int(decoder.input["z"].shape[-1])
+        self.ranges = np.asarray(ranges, np.float64)
         f32 = tf.float32
-        self.decode_fn = tf.function(
-            self._decode_once,
-            input_signature=[tf.TensorSpec([None, latent_dim], f32), tf.TensorSpec([None, n_classes], f32),
-                             tf.TensorSpec([None, None], f32)],
-            autograph=False,
-        )
         self.core = tf.function(
             self._core,
             input_signature=[tf.TensorSpec([None, len(regressor.physics)], tf.float64),
@@ -565,68 +536,31 @@ class _GeneratorGraph:
             autograph=False,
         )
 
-    def _decode_once(self, z, onehot, phase):
-        out = self.decoder({"z": z, "class_onehot": onehot, "phase": phase}, training=False)
-        return out["mag"], out["err"]
-
-    def decode(self, z, onehot, phase):
-        """Decoder over the batch in chunks of about ``chunk_points`` points (a ``tf.map_fn`` loop
-        with one chunk alive at a time), so 10,000-curve requests stay within memory."""
-        tf = _tf()
-        b = tf.shape(z)[0]
-        t = tf.shape(phase)[1]
-        per_max = tf.maximum(1, self.chunk_points // tf.maximum(t, 1))  # curves per chunk at most
-        n_chunks = tf.maximum(1, (b + per_max - 1) // per_max)
-        per = tf.maximum(1, (b + n_chunks - 1) // n_chunks)  # balanced chunks: < n_chunks padded rows
-        pad = n_chunks * per - b
-
-        def split(x):
-            x = tf.pad(x, [[0, pad], [0, 0]])
-            return tf.reshape(x, tf.concat([[n_chunks, per], tf.shape(x)[1:]], axis=0))
-
-        spec = tf.TensorSpec([None, None], tf.float32)
-        mag, err = tf.map_fn(lambda a: self.decode_fn(*a), (split(z), split(onehot), split(phase)),
-                             fn_output_signature=(spec, spec), parallel_iterations=1)
-        return tf.reshape(mag, [-1, t])[:b], tf.reshape(err, [-1, t])[:b]
-
     def _core(self, phys, onehot, phase, mag_mean, amplitude, seed):
         """Validated inputs -> outputs: raw physics [B, P] float64, one-hot [B, C], phase [B, T]."""
-        from pelsvae_tf.counter_rng import STREAM_DUMMY, STREAM_NOISE, normal_tf, uniform_tf
+        from pelsvae_tf.counter_rng import STREAM_DUMMY, uniform_tf
 
         tf = _tf()
         b = tf.shape(phase)[0]
-        n_t = tf.shape(phase)[1]
         reg_in = {n: phys[:, j] for j, n in enumerate(self.regressor.physics)}
         dummy = uniform_tf(seed, STREAM_DUMMY, tf.zeros([b], tf.uint32))
         z = self.regressor.latent(reg_in, dummy, onehot)
-        # The decoder is causal in phase: feed phases sorted, then restore the request order.
-        order = tf.argsort(phase, axis=1, stable=True)
-        inverse = tf.argsort(order, axis=1, stable=True)
-        dec_mag, dec_err = self.decode(z, onehot, tf.gather(phase, order, batch_dims=1))
-        s = tf.gather(dec_mag, inverse, batch_dims=1)
-        e = tf.gather(dec_err, inverse, batch_dims=1)
-        ref, _ = self.decode(z, onehot, reference_phases(b, xp=tf))
-        mag_model, err, mag_min = unscale_light_curve(s, e, ref, mag_mean, amplitude, xp=tf)
-        counter = tf.cast(tf.range(n_t)[None, :], tf.uint32) + tf.zeros([b, 1], tf.uint32)
-        noise = normal_tf(seed[:, None], STREAM_NOISE, counter)
-        return {"mag": mag_model + err * noise, "mag_model": mag_model, "err": err, "phase": phase,
-                "mag_min": mag_min, "dummy": dummy, "z": z}
+        out = self.phase_function.render(z, onehot, phase, mag_mean, amplitude, seed)
+        lab = tf.argmax(onehot, axis=1)
+        rng = tf.gather(tf.constant(self.ranges), lab)  # [B, P, 2]
+        inside = tf.reduce_all((phys >= rng[:, :, 0]) & (phys <= rng[:, :, 1]), axis=1)
+        return {"mag": out["mag"], "mag_model": out["mag_model"], "err": out["err"], "phase": phase,
+                "mag_min": out["mag_min"], "scaled_mag": out["scaled_mag"], "scaled_err": out["scaled_err"],
+                "dummy": dummy if self.regressor.dummy else tf.fill([b], tf.constant(np.nan, tf.float32)),
+                "z": z, "in_training_range": tf.cast(inside, tf.int32)}
 
     def __call__(self, x: Mapping[str, Any]) -> dict:
         tf = _tf()
         period, seed = x["period"], x["seed"]
         mag_mean, amplitude = x["mag_mean"], x["amplitude"]
-        checks = [
-            _assert_finite(period, "period"),
-            tf.debugging.assert_positive(period, message="period must be > 0 days"),
-            _assert_finite(mag_mean, "mag_mean"),
-            _assert_finite(amplitude, "amplitude"),
-            tf.debugging.assert_positive(amplitude, message="amplitude must be > 0 mag (peak-to-peak)"),
-        ]
         phys_names = self.regressor.physics
-        for n in phys_names:
-            if n != "period":
-                checks.append(_assert_finite(x[n], n))
+        checks = _positive_checks(x, list(dict.fromkeys(list(phys_names) + ["period", "amplitude"])))
+        checks.append(_assert_finite(mag_mean, "mag_mean"))
         if "class_index" in x:
             ci = x["class_index"]
             checks += _class_index_checks(ci, self.n_classes)
@@ -648,46 +582,6 @@ class _GeneratorGraph:
             phys = tf.stack([tf.cast(period if n == "period" else x[n], tf.float64) for n in phys_names], axis=1)
             out = self.core(phys, onehot, phase, mag_mean, amplitude, seed)
         return {k: tf.identity(v, name=k) for k, v in out.items()}
-
-
-def generate_reference(decoder, latent_fn_np: Callable, inputs: Mapping[str, np.ndarray], n_classes: int,
-                       scaler_shift: np.ndarray, scaler_scale: np.ndarray, physics: Sequence[str]) -> dict:
-    """In-process (eager Keras + NumPy) twin of the ``generator`` graph, for contract tests and benchmarks.
-
-    ``latent_fn_np(phys_scaled [B, P] float32, dummy [B] float32, labels [B] int) -> z [B, D]`` is
-    the in-process regressor (e.g. ``lambda p, d, l: regressor.predict(p, dummy=d, labels=l)``); ``inputs`` are the signature's inputs as numpy arrays.
-    Returns the same dict of outputs (mag, mag_model, err, mag_min in mag; phase; dummy; z).
-    """
-    from pelsvae_tf.counter_rng import STREAM_DUMMY, STREAM_NOISE, normal_np, uniform_np
-
-    seed = np.asarray(inputs["seed"], np.int64)
-    period = np.asarray(inputs["period"], np.float64)
-    if "times" in inputs:
-        phase = phase_from_times(inputs["times"], inputs["t0"], period)
-    else:
-        phase = np.asarray(inputs["phase"], np.float32)
-    if "class_index" in inputs:
-        labels = np.asarray(inputs["class_index"], np.int64)
-        onehot = np.eye(n_classes, dtype=np.float32)[labels]
-    else:
-        onehot = np.asarray(inputs["class_onehot"], np.float32)
-        labels = np.argmax(onehot, axis=1)
-    raw = np.stack([np.asarray(period if n == "period" else inputs[n], np.float64) for n in physics], axis=1)
-    scaled = ((raw - np.asarray(scaler_shift)) / np.asarray(scaler_scale)).astype(np.float32)
-    dummy = uniform_np(seed, STREAM_DUMMY, np.zeros(seed.shape, np.uint32))
-    z = np.asarray(latent_fn_np(scaled, dummy, labels), np.float32)
-    order = np.argsort(phase, axis=1, kind="stable")
-    inverse = np.argsort(order, axis=1, kind="stable")
-    sorted_phase = np.take_along_axis(phase, order, axis=1)
-    dec = decoder({"z": z, "class_onehot": onehot, "phase": sorted_phase}, training=False)
-    s = np.take_along_axis(np.asarray(dec["mag"]), inverse, axis=1)
-    e = np.take_along_axis(np.asarray(dec["err"]), inverse, axis=1)
-    ref = np.asarray(decoder({"z": z, "class_onehot": onehot, "phase": reference_phases(len(seed))}, training=False)["mag"])
-    mag_model, err, mag_min = unscale_light_curve(s, e, ref, inputs["mag_mean"], inputs["amplitude"])
-    counter = np.broadcast_to(np.arange(phase.shape[1], dtype=np.uint32)[None, :], phase.shape)
-    noise = normal_np(seed[:, None], STREAM_NOISE, counter)
-    return {"mag": mag_model + err * noise, "mag_model": mag_model, "err": err, "phase": phase,
-            "mag_min": mag_min, "dummy": dummy, "z": z}
 
 
 # =============================================================================================
@@ -863,6 +757,8 @@ def export_models(
     version: int | None = None,
     config: ExportConfig | None = None,
     source: Mapping[str, Any] | None = None,
+    n_grid: int = 300,
+    train_stats: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Write the SavedModels of ``config.models`` for one decoder + fitted regressors.
 
@@ -876,6 +772,9 @@ def export_models(
         config: :class:`ExportConfig`.
         source: provenance written into ``pelsvae_export.json`` (run dir, file hashes); a model
             already at ``version`` with the same ``source`` is kept (resume), another is an error.
+        n_grid: phase-grid points of the decoded curves (the decoder's training ``seq_len``).
+        train_stats: the run's ``train_stats.npz`` (per-class training ranges of the
+            generator's ``in_training_range`` output; without it, the scaler's ranges).
 
     Returns ``{"version": N, "models": {name: path}, "models_config": path, "kept": [names]}``.
     """
@@ -903,6 +802,10 @@ def export_models(
         "tensorflow": tf.__version__,
     }
     ranges = {n: scaler.range(n) for n in scaler.names}
+    from pelsvae_tf.phase_function import PhaseFunction
+
+    phase_function = PhaseFunction(decoder, n_grid=n_grid, chunk_points=config.chunk_points)
+    base_info["n_grid"] = int(n_grid)
     written: dict[str, str] = {}
     kept: list[str] = []
     graphs: dict[str, tuple[_RegressorGraph, list]] = {}
@@ -941,7 +844,7 @@ def export_models(
             if name == "decoder":
                 sig = decoder_signature(latent_dim, n_classes)
                 module.decoder = decoder
-                fn = _bind(module, "serve", _DecoderGraph(decoder, n_classes, latent_dim), sig)
+                fn = _bind(module, "serve", _DecoderGraph(phase_function), sig)
                 sigs, fns = {"serving_default": sig}, {"serving_default": fn}
             elif name.startswith("regressor_"):
                 kind = name.split("_", 1)[1]
@@ -957,7 +860,12 @@ def export_models(
                 sigs = generator_signatures(graph.physics, n_classes, latent_dim)
                 module.decoder = decoder
                 module.tracked = list(tracked)
-                gen = _GeneratorGraph(graph, decoder, n_classes, config.chunk_points)
+                from pelsvae_tf.generator import class_range
+
+                table = np.asarray([[class_range(train_stats, scaler, c, p) for p in graph.physics]
+                                    for c in range(n_classes)], np.float64)
+                table = np.nan_to_num(table, nan=0.0, posinf=np.finfo(np.float64).max, neginf=-np.finfo(np.float64).max)
+                gen = _GeneratorGraph(graph, phase_function, n_classes, table)
                 fns = {k: _bind(module, k, gen, s) for k, s in sigs.items()}
                 info["regressor"] = {"kind": config.generator_regressor, "physics": list(graph.physics)}
             warm = [
@@ -1002,7 +910,14 @@ def export_run(run_dir: str | Path, out: str | Path = "saved_models", version: i
             )
         regressors[kind] = load_regressor(rdir)
         source[f"regressor_{kind}_sha256"] = sha256_file(rdir / "regressor.json")
-    return export_models(out, run.decoder, run.classes, run.physics_scaler, regressors, version, config, source)
+    stats_path = run_dir / "regressors" / "train_stats.npz"
+    stats = None
+    if stats_path.exists():
+        with np.load(stats_path, allow_pickle=False) as z:
+            stats = {k: z[k] for k in z.files}
+        source["train_stats_sha256"] = sha256_file(stats_path)
+    return export_models(out, run.decoder, run.classes, run.physics_scaler, regressors, version, config, source,
+                         n_grid=int(run.model_config.seq_len), train_stats=stats)
 
 
 # =============================================================================================

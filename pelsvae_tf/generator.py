@@ -3,22 +3,32 @@
 Pipeline, vectorised over curves (no per-curve Python loop; the decoder is called in batches):
 
 1. physical parameters (Teff [K], absolute G [mag], period [d], ...; astropy ``Quantity``
-   accepted) given per curve or sampled jointly from training stars of the class; checked
-   against the class's training range (warning, or ``ValueError`` with ``strict=True``);
-2. scaled with the run's ``PhysicsScaler`` + a U(0, 1) dummy -> regressor -> latent z;
-3. times from the cadence (days), phases ``((t - t0) / period) mod 1``, sorted per curve (the
-   decoder was trained on phase-sorted sequences; outputs are put back in time order);
-4. decoder (z, one-hot class, phases) -> scaled magnitude and error in [0, 1];
-5. back to magnitudes: ``mag = mag_min + amplitude * scaled`` with ``amplitude`` the curve's
-   peak-to-peak range [mag] (the prepared data's ``mag_range``) and ``mag_min`` chosen so the
-   phase-averaged magnitude (mean over a uniform grid of ``n_ref_phases`` phases) equals
-   ``mag_mean`` [mag]; errors ``err = amplitude * scaled_err`` [mag]; optionally one noise draw
-   ``N(0, err)`` is added (``noise=True``).
+   accepted) given per curve or sampled jointly from training stars of the class; checked for
+   physical validity (:func:`check_physical`) and against the class's training range (warning,
+   or ``ValueError`` with ``strict=True``);
+2. scaled with the run's ``PhysicsScaler`` -> regressor -> latent z (:func:`sample_latents`: the
+   paper's U(0, 1) dummy, or the regressor's own sampling, from each curve's seed);
+3. times from the cadence (days), phases ``((t - t0) / period) mod 1`` in float64;
+4. the curve as a function of phase (:mod:`pelsvae_tf.phase_function`): the decoder evaluated
+   once on a uniform grid of ``n_grid`` phases (the training ``seq_len``), interpolated at the
+   requested phases, so a point's magnitude never depends on the other points asked for;
+5. magnitudes: ``mag_model = mag_mean + amplitude * (s - mean_s) / ptp_s`` with ``s`` the scaled
+   curve and ``mean_s`` / ``ptp_s`` its grid mean and peak-to-peak: ``amplitude`` is exactly the
+   peak-to-peak of the noise-free model curve and ``mag_mean`` exactly its phase average (mean
+   magnitude over phase); errors ``err = amplitude * scaled_err / ptp_s`` [mag]; optionally one
+   noise draw ``N(0, err)`` (``noise=True``).
 
-``mag_mean`` / ``amplitude`` not given are sampled from the training stars of the class:
+Every random number (sampled physics, latent, metadata, noise) is a counter-based draw
+(:mod:`pelsvae_tf.counter_rng`) from the curve's own seed ``curve_seeds(seed, n)[i]``: a curve
+depends only on its own inputs and seed, and the exported ``generator`` SavedModel (same
+regressor, same :class:`~pelsvae_tf.phase_function.PhaseFunction`) returns the same curve.
+
+``mag_mean`` / ``amplitude`` not given are sampled from the training stars of the class, whose
+values are measured on their model curves (``train_stats.npz``: ``mag_mean_model``,
+``amplitude_model``; see :func:`pelsvae_tf.regressors.write_train_stats`):
 ``meta_sampling="knn"`` (default) draws from the ``knn`` training stars of the class nearest in
 scaled physics (so amplitude follows Teff and period as in the data), ``"class"`` from all the
-class's training stars. Deterministic for a seed.
+class's training stars.
 """
 
 from __future__ import annotations
@@ -35,7 +45,8 @@ import numpy as np
 
 from pelsvae_tf.atomic import atomic_path
 from pelsvae_tf.cadence import Cadence, _as_days, parse_cadence, phases, to_phase
-from pelsvae_tf.classes import CLASSES, PHYSICS_PARAMS, canonical_class
+from pelsvae_tf.classes import CLASSES, PHYSICS_PARAMS, POSITIVE_PARAMS, canonical_class
+from pelsvae_tf.counter_rng import STREAM_DUMMY, STREAM_META, STREAM_PHYSICS, curve_seeds, uniform_np
 
 log = logging.getLogger("pelsvae_tf.generator")
 
@@ -61,6 +72,8 @@ def _to_value(value: Any, name: str) -> np.ndarray:
         try:
             if unit == "mag":
                 return np.asarray(value.to_value(u.mag), dtype=np.float64)
+            if unit == "K":  # deg_C / deg_F convert to K (astropy's temperature equivalency)
+                return np.asarray(value.to_value(u.K, equivalencies=u.temperature()), dtype=np.float64)
             return np.asarray(value.to_value(u.Unit(unit)), dtype=np.float64)
         except (u.UnitConversionError, u.UnitsError, ValueError):
             raise ValueError(f"{name}: Quantity in {value.unit} cannot be converted to {unit}") from None
@@ -94,21 +107,36 @@ def _check_count(n: Any) -> int:
     return int(n)
 
 
-def _check_seed(seed: Any) -> np.random.SeedSequence:
-    """Seed sequence of ``generate``: ``seed`` a non-negative integer, or ``None`` for fresh OS entropy.
-
-    ``ValueError`` naming ``seed`` otherwise (a float such as 2.7 is refused, not truncated).
-    """
+def _check_seed(seed: Any) -> int:
+    """Seed of ``generate`` as an int in [0, 2^63): ``seed`` a non-negative integer, or ``None``
+    for fresh OS entropy. ``ValueError`` naming ``seed`` otherwise (2.7 is refused, not truncated)."""
     import numbers
 
     if seed is None:
-        return np.random.SeedSequence()
+        lo, hi = np.random.SeedSequence().generate_state(2, np.uint32)
+        return (int(hi) << 31) ^ int(lo)
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
         raise ValueError(f"seed={seed!r}: give a non-negative integer, or None for fresh random entropy "
                          f"(got {type(seed).__name__})")
     if int(seed) < 0:
         raise ValueError(f"seed={int(seed)}: must be >= 0 (or None for fresh random entropy)")
-    return np.random.SeedSequence(int(seed))
+    if int(seed) >= 2 ** 63:
+        raise ValueError(f"seed={int(seed)}: must be < 2**63 (an int64)")
+    return int(seed)
+
+
+def check_physical(values: Mapping[str, np.ndarray]) -> None:
+    """``ValueError`` naming the field when a value is physically impossible: not finite, or not
+    > 0 for Teff [K], period [d], radius [solRad], luminosity [solLum] and amplitude [mag].
+    The same rules are checked in the exported SavedModels (:mod:`pelsvae_tf.export`)."""
+    for name, v in values.items():
+        v = np.asarray(v, dtype=np.float64)
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"{name}: NaN/inf given; give finite numbers")
+        if name in POSITIVE_PARAMS and np.any(v <= 0):
+            unit = PHYSICS_UNITS.get(name, "mag")
+            raise ValueError(f"{name} must be positive (> 0 {unit}); got {v[v <= 0][:3].tolist()}"
+                             + (" (a temperature in K, e.g. 6500)" if name == "teff" else ""))
 
 
 def _broadcast(value: Any, n: int, name: str) -> np.ndarray:
@@ -130,8 +158,14 @@ class GeneratedLightCurves:
     the noise draw if requested), ``mag_model`` [mag] (noise-free decoder output), ``err`` [mag]
     (generated photometric errors), ``scaled_mag``/``scaled_err`` (decoder outputs in [0, 1]);
     per curve ``[n]``: ``cls`` (class names), ``label`` (class indices), ``period`` [d], ``t0``
-    [d], ``mag_mean`` [mag], ``amplitude`` [mag], ``dummy``; ``physics`` maps parameter name ->
-    [n] values in physical units (K, mag, d, ...); ``z`` [n, D] the latent vectors.
+    [d], ``mag_mean`` [mag] (phase-averaged model magnitude), ``amplitude`` [mag] (peak-to-peak
+    of the model curve), ``dummy`` (the paper regressor's U(0, 1) input; NaN when none),
+    ``in_training_range`` (bool: every physical parameter inside its class's training range);
+    ``physics`` maps parameter name -> [n] values in physical units (K, mag, d, ...); ``z``
+    [n, D] the latent vectors.
+
+    ``len(lcs)``, ``lcs[i]`` / ``lcs[2:5]`` / ``lcs[mask]`` (a new object of the selected curves),
+    iteration (one-curve objects), :meth:`to_lightkurve`, tables with units.
     """
 
     time: np.ndarray
@@ -151,9 +185,40 @@ class GeneratedLightCurves:
     physics: dict[str, np.ndarray]
     z: np.ndarray
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+    in_training_range: np.ndarray | None = None
+
+    _PER_POINT = ("time", "phase", "mag", "mag_model", "err", "scaled_mag", "scaled_err")
+    _PER_CURVE = ("cls", "label", "period", "t0", "mag_mean", "amplitude", "dummy", "z", "in_training_range")
 
     def __len__(self) -> int:
         return int(self.mag.shape[0])
+
+    def __getitem__(self, index) -> "GeneratedLightCurves":
+        """Curves ``index`` (int, slice, index array or boolean mask) as a new object."""
+        if isinstance(index, (int, np.integer)):
+            i = int(index)
+            if not -len(self) <= i < len(self):
+                raise IndexError(f"curve {i} out of range for {len(self)} curves")
+            index = slice(i % len(self), i % len(self) + 1)
+        elif not isinstance(index, slice):
+            index = np.asarray(index)
+            if index.dtype == bool and index.shape != (len(self),):
+                raise IndexError(f"boolean mask of shape {index.shape} for {len(self)} curves")
+        fields = {k: getattr(self, k)[index] for k in self._PER_POINT + self._PER_CURVE
+                  if getattr(self, k) is not None}
+        return dataclasses.replace(self, physics={k: v[index] for k, v in self.physics.items()}, **fields)
+
+    def __iter__(self):
+        """One-curve objects, in order."""
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        classes, counts = np.unique(self.cls, return_counts=True)
+        by_class = ", ".join(f"{c}: {k}" for c, k in zip(classes, counts))
+        per = np.asarray(self.period, np.float64)
+        return (f"<GeneratedLightCurves: {len(self)} curves x {self.n_points} points ({by_class}); "
+                f"period {per.min():.4g}-{per.max():.4g} d; regressor {self.meta.get('regressor', '?')}, "
+                f"seed {self.meta.get('seed', '?')}, noise {self.meta.get('noise', '?')}>")
 
     @property
     def n_points(self) -> int:
@@ -165,9 +230,8 @@ class GeneratedLightCurves:
         ``phase``, ``mag``, ``mag_model``, ``err`` [mag], ``scaled_mag``, ``scaled_err``) are
         sorted by phase within each curve; per-curve values are shared. ``self`` is unchanged."""
         order = np.argsort(self.phase, axis=1, kind="stable")
-        per_point = ("time", "phase", "mag", "mag_model", "err", "scaled_mag", "scaled_err")
         return dataclasses.replace(
-            self, **{k: np.take_along_axis(getattr(self, k), order, axis=1) for k in per_point},
+            self, **{k: np.take_along_axis(getattr(self, k), order, axis=1) for k in self._PER_POINT},
             meta=dict(self.meta, folded=True),
         )
 
@@ -219,12 +283,52 @@ class GeneratedLightCurves:
             self.to_pandas().to_csv(tmp, index=False)
         return path
 
+    def column_units(self) -> dict[str, str]:
+        """astropy unit string of every table column that has one (time d, mag mag, teff K, ...)."""
+        units = {"time": "d", "period": "d", "t0": "d", "mag": "mag", "err": "mag", "mag_model": "mag",
+                 "mag_mean": "mag", "amplitude": "mag", "phase": "cycle"}
+        for name in self.physics:
+            units.setdefault(name, PHYSICS_UNITS[name])
+        return units
+
     def to_parquet(self, path: str | Path) -> Path:
-        """Write the long table as Parquet (pyarrow), atomically."""
+        """Write the long table as Parquet (pyarrow), atomically; column units are kept in the
+        schema metadata (``pelsvae_units``: JSON column -> astropy unit string) and as each
+        field's ``unit`` metadata."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         path = Path(path)
+        table = pa.Table.from_pandas(self.to_pandas(), preserve_index=False)
+        units = {k: v for k, v in self.column_units().items() if k in table.column_names}
+        fields = [f.with_metadata({"unit": units[f.name]}) if f.name in units else f for f in table.schema]
+        meta = dict(table.schema.metadata or {})
+        meta[b"pelsvae_units"] = json.dumps(units).encode()
+        meta[b"pelsvae_meta"] = json.dumps({k: v for k, v in self.meta.items()
+                                            if isinstance(v, (str, int, float, bool))}).encode()
+        table = table.cast(pa.schema(fields, metadata=meta))
         with atomic_path(path) as tmp:
-            self.to_pandas().to_parquet(tmp, index=False)
+            pq.write_table(table, tmp)
         return path
+
+    def to_lightkurve(self, index: int = 0):
+        """Curve ``index`` as a ``lightkurve.LightCurve`` (time: astropy ``Time``, MJD-like days of
+        this object; flux: ``mag`` with unit mag, flux_err: ``err``; meta: class, period, physics).
+        Needs the optional extra ``pip install lightkurve``."""
+        try:
+            import lightkurve as lk
+        except ImportError as exc:
+            raise ImportError("to_lightkurve needs lightkurve: pip install lightkurve "
+                              "(or pip install 'pelsvae-tf[lightkurve]')") from exc
+        import astropy.units as u
+        from astropy.time import Time
+
+        one = self[int(index)]
+        lc = lk.LightCurve(time=Time(one.time[0], format="mjd"), flux=one.mag[0] * u.mag,
+                           flux_err=one.err[0] * u.mag)
+        lc.meta.update({"CLASS": str(one.cls[0]), "PERIOD": float(one.period[0]), "T0": float(one.t0[0]),
+                        **{k.upper(): float(v[0]) for k, v in one.physics.items()}})
+        return lc
 
     def plot(self, ax=None, index: int | Sequence[int] = 0, folded: bool = True, errorbars: bool = True):
         """Plot curve(s) ``index``: magnitude vs phase (``folded``) or vs time [d]; returns the Axes.
@@ -257,48 +361,104 @@ class GeneratedLightCurves:
         return ax
 
 
+#: Regressor used by ``Generator.load()``, ``pelsvae generate``, evaluation and the exported
+#: ``generator`` SavedModel alike (so local and served curves are the same for a seed).
+DEFAULT_REGRESSOR = "mlp"
+
+#: Above this many curves, :meth:`Generator.generate` shows a tqdm progress bar.
+PROGRESS_MIN_CURVES = 20_000
+
+
+def class_range(train_stats: Mapping[str, np.ndarray] | None, physics_scaler, label: int,
+                name: str) -> tuple[float, float]:
+    """Training range ``(min, max)`` of parameter ``name`` [its unit] over the training stars of
+    class index ``label`` (``train_stats.npz``); the run-wide ``physics_scaler`` range when the
+    class has no such star or there are no statistics; ``(-inf, inf)`` when neither knows it."""
+    if train_stats is not None:
+        if name == "period" and "period" in train_stats:
+            col = np.asarray(train_stats["period"], np.float64)
+        else:
+            cols = [str(c) for c in train_stats["physics_columns"]]
+            col = np.asarray(train_stats["phys"][:, cols.index(name)], np.float64) if name in cols else None
+        if col is not None:
+            v = col[(np.asarray(train_stats["label"]) == label) & np.isfinite(col)]
+            if v.size:
+                return float(v.min()), float(v.max())
+    if physics_scaler is not None and name in physics_scaler.stats:
+        return physics_scaler.range(name)
+    return (-np.inf, np.inf)
+
+
+def sample_latents(regressor, phys_scaled: np.ndarray, labels: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """Latents z [n, D] of a fitted regressor for scaled physics [n, P], class indices [n] and
+    per-curve int64 seeds [n]; every random number is the counter-based draw of the curve's seed
+    (``counter_rng``), so a curve's z depends only on its own inputs and seed, as in the graph.
+
+    Uses ``regressor.sample`` when the regressor defines it; otherwise the paper's point regressor
+    fed its U(0, 1) dummy ``uniform(seed, STREAM_DUMMY, 0)``.
+    """
+    if hasattr(regressor, "sample"):
+        return np.asarray(regressor.sample(phys_scaled, labels, seeds), np.float32)
+    dummy = uniform_np(seeds, STREAM_DUMMY, np.zeros(len(seeds), np.uint32)) if regressor.config.dummy else None
+    return np.asarray(regressor.predict(phys_scaled, dummy=dummy, labels=labels), np.float32)
+
+
+def _pick(seeds: np.ndarray, stream: int, size: int) -> np.ndarray:
+    """Index in [0, size) per curve from its seed's counter-based uniform (stream ``stream``)."""
+    u = uniform_np(seeds, stream, np.zeros(len(seeds), np.uint32)).astype(np.float64)
+    return np.minimum((u * size).astype(np.int64), size - 1)
+
+
 class Generator:
-    """Physics + class + cadence -> light curves in magnitudes (see module docstring).
+    """Physics + class + cadence -> light curves in magnitudes (see the module docstring).
 
     Build with :meth:`load` from a run directory, or directly from a decoder (``keras.Model``
     with the contract ``{"z","class_onehot","phase"} -> {"mag","err"}``), a fitted
-    :class:`~pelsvae_tf.regressors.PhysicsRegressor`, the class names, the run's
-    ``PhysicsScaler`` and optionally the training statistics (``train_stats.npz`` dict).
+    :class:`~pelsvae_tf.regressors.PhysicsRegressor` (``None``: only :meth:`from_latents`), the
+    class names, the run's ``PhysicsScaler`` and optionally the training statistics
+    (``train_stats.npz`` dict).
+
+    Args:
+        n_grid: points of the phase grid each curve is decoded on (the decoder's training
+            ``seq_len``; see :mod:`pelsvae_tf.phase_function`).
+        chunk_points: points per decoder call (``None``: ``phase_function.CHUNK_POINTS``).
+        curves_per_call: curves rendered per graph call (bounds the memory of one call).
+        knn: training stars of the class nearest in physics drawn from for magnitude metadata.
+        jit_compile: XLA-compile the grid decoder in process (the exported graphs never are).
     """
 
-    def __init__(self, decoder, regressor, classes: Sequence[str] = CLASSES, physics_scaler=None,
-                 train_stats: Mapping[str, np.ndarray] | None = None, points_per_batch: int = 262_144,
-                 n_ref_phases: int = 64, knn: int = 20):
-        import tensorflow as tf
+    def __init__(self, decoder, regressor=None, classes: Sequence[str] = CLASSES, physics_scaler=None,
+                 train_stats: Mapping[str, np.ndarray] | None = None, n_grid: int = 300,
+                 chunk_points: int | None = None, curves_per_call: int = 4096, knn: int = 20,
+                 jit_compile: bool = False):
+        from pelsvae_tf.phase_function import CHUNK_POINTS, PhaseFunction  # TensorFlow: not at --help
 
         self.decoder = decoder
         self.regressor = regressor
         self.classes = tuple(classes)
         self.physics_scaler = physics_scaler
         self.train_stats = dict(train_stats) if train_stats is not None else None
-        if int(points_per_batch) < 1:
-            raise ValueError(f"points_per_batch={points_per_batch}; must be >= 1")
-        self.points_per_batch = int(points_per_batch)
-        self.n_ref_phases = int(n_ref_phases)
+        if int(curves_per_call) < 1:
+            raise ValueError(f"curves_per_call={curves_per_call}; must be >= 1")
+        self.curves_per_call = int(curves_per_call)
         self.knn = int(knn)
-        if self.n_ref_phases < 1:
-            raise ValueError(f"n_ref_phases={n_ref_phases}: must be >= 1 (phases averaged for mag_mean)")
         if self.knn < 1:
             raise ValueError(f"knn={knn}: must be >= 1 (training stars drawn from for magnitudes)")
-        latent_dim = regressor.latent_dim
-        n_cls = len(self.classes)
-        if tuple(regressor.classes) != self.classes:
+        self.phase_function = PhaseFunction(decoder, n_grid=n_grid, chunk_points=chunk_points or CHUNK_POINTS,
+                                            jit_compile=jit_compile)
+        if self.phase_function.n_classes != len(self.classes):
+            raise ValueError(f"{len(self.classes)} class names given but the decoder takes a "
+                             f"{self.phase_function.n_classes}-class one-hot")
+        if regressor is not None and tuple(regressor.classes) != self.classes:
             raise ValueError(f"regressor classes {regressor.classes} differ from the decoder's {self.classes}")
-        self._decode = tf.function(
-            lambda z, oh, ph: decoder({"z": z, "class_onehot": oh, "phase": ph}, training=False),
-            input_signature=[tf.TensorSpec([None, latent_dim], tf.float32),
-                             tf.TensorSpec([None, n_cls], tf.float32),
-                             tf.TensorSpec([None, None], tf.float32)],
-        )
+        if self.train_stats is not None and "amplitude_model" not in self.train_stats:
+            warnings.warn("train_stats.npz predates model-curve amplitudes (noisy min-max instead); re-run "
+                          "`pelsvae regress RUN_DIR` so sampled amplitudes are model peak-to-peak values",
+                          stacklevel=2)
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, run_dir: str | Path | None = None, regressor: str = "forest", **kwargs) -> "Generator":
+    def load(cls, run_dir: str | Path | None = None, regressor: str = DEFAULT_REGRESSOR, **kwargs) -> "Generator":
         """Load the decoder, physics scaler and fitted regressor ``regressor`` (a kind, a name
         such as ``forest@radius+lum``, or a path) of ``run_dir``.
 
@@ -314,20 +474,30 @@ class Generator:
         if not (run_dir / "config.json").exists():
             raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json); train one first")
         reg_path = Path(regressor) if Path(regressor).is_dir() else run_dir / "regressors" / regressor
+        if not reg_path.is_dir():
+            avail = sorted(p.name for p in (run_dir / "regressors").glob("*") if (p / "regressor.json").exists())
+            raise ValueError(f"regressor={regressor!r}: no such fitted regressor in {run_dir / 'regressors'}; "
+                             f"available: {avail} (fit more with `pelsvae regress {run_dir} --kinds KIND`)")
         reg = load_regressor(reg_path)
-        decoder, classes = _load_decoder(run_dir)
+        decoder, classes, seq_len = _load_decoder(run_dir)
         stats_path = run_dir / "regressors" / "train_stats.npz"
         stats = None
         if stats_path.exists():
             with np.load(stats_path, allow_pickle=False) as z:
                 stats = {k: z[k] for k in z.files}
+        kwargs.setdefault("n_grid", seq_len)
         return cls(decoder, reg, classes, load_physics_scaler(run_dir), stats, **kwargs)
 
     # -- helpers ----------------------------------------------------------------------------------
     @property
     def physics(self) -> tuple[str, ...]:
         """Physical parameters the regressor takes (period is always needed for times)."""
-        return tuple(self.regressor.physics)
+        return tuple(self.regressor.physics) if self.regressor is not None else ()
+
+    @property
+    def n_grid(self) -> int:
+        """Points of the phase grid every curve is decoded on."""
+        return self.phase_function.n_grid
 
     def _stats_column(self, name: str) -> np.ndarray | None:
         """Training-star values [N] of ``name`` in physical units (period: the float64 [d] column)."""
@@ -342,6 +512,13 @@ class Generator:
 
     def _stat_cols(self) -> list[str]:
         return [str(c) for c in self.train_stats["physics_columns"]] if self.train_stats is not None else []
+
+    def _meta_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Training stars' phase-averaged model magnitude and model peak-to-peak amplitude [mag]."""
+        s = self.train_stats
+        if "amplitude_model" in s:
+            return np.asarray(s["mag_mean_model"], np.float64), np.asarray(s["amplitude_model"], np.float64)
+        return np.asarray(s["mag_mean"], np.float64), np.asarray(s["mag_range"], np.float64)
 
     @property
     def classes_with_physics(self) -> tuple[str, ...]:
@@ -361,15 +538,7 @@ class Generator:
     def class_range(self, cls: str, name: str) -> tuple[float, float]:
         """Training range ``(min, max)`` of parameter ``name`` for class ``cls`` (physical units);
         the run-wide scaler range when per-class statistics are unavailable."""
-        label = self.classes.index(canonical_class(cls))
-        col = self._stats_column(name)
-        if col is not None:
-            v = col[(np.asarray(self.train_stats["label"]) == label) & np.isfinite(col)]
-            if v.size:
-                return float(v.min()), float(v.max())
-        if self.physics_scaler is not None and name in self.physics_scaler.stats:
-            return self.physics_scaler.range(name)
-        return (-np.inf, np.inf)
+        return class_range(self.train_stats, self.physics_scaler, self.classes.index(canonical_class(cls)), name)
 
     def _labels(self, cls: Any, n: int) -> np.ndarray:
         names = [cls] if isinstance(cls, str) else list(np.asarray(cls).reshape(-1))
@@ -388,8 +557,9 @@ class Generator:
             raise ValueError(f"cls: {labels.size} class names for n={n} curves; give one or n")
         return labels
 
-    def _sample_rows(self, labels: np.ndarray, need: Sequence[str], rng) -> np.ndarray:
-        """Index [n] of a training star of each curve's class having every parameter in ``need``."""
+    def _sample_rows(self, labels: np.ndarray, need: Sequence[str], seeds: np.ndarray) -> np.ndarray:
+        """Index [n] of a training star of each curve's class having every parameter in ``need``,
+        picked with each curve's counter-based draw (stream ``STREAM_PHYSICS``)."""
         if self.train_stats is None:
             raise ValueError(f"parameters {list(need)} not given and no training statistics to sample "
                              f"them from (run `pelsvae regress` to write train_stats.npz)")
@@ -406,8 +576,18 @@ class Generator:
             if pool.size == 0:
                 raise ValueError(f"class {self.classes[lab]}: no training star has {list(need)}; give them explicitly")
             m = labels == lab
-            idx[m] = pool[rng.integers(0, pool.size, size=int(m.sum()))]
+            idx[m] = pool[_pick(seeds[m], STREAM_PHYSICS, pool.size)]
         return idx
+
+    def in_training_range(self, labels: np.ndarray, raw: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Per curve: True when every given physical parameter lies inside its class's training range."""
+        inside = np.ones(len(labels), dtype=bool)
+        for name, vals in raw.items():
+            for lab in np.unique(labels):
+                lo, hi = self.class_range(self.classes[lab], name)
+                m = labels == lab
+                inside[m] &= (vals[m] >= lo) & (vals[m] <= hi)
+        return inside
 
     def _check_ranges(self, labels: np.ndarray, given: Mapping[str, np.ndarray], strict: bool) -> None:
         for name, vals in given.items():
@@ -423,32 +603,45 @@ class Generator:
                         raise ValueError(msg + " (strict=True)")
                     warnings.warn(msg, PhysicsRangeWarning, stacklevel=3)
 
+    def _onehot(self, labels: np.ndarray) -> np.ndarray:
+        return np.eye(len(self.classes), dtype=np.float32)[np.asarray(labels, np.int64)]
+
     def decode(self, z: np.ndarray, labels: np.ndarray, phase: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Batched decoder: z [n, D], labels [n], phases [n, T] (any order) -> scaled mag, err [n, T].
+        """Scaled magnitude and error [n, T] (decoder units, [0, 1]) of latents z [n, D] and class
+        indices [n] at ``phase`` [n, T] (cycles, any order): the curve's phase function (decoded
+        once on the grid, interpolated), so a point does not depend on the other points asked for."""
+        out = self.render(z, labels, phase, np.zeros(len(z)), np.ones(len(z)), np.zeros(len(z), np.int64))
+        return out["scaled_mag"], out["scaled_err"]
 
-        Phases are sorted per curve before decoding and the outputs returned in the input order.
-        """
-        import tensorflow as tf
+    def render(self, z: np.ndarray, labels: np.ndarray, phase: np.ndarray, mag_mean: np.ndarray,
+               amplitude: np.ndarray, seeds: np.ndarray) -> dict[str, np.ndarray]:
+        """The one path z, class, phases -> magnitudes (:meth:`PhaseFunction.render`) over ``n``
+        curves in graph calls of ``curves_per_call`` curves (tqdm bar past
+        :data:`PROGRESS_MIN_CURVES`). ``phase`` [n, T] cycles, ``mag_mean``/``amplitude`` [n] mag,
+        ``seeds`` [n] int64. Returns float arrays ``mag``, ``mag_model``, ``err`` [n, T] (mag),
+        ``scaled_mag``, ``scaled_err`` [n, T], ``mag_min`` [n] (mag)."""
+        n = len(z)
+        z = np.asarray(z, np.float32)
+        phase = np.asarray(phase, np.float32)
+        onehot = self._onehot(labels)
+        mag_mean = np.asarray(mag_mean, np.float32)
+        amplitude = np.asarray(amplitude, np.float32)
+        seeds = np.asarray(seeds, np.int64)
+        step = self.curves_per_call
+        starts = range(0, n, step)
+        if n > PROGRESS_MIN_CURVES:
+            from tqdm.auto import tqdm
 
-        n, T = phase.shape
-        order = np.argsort(phase, axis=1, kind="stable")
-        ph_sorted = np.take_along_axis(phase, order, axis=1).astype(np.float32)
-        onehot = np.eye(len(self.classes), dtype=np.float32)[labels]
-        z = np.asarray(z, dtype=np.float32)
-        step = max(1, self.points_per_batch // max(T, 1))
-        mag_s = np.empty((n, T), dtype=np.float32)
-        err_s = np.empty((n, T), dtype=np.float32)
-        for s in range(0, n, step):
-            out = self._decode(tf.constant(z[s:s + step]), tf.constant(onehot[s:s + step]),
-                               tf.constant(ph_sorted[s:s + step]))
-            mag_s[s:s + step] = out["mag"].numpy()
-            err_s[s:s + step] = out["err"].numpy()
-        mag = np.empty_like(mag_s)
-        err = np.empty_like(err_s)
-        rows = np.arange(n)[:, None]
-        mag[rows, order] = mag_s
-        err[rows, order] = err_s
-        return mag, err
+            starts = tqdm(starts, desc="generate", unit="chunk", total=(n + step - 1) // step)
+        out: dict[str, np.ndarray] = {}
+        for s in starts:
+            sl = slice(s, s + step)
+            part = self.phase_function.render_np(z[sl], onehot[sl], phase[sl], mag_mean[sl], amplitude[sl], seeds[sl])
+            if not out:
+                out = {k: np.empty((n,) + v.shape[1:], v.dtype) for k, v in part.items()}
+            for k, v in part.items():
+                out[k][sl] = v
+        return out
 
     # -- main entry -------------------------------------------------------------------------------
     def generate(
@@ -471,34 +664,37 @@ class Generator:
         """Generate ``n`` light curves of class ``cls`` (one name, or ``n`` names).
 
         Args:
-            teff, abs_gmag, period: effective temperature [K], absolute G magnitude [mag],
-                period [d]: scalar or [n], floats or astropy Quantity; ``None`` samples them
-                jointly from training stars of the class. Other parameters (radius [solRad],
-                lum [solLum], bp_rp [mag]) as keywords when the regressor uses them.
+            teff, abs_gmag, period: effective temperature [K] (> 0; a Celsius Quantity converts),
+                absolute G magnitude [mag], period [d] (> 0): scalar or [n], floats or astropy
+                Quantity; ``None`` samples them jointly from training stars of the class. Other
+                parameters (radius [solRad], lum [solLum], bp_rp [mag]) as keywords when the
+                regressor uses them.
             cadence: :class:`~pelsvae_tf.cadence.Cadence`, times in days (floats, astropy
                 ``Time``/``Quantity``); ``None`` = 100 evenly spaced phases.
-            seed: non-negative integer seeding every random draw (parameters, dummy, metadata,
-                noise): same seed, same curves. ``None`` draws fresh entropy from the OS (different
-                curves every call); the entropy used is kept in ``meta["seed"]`` so a call can be
-                repeated with ``seed=result.meta["seed"]``.
+            seed: non-negative integer seeding every random draw (parameters, latent, metadata,
+                noise): curve i uses ``counter_rng.curve_seeds(seed, n)[i]`` (curve 0: ``seed``), so
+                ``n=1, seed=s`` is the served generator's curve with ``seed=[s]``. ``None`` draws
+                fresh entropy from the OS; the value used is kept in ``meta["seed"]``.
             n: number of curves, a positive integer (``2.7`` or ``True`` are refused).
-            mag_mean, amplitude: phase-averaged magnitude and peak-to-peak range [mag]
-                (scalar or [n]); ``None`` samples them from training stars (``meta_sampling``).
+            mag_mean, amplitude: phase-averaged magnitude (mean of the model magnitude over phase)
+                and peak-to-peak of the noise-free model curve [mag] (scalar or [n]); ``None``
+                samples them from training stars' model curves (``meta_sampling``).
             t0: zero time [d] of phase 0 (scalar or [n]).
             strict: raise ``ValueError`` (instead of a ``PhysicsRangeWarning``) for parameters
                 outside the class's training range.
             noise: add one draw of N(0, err) to the magnitudes.
             meta_sampling: ``"knn"`` or ``"class"`` (see module docstring).
         """
+        if self.regressor is None:
+            raise ValueError("this Generator has no regressor: build it with one, or use from_latents(z, ...)")
         n = _check_count(n)
-        seq = _check_seed(seed)
+        seed_int = _check_seed(seed)
         if meta_sampling not in ("knn", "class"):
             raise ValueError(f"meta_sampling={meta_sampling!r}; expected 'knn' or 'class'")
         unknown = sorted(set(physics) - set(PHYSICS_PARAMS))
         if unknown:
             raise ValueError(f"unknown parameter(s) {unknown}; physical parameters are {list(PHYSICS_PARAMS)}")
-        ss = seq.spawn(5)
-        rng_phys, rng_dummy, rng_meta, rng_noise, _ = (np.random.default_rng(s) for s in ss)
+        seeds = curve_seeds(seed_int, n)
         labels = self._labels(cls, n)
         values = dict(physics, teff=teff, abs_gmag=abs_gmag, period=period)
         need = list(dict.fromkeys(list(self.physics) + ["period"]))
@@ -507,8 +703,7 @@ class Generator:
             if k not in need and v is not None:
                 warnings.warn(f"{k} is not an input of this regressor ({list(self.physics)}); ignored",
                               stacklevel=2)
-        if "period" in given and np.any(given["period"] <= 0):
-            raise ValueError(f"period must be positive (days); got {given['period'][given['period'] <= 0][:3]}")
+        check_physical(given)
         self._check_ranges(labels, given, strict)
         unseen = sorted(set(self.classes[i] for i in np.unique(labels)) - set(self.classes_with_physics))
         if unseen:
@@ -520,14 +715,48 @@ class Generator:
         missing = [k for k in need if k not in given]
         raw = dict(given)
         if missing:
-            idx = self._sample_rows(labels, missing, rng_phys)
+            idx = self._sample_rows(labels, missing, seeds)
             for k in missing:
                 raw[k] = self._stats_column(k)[idx]
         phys_raw = np.stack([raw[k] for k in self.physics], axis=1)
         scaled = self.physics_scaler.transform(phys_raw, self.physics)
-        dummy = rng_dummy.uniform(0.0, 1.0, size=n)
-        z = self.regressor.predict(scaled, dummy=dummy, labels=labels)
-        per = raw["period"]
+        z = sample_latents(self.regressor, scaled, labels, seeds)
+        mmean, amp = self._magnitude_meta(labels, scaled, mag_mean, amplitude, n, seeds, meta_sampling)
+        res = self._curves(z, labels, cadence, raw["period"], t0, mmean, amp, seeds, noise)
+        res.physics = {k: raw[k] for k in need}
+        res.in_training_range = self.in_training_range(labels, {k: raw[k] for k in need})
+        if self.regressor.config.dummy and not hasattr(self.regressor, "sample"):
+            res.dummy = uniform_np(seeds, STREAM_DUMMY, np.zeros(n, np.uint32)).astype(np.float64)
+        res.meta.update(seed=seed_int, regressor=self.regressor.kind)
+        return res
+
+    def from_latents(self, z: np.ndarray, cls: str | Sequence[str], period: Any, cadence: Cadence | Any = None,
+                     t0: Any = 0.0, mag_mean: Any = 15.0, amplitude: Any = 1.0, seed: int | None = 0,
+                     noise: bool = True) -> GeneratedLightCurves:
+        """Light curves from given latents ``z`` [n, D] (e.g. draws from the N(0, I) prior or an
+        encoder's posterior) of class ``cls``, period [d] and cadence, in magnitudes: the same path
+        as :meth:`generate` without the regressor. ``mag_mean`` / ``amplitude`` [mag] scalar or [n];
+        ``seed`` seeds the noise draws (curve i: ``curve_seeds(seed, n)[i]``)."""
+        z = np.atleast_2d(np.asarray(z, np.float32))
+        n = len(z)
+        if z.shape[1] != self.phase_function.latent_dim or not np.all(np.isfinite(z)):
+            raise ValueError(f"z: give finite latents of shape [n, {self.phase_function.latent_dim}], "
+                             f"got {z.shape}")
+        seed_int = _check_seed(seed)
+        seeds = curve_seeds(seed_int, n)
+        labels = self._labels(cls, n)
+        per = _broadcast(period, n, "period")
+        check_physical({"period": per})
+        mm = _broadcast(mag_mean, n, "mag_mean")
+        amp = _broadcast(amplitude, n, "amplitude")
+        check_physical({"amplitude": amp})
+        res = self._curves(z, labels, cadence, per, t0, mm, amp, seeds, noise)
+        res.physics = {"period": per}
+        res.meta.update(seed=seed_int, regressor="latents given")
+        return res
+
+    def _curves(self, z, labels, cadence, per, t0, mmean, amp, seeds, noise) -> GeneratedLightCurves:
+        n = len(z)
         t0a = np.atleast_1d(_as_days(t0, "t0")).reshape(-1)
         t0a = np.repeat(t0a, n) if t0a.size == 1 else t0a
         if t0a.size != n or not np.all(np.isfinite(t0a)):
@@ -537,25 +766,18 @@ class Generator:
         elif not isinstance(cadence, Cadence):
             cadence = Cadence.from_times(cadence)
         times = cadence.times_for(n, per, t0a)
-        phase = to_phase(times, per, t0a)
-        smag, serr = self.decode(z, labels, phase)
-        ref = np.broadcast_to(((np.arange(self.n_ref_phases) + 0.5) / self.n_ref_phases)[None, :],
-                              (n, self.n_ref_phases))
-        ref_mag, _ = self.decode(z, labels, np.ascontiguousarray(ref))
-        mmean, amp = self._magnitude_meta(labels, scaled, mag_mean, amplitude, n, rng_meta, meta_sampling)
-        mag_min = mmean - amp * ref_mag.mean(axis=1)
-        mag_model = mag_min[:, None] + amp[:, None] * smag
-        err = amp[:, None] * serr
-        mag = mag_model + err * rng_noise.standard_normal(size=err.shape) if noise else mag_model.copy()
+        phase = to_phase(times, per, t0a).astype(np.float32)
+        out = self.render(z, labels, phase, mmean, amp, seeds)
+        mag = out["mag"] if noise else out["mag_model"].copy()
         return GeneratedLightCurves(
-            time=times, phase=phase, mag=mag, mag_model=mag_model, err=err, scaled_mag=smag, scaled_err=serr,
-            cls=np.asarray(self.classes)[labels], label=labels, period=per, t0=t0a, mag_mean=mmean,
-            amplitude=amp, dummy=dummy, physics={k: raw[k] for k in need}, z=z,
-            meta={"seed": int(seq.entropy), "cadence": cadence.description, "regressor": self.regressor.kind,
-                  "noise": bool(noise)},
+            time=times, phase=phase.astype(np.float64), mag=mag, mag_model=out["mag_model"], err=out["err"],
+            scaled_mag=out["scaled_mag"], scaled_err=out["scaled_err"], cls=np.asarray(self.classes)[labels],
+            label=labels, period=np.asarray(per, np.float64), t0=t0a, mag_mean=np.asarray(mmean, np.float64),
+            amplitude=np.asarray(amp, np.float64), dummy=np.full(n, np.nan), physics={}, z=z,
+            meta={"cadence": cadence.description, "noise": bool(noise), "n_grid": self.n_grid},
         )
 
-    def _magnitude_meta(self, labels, scaled, mag_mean, amplitude, n, rng, how):
+    def _magnitude_meta(self, labels, scaled, mag_mean, amplitude, n, seeds, how):
         out = {}
         for name, value in (("mag_mean", mag_mean), ("amplitude", amplitude)):
             if value is not None:
@@ -566,8 +788,7 @@ class Generator:
                 raise ValueError(f"{name_missing} not given and no training magnitude statistics to sample "
                                  f"them from; pass mag_mean= and amplitude= in mag")
             tl = np.asarray(stats["label"])
-            mm = np.asarray(stats["mag_mean"], dtype=np.float64)
-            mr = np.asarray(stats["mag_range"], dtype=np.float64)
+            mm, mr = self._meta_columns()
             ok = np.isfinite(mm) & np.isfinite(mr) & (mr > 0)
             tr_scaled = None
             if how == "knn":
@@ -585,47 +806,34 @@ class Generator:
                     pk = pool[np.all(np.isfinite(tr_scaled[pool]), axis=1)]
                     if pk.size:
                         k = min(self.knn, pk.size)
-                        choice = rng.integers(0, k, size=m.size)
-                        # chunks keep the [chunk, n_pool] distance matrix small for 10^4+ curves
+                        choice = _pick(seeds[m], STREAM_META, k)
+                        # chunks keep the [chunk, n_pool] distance matrix small for 10^4+ curves;
+                        # a stable sort makes the k nearest (and so each curve's pick) well defined
                         for c0 in range(0, m.size, 1024):
                             mc = m[c0:c0 + 1024]
                             d = ((scaled[mc][:, None, :] - tr_scaled[pk][None, :, :]) ** 2).sum(-1)
-                            near = np.argpartition(d, k - 1, axis=1)[:, :k]
+                            near = np.argsort(d, axis=1, kind="stable")[:, :k]
                             idx[mc] = pk[near[np.arange(mc.size), choice[c0:c0 + 1024]]]
                         continue
                 if pool.size == 0:
                     raise ValueError(f"class {self.classes[lab]}: no training star with magnitude statistics; "
                                      f"pass mag_mean= and amplitude=")
-                idx[m] = pool[rng.integers(0, pool.size, size=m.size)]
+                idx[m] = pool[_pick(seeds[m], STREAM_META, pool.size)]
             if "mag_mean" not in out:
                 out["mag_mean"] = mm[idx]
             if "amplitude" not in out:
                 out["amplitude"] = mr[idx]
-        if np.any(out["amplitude"] <= 0):
-            raise ValueError("amplitude must be positive (peak-to-peak, mag)")
+        check_physical({"amplitude": out["amplitude"]})
         return out["mag_mean"], out["amplitude"]
 
 
 def _load_decoder(run_dir: Path):
-    """Decoder and class names of a run (``load_run`` if available, else ``model.keras``)."""
-    try:
-        from pelsvae_tf.training import load_run
-    except ImportError:  # training module not available
-        load_run = None
-    if load_run is not None:
-        run = load_run(run_dir)
-        return run.decoder, tuple(run.classes)
-    import keras
+    """Decoder, class names and training sequence length of a run."""
+    from pelsvae_tf.training import load_run
 
-    import pelsvae_tf.model  # noqa: F401  (registers the serializable classes)
-
-    path = run_dir / "model.keras"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; the run has not finished training")
-    model = keras.models.load_model(path, compile=False)
-    cfg = json.loads((run_dir / "config.json").read_text())
-    classes = tuple(cfg.get("dataset_schema", {}).get("classes", CLASSES))
-    return model.decoder, classes
+    run = load_run(run_dir)
+    seq_len = int(getattr(run.model_config, "seq_len", 300) or 300)
+    return run.decoder, tuple(run.classes), seq_len
 
 
 # ---------------------------------------------------------------------------------------------
@@ -691,9 +899,12 @@ def register(subparsers) -> None:
     p.add_argument("--cadence", default="phases:100",
                    help="survey:N,BASELINE_D[,SEASON_D] | phases:N | times:FILE | times:t1,t2,... (days)")
     p.add_argument("--t0", type=float, default=0.0, help="time of phase zero [d]")
-    p.add_argument("--mag-mean", type=float, default=None, help="mean magnitude [mag] (default: sampled)")
-    p.add_argument("--amplitude", type=float, default=None, help="peak-to-peak amplitude [mag] (default: sampled)")
-    p.add_argument("--regressor", default="forest", help="regressor kind or name under RUN_DIR/regressors/")
+    p.add_argument("--mag-mean", type=float, default=None,
+                   help="phase-averaged model magnitude [mag] (default: sampled)")
+    p.add_argument("--amplitude", type=float, default=None,
+                   help="peak-to-peak amplitude of the noise-free model curve [mag] (default: sampled)")
+    p.add_argument("--regressor", default=DEFAULT_REGRESSOR,
+                   help="regressor kind or name under RUN_DIR/regressors/ (the exported generator's by default)")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same curves)")
     p.add_argument("--strict", action="store_true", help="error (not warning) for out-of-training-range physics")
     p.add_argument("--no-noise", action="store_true", help="do not add an N(0, err) noise draw")

@@ -223,9 +223,10 @@ def generator_signatures(physics: Sequence[str], n_classes: int, latent_dim: int
     period = TensorDoc("period", "float64", (None,), "d", "period in days (> 0)")
     common_tail = (
         period,
-        TensorDoc("mag_mean", "float32", (None,), "mag", "mean magnitude of the generated curve"),
-        TensorDoc("amplitude", "float32", (None,), "mag", "peak-to-peak amplitude (> 0)"),
-        TensorDoc("seed", "int64", (None,), "", "per-curve random seed (dummy dimension and noise)"),
+        TensorDoc("mag_mean", "float32", (None,), "mag", "phase-averaged magnitude of the noise-free model curve"),
+        TensorDoc("amplitude", "float32", (None,), "mag", "peak-to-peak of the noise-free model curve (> 0)"),
+        TensorDoc("seed", "int64", (None,), "", "per-curve random seed (latent draw and noise); "
+                  "pelsvae_tf.counter_rng.curve_seeds(s, n) gives what Generator.generate(seed=s) uses"),
     )
     class_index = TensorDoc("class_index", "int32", (None,), "", f"class index in [0, {n_classes})")
     class_onehot = TensorDoc("class_onehot", "float32", (None, n_classes), "", "one-hot variability class")
@@ -237,9 +238,13 @@ def generator_signatures(physics: Sequence[str], n_classes: int, latent_dim: int
         TensorDoc("mag_model", "float32", (None, None), "mag", "noise-free model magnitude at each time"),
         TensorDoc("err", "float32", (None, None), "mag", "generated photometric error at each time"),
         TensorDoc("phase", "float32", (None, None), "cycles", "phase of each time in [0, 1)"),
-        TensorDoc("mag_min", "float32", (None,), "mag", "magnitude of scaled 0: mag_model = mag_min + amplitude * scaled"),
-        TensorDoc("dummy", "float32", (None,), "", "U(0, 1) dummy fed to the regressor (from seed)"),
+        TensorDoc("mag_min", "float32", (None,), "mag", "brightest magnitude of the noise-free model curve"),
+        TensorDoc("scaled_mag", "float32", (None, None), "", "decoder output at each time (phase function, [0, 1])"),
+        TensorDoc("scaled_err", "float32", (None, None), "", "decoder error output at each time (scaled)"),
+        TensorDoc("dummy", "float32", (None,), "", "U(0, 1) dummy fed to the regressor (from seed; NaN if none)"),
         TensorDoc("z", "float32", (None, latent_dim), "", "latent vector fed to the decoder"),
+        TensorDoc("in_training_range", "int32", (None,), "",
+                  "1 if every physical parameter lies inside the class's training range, else 0"),
     )
     return {
         "serving_default": SignatureDoc(

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from pelsvae_tf.classes import CLASSES, PHYSICS_PARAMS, canonical_class
+from pelsvae_tf.counter_rng import curve_seeds
 from pelsvae_tf.serving_signatures import SignatureDoc, TensorDoc
 
 #: TensorFlow DataType enum names <-> our dtype names (as in SignatureDef / model metadata JSON).
@@ -126,7 +127,7 @@ def generator_inputs(
     period d; floats or astropy Quantity); ``times`` [T] or [n, T] in days, or an astropy ``Time``
     (converted to MJD, as ``pelsvae_tf.cadence`` does; or ``phase`` in cycles for
     ``generate_phase``); ``t0`` [d] (float or ``Time``, MJD), ``mag_mean``/``amplitude`` [mag]; ``seed`` one int
-    (curve i gets ``seed + i``) or ``n`` ints. Returns validated arrays of the signature's dtypes.
+    (curve i gets ``pelsvae_tf.counter_rng.curve_seeds(seed, n)[i]``, as ``Generator.generate(seed=seed)``) or ``n`` ints. Returns validated arrays of the signature's dtypes.
     """
     names = sig.input_names
     given_n = [np.size(v) for v in physics.values() if v is not None and np.ndim(_values(v, "x")) > 0]
@@ -181,7 +182,7 @@ def generator_inputs(
     out["mag_mean"] = per_curve(mag_mean, "mag_mean", np.float32)
     out["amplitude"] = per_curve(amplitude, "amplitude", np.float32)
     seeds = np.atleast_1d(np.asarray(seed, dtype=np.int64)).reshape(-1)
-    out["seed"] = seeds[0] + np.arange(n, dtype=np.int64) if seeds.size == 1 else seeds
+    out["seed"] = curve_seeds(int(seeds[0]), n) if seeds.size == 1 else seeds
     return sig.validate(out)
 
 
@@ -205,19 +206,19 @@ def to_generated(outputs: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndar
         time = phase * period[:, None]
     amp = np.asarray(inputs["amplitude"], np.float64)
     mag_model = np.asarray(outputs["mag_model"], np.float64)
-    mag_min = np.asarray(outputs["mag_min"], np.float64)
-    scaled_mag = (mag_model - mag_min[:, None]) / amp[:, None]
     err = np.asarray(outputs["err"], np.float64)
     # canonical parameter order (teff, abs_gmag, period, ...), as the local Generator's table
     physics = {k: (period if k == "period" else np.asarray(inputs[k], np.float64))
                for k in PHYSICS_PARAMS if k in inputs or k == "period"}
     return GeneratedLightCurves(
         time=time, phase=phase, mag=np.asarray(outputs["mag"] if noise else mag_model, np.float64).copy(),
-        mag_model=mag_model, err=err, scaled_mag=scaled_mag, scaled_err=err / amp[:, None],
+        mag_model=mag_model, err=err, scaled_mag=np.asarray(outputs["scaled_mag"], np.float64),
+        scaled_err=np.asarray(outputs["scaled_err"], np.float64),
         cls=np.asarray(classes)[label], label=label, period=period, t0=t0,
         mag_mean=np.asarray(inputs["mag_mean"], np.float64), amplitude=amp,
         dummy=np.asarray(outputs["dummy"], np.float64), physics=physics,
         z=np.asarray(outputs["z"], np.float32), meta=dict(meta or {}, noise=bool(noise)),
+        in_training_range=np.asarray(outputs["in_training_range"]).astype(bool),
     )
 
 
