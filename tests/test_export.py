@@ -243,29 +243,56 @@ def _groups(arrays):
     return groups
 
 
+def _local_gen(ex, kind: str = "mlp"):
+    """The in-process Generator of the exported run with regressor ``kind`` (training ranges loaded)."""
+    from pelsvae_tf.generator import Generator
+
+    return Generator.load(ex.run_dir, regressor=kind)
+
+
+def _local_reference(ex, inp: dict, kind: str = "mlp") -> dict:
+    """What the in-process path (:meth:`Generator.render`, the same :class:`PhaseFunction`) gives
+    for one generator request ``inp`` with per-curve seeds: every output of the signature."""
+    from pelsvae_tf.counter_rng import STREAM_DUMMY, uniform_np
+    from pelsvae_tf.export import phase_from_times
+    from pelsvae_tf.generator import sample_latents
+
+    gen = _local_gen(ex, kind)
+    reg = gen.regressor
+    seeds = np.asarray(inp["seed"], np.int64)
+    period = np.asarray(inp["period"], np.float64)
+    phase = phase_from_times(inp["times"], inp["t0"], period) if "times" in inp else np.asarray(inp["phase"])
+    labels = (np.asarray(inp["class_index"], np.int64) if "class_index" in inp
+              else np.argmax(inp["class_onehot"], axis=1))
+    raw = {n: (period if n == "period" else np.asarray(inp[n], np.float64)) for n in reg.physics}
+    scaled = ex.scaler.transform(np.stack([raw[n] for n in reg.physics], axis=1), reg.physics)
+    z = sample_latents(reg, scaled, labels, seeds)
+    out = gen.render(z, labels, phase, inp["mag_mean"], inp["amplitude"], seeds)
+    out.update(phase=phase, z=z, dummy=uniform_np(seeds, STREAM_DUMMY, np.zeros(len(seeds), np.uint32)),
+               in_training_range=gen.in_training_range(labels, dict(raw, period=period)).astype(np.int32))
+    return out
+
+
 def test_fresh_process_outputs_equal_in_process_models(fresh_process, exported_models):
-    from pelsvae_tf.export import generate_reference, regressor_reference
+    from pelsvae_tf.export import regressor_reference
+    from pelsvae_tf.phase_function import PhaseFunction
 
     _, arrays = fresh_process
     groups = _groups(arrays)
     assert {n for n, _ in groups} == set(MODELS)
     assert len(groups) == 6  # decoder, 2 regressors, generator x 3 signatures
     ex = exported_models
-    mlp = ex.regressors["mlp"]
-    shift, scale = ex.scaler._affine(mlp.physics)
+    pf = PhaseFunction(ex.decoder, n_grid=_local_gen(ex).n_grid)
     for (name, sig), io in groups.items():
         inp, out = io["in"], io["out"]
         if name == "decoder":
-            ref = {k: np.asarray(v) for k, v in ex.decoder(inp, training=False).items()}
+            ref = pf.scaled_np(inp["z"], inp["class_onehot"], inp["phase"])
             atol = 1e-5
         elif name.startswith("regressor_"):
             ref = {"z": regressor_reference(ex.regressors[name.split("_")[1]], ex.scaler, inp)}
             atol = 1e-5
         else:
-            ref = generate_reference(
-                ex.decoder, lambda p, d, l: mlp.predict(p, dummy=d, labels=l), inp, len(ex.classes),
-                shift, scale, mlp.physics,
-            )
+            ref = _local_reference(ex, inp)
             atol = 2e-4  # magnitudes ~15 mag in float32
         assert set(ref) == set(out), (name, sig)
         for k in ref:
@@ -340,52 +367,60 @@ def _check_shown(shown: dict, docs: dict, name: str) -> None:
 
 
 def test_generator_matches_local_generator(exported_models, generator_sm):
-    """The served generator follows pelsvae_tf.generator's conventions (float64 phases, phase
-    sorting, magnitude zero point, errors): given the same dummy draws, the local Generator built
-    from the same decoder and MLP regressor returns the same noise-free curves."""
+    """The contract: ``Generator.generate(..., n=1, seed=s)`` (the default regressor, in process)
+    equals the served ``serving_default`` with ``seed=[s]`` to 1e-3 mag, noise included; for n
+    curves the served seeds are ``counter_rng.curve_seeds(s, n)``."""
     import tensorflow as tf
 
-    from pelsvae_tf.counter_rng import STREAM_DUMMY, uniform_np
-    from pelsvae_tf.generator import Generator
+    from pelsvae_tf.counter_rng import curve_seeds
+    from pelsvae_tf.export import ExportConfig
+    from pelsvae_tf.generator import DEFAULT_REGRESSOR, Generator
 
+    assert ExportConfig().generator_regressor == DEFAULT_REGRESSOR  # the same regressor local and served
     ex = exported_models
-    mlp = ex.regressors["mlp"]
+    local_gen = Generator.load(ex.run_dir)
     n = 5
-    seeds = np.arange(n, dtype=np.int64) + 40
-
-    class ServedDummy:
-        """The run's MLP regressor, fed the dummy the served graph derives from each seed."""
-
-        kind, physics, latent_dim, classes, config = mlp.kind, mlp.physics, mlp.latent_dim, mlp.classes, mlp.config
-
-        def predict(self, phys_scaled, dummy=None, seed=0, labels=None):
-            served = uniform_np(seeds, STREAM_DUMMY, np.zeros(n, np.uint32))
-            return mlp.predict(phys_scaled, dummy=served, labels=labels)
-
     rng = np.random.default_rng(1)
     times = 2455000.0 + np.sort(rng.uniform(0, 200, 60))  # HJD-like: needs float64 phases
-    lo = {p: ex.scaler.range(p) for p in mlp.physics}
-    phys = {p: rng.uniform(lo[p][0], lo[p][1], n) for p in mlp.physics}
+    lo = {p: ex.scaler.range(p) for p in local_gen.physics}
+    phys = {p: rng.uniform(lo[p][0], lo[p][1], n) for p in local_gen.physics}
     t0 = 2455000.0 + rng.uniform(0, 1, n)
     mag_mean = rng.uniform(14, 17, n)
     amplitude = rng.uniform(0.3, 1.0, n)
     cls = np.asarray(ex.classes)[_trained_classes(ex)[np.arange(n) % 3]]
-    with _no_fail():
-        local = Generator(ex.decoder, ServedDummy(), ex.classes, ex.scaler).generate(
-            list(cls), n=n, cadence=times, t0=t0, mag_mean=mag_mean, amplitude=amplitude, noise=False, **phys,
-        )
     fn = generator_sm.signatures["serving_default"]
-    out = fn(
-        **{p: tf.constant(v) for p, v in phys.items()},
-        class_index=tf.constant(local.label, tf.int32), times=tf.constant(np.tile(times, (n, 1))),
-        t0=tf.constant(t0), mag_mean=tf.constant(mag_mean, tf.float32),
-        amplitude=tf.constant(amplitude, tf.float32), seed=tf.constant(seeds),
-    )
-    np.testing.assert_allclose(out["phase"].numpy(), local.phase, atol=2e-6)
-    np.testing.assert_allclose(out["z"].numpy(), local.z, atol=1e-5)
-    np.testing.assert_allclose(out["mag_model"].numpy(), local.mag_model, atol=2e-4)
-    np.testing.assert_allclose(out["err"].numpy(), local.err, atol=2e-5)
+
+    def served(rows, seeds):
+        return {k: v.numpy() for k, v in fn(
+            **{p: tf.constant(v[rows]) for p, v in phys.items()},
+            class_index=tf.constant(np.asarray([ex.classes.index(c) for c in cls[rows]], np.int32)),
+            times=tf.constant(np.tile(times, (len(rows), 1))), t0=tf.constant(t0[rows]),
+            mag_mean=tf.constant(mag_mean[rows], tf.float32), amplitude=tf.constant(amplitude[rows], tf.float32),
+            seed=tf.constant(np.asarray(seeds, np.int64))).items()}
+
+    with _no_fail():
+        local = local_gen.generate(list(cls), n=n, cadence=times, t0=t0, mag_mean=mag_mean, amplitude=amplitude,
+                                   seed=40, **phys)
+        one = local_gen.generate(cls[2], n=1, cadence=times, t0=t0[2], mag_mean=mag_mean[2],
+                                 amplitude=amplitude[2], seed=123, **{p: v[2] for p, v in phys.items()})
+    out = served(np.arange(n), curve_seeds(40, n))
+    np.testing.assert_allclose(out["phase"], local.phase, atol=2e-6)
+    np.testing.assert_allclose(out["z"], local.z, atol=1e-5)
+    for k in ("mag", "mag_model", "err"):
+        np.testing.assert_allclose(out[k], getattr(local, k), atol=1e-3, err_msg=k)
+    np.testing.assert_array_equal(out["in_training_range"].astype(bool), local.in_training_range)
+    single = served(np.array([2]), [123])
+    np.testing.assert_allclose(single["mag"], one.mag, atol=1e-3)  # noise included
     assert np.all(np.ptp(local.mag_model, axis=1) > 0)
+    # a request out of the training range is flagged per curve
+    far = dict(phys)
+    far[local_gen.physics[0]] = phys[local_gen.physics[0]] + 1e6
+    flagged = {k: v.numpy() for k, v in fn(
+        **{p: tf.constant(v) for p, v in far.items()},
+        class_index=tf.constant(np.asarray([ex.classes.index(c) for c in cls], np.int32)),
+        times=tf.constant(np.tile(times, (n, 1))), t0=tf.constant(t0), mag_mean=tf.constant(mag_mean, tf.float32),
+        amplitude=tf.constant(amplitude, tf.float32), seed=tf.constant(curve_seeds(40, n))).items()}
+    assert not flagged["in_training_range"].any()
 
 
 class _no_fail:
@@ -404,20 +439,21 @@ class _no_fail:
 
 def test_generator_with_forest_regressor_inside(exported_models, tmp_path):
     """Option: the YDF forest inside the generator graph (SimpleML ops compose with the decoder);
-    with chunk_points=70 every curve is decoded in its own map_fn chunk, same numbers."""
+    with chunk_points=70 every curve is decoded in its own map_fn chunk, same numbers as the
+    in-process Generator with the forest."""
     import tensorflow as tf
 
-    from pelsvae_tf.export import ExportConfig, export_models, generate_reference
+    from pelsvae_tf.export import ExportConfig, export_models
 
     ex = exported_models
     forest = ex.regressors["forest"]
     res = export_models(tmp_path / "sm", ex.decoder, ex.classes, ex.scaler, {"forest": forest},
-                        config=ExportConfig(models=("generator",), generator_regressor="forest", chunk_points=70))
+                        config=ExportConfig(models=("generator",), generator_regressor="forest", chunk_points=70),
+                        n_grid=_local_gen(ex).n_grid, train_stats=_local_gen(ex).train_stats)
     fn = tf.saved_model.load(res["models"]["generator"]).signatures["serving_default"]
     inp = _gen_inputs(ex)
     out = fn(**{k: tf.constant(v) for k, v in inp.items()})
-    ref = generate_reference(ex.decoder, lambda p, d, l: forest.predict(p, dummy=d, labels=l), inp, len(ex.classes),
-                             *ex.scaler._affine(forest.physics), forest.physics)
+    ref = _local_reference(ex, inp, "forest")
     np.testing.assert_allclose(out["z"].numpy(), ref["z"], atol=1e-5)
     np.testing.assert_allclose(out["mag"].numpy(), ref["mag"], atol=2e-4)
 
@@ -475,14 +511,20 @@ def test_generator_is_periodic_deterministic_and_batch_independent(exported_mode
     shifted = call(dict(inp, times=inp["times"] + k * inp["period"][:, None]))
     np.testing.assert_allclose(shifted["phase"], a["phase"], atol=2e-5)
     np.testing.assert_allclose(shifted["mag_model"], a["mag_model"], atol=5e-4)
-    # the mean of the curve over a uniform phase grid is the requested mean magnitude
+    # on the decoding grid the curve's mean is the requested mean magnitude and its peak-to-peak
+    # the requested amplitude, exactly
+    from pelsvae_tf.phase_function import grid_phases
+
     grid = dict(inp)
     del grid["times"], grid["t0"]
-    grid["phase"] = np.tile(((np.arange(64) + 0.5) / 64).astype(np.float32), (len(inp["seed"]), 1))
+    grid["phase"] = np.tile(grid_phases(_local_gen(exported_models).n_grid), (len(inp["seed"]), 1))
     ph_fn = generator_sm.signatures["generate_phase"]
     g = ph_fn(**{k: tf.constant(v) for k, v in grid.items()})
     np.testing.assert_allclose(g["mag_model"].numpy().mean(axis=1), inp["mag_mean"], atol=1e-4)
-    np.testing.assert_allclose(np.ptp(g["mag_model"].numpy(), axis=1) <= inp["amplitude"] * (1 + 1e-5), True)
+    np.testing.assert_allclose(np.ptp(g["mag_model"].numpy(), axis=1), inp["amplitude"], atol=1e-4)
+    # a point does not depend on the other points of the request: a subset gives the same values
+    sub = dict(inp, times=inp["times"][:, ::7])
+    np.testing.assert_allclose(call(sub)["mag_model"], a["mag_model"][:, ::7], atol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -584,26 +626,31 @@ def test_shape_errors_name_the_field_in_graph(exported_models, served, name, ind
         served[name].signatures[sig](**{k: tf.constant(v) for k, v in inp.items()})
 
 
-def test_decoder_sorts_phases_and_restores_the_request_order(exported_models, served):
-    """The decoder is causal in phase: the SavedModel sorts each curve's phases before decoding
-    and returns the outputs in the order of the request."""
+def test_decoder_is_a_function_of_phase(exported_models, served):
+    """The served decoder decodes each curve once on the phase grid and interpolates: equal to the
+    in-process PhaseFunction, phases in any order give the permuted answer, a subset of phases
+    gives the same values, and identical phases identical values."""
     import tensorflow as tf
+
+    from pelsvae_tf.phase_function import PhaseFunction
 
     _, inp = _warm(exported_models, "decoder")
     inp["phase"] = np.sort(np.random.default_rng(4).uniform(0, 1, inp["phase"].shape), axis=1).astype(np.float32)
     fn = served["decoder"].signatures["serving_default"]
     call = lambda d: {k: v.numpy() for k, v in fn(**{k: tf.constant(v) for k, v in d.items()}).items()}  # noqa: E731
     ordered = call(inp)
-    keras = exported_models.decoder(inp, training=False)
-    np.testing.assert_allclose(ordered["mag"], np.asarray(keras["mag"]), atol=1e-5)
+    local = PhaseFunction(exported_models.decoder, n_grid=_local_gen(exported_models).n_grid).scaled_np(
+        inp["z"], inp["class_onehot"], inp["phase"])
+    np.testing.assert_allclose(ordered["mag"], local["mag"], atol=1e-5)
     perm = np.stack([np.random.default_rng(i).permutation(inp["phase"].shape[1]) for i in range(len(inp["z"]))])
     shuffled = dict(inp, phase=np.take_along_axis(inp["phase"], perm, axis=1))
     got = call(shuffled)
     for k in ("mag", "err"):
         np.testing.assert_allclose(got[k], np.take_along_axis(ordered[k], perm, axis=1), atol=1e-6, err_msg=k)
-    # the raw (causal) Keras decoder fed the shuffled phases answers something else: sorting matters
-    raw = np.asarray(exported_models.decoder(shuffled, training=False)["mag"])
-    assert not np.allclose(raw, got["mag"], atol=1e-3)
+    sub = call(dict(inp, phase=inp["phase"][:, 3:7]))
+    np.testing.assert_allclose(sub["mag"], ordered["mag"][:, 3:7], atol=1e-6)
+    same = call(dict(inp, phase=np.full_like(inp["phase"], 0.37)))
+    assert np.all(np.ptp(same["mag"], axis=1) == 0)
 
 
 def test_cli_export_and_help(exported_models, tmp_path, capsys):
@@ -637,7 +684,7 @@ def _expected_shape(t, inputs) -> tuple:
 def test_shipped_saved_models_answer_their_warmup_and_come_from_the_pretrained_run():
     """Each shipped SavedModel (version 1) loads, answers its own warmup requests with finite
     outputs of the documented shapes, records the shipped pretrained run as its source (file
-    hashes), and carries the current graphs (in-graph shape checks, decoder phase sorting)."""
+    hashes), and carries the current graphs (in-graph shape checks, phase-grid decoding)."""
     import tensorflow as tf
     import ydf_tf  # noqa: F401  (SimpleML ops of regressor_forest)
 
@@ -689,7 +736,7 @@ def test_shipped_saved_models_answer_their_warmup_and_come_from_the_pretrained_r
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"input times must have rank 2, shape \[B, T\]"):
         loaded["generator"].signatures["serving_default"](
             **{k: tf.constant(v[0] if k == "times" else v) for k, v in gen.items()})
-    # ... and the decoder sorts phases (shuffled phases -> the same, un-permuted outputs)
+    # ... and the decoder is a function of phase (shuffled phases -> the same, permuted outputs)
     dec = request_arrays(read_warmup(SHIPPED / "decoder" / "1")[0])
     fn = loaded["decoder"].signatures["serving_default"]
     ordered = fn(**{k: tf.constant(v) for k, v in dec.items()})["mag"].numpy()
