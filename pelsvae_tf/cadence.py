@@ -211,9 +211,10 @@ def parse_cadence(spec: str, seed: int = 0) -> Cadence:
         if kind == "phases":
             return phases(int(rest))
     except ValueError as exc:
-        if str(exc):
+        if str(exc) and "could not convert" not in str(exc) and "invalid literal" not in str(exc):
             raise
-        raise ValueError(f"cadence {spec!r}: could not read the numbers after '{kind}:'") from None
+        want = "N,BASELINE_D[,SEASON_D] (e.g. survey:200,3000)" if kind == "survey" else "N (e.g. phases:100)"
+        raise ValueError(f"--cadence {spec!r}: could not read the numbers after '{kind}:'; give {kind}:{want}") from None
     if kind == "times":
         try:
             vals = np.asarray([float(x) for x in rest.split(",") if x.strip()])
@@ -221,19 +222,27 @@ def parse_cadence(spec: str, seed: int = 0) -> Cadence:
             vals = None
         if vals is not None and vals.size:
             return Cadence.from_times(vals, "explicit times")
+        fix = "give times:FILE (one time in days per line) or times:t1,t2,... in days"
+        if not rest.strip():
+            raise ValueError(f"cadence {spec!r}: nothing after 'times:'; {fix}")
         path = Path(rest)
         if not path.exists():
             raise FileNotFoundError(f"cadence {spec!r}: times file {path} does not exist "
                                     f"(or give comma-separated times in days)")
+        if not path.is_file():
+            raise ValueError(f"cadence {spec!r}: {path} is not a file; {fix}")
         import pandas as pd
 
-        df = pd.read_csv(path, sep=None, engine="python", header=None, comment="#")
-        first = df.iloc[0].astype(str).tolist()
-        if any(c.strip().lower() in ("time", "t", "hjd", "mjd") for c in first):
-            df = pd.read_csv(path, sep=None, engine="python", comment="#")
-            col = [c for c in df.columns if str(c).strip().lower() in ("time", "t", "hjd", "mjd")][0]
-            vals = df[col].to_numpy(dtype=np.float64)
-        else:
-            vals = df.iloc[:, 0].to_numpy(dtype=np.float64)
+        try:
+            df = pd.read_csv(path, sep=None, engine="python", header=None, comment="#")
+            first = df.iloc[0].astype(str).tolist()
+            if any(c.strip().lower() in ("time", "t", "hjd", "mjd") for c in first):
+                df = pd.read_csv(path, sep=None, engine="python", comment="#")
+                col = [c for c in df.columns if str(c).strip().lower() in ("time", "t", "hjd", "mjd")][0]
+                vals = df[col].to_numpy(dtype=np.float64)
+            else:
+                vals = df.iloc[:, 0].to_numpy(dtype=np.float64)
+        except (ValueError, IndexError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cadence {spec!r}: cannot read times in days from {path} ({exc}); {fix}") from None
         return Cadence.from_times(vals, f"times from {path}")
     raise ValueError(f"cadence {spec!r}: unknown kind {kind!r}; expected survey, phases or times")

@@ -339,7 +339,7 @@ class GeneratedLightCurves:
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
+            _, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")  # saved figures keep their labels
         idx = [index] if np.isscalar(index) else list(index)
         for i in idx:
             if not 0 <= int(i) < len(self):
@@ -730,6 +730,96 @@ class Generator:
         res.meta.update(seed=seed_int, regressor=self.regressor.kind)
         return res
 
+    #: Bytes an in-memory result may take before :meth:`generate` refuses (use :meth:`generate_to`).
+    max_result_bytes: int = 8 * 2**30
+
+    def _check_memory(self, n: int, n_points: int) -> None:
+        """``MemoryError`` with the estimate when ``n`` curves x ``n_points`` would not fit."""
+        est = n * n_points * 8 * 8  # 7 float [n, T] arrays + the noise draw, float64 worst case
+        if est > self.max_result_bytes:
+            raise MemoryError(
+                f"n={n} curves x {n_points} points would take ~{est / 2**30:.1f} GiB in memory (limit "
+                f"{self.max_result_bytes / 2**30:.0f} GiB, Generator.max_result_bytes); write them chunk by "
+                f"chunk with Generator.generate_to(path, ...) or `pelsvae generate --out FILE`")
+        if est > 2**30:
+            warnings.warn(f"n={n} curves x {n_points} points take ~{est / 2**30:.1f} GiB in memory; "
+                          f"Generator.generate_to(path, ...) streams them to a file instead", stacklevel=3)
+
+    def generate_to(self, path: str | Path, cls: str | Sequence[str], n: int = 1, cadence: Cadence | Any = None,
+                    seed: int | None = 0, chunk_curves: int = 10_000, progress: bool | None = None,
+                    **kwargs: Any) -> Path:
+        """Generate ``n`` curves and write them to ``path`` (``.parquet`` or ``.csv``) chunk by
+        chunk, in bounded memory (about ``chunk_curves`` curves at a time), atomically (an
+        interrupted call leaves no partial file). The file is the :meth:`GeneratedLightCurves.to_pandas`
+        table of ``generate(cls, n=n, cadence=cadence, seed=seed, **kwargs)``: curve i is the same
+        curve in both (its seed is ``curve_seeds(seed, n)[i]``), ``curve`` runs 0 .. n-1.
+
+        Per-curve arguments (``cls``, physics, ``mag_mean``, ``amplitude``, ``t0``) may be scalars
+        or [n] arrays; a cadence may be [T] or [n, T]. A tqdm bar shows the chunks (``progress``:
+        ``None`` = when more than one chunk). Returns ``path``.
+        """
+        n = _check_count(n)
+        seed_int = _check_seed(seed)
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".parquet", ".csv"):
+            raise ValueError(f"generate_to: {path} must end in .parquet or .csv")
+        if int(chunk_curves) < 1:
+            raise ValueError(f"chunk_curves={chunk_curves}: must be >= 1")
+        step = int(chunk_curves)
+        all_seeds = curve_seeds(seed_int, n)
+        if cadence is not None and not isinstance(cadence, Cadence):
+            cadence = Cadence.from_times(cadence)
+
+        def rows(value, c0, c1):
+            if isinstance(value, str) or value is None:
+                return value
+            arr = value
+            if hasattr(value, "unit") or isinstance(value, (list, tuple, np.ndarray)):
+                if np.ndim(value) >= 1 and np.shape(value)[0] == n and n > 1:
+                    arr = value[c0:c1]
+            return arr
+
+        starts = range(0, n, step)
+        if progress or (progress is None and n > step):
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc=f"generate -> {path.name}", unit="chunk", total=(n + step - 1) // step)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        with atomic_path(path) as tmp:
+            writer = None
+            try:
+                for c0 in starts:
+                    c1 = min(n, c0 + step)
+                    cad = cadence
+                    if cad is not None and cad.values.ndim == 2 and cad.values.shape[0] == n and n > 1:
+                        cad = Cadence(cad.kind, cad.values[c0:c1], cad.description)
+                    part = self.generate(rows(cls, c0, c1), n=c1 - c0, cadence=cad, seed=int(all_seeds[c0]),
+                                         **{k: rows(v, c0, c1) for k, v in kwargs.items()})
+                    df = part.to_pandas()
+                    df["curve"] += c0
+                    if suffix == ".csv":
+                        df.to_csv(tmp, index=False, mode="w" if c0 == 0 else "a", header=c0 == 0)
+                        continue
+                    table = pa.Table.from_pandas(df, preserve_index=False)
+                    if writer is None:
+                        units = {k: v for k, v in part.column_units().items() if k in table.column_names}
+                        meta = dict(table.schema.metadata or {})
+                        meta[b"pelsvae_units"] = json.dumps(units).encode()
+                        meta[b"pelsvae_meta"] = json.dumps({"seed": seed_int, "n": n, **{
+                            k: v for k, v in part.meta.items() if isinstance(v, (str, int, float, bool)) and k != "seed"}}
+                        ).encode()
+                        schema = pa.schema([f.with_metadata({"unit": units[f.name]}) if f.name in units else f
+                                            for f in table.schema], metadata=meta)
+                        writer = pq.ParquetWriter(tmp, schema)
+                    writer.write_table(table.cast(writer.schema))
+            finally:
+                if writer is not None:
+                    writer.close()
+        return path
+
     def from_latents(self, z: np.ndarray, cls: str | Sequence[str], period: Any, cadence: Cadence | Any = None,
                      t0: Any = 0.0, mag_mean: Any = 15.0, amplitude: Any = 1.0, seed: int | None = 0,
                      noise: bool = True) -> GeneratedLightCurves:
@@ -765,6 +855,7 @@ class Generator:
             cadence = phases(100)
         elif not isinstance(cadence, Cadence):
             cadence = Cadence.from_times(cadence)
+        self._check_memory(n, cadence.values.shape[-1])
         times = cadence.times_for(n, per, t0a)
         phase = to_phase(times, per, t0a).astype(np.float32)
         out = self.render(z, labels, phase, mmean, amp, seeds)
@@ -840,6 +931,13 @@ def _load_decoder(run_dir: Path):
 # CLI
 # ---------------------------------------------------------------------------------------------
 def _run_cli(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.suffix.lower() not in (".parquet", ".csv"):
+        raise ValueError(f"--out {out}: use a .csv or .parquet file name")
+    if not out.parent.exists():
+        if not args.parents:
+            raise FileNotFoundError(f"--out {out}: folder {out.parent} does not exist; create it or add --parents")
+        out.parent.mkdir(parents=True, exist_ok=True)
     gen = Generator.load(args.run_dir, regressor=args.regressor)
     cadence = parse_cadence(args.cadence, seed=args.seed) if args.cadence else None
     extra = {}
@@ -847,19 +945,13 @@ def _run_cli(args: argparse.Namespace) -> int:
         v = getattr(args, name)
         if v is not None:
             extra[name] = v
-    res = gen.generate(
-        args.cls, teff=args.teff, abs_gmag=args.abs_gmag, period=args.period, n=args.n, cadence=cadence,
-        seed=args.seed, mag_mean=args.mag_mean, amplitude=args.amplitude, t0=args.t0, strict=args.strict,
-        noise=not args.no_noise, **extra,
-    )
-    out = Path(args.out)
-    if out.suffix.lower() == ".parquet":
-        res.to_parquet(out)
-    elif out.suffix.lower() == ".csv":
-        res.to_csv(out)
-    else:
-        raise ValueError(f"--out {out}: use a .csv or .parquet file name")
-    print(f"wrote {len(res)} light curves x {res.n_points} points to {out}")
+    kw = dict(teff=args.teff, abs_gmag=args.abs_gmag, period=args.period, cadence=cadence, seed=args.seed,
+              mag_mean=args.mag_mean, amplitude=args.amplitude, t0=args.t0, strict=args.strict,
+              noise=not args.no_noise, **extra)
+    gen.generate_to(out, args.cls, n=args.n, **kw)  # streamed in chunks: any n in bounded memory
+    n_points = (cadence or parse_cadence("phases:100")).values.shape[-1]
+    print(f"wrote {args.n} light curves x {n_points} points to {out}")
+    res = gen.generate(args.cls, n=min(3, args.n), **kw) if args.plot else None
     if args.plot:
         import matplotlib
 
@@ -877,13 +969,24 @@ def _run_cli(args: argparse.Namespace) -> int:
     return 0
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show each default once: not for options whose help already says it, nor for ``None``."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default is None or action.default is False \
+                or action.default is argparse.SUPPRESS:
+            return text
+        return super()._get_help_string(action)
+
+
 def register(subparsers) -> None:
     """Add ``pelsvae generate RUN_DIR``."""
     p = subparsers.add_parser(
         "generate", help="generate light curves (magnitudes, any cadence) from class + physics",
         description="Generate light curves in magnitudes from a class, physical parameters and a cadence "
                     "with a trained run and its fitted regressor.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("run_dir", nargs="?", default=None,
                    help="trained run directory with regressors/ (see `pelsvae regress`); "
@@ -904,10 +1007,12 @@ def register(subparsers) -> None:
     p.add_argument("--amplitude", type=float, default=None,
                    help="peak-to-peak amplitude of the noise-free model curve [mag] (default: sampled)")
     p.add_argument("--regressor", default=DEFAULT_REGRESSOR,
-                   help="regressor kind or name under RUN_DIR/regressors/ (the exported generator's by default)")
+                   help="regressor kind or name under RUN_DIR/regressors/ (default: %(default)s, the exported "
+                        "generator's)")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same curves)")
     p.add_argument("--strict", action="store_true", help="error (not warning) for out-of-training-range physics")
     p.add_argument("--no-noise", action="store_true", help="do not add an N(0, err) noise draw")
-    p.add_argument("--out", required=True, help="output table, .csv or .parquet")
+    p.add_argument("--out", required=True, help="output table, .csv or .parquet (written chunk by chunk)")
+    p.add_argument("--parents", action="store_true", help="create the folder of --out if it does not exist")
     p.add_argument("--plot", default=None, help="optional PNG of the first curves (time and folded)")
     p.set_defaults(func=_run_cli)

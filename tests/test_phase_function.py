@@ -167,3 +167,40 @@ def test_light_curve_objects_index_iterate_and_convert(shipped_gen, tmp_path):
         res[6]
     schema = pq.read_schema(res.to_parquet(tmp_path / "x.parquet"))
     assert schema.field("time").metadata[b"unit"] == b"d" and schema.field("teff").metadata[b"unit"] == b"K"
+
+
+@shipped
+def test_generate_to_streams_the_same_curves_in_bounded_memory(shipped_gen, tmp_path):
+    import pandas as pd
+
+    from pelsvae_tf.cadence import survey_cadence
+
+    g = shipped_gen
+    kw = dict(n=25, cadence=survey_cadence(40, 900.0, seed=3), seed=4, **_mid(g, "CEP"))
+    whole = g.generate("CEP", **kw).to_pandas()
+    for suffix, read in ((".parquet", pd.read_parquet), (".csv", pd.read_csv)):
+        path = g.generate_to(tmp_path / f"lcs{suffix}", "CEP", chunk_curves=7, progress=False, **kw)
+        back = read(path)
+        assert back["curve"].tolist() == whole["curve"].tolist()
+        np.testing.assert_allclose(back["mag"], whole["mag"], atol=1e-6)
+        np.testing.assert_allclose(back["amplitude"], whole["amplitude"], atol=1e-6)
+    assert not list(tmp_path.glob("*.tmp*"))  # atomic: no temporary left behind
+    small = type(g)(g.decoder, g.regressor, g.classes, g.physics_scaler, g.train_stats, n_grid=g.n_grid)
+    small.max_result_bytes = 2**20
+    with pytest.raises(MemoryError, match=r"n=5000 curves x 100 points would take ~0.0 GiB.*generate_to"):
+        small.generate("CEP", n=5000, **_mid(g, "CEP"))
+
+
+@shipped
+def test_cli_generate_names_bad_options_and_refuses_missing_folders(tmp_path, capsys):
+    from pelsvae_tf.cli import main
+
+    out = tmp_path / "missing" / "x.csv"
+    assert main(["generate", "--class", "RRLYR", "--n", "2", "--out", str(out)]) == 2
+    assert "folder" in capsys.readouterr().err and not out.parent.exists()
+    assert main(["generate", "--class", "RRLYR", "--n", "2", "--out", str(out), "--parents"]) == 0
+    assert out.exists()
+    for spec, want in (("times:", "nothing after 'times:'"), ("survey:abc", "--cadence 'survey:abc'"),
+                       (f"times:{tmp_path}", "is not a file")):
+        assert main(["generate", "--class", "RRLYR", "--cadence", spec, "--out", str(tmp_path / "y.csv")]) == 2
+        assert want in capsys.readouterr().err
