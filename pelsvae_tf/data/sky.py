@@ -21,14 +21,25 @@ Where the numbers come from (``pelsvae_tf/resources/sky_samples.csv.gz``, built 
   shape for Miras and no R31 for DSCT: Miras get R21 ~ U(0.05, 0.25), phi21 ~ U(3.6, 4.6), R31 = 0
   (slightly asymmetric near-sinusoids), DSCT R31 = 0.
 - ECL: period, subtype, I and physics of a real cross-matched eclipsing binary; light curve from
-  a parametric model: contact systems (subtypes C, EC, ELL_EC) are double waves with unequal
-  minima, the others two eclipses of unequal depth (primary at phase 0, secondary near 0.5).
+  :func:`binary_flux`, two limb-darkened spheres on a circular orbit (eclipses integrated over the
+  discs, first-order ellipsoidal and reflection terms), parameters from :func:`draw_binary` by
+  subtype (contact C / EC / ELL_EC, semi-detached ESD, detached ED; NC / nonEC split by the
+  catalogue's ESD share): primary eclipse at phase 0, secondary at 0.5, depth ratio set by the
+  surface-brightness ratio.
 - ELL: period, I and amplitude ``A_1`` of a real OGLE-III LMC ellipsoidal variable; double-wave
   light curve with unequal minima (second minimum ``A_1 * U(0.7, 0.95)`` deep; the catalogue's
   A_2 is not used), physics from the cross-match.
 - RRLYR: the documented ground truth :func:`rrlyrae_shape_truth`: Teff ~ U(5900, 7600) K sets the
   Bailey type (RRab below 6850 K), period, amplitude and Fourier shape; abs G, BP-RP, I, V-I come
-  from a real cross-matched RR Lyrae of the same Bailey type nearest in log-period.
+  from a real cross-matched RR Lyrae of the same Bailey type nearest in log-period. A fraction
+  ``rr_blazhko_frac`` (0.3) has Blazhko modulation (:func:`blazhko`: period log-U(20, 200) d,
+  amplitude modulation U(0.05, 0.3), phase modulation U(0, 0.02) cycles).
+- LPV (Miras): period and amplitude wander (:func:`stochastic_phase`: damped random walks of rms
+  ``lpv_period_jitter`` = 0.02 in dP/P and ``lpv_amp_jitter`` = 0.15 in log amplitude, correlation
+  time 3 cycles).
+- Pulsators are Fourier series of order ``harmonics`` (6): the catalogue's R21/R31/phi21/phi31
+  continued to higher orders by :func:`pulsator_template`. Every star's simulated period differs
+  from its catalogue period by a relative N(0, ``period_noise`` = 2e-6).
 
 Fourier convention (OGLE): ``m(phi) = cos(2 pi phi) + R21 cos(4 pi phi + phi21) + R31 cos(6 pi phi + phi31)``
 with ``phi = (t - t0) / P mod 1``, rescaled to peak-to-peak amplitude ``A_1`` and shifted so its
@@ -38,10 +49,11 @@ Cadence: OGLE-III-like, ``config.years`` (8) yearly observing seasons from HJD ~
 one field per star (Galactic bulge or Magellanic Clouds, whose seasons are offset by half a year),
 seasons of 200-260 nights with ~25% of nights lost to weather, ``config.epochs`` (400-1000)
 epochs at random nights, observations during the night. Errors [mag]:
-``sigma(I) = sqrt(0.004^2 + (0.04 10^(0.2 (I - 19)))^2 + (0.016 10^(0.4 (I - 19)))^2)`` (floor, photon
+``survey="ogle"`` (default): ``sigma(I) = sqrt(0.004^2 + (0.04 10^(0.2 (I - 19)))^2 + (0.016 10^(0.4 (I - 19)))^2)`` (floor, photon
 and sky noise), calibrated on the two real OGLE-III files in ``shared/data/ogle3_samples`` (median
 errors 0.043 mag at I = 19.10 and 0.065 at I = 19.77; the model gives 0.046 and 0.066), times a
-log-normal per-point scatter (0.1 dex); the magnitude is drawn from N(true, sigma). Outliers: a
+log-normal per-point scatter (0.1 dex); ``survey="eros1"``: :func:`eros1_error` with 0.146 dex
+scatter and 110-160-night seasons; the magnitude is drawn from N(true, sigma). Outliers: a
 fraction U(0, ``outlier_frac_max``) of the points jump by +-U(0.3, 1.5) mag, and 0.5% get their
 error inflated x U(3, 10), so the clipping has work to do.
 """
@@ -723,6 +735,9 @@ def register(subparsers) -> None:
     p.add_argument("--epochs-max", type=int, default=1000, help="most epochs per star")
     p.add_argument("--outlier-frac-max", type=float, default=0.02,
                    help="largest fraction of outlier points per light curve")
+    p.add_argument("--survey", default="ogle", choices=SURVEYS,
+                   help="error model and seasons: ogle (OGLE-III I band) or eros1 (EROS-1 LMC red plates; "
+                        "use with --years 3 --epochs-min 100 --epochs-max 125)")
     p.add_argument("--config", default=None,
                    help="SkyConfig JSON file; overrides the options above")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -734,7 +749,8 @@ def _cli(args) -> int:
         cfg = SkyConfig.load(args.config)
     else:
         cfg = SkyConfig(n_per_class=_parse_counts(args.n_per_class), seed=args.seed, years=args.years,
-                        epochs=(args.epochs_min, args.epochs_max), outlier_frac_max=args.outlier_frac_max)
+                        epochs=(args.epochs_min, args.epochs_max), outlier_frac_max=args.outlier_frac_max,
+                        survey=args.survey)
     out = build_sky(cfg, args.out, progress=not args.no_progress)
     print(f"built-in sky written to {out}")
     return 0
