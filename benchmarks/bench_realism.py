@@ -58,6 +58,8 @@ def main(argv=None) -> int:
     ap.add_argument("--max-real", type=int, default=400, help="most EROS-1 stars per class")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="sky seeds")
     ap.add_argument("--survey", default=None, help="SkyConfig.survey (if the installed sky has it)")
+    ap.add_argument("--sky-set", nargs="*", default=[], metavar="FIELD=JSON",
+                    help="extra SkyConfig fields, value as JSON, e.g. rr_scatter=1.0 'rr_teff_range=[5900,7100]'")
     ap.add_argument("--years", type=int, default=None, help="SkyConfig.years (default: the sky's)")
     ap.add_argument("--epochs", type=int, nargs=2, default=None, help="SkyConfig.epochs min max")
     ap.add_argument("--fourier-figure", default=None,
@@ -101,6 +103,11 @@ def main(argv=None) -> int:
             kw["years"] = args.years
         if args.epochs:
             kw["epochs"] = tuple(args.epochs)
+        for item in args.sky_set:
+            if "=" not in item:
+                raise SystemExit(f"--sky-set {item!r}: use FIELD=JSON, e.g. rr_scatter=1.0")
+            k, v = item.split("=", 1)
+            kw[k] = json.loads(v)
         t0 = time.perf_counter()
         sky = R.curves_from_sky(SkyConfig(**kw), classes=CLASSES4)
         t_sky = time.perf_counter() - t0
