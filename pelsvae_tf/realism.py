@@ -30,7 +30,8 @@ Three measurements (:func:`compare`):
 Curves are passed as a :class:`CurveSet` (lists of per-curve ``time`` [d], ``mag`` [mag], ``err``
 [mag], class name and period [d]); constructors read the built-in sky
 (:func:`curves_from_sky`), a prepared dataset (:func:`curves_from_prepared`), EROS-1
-(:func:`curves_from_eros1`) and SDSS Stripe 82 RR Lyrae (:func:`curves_from_sdss_rrlyrae`).
+(:func:`curves_from_eros1`), SDSS Stripe 82 RR Lyrae (:func:`curves_from_sdss_rrlyrae`) and
+generated curves (:func:`curves_from_generated`).
 :func:`realism_section` returns ``(dict, markdown)`` for a report.
 """
 
@@ -195,6 +196,20 @@ def curves_from_prepared(path: str | Path, split: str = "test", real_only: bool 
         c.append(ds.classes[int(a["label"][i])])
         p.append(float(a["period"][i]))
     return CurveSet(t, m, e, c, p, name=f"prepared {split}")
+
+
+def curves_from_generated(generated: Any, name: str = "generated") -> CurveSet:
+    """Generated curves (a :class:`~pelsvae_tf.generator.GeneratedLightCurves`, or anything with
+    ``[n, T]`` arrays ``time`` [d], ``mag``, ``err`` [mag] and ``[n]`` ``cls``, ``period`` [d]) as a
+    :class:`CurveSet`; errors are floored at 1e-4 mag."""
+    for f in ("time", "mag", "err", "cls", "period"):
+        if not hasattr(generated, f):
+            raise ValueError(f"curves_from_generated: input has no {f!r}; pass GeneratedLightCurves "
+                             f"(or an object with time, mag, err, cls, period)")
+    t, m, e = (np.asarray(getattr(generated, f), dtype=np.float64) for f in ("time", "mag", "err"))
+    n = len(generated.cls)
+    return CurveSet([t[i] for i in range(n)], [m[i] for i in range(n)], [np.maximum(e[i], 1e-4) for i in range(n)],
+                    [str(c) for c in generated.cls], [float(p) for p in generated.period], name=name)
 
 
 def _subsample(cls_list: Sequence[str], classes: Sequence[str] | None, max_per_class: int | None,
@@ -540,4 +555,4 @@ def realism_section(curves: CurveSet, real: CurveSet, classes: Sequence[str] | N
 
 __all__ = ["CurveSet", "FEATURES", "SHAPE_FEATURES", "FOURIER_ORDER", "curve_features", "feature_matrix",
            "fourier_fit", "c2st_auc", "tstr", "trtr_cv", "compare", "markdown", "realism_section",
-           "ogle_fourier_reference", "ogle_fourier_ks", "plot_fourier_diagrams", "curves_from_eros1", "curves_from_sdss_rrlyrae", "curves_from_sky", "curves_from_prepared"]
+           "ogle_fourier_reference", "ogle_fourier_ks", "plot_fourier_diagrams", "curves_from_eros1", "curves_from_sdss_rrlyrae", "curves_from_sky", "curves_from_prepared", "curves_from_generated"]

@@ -89,3 +89,20 @@ def test_sdss_reader_and_curveset_errors(shared_data):
         R.CurveSet(t, [np.ones(20)], [np.ones(20)], [], [1.0])
     with pytest.raises(ValueError, match="lengths 20/19/20"):
         R.CurveSet(t, [np.ones(19)], [np.ones(20)], ["RRLYR"], [1.0])
+
+
+def test_curves_from_generated_duck_type():
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(3)
+    t = np.sort(rng.uniform(0, 50, (4, 200)), axis=1)
+    period = np.array([0.5, 0.7, 2.0, 3.0])
+    mag = 15 + 0.3 * np.cos(2 * np.pi * t / period[:, None]) + rng.normal(0, 0.005, t.shape)
+    g = SimpleNamespace(time=t, mag=mag, err=np.full(t.shape, 0.005), cls=np.array(["RRLYR"] * 2 + ["CEP"] * 2),
+                        period=period)
+    cs = R.curves_from_generated(g)
+    F = R.feature_matrix(cs)
+    assert len(cs) == 4 and cs.classes() == ["CEP", "RRLYR"]
+    assert np.all(F[:, R.FEATURES.index("R21")] < 0.05)  # sinusoids: no second harmonic
+    with pytest.raises(ValueError, match="no 'period'"):
+        R.curves_from_generated(SimpleNamespace(time=t, mag=mag, err=mag, cls=g.cls))
