@@ -60,8 +60,8 @@ class CurveSet:
     """A set of light curves with class and period.
 
     ``time`` [d], ``mag`` [mag], ``err`` [mag]: lists of 1-D arrays (one per curve, same length
-    within a curve); ``cls``: class names (canonicalised, e.g. "Mira" -> "LPV" is not done: use the
-    package's class names); ``period`` [d] per curve; ``name``: label used in reports; ``ids``
+    within a curve); ``cls``: class names, canonicalised by
+    :func:`pelsvae_tf.classes.canonical_class` (an unknown name raises); ``period`` [d] per curve; ``name``: label used in reports; ``ids``
     optional identifiers. Raises ``ValueError`` naming the field on inconsistent input.
     """
 
