@@ -183,3 +183,42 @@ def test_unreadable_tables_raise_naming_the_path(tmp_path):
     broken.write_bytes(b"this is not bz2")
     with pytest.raises(ValueError, match=rf"{broken}: cannot be read as a \(bz2/gzip-compressed\) text catalogue"):
         read_ogle3_catalog(broken)
+
+
+# ---------------------------------------------------------------- EROS-1 (RAMP layout)
+def test_read_eros1_real_test_split(shared_data):
+    from pelsvae_tf.data.readers import EROS1_FILL, read_eros1
+
+    cat, curves = read_eros1(shared_data / "eros1_lmc_ramp", splits=("test",), band="r")
+    assert len(cat) == len(curves) == 729  # README: 3,641 stars in train + test; test.csv holds 729
+    assert cat["cls"].value_counts().to_dict() == {"RRLYR": 454, "CEP": 132, "ECL": 100, "LPV": 43}
+    raw = pd.read_csv(shared_data / "eros1_lmc_ramp" / "test.csv", index_col=0)
+    # true period = period / div_period
+    np.testing.assert_allclose(cat.set_index("id")["period"].to_numpy(),
+                               (raw["period"] / raw["div_period"]).to_numpy())
+    med = cat.groupby("cls")["period"].median()
+    assert 0.4 < med["RRLYR"] < 0.7 and med["LPV"] > 80 and 1 < med["CEP"] < 10
+    for lc in curves[:50]:
+        assert not np.any(np.abs(lc.mag - EROS1_FILL) < 1e-6)  # fill values dropped
+        assert np.all(np.diff(lc.time) >= 0) and np.all(lc.err > 0) and 12 < np.median(lc.mag) < 22
+        assert lc.meta["band"] == "EROS-r" and lc.baseline > 300  # ~2.4 yr of plates
+
+
+def test_read_eros1_bad_input(tmp_path, shared_data):
+    from pelsvae_tf.data.readers import read_eros1
+
+    with pytest.raises(ValueError, match="band='V'.*'b'.*'r'"):
+        read_eros1(shared_data / "eros1_lmc_ramp", band="V")
+    with pytest.raises(FileNotFoundError, match="train.csv"):
+        read_eros1(tmp_path)
+    (tmp_path / "x.csv").write_text(",type,period,div_period\ns1,3,1.0,2\n")
+    (tmp_path / "x_varlength_features.csv.gz").write_bytes(b"")
+    import gzip
+
+    with gzip.open(tmp_path / "x_varlength_features.csv.gz", "wt") as fh:
+        fh.write(",time_points_r,light_points_r,error_points_r\ns1,\"[1, 2, x]\",\"[1, 2, 3]\",\"[0.1, 0.1, 0.1]\"\n")
+    with pytest.raises(LightCurveError, match="time_points_r.*non-numeric"):
+        read_eros1(tmp_path, splits=("x",))
+    (tmp_path / "y.csv").write_text(",type,period\ns1,3,1.0\n")
+    with pytest.raises(ValueError, match="div_period"):
+        read_eros1(tmp_path, splits=("y",))

@@ -21,14 +21,25 @@ Where the numbers come from (``pelsvae_tf/resources/sky_samples.csv.gz``, built 
   shape for Miras and no R31 for DSCT: Miras get R21 ~ U(0.05, 0.25), phi21 ~ U(3.6, 4.6), R31 = 0
   (slightly asymmetric near-sinusoids), DSCT R31 = 0.
 - ECL: period, subtype, I and physics of a real cross-matched eclipsing binary; light curve from
-  a parametric model: contact systems (subtypes C, EC, ELL_EC) are double waves with unequal
-  minima, the others two eclipses of unequal depth (primary at phase 0, secondary near 0.5).
+  :func:`binary_flux`, two limb-darkened spheres on a circular orbit (eclipses integrated over the
+  discs, first-order ellipsoidal and reflection terms), parameters from :func:`draw_binary` by
+  subtype (contact C / EC / ELL_EC, semi-detached ESD, detached ED; NC / nonEC split by the
+  catalogue's ESD share): primary eclipse at phase 0, secondary at 0.5, depth ratio set by the
+  surface-brightness ratio.
 - ELL: period, I and amplitude ``A_1`` of a real OGLE-III LMC ellipsoidal variable; double-wave
   light curve with unequal minima (second minimum ``A_1 * U(0.7, 0.95)`` deep; the catalogue's
   A_2 is not used), physics from the cross-match.
 - RRLYR: the documented ground truth :func:`rrlyrae_shape_truth`: Teff ~ U(5900, 7600) K sets the
   Bailey type (RRab below 6850 K), period, amplitude and Fourier shape; abs G, BP-RP, I, V-I come
-  from a real cross-matched RR Lyrae of the same Bailey type nearest in log-period.
+  from a real cross-matched RR Lyrae of the same Bailey type nearest in log-period. A fraction
+  ``rr_blazhko_frac`` (0.3) has Blazhko modulation (:func:`blazhko`: period log-U(20, 200) d,
+  amplitude modulation U(0.05, 0.3), phase modulation U(0, 0.02) cycles).
+- LPV (Miras): period and amplitude wander (:func:`stochastic_phase`: damped random walks of rms
+  ``lpv_period_jitter`` = 0.02 in dP/P and ``lpv_amp_jitter`` = 0.15 in log amplitude, correlation
+  time 3 cycles).
+- Pulsators are Fourier series of order ``harmonics`` (6): the catalogue's R21/R31/phi21/phi31
+  continued to higher orders by :func:`pulsator_template`. Every star's simulated period differs
+  from its catalogue period by a relative N(0, ``period_noise`` = 2e-6).
 
 Fourier convention (OGLE): ``m(phi) = cos(2 pi phi) + R21 cos(4 pi phi + phi21) + R31 cos(6 pi phi + phi31)``
 with ``phi = (t - t0) / P mod 1``, rescaled to peak-to-peak amplitude ``A_1`` and shifted so its
@@ -38,10 +49,11 @@ Cadence: OGLE-III-like, ``config.years`` (8) yearly observing seasons from HJD ~
 one field per star (Galactic bulge or Magellanic Clouds, whose seasons are offset by half a year),
 seasons of 200-260 nights with ~25% of nights lost to weather, ``config.epochs`` (400-1000)
 epochs at random nights, observations during the night. Errors [mag]:
-``sigma(I) = sqrt(0.004^2 + (0.04 10^(0.2 (I - 19)))^2 + (0.016 10^(0.4 (I - 19)))^2)`` (floor, photon
+``survey="ogle"`` (default): ``sigma(I) = sqrt(0.004^2 + (0.04 10^(0.2 (I - 19)))^2 + (0.016 10^(0.4 (I - 19)))^2)`` (floor, photon
 and sky noise), calibrated on the two real OGLE-III files in ``shared/data/ogle3_samples`` (median
 errors 0.043 mag at I = 19.10 and 0.065 at I = 19.77; the model gives 0.046 and 0.066), times a
-log-normal per-point scatter (0.1 dex); the magnitude is drawn from N(true, sigma). Outliers: a
+log-normal per-point scatter (0.1 dex); ``survey="eros1"``: :func:`eros1_error` with 0.146 dex
+scatter and 110-160-night seasons; the magnitude is drawn from N(true, sigma). Outliers: a
 fraction U(0, ``outlier_frac_max``) of the points jump by +-U(0.3, 1.5) mag, and 0.5% get their
 error inflated x U(3, 10), so the clipping has work to do.
 """
@@ -72,7 +84,9 @@ CATALOG_COLUMNS = ("OGLE-ID", "Type", "subType", "Period", "I", "V_I", "teff_val
 #: truth.csv columns.
 TRUTH_COLUMNS = ("OGLE-ID", "Type", "subType", "model", "Period", "t0", "I_mean", "A_1", "R21", "phi21",
                  "R31", "phi31", "amplitude", "depth1", "depth2", "width", "teff_true", "bailey_type",
-                 "n_epochs", "n_outliers", "field", "shape_source")
+                 "n_epochs", "n_outliers", "field", "shape_source", "period_true", "harmonics", "r1", "r2",
+                 "sb_ratio", "incl", "mass_ratio", "blazhko_period", "blazhko_amp", "lpv_period_jitter",
+                 "lpv_amp_jitter", "survey")
 SKY_TIME_START = 2080.0  # HJD - 2450000 of the first OGLE-III-like season (2001 June)
 CONTACT_SUBTYPES = ("C", "EC", "ELL_EC")
 ECL_TYPICAL_DEPTH = 0.4  # mag, used only by the S/N floor of the star selection
@@ -85,6 +99,9 @@ _RRC = {"period": 0.315, "amplitude": 0.264, "R21": 0.123, "phi21": 4.861, "R31"
 _RR_SCATTER = {"period": 0.058, "amplitude": 0.11, "R21": 0.06, "phi21": 0.45, "R31": 0.05, "phi31": 0.65}
 RR_TEFF_SPLIT = 6850.0  # K: RRab cooler, RRc hotter
 RR_TEFF_WIDTH = 200.0   # K: logistic width of the fundamental -> first-overtone transition
+#: error models / season layouts of SkyConfig.survey
+SURVEYS = ("ogle", "eros1")
+SEMI_DETACHED_FRAC_NC = 71.0 / 276.0  # ESD* / (ED* + ESD*) among the sky table's real OGLE-III binaries
 
 
 def rrlyrae_shape_truth(teff: Any) -> dict[str, np.ndarray]:
@@ -125,6 +142,15 @@ class SkyConfig(ConfigBase):
     magnitude is >= snr_floor (ECL: 0.4 mag assumed), so the sky is not dominated by stars the
     S/N cut removes (real OGLE-III DSCT at I ~ 20 fail it: 44 of 2,596 survive in the paper);
     0 draws from all real stars.
+    survey: "ogle" (OGLE-III I-band error model and seasons, the default) or "eros1" (EROS-1 LMC
+    red-band error model measured on the shared EROS-1 test split, seasons of 110-160 nights; use it
+    with ``years=3, epochs=(100, 125)`` for an EROS-1-like sky).
+    harmonics: Fourier order of the pulsator template (3 = the catalogue's R21/R31 only; higher
+    orders extend the catalogue's harmonic series, see :func:`pulsator_template`).
+    rr_blazhko_frac: fraction of RR Lyrae with Blazhko modulation [0-1].
+    lpv_period_jitter / lpv_amp_jitter: rms of the LPVs' stochastic relative period and amplitude
+    changes (damped random walks with a 3-cycle correlation time); 0 = strictly periodic.
+    period_noise: rms relative difference between the catalogue period and the simulated one.
     """
 
     n_per_class: int | dict[str, int] = 300
@@ -136,6 +162,12 @@ class SkyConfig(ConfigBase):
     rr_scatter: float = 0.3
     rr_teff_missing_frac: float = 0.0
     snr_floor: float = 5.0
+    survey: str = "ogle"
+    harmonics: int = 6
+    rr_blazhko_frac: float = 0.3
+    lpv_period_jitter: float = 0.02
+    lpv_amp_jitter: float = 0.15
+    period_noise: float = 2e-6
 
     def __post_init__(self) -> None:
         if isinstance(self.n_per_class, dict):
@@ -163,6 +195,19 @@ class SkyConfig(ConfigBase):
             raise ValueError(f"SkyConfig.snr_floor={self.snr_floor}: must be >= 0")
         if self.rr_scatter < 0 or not 0 <= self.rr_teff_missing_frac <= 1:
             raise ValueError("SkyConfig: rr_scatter must be >= 0 and rr_teff_missing_frac in [0, 1]")
+        if self.survey not in SURVEYS:
+            raise ValueError(f"SkyConfig.survey={self.survey!r}: choose one of {list(SURVEYS)}")
+        if not 3 <= int(self.harmonics) <= 12:
+            raise ValueError(f"SkyConfig.harmonics={self.harmonics}: Fourier order must be 3-12")
+        self.harmonics = int(self.harmonics)
+        if not 0 <= self.rr_blazhko_frac <= 1:
+            raise ValueError(f"SkyConfig.rr_blazhko_frac={self.rr_blazhko_frac}: a fraction, must be in [0, 1]")
+        for name in ("lpv_period_jitter", "lpv_amp_jitter"):
+            v = getattr(self, name)
+            if not 0 <= v <= 0.5:
+                raise ValueError(f"SkyConfig.{name}={v}: rms relative change, must be in [0, 0.5]")
+        if not 0 <= self.period_noise <= 1e-3:
+            raise ValueError(f"SkyConfig.period_noise={self.period_noise}: relative rms, must be in [0, 1e-3]")
 
     def counts(self) -> dict[str, int]:
         """Stars per class (all 8 classes, zeros included)."""
@@ -215,23 +260,232 @@ def eclipses(phase: np.ndarray, depth1: float, depth2: float, width: float, phas
     return out
 
 
+def pulsator_template(R21: float, phi21: float, R31: float, phi31: float, order: int = 6
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Amplitude ratios ``R_k1`` and phase differences ``phi_k1`` [rad], k = 1..order, of a
+    pulsator's cosine Fourier series ``sum_k R_k1 cos(2 pi k phi + phi_k1)``.
+
+    k = 1..3 are the catalogue's (R_11 = 1, phi_11 = 0); higher orders continue the catalogue's own
+    series: amplitudes fall geometrically with the star's ratio ``rho = R31 / R21`` (capped at 0.8;
+    a sawtooth has rho = 2/3, real RRab ~0.68) and phases advance linearly,
+    ``phi_k1 = phi31 + (k - 3) (phi31 - phi21)`` (mod 2 pi), as in a sawtooth whose phases are
+    linear in k. Stars with R21 or R31 ~ 0 (near-sinusoids) get no higher harmonics.
+    """
+    R = np.zeros(order)
+    P = np.zeros(order)
+    R[0] = 1.0
+    R[1], P[1] = R21, phi21
+    if order >= 3:
+        R[2], P[2] = R31, phi31
+    if order > 3 and R21 > 1e-3 and R31 > 1e-3:
+        rho = min(R31 / R21, 0.8)
+        dphi = phi31 - phi21
+        for k in range(4, order + 1):
+            R[k - 1] = R31 * rho ** (k - 3)
+            P[k - 1] = phi31 + (k - 3) * dphi
+    return R, np.mod(P, 2 * np.pi)
+
+
+def fourier_series(phase: np.ndarray, R: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """``sum_k R[k-1] cos(2 pi k phase + P[k-1])`` (dimensionless) for the arrays of
+    :func:`pulsator_template`; ``phase`` in cycles (any real, not only [0, 1))."""
+    x = 2 * np.pi * np.asarray(phase, dtype=np.float64)
+    out = np.zeros_like(x)
+    for k in range(len(R)):
+        if R[k] != 0:
+            out += R[k] * np.cos((k + 1) * x + P[k])
+    return out
+
+
+def _blocked_fraction(d: np.ndarray, r_e: float, r_o: float, n_r: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per equal-area ring of the eclipsed star (radius ``r_e``), the fraction of the ring hidden by
+    an occulter of radius ``r_o`` at centre distance ``d`` (shape ``[len(d), n_r]``), and the ring
+    radii."""
+    rho = r_e * np.sqrt((np.arange(n_r) + 0.5) / n_r)
+    dd = np.asarray(d, dtype=np.float64)[:, None]
+    rr = rho[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = (rr**2 + dd**2 - r_o**2) / (2 * rr * np.maximum(dd, 1e-12))
+    frac = np.arccos(np.clip(c, -1.0, 1.0)) / np.pi
+    frac = np.where(dd + rr <= r_o, 1.0, frac)     # ring entirely behind the occulter
+    frac = np.where(dd >= rr + r_o, 0.0, frac)      # occulter clear of the ring
+    frac = np.where(rr >= dd + r_o, 0.0, frac)      # occulter entirely inside the ring's circle
+    return frac, rho
+
+
+def binary_flux(phase: np.ndarray, r1: float, r2: float, sb_ratio: float, incl: float, u1: float = 0.6,
+                u2: float = 0.6, mass_ratio: float = 1.0, albedo: float = 0.5, gravity_darkening: float = 0.32,
+                n_r: int = 64, proximity: bool = True) -> np.ndarray:
+    """Relative flux (1 = the two stars' total, unperturbed) of a circular binary of two
+    limb-darkened spheres.
+
+    ``r1``, ``r2``: radii in units of the separation; ``sb_ratio`` = central surface brightness of
+    star 2 / star 1 (J); ``incl`` [deg]; linear limb darkening ``I(mu) = I0 (1 - u (1 - mu))``;
+    ``mass_ratio`` q = M2 / M1. Phase 0: star 2 in front of star 1 (primary eclipse when J <= 1),
+    phase 0.5: star 1 in front. Eclipses integrate the hidden part of the eclipsed disc over
+    ``n_r`` equal-area rings (so a total occultation hides exactly that star's flux and its bottom is
+    flat). Out-of-eclipse terms, first order: ellipsoidal ``-A_k cos(4 pi phase)`` per star with
+    ``A_k = 0.15 (15 + u) (1 + tau) / (3 - u) q_k r_k^3 sin^2 i`` (Morris 1985; q_1 = q, q_2 = 1/q,
+    tau = ``gravity_darkening``) and reflection: star k re-emits ``albedo L_j r_k^2 / 4`` of its
+    companion's light with a Lambert-like phase curve ``(1 -+ cos 2 pi phase) / 2``.
+    ``proximity=False`` drops both terms (two spheres only: the analytic eclipse cases).
+    """
+    if not (0 < r1 < 1 and 0 < r2 < 1 and r1 + r2 < 1):
+        raise ValueError(f"binary_flux: radii r1={r1}, r2={r2} (units of the separation) need 0 < r and r1 + r2 < 1")
+    if not (sb_ratio > 0 and mass_ratio > 0 and 0 <= incl <= 90):
+        raise ValueError(f"binary_flux: need sb_ratio > 0 (got {sb_ratio}), mass_ratio > 0 (got {mass_ratio}), "
+                         f"0 <= incl <= 90 deg (got {incl})")
+    ph = np.asarray(phase, dtype=np.float64)
+    x = 2 * np.pi * ph
+    si, ci = np.sin(np.radians(incl)), np.cos(np.radians(incl))
+    d = np.sqrt(np.sin(x) ** 2 + (ci * np.cos(x)) ** 2)
+    star2_front = np.cos(x) > 0
+
+    def disc(r_e, u, S):
+        rho = r_e * np.sqrt((np.arange(n_r) + 0.5) / n_r)
+        mu = np.sqrt(np.clip(1 - (rho / r_e) ** 2, 0, 1))
+        ring = S * (1 - u * (1 - mu)) * np.pi * r_e**2 / n_r  # flux of each equal-area ring
+        return ring
+
+    ring1, ring2 = disc(r1, u1, 1.0), disc(r2, u2, sb_ratio)
+    L1, L2 = ring1.sum(), ring2.sum()
+    blocked = np.zeros_like(d)
+    for front, r_e, r_o, ring in ((star2_front, r1, r2, ring1), (~star2_front, r2, r1, ring2)):
+        sel = front & (d < r1 + r2)  # only phases in eclipse
+        if sel.any():
+            blocked[sel] = _blocked_fraction(d[sel], r_e, r_o, n_r)[0] @ ring
+    a1 = 0.15 * (15 + u1) * (1 + gravity_darkening) / (3 - u1) * mass_ratio * r1**3 * si**2
+    a2 = 0.15 * (15 + u2) * (1 + gravity_darkening) / (3 - u2) / max(mass_ratio, 1e-6) * r2**3 * si**2
+    ell = -(a1 * L1 + a2 * L2) * np.cos(2 * x)
+    refl = albedo * (L1 * r2**2 / 4 * (1 - np.cos(x)) / 2 + L2 * r1**2 / 4 * (1 + np.cos(x)) / 2)
+    if not proximity:
+        ell, refl = 0.0, 0.0
+    return (L1 + L2 + ell + refl - blocked) / (L1 + L2)
+
+
+def draw_binary(rng: np.random.Generator, subtype: str) -> dict[str, float]:
+    """Physical parameters of an eclipsing binary of OGLE-III ``subtype`` (C / EC / ELL_EC =
+    contact, ESD* = semi-detached, ED* = detached, NC / nonEC = non-contact: semi-detached with the
+    catalogue's ESD share). Radii in units of the separation, ``incl`` [deg], always eclipsing
+    (``cos i < 0.9 (r1 + r2)``), J <= 1 so the primary eclipse (phase 0) is the deeper."""
+    st = str(subtype)
+    if st in CONTACT_SUBTYPES:
+        kind = "contact"
+    elif st.startswith("ESD"):
+        kind = "semi"
+    elif st.startswith("ED"):
+        kind = "detached"
+    else:
+        kind = "semi" if rng.uniform() < SEMI_DETACHED_FRAC_NC else "detached"
+    if kind == "contact":
+        q = float(rng.uniform(0.1, 1.0))
+        r1 = float(rng.uniform(0.36, 0.48))
+        r2 = r1 * q**0.46
+        J = float(rng.uniform(0.85, 1.0))
+        u, albedo, tau = 0.6, 0.5, 0.32
+    elif kind == "semi":
+        r1 = float(rng.uniform(0.22, 0.38))
+        r2 = float(rng.uniform(0.2, 0.32))
+        q = float(rng.uniform(0.2, 0.6))
+        J = float(rng.uniform(0.05, 0.5))
+        u, albedo, tau = 0.5, 0.5, 0.5
+    else:
+        r1 = float(np.exp(rng.uniform(np.log(0.05), np.log(0.25))))
+        r2 = r1 * float(rng.uniform(0.4, 1.1))
+        q = float((r2 / r1) ** 1.25)
+        J = float(rng.uniform(0.2, 1.0))
+        u, albedo, tau = 0.5, 1.0, 1.0
+    cos_i = float(rng.uniform(0, 0.9 * min(r1 + r2, 1.0)))
+    return {"kind": kind, "r1": r1, "r2": r2, "sb_ratio": J, "incl": float(np.degrees(np.arccos(cos_i))),
+            "mass_ratio": q, "u": u, "albedo": albedo, "tau": tau}
+
+
+def damped_random_walk(rng: np.random.Generator, t: np.ndarray, sigma: float, tau: float) -> np.ndarray:
+    """Ornstein-Uhlenbeck process (damped random walk) of stationary rms ``sigma`` and correlation
+    time ``tau`` [d], sampled exactly at sorted times ``t`` [d]."""
+    t = np.asarray(t, dtype=np.float64)
+    out = np.empty_like(t)
+    if t.size == 0:
+        return out
+    out[0] = rng.normal(0, sigma)
+    a = np.exp(-np.diff(t) / tau)
+    z = rng.normal(size=t.size - 1)
+    for i in range(1, t.size):
+        out[i] = a[i - 1] * out[i - 1] + sigma * np.sqrt(1 - a[i - 1] ** 2) * z[i - 1]
+    return out
+
+
+def stochastic_phase(rng: np.random.Generator, t: np.ndarray, period: float, t0: float, sigma_p: float,
+                     sigma_a: float, tau_cycles: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    """Pulsation phase [cycles] and amplitude factor of a star whose period and amplitude wander.
+
+    The relative period change ``dP/P`` and the log amplitude are damped random walks of rms
+    ``sigma_p`` and ``sigma_a`` with a correlation time of ``tau_cycles`` periods; the phase is
+    the integral of ``1 / P(t)`` from ``t0`` on a grid of 1/20 period, evaluated at ``t`` [d].
+    """
+    t = np.asarray(t, dtype=np.float64)
+    lo, hi = min(t0, float(t.min())), max(t0, float(t.max()))
+    step = period / 20.0
+    grid = np.arange(lo - step, hi + 2 * step, step)
+    tau = tau_cycles * period
+    dp = damped_random_walk(rng, grid, sigma_p, tau)
+    la = damped_random_walk(rng, grid, sigma_a, tau)
+    freq = 1.0 / (period * (1.0 + dp))
+    cyc = np.concatenate([[0.0], np.cumsum(0.5 * (freq[1:] + freq[:-1]) * step)])
+    cyc -= np.interp(t0, grid, cyc)
+    return np.interp(t, grid, cyc), np.exp(np.interp(t, grid, la))
+
+
+def blazhko(t: np.ndarray, period_b: float, amp: float, phase_amp: float, psi: float
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Blazhko modulation at times ``t`` [d]: amplitude factor ``1 + amp sin(2 pi t / period_b + psi)``
+    and pulsation phase shift ``phase_amp cos(2 pi t / period_b + psi)`` [cycles]."""
+    x = 2 * np.pi * np.asarray(t, dtype=np.float64) / period_b + psi
+    return 1.0 + amp * np.sin(x), phase_amp * np.cos(x)
+
+
+def eros1_error(mag: np.ndarray) -> np.ndarray:
+    """EROS-1 LMC red-band photometric error [mag] as a function of magnitude [mag]:
+    ``sqrt(0.11^2 + (0.224 10^(0.25 (m - 19)))^2)``, fitted to the median error per star of the
+    shared EROS-1 test split (medians 0.11 at r = 15-16, 0.12 at 17, 0.18 at 18, 0.25 at 19 mag;
+    the model gives 0.117, 0.131, 0.167, 0.249)."""
+    x = np.asarray(mag, dtype=np.float64) - 19.0
+    return np.sqrt(0.11**2 + (0.224 * 10 ** (0.25 * x)) ** 2)
+
+
+#: per-point log10 scatter of the errors around the model (OGLE files: 0.1 dex; EROS-1 test split:
+#: median within-star rms of log10 err = 0.146 dex)
+ERROR_SCATTER_DEX = {"ogle": 0.1, "eros1": 0.146}
+
+
+def survey_error(mag: np.ndarray, survey: str = "ogle") -> np.ndarray:
+    """Photometric error [mag] of ``survey`` ("ogle": :func:`ogle_error`, "eros1": :func:`eros1_error`)."""
+    if survey == "ogle":
+        return ogle_error(mag)
+    if survey == "eros1":
+        return eros1_error(mag)
+    raise ValueError(f"survey={survey!r}: choose one of {list(SURVEYS)}")
+
+
 def ogle_error(mag: np.ndarray) -> np.ndarray:
     """OGLE-III-like I-band photometric error [mag] as a function of I magnitude [mag]."""
     x = np.asarray(mag, dtype=np.float64) - 19.0
     return np.sqrt(0.004**2 + (0.04 * 10 ** (0.2 * x)) ** 2 + (0.016 * 10 ** (0.4 * x)) ** 2)
 
 
-def ogle_cadence(rng: np.random.Generator, n: int, years: int, field: str) -> np.ndarray:
+def ogle_cadence(rng: np.random.Generator, n: int, years: int, field: str, survey: str = "ogle") -> np.ndarray:
     """Sorted observation times [HJD - 2450000] of ``n`` epochs over ``years`` seasons.
 
     ``field="bulge"`` or ``"mc"`` (Magellanic Clouds: seasons offset by half a year). Seasons
     last 200-260 nights, ~25% of nights are lost to weather; epochs fall on random remaining
     nights (a night can hold several) between 0.05 and 0.4 d after the night's start.
+    ``survey="eros1"``: seasons of 110-160 nights (EROS-1 LMC plates: ~120 epochs over ~890 d in
+    three seasons).
     """
     shift = 0.0 if field == "bulge" else 182.6  # Magellanic Clouds: half a year later
     nights = []
     for y in range(years):
-        half = rng.uniform(100, 130)
+        half = rng.uniform(100, 130) if survey == "ogle" else rng.uniform(55, 80)
         c = SKY_TIME_START + 130.0 + 365.25 * y + shift
         nights.append(np.arange(np.floor(c - half), np.floor(c + half)))
     nights = np.concatenate(nights)
@@ -311,38 +565,53 @@ def simulate_star(cls: str, index: int, config: SkyConfig, samples: pd.DataFrame
                 R31, phi31 = 0.0, 0.0
     i_mean = float(row["I"])
     n_ep = int(rng.integers(config.epochs[0], config.epochs[1] + 1))
-    time = ogle_cadence(rng, n_ep, int(config.years), field)
+    time = ogle_cadence(rng, n_ep, int(config.years), field, config.survey)
+    # the catalogue keeps `period`; the star pulsates / orbits with a slightly different one
+    period_true = float(period * (1.0 + rng.normal(0, config.period_noise))) if config.period_noise > 0 else period
     t0 = float(SKY_TIME_START + rng.uniform(0, period))
-    phase = np.mod((time - t0) / period, 1.0)
-    if model == "fourier":
+    cycles = (time - t0) / period_true
+    phase = np.mod(cycles, 1.0)
+    truth.update(period_true=period_true, survey=config.survey)
+    if cls == "ECL":
+        bp = draw_binary(rng, subtype)
+        model = "contact" if bp["kind"] == "contact" else "eclipses"
+        kw = dict(r1=bp["r1"], r2=bp["r2"], sb_ratio=bp["sb_ratio"], incl=bp["incl"], u1=bp["u"], u2=bp["u"],
+                  mass_ratio=bp["mass_ratio"], albedo=bp["albedo"], gravity_darkening=bp["tau"])
+        shape = -2.5 * np.log10(binary_flux(phase, **kw))
+        gm = -2.5 * np.log10(binary_flux(np.linspace(0, 1, 1024, endpoint=False), **kw))
+        shape -= float(np.mean(gm))
+        si = np.sin(np.radians(bp["incl"]))
+        c2 = (bp["r1"] + bp["r2"]) ** 2 - np.cos(np.radians(bp["incl"])) ** 2
+        width = float(np.arcsin(min(1.0, np.sqrt(max(c2, 0.0)) / si)) / (2 * np.pi))
+        truth.update(depth1=float(gm[0] - gm.min()), depth2=float(gm[512] - gm.min()), width=width,
+                     amplitude=float(gm.max() - gm.min()), r1=bp["r1"], r2=bp["r2"], sb_ratio=bp["sb_ratio"],
+                     incl=bp["incl"], mass_ratio=bp["mass_ratio"])
+    elif model == "fourier":
+        amp_factor: Any = 1.0
+        if cls == "RRLYR" and config.rr_blazhko_frac > 0 and rng.uniform() < config.rr_blazhko_frac:
+            pb = float(np.exp(rng.uniform(np.log(20.0), np.log(200.0))))
+            ab, bph, psi = float(rng.uniform(0.05, 0.3)), float(rng.uniform(0.0, 0.02)), float(rng.uniform(0, 2 * np.pi))
+            amp_factor, dph = blazhko(time, pb, ab, bph, psi)
+            cycles = cycles + dph
+            truth.update(blazhko_period=pb, blazhko_amp=ab)
+        if cls == "LPV" and (config.lpv_period_jitter > 0 or config.lpv_amp_jitter > 0):
+            cycles, amp_factor = stochastic_phase(rng, time, period_true, t0, config.lpv_period_jitter,
+                                                  config.lpv_amp_jitter)
+            truth.update(lpv_period_jitter=config.lpv_period_jitter, lpv_amp_jitter=config.lpv_amp_jitter)
+        R, P = pulsator_template(R21, phi21, R31, phi31, config.harmonics)
         grid = np.linspace(0, 1, 512, endpoint=False)
-        g = fourier_shape(grid, R21, phi21, R31, phi31)
+        g = fourier_series(grid, R, P)
         scale = amp / (g.max() - g.min())
-        shape = fourier_shape(phase, R21, phi21, R31, phi31) * scale
-        shape -= float(np.mean(g * scale))
-        truth.update(A_1=amp, R21=R21, phi21=phi21, R31=R31, phi31=phi31, amplitude=amp)
-    elif model == "ellipsoidal" or model == "contact":
-        if model == "ellipsoidal":
-            d1 = float(row["A_1"])
-        else:
-            d1 = float(np.exp(rng.uniform(np.log(0.15), np.log(0.7))))
-        d2 = d1 * float(rng.uniform(0.7, 0.95) if model == "ellipsoidal" else rng.uniform(0.8, 0.99))
+        shape = (fourier_series(cycles, R, P) - float(np.mean(g))) * scale * amp_factor
+        truth.update(A_1=amp, R21=R21, phi21=phi21, R31=R31, phi31=phi31, amplitude=amp, harmonics=config.harmonics)
+    else:  # ellipsoidal variable
+        d1 = float(row["A_1"])
+        d2 = d1 * float(rng.uniform(0.7, 0.95))
         shape = double_wave(phase, d1, d2)
         shape -= float(np.mean(double_wave(np.linspace(0, 1, 512, endpoint=False), d1, d2)))
         truth.update(depth1=d1, depth2=d2, amplitude=d1)
-    else:  # detached / semi-detached eclipses
-        semi = subtype.startswith("ESD") or subtype == "NC"
-        d1 = float(np.exp(rng.uniform(np.log(0.15), np.log(1.2))))
-        d2 = d1 * float(rng.uniform(0.05, 0.9))
-        width = float(rng.uniform(0.05, 0.12) if semi else rng.uniform(0.025, 0.07))
-        ph2 = 0.5 + (0.0 if semi else float(rng.uniform(-0.03, 0.03)))
-        refl = float(rng.uniform(0.0, 0.08) if semi else 0.0)
-        shape = eclipses(phase, d1, d2, width, ph2, refl)
-        grid = eclipses(np.linspace(0, 1, 2048, endpoint=False), d1, d2, width, ph2, refl)
-        shape -= float(np.mean(grid))
-        truth.update(depth1=d1, depth2=d2, width=width, amplitude=float(grid.max() - grid.min()))
     true_mag = i_mean + shape
-    err = ogle_error(true_mag) * 10 ** rng.normal(0, 0.1, size=n_ep)
+    err = survey_error(true_mag, config.survey) * 10 ** rng.normal(0, ERROR_SCATTER_DEX[config.survey], size=n_ep)
     mag = true_mag + rng.normal(0, err)
     n_out = int(round(rng.uniform(0, config.outlier_frac_max) * n_ep))
     if n_out:
@@ -466,6 +735,9 @@ def register(subparsers) -> None:
     p.add_argument("--epochs-max", type=int, default=1000, help="most epochs per star")
     p.add_argument("--outlier-frac-max", type=float, default=0.02,
                    help="largest fraction of outlier points per light curve")
+    p.add_argument("--survey", default="ogle", choices=SURVEYS,
+                   help="error model and seasons: ogle (OGLE-III I band) or eros1 (EROS-1 LMC red plates; "
+                        "use with --years 3 --epochs-min 100 --epochs-max 125)")
     p.add_argument("--config", default=None,
                    help="SkyConfig JSON file; overrides the options above")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -477,11 +749,13 @@ def _cli(args) -> int:
         cfg = SkyConfig.load(args.config)
     else:
         cfg = SkyConfig(n_per_class=_parse_counts(args.n_per_class), seed=args.seed, years=args.years,
-                        epochs=(args.epochs_min, args.epochs_max), outlier_frac_max=args.outlier_frac_max)
+                        epochs=(args.epochs_min, args.epochs_max), outlier_frac_max=args.outlier_frac_max,
+                        survey=args.survey)
     out = build_sky(cfg, args.out, progress=not args.no_progress)
     print(f"built-in sky written to {out}")
     return 0
 
 
-__all__ = ["SkyConfig", "build_sky", "rrlyrae_shape_truth", "simulate_star", "read_truth", "sky_samples",
+__all__ = ["binary_flux", "draw_binary", "pulsator_template", "fourier_series", "blazhko", "stochastic_phase",
+           "damped_random_walk", "eros1_error", "survey_error", "SURVEYS", "SkyConfig", "build_sky", "rrlyrae_shape_truth", "simulate_star", "read_truth", "sky_samples",
            "ogle_error", "ogle_cadence", "fourier_shape", "double_wave", "eclipses", "CATALOG_COLUMNS"]
