@@ -16,8 +16,9 @@ and is fitted by maximum likelihood with TensorFlow Probability
   held-out stars fall inside its 68 % region more often than 68 % by construction (a latent
   dimension the encoder does not use has sigma ~ 1 and mu ~ 0).
 
-Training: Adam on the mean negative log-likelihood (nats per star), L2 weight decay, early
-stopping on ``density_holdout`` of the TRAINING stars (split by star), best weights kept.
+Training: Adam on the mean negative log-likelihood (nats per star), L2 weight decay, Gaussian
+jitter of the physics inputs (``density_input_noise`` standard deviations, noise
+regularisation of Rothfuss et al. 2019), early stopping on ``density_holdout`` of the TRAINING stars (split by star), best weights kept.
 Latents are standardised per dimension inside the model (training mean / std), and every
 Cholesky diagonal is at least ``density_min_scale`` standard deviations, so a component cannot
 collapse onto one star.
@@ -273,6 +274,9 @@ class DensityRegressor(PhysicsRegressor):
             return -tf.reduce_mean(self._tf_mixture(model(xb, training=False)).log_prob(zb))
 
         bs = int(cfg.density_batch_size)
+        # noise regularisation (Rothfuss et al. 2019): Gaussian jitter of the physics inputs
+        jitter = np.zeros(x_fit.shape[1], np.float32)
+        jitter[:len(self.physics)] = float(cfg.density_input_noise) * x_fit[:, :len(self.physics)].std(axis=0)
         best, best_w, wait = np.inf, None, 0
         self.history_ = []
         for epoch in range(int(cfg.density_epochs)):
@@ -280,7 +284,10 @@ class DensityRegressor(PhysicsRegressor):
             tr = []
             for s in range(0, order.size, bs):
                 b = order[s:s + bs]
-                tr.append(float(step(tf.constant(x_fit[b]), tf.constant(z_fit[b]))))
+                xb = x_fit[b]
+                if jitter.any():
+                    xb = xb + (rng.standard_normal(xb.shape) * jitter).astype(np.float32)
+                tr.append(float(step(tf.constant(xb), tf.constant(z_fit[b]))))
             score = float(hold_nll(tf.constant(x_hold), tf.constant(z_hold))) if n_hold else float(np.mean(tr))
             self.history_.append((float(np.mean(tr)), score))
             if score < best - 1e-4:

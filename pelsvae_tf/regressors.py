@@ -122,6 +122,8 @@ class RegressorConfig(ConfigBase):
             Adam training of the density (at most ``density_epochs`` epochs, L2 weight decay).
         density_patience: early stopping patience [epochs] on the holdout NLL.
         density_holdout: share of the TRAINING stars held out for early stopping.
+        density_input_noise: training jitter of the physics inputs, in standard deviations of
+            each scaled parameter (noise regularisation; 0 = off).
         density_min_scale: floor of every Cholesky diagonal, in training standard deviations of
             the latent dimension (keeps components from collapsing onto single stars).
     """
@@ -147,16 +149,17 @@ class RegressorConfig(ConfigBase):
     latent_noise: str = "residual"
     residual_folds: int = 5
     density_components: int = 3
-    density_hidden: tuple[int, ...] = (32, 32)
+    density_hidden: tuple[int, ...] = (16,)
     density_target: str = "means"
     density_draws: int = 10
     density_epochs: int = 400
     density_batch_size: int = 128
-    density_learning_rate: float = 3e-3
-    density_weight_decay: float = 1e-4
+    density_learning_rate: float = 1e-2
+    density_weight_decay: float = 3e-2
     density_patience: int = 40
     density_holdout: float = 0.15
-    density_min_scale: float = 0.05
+    density_min_scale: float = 0.1
+    density_input_noise: float = 0.3
 
     def __post_init__(self):
         def bad(field, msg):
@@ -205,6 +208,8 @@ class RegressorConfig(ConfigBase):
             bad("density_weight_decay", f"{self.density_weight_decay}; must be >= 0")
         if not (0.0 <= self.density_holdout < 0.5):
             bad("density_holdout", f"{self.density_holdout}; must be in [0, 0.5)")
+        if not (self.density_input_noise >= 0):
+            bad("density_input_noise", f"{self.density_input_noise}; must be >= 0")
         if not (self.density_min_scale > 0):
             bad("density_min_scale", f"{self.density_min_scale}; must be > 0 (standard deviations)")
 
