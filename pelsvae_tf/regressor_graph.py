@@ -70,7 +70,7 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
         return uniform_tf(seed, STREAM_DUMMY, tf.zeros(tf.shape(seed), tf.uint32))
 
     def normals(seed):
-        return tf.cast(normal_tf(seed[:, None], STREAM_LATENT, tf.range(d, dtype=tf.uint32)[None, :]), tf.float64)
+        return tf.cast(normal_tf(seed[:, None], STREAM_LATENT, tf.cast(tf.range(d), tf.uint32)[None, :]), tf.float64)
 
     def point_inputs(scaled, onehot, seed):
         cols = [scaled]
