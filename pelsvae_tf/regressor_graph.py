@@ -21,6 +21,7 @@ Keras model / YDF functions travel with the SavedModel.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -132,6 +133,8 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
             import ydf_tf  # noqa: F401  (the SimpleML inference ops of the exported forest)
         except ImportError as exc:  # pragma: no cover - ydf-tf is a pinned dependency
             raise ImportError("the forest's graph sampler needs ydf-tf (pip install ydf-tf==2.21.0.post1)") from exc
+        if temp_dir is not None:
+            Path(temp_dir).mkdir(parents=True, exist_ok=True)
         fns = [m.to_tensorflow_function(temp_dir=temp_dir, can_be_saved=True) for m in regressor.models]
         tracked = list(fns)
         names = list(regressor.input_names)
