@@ -23,6 +23,13 @@ Latents are standardised per dimension inside the model (training mean / std), a
 Cholesky diagonal is at least ``density_min_scale`` standard deviations, so a component cannot
 collapse onto one star.
 
+Defaults (``RegressorConfig.density_*``: K = 3, one hidden layer of 16 tanh units, L2 3e-2,
+input jitter 0.3 sd, diagonal floor 0.1 sd, Adam 1e-2) were chosen by 3-fold cross-validation
+inside the TRAINING split of the shipped pretrained run (342 stars; its val and test splits
+were not used), among 13 settings (K 1-4, 16 or 32x32 units, L2 1e-4 to 3e-2, jitter 0-0.5,
+floor 0.05-0.2, means or draws): the best 68 % calibration among those beating the per-class
+Gaussian's NLL. Larger or smaller nets and lower regularisation overfit at that size.
+
 Sampling (identical in NumPy, :meth:`DensityRegressor.sample`, and in the TF graph of
 :func:`pelsvae_tf.regressor_graph.graph_sampler`), for a curve with seed ``s``:
 ``u = uniform(s, STREAM_COMPONENT, 0)``; component ``k`` = number of cumulative mixture weights
