@@ -841,7 +841,9 @@ def fit_regressors(
             "rmse_val": float("nan"), "rmse_train": rmse(pred_tr, train["z_mean"]),
             "rmse_val_mean_baseline": float("nan"), "rmse_val_dummy_avg": float("nan"),
             "n_train_stars": int(len(train["label"])), "n_val_stars": int(len(val["label"])),
-            "n_rows_fit": int(len(train["label"]) * kcfg.n_repeats * kcfg.n_latent_draws),
+            "n_rows_fit": int(len(train["label"]) * (
+                (1 if kcfg.density_target == "means" else kcfg.density_draws) if kind == "density"
+                else kcfg.n_repeats * kcfg.n_latent_draws)),
             "use_class": kcfg.use_class, "fit_seconds": fit_s,
             "paper_table3": PAPER_TABLE3.get((model_name, kind), float("nan"))
             if tuple(physics) == DEFAULT_PHYSICS else float("nan"),

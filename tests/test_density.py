@@ -38,7 +38,10 @@ CLASSES4 = ("ACEP", "CEP", "DSCT", "ECL")
 @pytest.fixture(scope="module")
 def fitted_density():
     x, z, zl, lab = _bimodal(3000, 0)
-    cfg = RegressorConfig(kind="density", seed=0, density_components=3)
+    # the defaults are regularised for runs of a few hundred stars (chosen by CV on the shipped
+    # run's 342 training stars); with 3000 stars a freer net resolves the known law
+    cfg = RegressorConfig(kind="density", seed=0, density_components=4, density_hidden=(32, 32),
+                          density_weight_decay=1e-4, density_input_noise=0.0, density_learning_rate=1e-2)
     return make_regressor(cfg, PHYS, 2, CLASSES4).fit(x, z, zl, lab)
 
 
