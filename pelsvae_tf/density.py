@@ -26,9 +26,9 @@ collapse onto one star.
 Defaults (``RegressorConfig.density_*``: K = 3, one hidden layer of 16 tanh units, L2 3e-2,
 input jitter 0.3 sd, diagonal floor 0.1 sd, Adam 1e-2) were chosen by 3-fold cross-validation
 inside the TRAINING split of the shipped pretrained run (342 stars; its val and test splits
-were not used), among 13 settings (K 1-4, 16 or 32x32 units, L2 1e-4 to 3e-2, jitter 0-0.5,
-floor 0.05-0.2, means or draws): the best 68 % calibration among those beating the per-class
-Gaussian's NLL. Larger or smaller nets and lower regularisation overfit at that size.
+were not used), among 20 settings (K 1-4, 16 or 32x32 units, L2 1e-4 to 3e-2, jitter 0-0.5,
+floor 0.05-0.2, Adam 3e-3 or 1e-2, means or draws; ``benchmarks/bench_density_cv.py``): the
+best 68 % calibration among those beating the per-class Gaussian's NLL. Larger or smaller nets and lower regularisation overfit at that size.
 
 Sampling (identical in NumPy, :meth:`DensityRegressor.sample`, and in the TF graph of
 :func:`pelsvae_tf.regressor_graph.graph_sampler`), for a curve with seed ``s``:
