@@ -15,7 +15,8 @@ also a regressor input. The latent space of a class-conditioned VAE is shared by
 and the same Teff means different latents for an RR Lyrae and a Cepheid; without the class the
 regressor averages them. ``use_class=False`` reproduces the paper's physics-only input.
 
-Three kinds behind one interface (:class:`PhysicsRegressor`):
+Three point kinds (``KINDS``, paper Table 3) and a density (``ALL_KINDS``) behind one
+interface (:class:`PhysicsRegressor`):
 
 - ``linear``: least squares (scikit-learn ``LinearRegression``/``Ridge``), stored as JSON.
 - ``forest``: ``ydf.RandomForestLearner``, one regression model per latent dimension (kept in
@@ -67,9 +68,11 @@ from pelsvae_tf.counter_rng import STREAM_DUMMY, normal_np, uniform_np
 
 log = logging.getLogger("pelsvae_tf.regressors")
 
-KINDS: tuple[str, ...] = ("linear", "forest", "mlp", "density")
-#: Kinds of paper Table 3 (point regressors).
-POINT_KINDS: tuple[str, ...] = ("linear", "forest", "mlp")
+#: Kinds of paper Table 3 (point regressors); what existing callers (physics recovery, ...) iterate.
+KINDS: tuple[str, ...] = ("linear", "forest", "mlp")
+POINT_KINDS: tuple[str, ...] = KINDS
+#: Every kind a RegressorConfig accepts: the point kinds and the conditional density.
+ALL_KINDS: tuple[str, ...] = KINDS + ("density",)
 #: Counter-RNG stream of the latent standard normals (residual eps, mixture component normals);
 #: counter = latent dimension d. STREAM_DUMMY = 1 and STREAM_NOISE = 2 live in counter_rng.
 STREAM_LATENT = 3
@@ -77,7 +80,7 @@ STREAM_LATENT = 3
 STREAM_COMPONENT = 4
 #: Kinds ``fit_regressors`` / ``pelsvae regress`` fit by default. ``density`` is left out: its fit
 #: took 26-79 s (3 seeds) on 2,000 stars x latent 4 on the shared 2-core machine, not "a few
-#: seconds"; ask for it with ``kinds=KINDS`` / ``--kinds linear,forest,mlp,density``.
+#: seconds"; ask for it with ``kinds=ALL_KINDS`` / ``--kinds linear,forest,mlp,density``.
 DEFAULT_KINDS: tuple[str, ...] = POINT_KINDS
 LATENT_NOISE = ("residual", "none")
 DENSITY_TARGETS = ("means", "draws")
@@ -169,8 +172,8 @@ class RegressorConfig(ConfigBase):
         def bad(field, msg):
             raise ValueError(f"RegressorConfig.{field}: {msg}")
 
-        if self.kind not in KINDS:
-            bad("kind", f"{self.kind!r}; expected one of {KINDS}")
+        if self.kind not in ALL_KINDS:
+            bad("kind", f"{self.kind!r}; expected one of {ALL_KINDS}")
         self.physics = check_physics_names(self.physics)
         if int(self.n_repeats) < 1:
             bad("n_repeats", f"{self.n_repeats}; must be >= 1 (paper: 100)")
@@ -803,8 +806,8 @@ def fit_regressors(
     physics = tuple(base.physics) or default_physics(run_dir)
     kinds = tuple(kinds)
     for k in kinds:
-        if k not in KINDS:
-            raise ValueError(f"fit_regressors: unknown kind {k!r}; expected some of {KINDS}")
+        if k not in ALL_KINDS:
+            raise ValueError(f"fit_regressors: unknown kind {k!r}; expected some of {ALL_KINDS}")
     train = regression_arrays(run_dir, physics, "train")
     val = regression_arrays(run_dir, physics, "val")
     if len(train["label"]) == 0:
@@ -936,7 +939,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("run_dir", help="trained run directory (has config.json, latents.npz)")
     p.add_argument("--kinds", default=",".join(DEFAULT_KINDS),
-                   help=f"comma-separated regressor kinds, some of {','.join(KINDS)}")
+                   help=f"comma-separated regressor kinds, some of {','.join(ALL_KINDS)}")
     p.add_argument("--physics", default="",
                    help="comma-separated physical parameters (default: the run's model physics, or "
                         "teff,abs_gmag,period for a cVAE); other sets are fitted post hoc, e.g. radius,lum")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pelsvae_tf.regressors import (
-    KINDS, POINT_KINDS, RegressorConfig, expand_rows, fit_regressors, load_latents, load_regressor, make_regressor, rmse,
+    ALL_KINDS, POINT_KINDS, RegressorConfig, expand_rows, fit_regressors, load_latents, load_regressor, make_regressor, rmse,
 )
 
 PHYS = ("teff", "abs_gmag", "period")
@@ -71,7 +71,7 @@ def test_dummy_gives_forest_a_spread_but_not_linear():
     assert spreads["forest"] > 0.1 and spreads["linear"] < 0.05, spreads
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", ALL_KINDS)
 def test_save_load_round_trip_predicts_identically(kind, tmp_path):
     p, zm, zl, lab = _toy(120, 0)
     reg = make_regressor(RegressorConfig(kind=kind, n_repeats=5, num_trees=10, mlp_epochs=2, residual_folds=3,
