@@ -620,7 +620,12 @@ def load_regressor(directory: str | Path) -> PhysicsRegressor:
     meta = json.loads(meta_path.read_text())
     if meta.get("format") != "pelsvae-regressor":
         raise ValueError(f"{meta_path}: not a pelsvae regressor")
-    config = RegressorConfig.from_dict(meta["config"])
+    cfg_d = dict(meta["config"])
+    if "latent_noise" not in cfg_d:
+        # written before the residual mode existed (no residual covariance on disk): the paper's
+        # behaviour, which is how it was fitted
+        cfg_d["latent_noise"] = "none"
+    config = RegressorConfig.from_dict(cfg_d)
     reg = make_regressor(config, meta["physics"], meta["latent_dim"], meta["classes"])
     reg._load_payload(directory)
     reg.resid_chol_ = None
