@@ -165,3 +165,18 @@ def test_cli_regress_prints_and_writes_table(fitted_run, capsys):
     with pytest.raises(ValueError, match="unknown physical parameter"):
         args = parser.parse_args(["regress", str(fitted_run), "--physics", "mass"])
         args.func(args)
+
+
+def test_regressor_saved_before_residual_mode_loads_as_paper_mode(tmp_path):
+    """An on-disk regressor without ``latent_noise`` (no residual covariance) samples as the paper."""
+    p, zm, zl, lab = _toy(60, 0)
+    reg = make_regressor(RegressorConfig(kind="linear", n_repeats=2, latent_noise="none"), PHYS, 4).fit(p, zm, zl, lab)
+    reg.save(tmp_path / "old")
+    meta = json.loads((tmp_path / "old" / "regressor.json").read_text())
+    del meta["config"]["latent_noise"]
+    (tmp_path / "old" / "regressor.json").write_text(json.dumps(meta))
+    back = load_regressor(tmp_path / "old")
+    assert back.config.latent_noise == "none"
+    x = np.repeat(p[:1], 500, axis=0)
+    z = back.sample(x, np.repeat(lab[:1], 500), np.arange(500, dtype=np.int64))
+    assert z.std(axis=0).max() < 0.05  # one latent per physics vector, as before
