@@ -15,7 +15,8 @@ also a regressor input. The latent space of a class-conditioned VAE is shared by
 and the same Teff means different latents for an RR Lyrae and a Cepheid; without the class the
 regressor averages them. ``use_class=False`` reproduces the paper's physics-only input.
 
-Three kinds behind one interface (:class:`PhysicsRegressor`):
+Three point kinds (``KINDS``, paper Table 3) and a density (``ALL_KINDS``) behind one
+interface (:class:`PhysicsRegressor`):
 
 - ``linear``: least squares (scikit-learn ``LinearRegression``/``Ridge``), stored as JSON.
 - ``forest``: ``ydf.RandomForestLearner``, one regression model per latent dimension (kept in
@@ -23,6 +24,26 @@ Three kinds behind one interface (:class:`PhysicsRegressor`):
 - ``mlp``: Keras MLP with standardised inputs (a ``Normalization`` layer adapted on the
   training rows; the reference fed raw Teff into a tanh MLP, option ``mlp_standardize=False``
   with ``mlp_activation="tanh"``), stored as ``.keras``.
+
+- ``density``: a conditional density p(z | physics, class), a mixture density network fitted
+  with TensorFlow Probability (:mod:`pelsvae_tf.density`).
+
+Sampling contract (issue 12), the same for every kind: :meth:`PhysicsRegressor.sample`
+``(phys_scaled [B, P] float32, labels [B] int, seeds [B] int64) -> z [B, D] float32``. Every
+random number comes from the counter-based RNG of :mod:`pelsvae_tf.counter_rng` keyed by the
+curve's own seed: the paper dummy is ``uniform_np(seed, STREAM_DUMMY, 0)``, latent normals are
+``normal_np(seed, STREAM_LATENT, d)`` (d < D) and the mixture component's uniform is
+``uniform_np(seed, STREAM_COMPONENT, 0)``. A curve's z depends only on its own inputs and seed.
+:func:`pelsvae_tf.regressor_graph.graph_sampler` is the TF-graph twin (equal to 1e-5).
+
+Residual mode (``latent_noise="residual"``, default) of linear / forest / MLP: ``sample`` returns
+``z = f(physics, dummy) + L_c eps``, ``eps ~ N(0, I)``, where ``L_c L_c^T`` is the class's
+OUT-OF-SAMPLE residual second moment of the posterior means, from ``residual_folds``-fold
+cross-fitting over the training stars (split by star), shrunk towards the pooled residual
+covariance with ``D + 2`` pseudo-stars. The residuals are taken against the single-dummy
+prediction, so they already include the dummy's (small) spread, which ``sample`` then adds once
+more. ``latent_noise="none"`` is the paper's behaviour (spread only through the dummy).
+:meth:`predict` never adds the residual noise (Table 3's RMSE is unchanged).
 
 Units: inputs are scaled physical parameters (dimensionless), the dummy is in [0, 1], outputs
 are latent vectors in units of the N(0, I) prior.
@@ -43,10 +64,26 @@ import numpy as np
 from pelsvae_tf.atomic import atomic_dir, atomic_write_text
 from pelsvae_tf.classes import CLASSES, DEFAULT_PHYSICS, check_physics_names
 from pelsvae_tf.config import ConfigBase
+from pelsvae_tf.counter_rng import STREAM_DUMMY, normal_np, uniform_np
 
 log = logging.getLogger("pelsvae_tf.regressors")
 
+#: Kinds of paper Table 3 (point regressors); what existing callers (physics recovery, ...) iterate.
 KINDS: tuple[str, ...] = ("linear", "forest", "mlp")
+POINT_KINDS: tuple[str, ...] = KINDS
+#: Every kind a RegressorConfig accepts: the point kinds and the conditional density.
+ALL_KINDS: tuple[str, ...] = KINDS + ("density",)
+#: Counter-RNG stream of the latent standard normals (residual eps, mixture component normals);
+#: counter = latent dimension d. STREAM_DUMMY = 1 and STREAM_NOISE = 2 live in counter_rng.
+STREAM_LATENT = 3
+#: Counter-RNG stream of the uniform that chooses a mixture component (counter 0).
+STREAM_COMPONENT = 4
+#: Kinds ``fit_regressors`` / ``pelsvae regress`` fit by default. ``density`` is left out: its fit
+#: took 26-79 s (3 seeds) on 2,000 stars x latent 4 on the shared 2-core machine, not "a few
+#: seconds"; ask for it with ``kinds=ALL_KINDS`` / ``--kinds linear,forest,mlp,density``.
+DEFAULT_KINDS: tuple[str, ...] = POINT_KINDS
+LATENT_NOISE = ("residual", "none")
+DENSITY_TARGETS = ("means", "draws")
 #: Paper Table 3 (validation RMSE in latent space, computed in-sample by the reference code).
 PAPER_TABLE3 = {
     ("cVAE", "linear"): 0.863, ("cVAE", "forest"): 0.299, ("cVAE", "mlp"): 0.863,
@@ -78,6 +115,24 @@ class RegressorConfig(ConfigBase):
         linear_alpha: ridge penalty (0 = ordinary least squares, the paper).
         mlp_hidden, mlp_activation, mlp_epochs, mlp_batch_size, mlp_learning_rate,
         mlp_standardize: Keras MLP options.
+        latent_noise: ``"residual"`` (default): :meth:`PhysicsRegressor.sample` of linear /
+            forest / mlp adds eps ~ N(0, Sigma_class), Sigma from out-of-sample residuals;
+            ``"none"``: the paper's behaviour (no noise beyond the dummy). Ignored by density.
+        residual_folds: folds of the cross-fitting that gives the out-of-sample residuals
+            (each fold refits the regressor once: fit time ~ (1 + residual_folds) x).
+        density_components: mixture components K of the density.
+        density_hidden: hidden tanh layers of the density network.
+        density_target: ``"means"`` (fit posterior means) or ``"draws"`` (``density_draws``
+            draws z ~ N(mu, sigma) per star, the paper's repeats); see :mod:`pelsvae_tf.density`.
+        density_draws: draws per star with ``density_target="draws"``.
+        density_epochs, density_batch_size, density_learning_rate, density_weight_decay:
+            Adam training of the density (at most ``density_epochs`` epochs, L2 weight decay).
+        density_patience: early stopping patience [epochs] on the holdout NLL.
+        density_holdout: share of the TRAINING stars held out for early stopping.
+        density_input_noise: training jitter of the physics inputs, in standard deviations of
+            each scaled parameter (noise regularisation; 0 = off).
+        density_min_scale: floor of every Cholesky diagonal, in training standard deviations of
+            the latent dimension (keeps components from collapsing onto single stars).
     """
 
     kind: str = "forest"
@@ -98,13 +153,27 @@ class RegressorConfig(ConfigBase):
     mlp_batch_size: int = 512
     mlp_learning_rate: float = 1e-3
     mlp_standardize: bool = True
+    latent_noise: str = "residual"
+    residual_folds: int = 5
+    density_components: int = 3
+    density_hidden: tuple[int, ...] = (16,)
+    density_target: str = "means"
+    density_draws: int = 10
+    density_epochs: int = 400
+    density_batch_size: int = 128
+    density_learning_rate: float = 1e-2
+    density_weight_decay: float = 3e-2
+    density_patience: int = 40
+    density_holdout: float = 0.15
+    density_min_scale: float = 0.1
+    density_input_noise: float = 0.3
 
     def __post_init__(self):
         def bad(field, msg):
             raise ValueError(f"RegressorConfig.{field}: {msg}")
 
-        if self.kind not in KINDS:
-            bad("kind", f"{self.kind!r}; expected one of {KINDS}")
+        if self.kind not in ALL_KINDS:
+            bad("kind", f"{self.kind!r}; expected one of {ALL_KINDS}")
         self.physics = check_physics_names(self.physics)
         if int(self.n_repeats) < 1:
             bad("n_repeats", f"{self.n_repeats}; must be >= 1 (paper: 100)")
@@ -125,6 +194,31 @@ class RegressorConfig(ConfigBase):
         if self.mlp_activation not in ("relu", "tanh", "gelu", "elu", "swish"):
             bad("mlp_activation", f"{self.mlp_activation!r}; expected relu, tanh, gelu, elu or swish")
         self.mlp_hidden = tuple(int(h) for h in self.mlp_hidden)
+        if self.latent_noise not in LATENT_NOISE:
+            bad("latent_noise", f"{self.latent_noise!r}; expected one of {LATENT_NOISE} ('none' = paper)")
+        if int(self.residual_folds) < 2:
+            bad("residual_folds", f"{self.residual_folds}; must be >= 2 (out-of-sample residuals)")
+        if int(self.density_components) < 1:
+            bad("density_components", f"{self.density_components}; must be >= 1")
+        if any(int(h) < 1 for h in self.density_hidden):
+            bad("density_hidden", f"{self.density_hidden}; every layer needs >= 1 unit")
+        self.density_hidden = tuple(int(h) for h in self.density_hidden)
+        if self.density_target not in DENSITY_TARGETS:
+            bad("density_target", f"{self.density_target!r}; expected one of {DENSITY_TARGETS}")
+        if int(self.density_draws) < 1:
+            bad("density_draws", f"{self.density_draws}; must be >= 1")
+        if int(self.density_epochs) < 1 or int(self.density_batch_size) < 1 or int(self.density_patience) < 1:
+            bad("density_epochs", "density_epochs, density_batch_size and density_patience must be >= 1")
+        if not (self.density_learning_rate > 0):
+            bad("density_learning_rate", f"{self.density_learning_rate}; must be > 0")
+        if self.density_weight_decay < 0:
+            bad("density_weight_decay", f"{self.density_weight_decay}; must be >= 0")
+        if not (0.0 <= self.density_holdout < 0.5):
+            bad("density_holdout", f"{self.density_holdout}; must be in [0, 0.5)")
+        if not (self.density_input_noise >= 0):
+            bad("density_input_noise", f"{self.density_input_noise}; must be >= 0")
+        if not (self.density_min_scale > 0):
+            bad("density_min_scale", f"{self.density_min_scale}; must be > 0 (standard deviations)")
 
     def leaf_rows(self) -> int:
         """Smallest number of training rows in a forest leaf (see ``min_examples``)."""
@@ -240,7 +334,95 @@ class PhysicsRegressor:
         x = self.input_matrix(phys, dummy, lab)
         self._fit(x, z)
         self.fitted = True
+        self.resid_chol_ = None
+        if self.config.latent_noise == "residual":
+            self._fit_residuals(np.asarray(phys_scaled, np.float32), z_mean, z_log_var, labels)
         return self
+
+    def _fit_residuals(self, phys, z_mean, z_log_var, labels) -> None:
+        """Per-class out-of-sample residual covariance by K-fold cross-fitting over stars."""
+        from pelsvae_tf.density import _shrunk_class_cov
+
+        n = phys.shape[0]
+        folds = min(int(self.config.residual_folds), n)
+        if folds < 2:
+            raise ValueError(f"residual mode needs >= 2 training stars, got {n}; use latent_noise='none'")
+        rng = np.random.default_rng(int(self.config.seed) + 7919)
+        perm = rng.permutation(n)
+        resid = np.zeros((n, self.latent_dim))
+        lab = None if labels is None else np.asarray(labels)
+        for f, test in enumerate(np.array_split(perm, folds)):
+            train = np.setdiff1d(perm, test)
+            sub = make_regressor(self.config.replace(latent_noise="none", seed=int(self.config.seed) + 101 + f),
+                                 self.physics, self.latent_dim, self.classes)
+            sub.fit(phys[train], z_mean[train], z_log_var[train], None if lab is None else lab[train])
+            dummy = rng.uniform(0.0, 1.0, size=test.size) if self.config.dummy else None
+            pred = sub.predict(phys[test], dummy=dummy, labels=None if lab is None else lab[test])
+            resid[test] = z_mean[test] - pred
+        groups = np.zeros(n, np.int64) if lab is None else lab.astype(np.int64)
+        _, cov, counts = _shrunk_class_cov(resid, groups, len(self.classes), center=False,
+                                           pseudo=self.latent_dim + 2.0)
+        self.resid_chol_ = np.linalg.cholesky(cov)
+        self.resid_counts_ = counts
+        self.resid_rms_ = float(np.sqrt(np.mean(resid ** 2)))
+
+    # -- sampling contract ----------------------------------------------------------------------
+    def check_sample_inputs(self, phys_scaled, labels, seeds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Validate and convert the inputs of :meth:`sample`; ValueError naming the bad field."""
+        if not self.fitted:
+            raise ValueError(f"{type(self).__name__}: call fit() (or load_regressor) before sample()")
+        phys = np.asarray(phys_scaled, dtype=np.float32)
+        if phys.ndim != 2 or phys.shape[1] != len(self.physics):
+            raise ValueError(f"sample: phys_scaled has shape {phys.shape}; expected [B, {len(self.physics)}] "
+                             f"with columns {self.physics} (scaled by the run's PhysicsScaler)")
+        bad = ~np.isfinite(phys)
+        if bad.any():
+            r, c = np.argwhere(bad)[0]
+            raise ValueError(f"sample: phys_scaled has NaN/inf ({int(bad.any(axis=1).sum())} rows; first row {r}, "
+                             f"parameter {self.physics[c]!r}); drop those stars or give a finite value")
+        lab = np.asarray(labels)
+        if lab.ndim != 1 or lab.shape[0] != phys.shape[0]:
+            raise ValueError(f"sample: labels has shape {lab.shape}; expected [{phys.shape[0]}] class indices")
+        if lab.size and not np.issubdtype(lab.dtype, np.integer):
+            if not np.all(np.isfinite(lab.astype(np.float64))) or np.any(lab != np.round(lab)):
+                raise ValueError("sample: labels must be integer class indices into regressor.classes")
+        lab = lab.astype(np.int64)
+        if lab.size and (lab.min() < 0 or lab.max() >= len(self.classes)):
+            badv = int(lab[(lab < 0) | (lab >= len(self.classes))][0])
+            raise ValueError(f"sample: labels contains unknown class index {badv}; expected 0..{len(self.classes) - 1} "
+                             f"for classes {self.classes}")
+        s = np.asarray(seeds)
+        if s.ndim != 1 or s.shape[0] != phys.shape[0] or (s.size and not np.issubdtype(s.dtype, np.integer)):
+            raise ValueError(f"sample: seeds has shape {s.shape} / dtype {s.dtype}; expected [{phys.shape[0]}] int64, "
+                             "one seed per curve")
+        return phys, lab, s.astype(np.int64)
+
+    def sample(self, phys_scaled: np.ndarray, labels: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+        """Draw one latent per row: ``phys_scaled [B, P]`` (scaled physics, float32), ``labels
+        [B]`` (class indices into :attr:`classes`), ``seeds [B]`` (int64, one per curve) ->
+        ``z [B, D]`` float32 (latent units). Deterministic given (inputs, seed) row by row; all
+        random numbers from the counter RNG (see the module docstring). NaN physics, unknown
+        class or a wrong shape -> ValueError naming the field."""
+        phys, lab, s = self.check_sample_inputs(phys_scaled, labels, seeds)
+        if phys.shape[0] == 0:
+            return np.zeros((0, self.latent_dim), np.float32)
+        return self._sample(phys, lab, s)
+
+    def sample_center(self, phys: np.ndarray, labels: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+        """The point part of :meth:`sample`: f(physics, dummy(seed)) ``[B, D]`` float64."""
+        dummy = uniform_np(seeds, STREAM_DUMMY, np.zeros(seeds.shape, np.uint32)) if self.config.dummy else None
+        x = self.input_matrix(phys, dummy, labels if self.config.use_class else None)
+        return np.asarray(self._predict(x), np.float64).reshape(x.shape[0], self.latent_dim)
+
+    def _sample(self, phys, labels, seeds):
+        z = self.sample_center(phys, labels, seeds)
+        if self.config.latent_noise == "residual":
+            if getattr(self, "resid_chol_", None) is None:
+                raise ValueError(f"{type(self).__name__}: latent_noise='residual' but no residual covariance was "
+                                 "fitted or saved; refit it (`pelsvae regress RUN_DIR --force`)")
+            eps = normal_np(seeds[:, None], STREAM_LATENT, np.arange(self.latent_dim, dtype=np.uint32)[None, :])
+            z = z + np.einsum("bij,bj->bi", self.resid_chol_[labels], eps.astype(np.float64))
+        return z.astype(np.float32)
 
     def predict(self, phys_scaled: np.ndarray, dummy: np.ndarray | None = None, seed: int = 0,
                 labels: np.ndarray | None = None) -> np.ndarray:
@@ -269,6 +451,10 @@ class PhysicsRegressor:
         directory = Path(directory)
         with atomic_dir(directory) as tmp:
             self._save_payload(tmp)
+            if getattr(self, "resid_chol_", None) is not None:
+                atomic_write_text(tmp / "residual.json", json.dumps({
+                    "chol": self.resid_chol_.tolist(), "counts": np.asarray(self.resid_counts_).tolist(),
+                    "rms": self.resid_rms_}) + "\n")
             meta = {
                 "format": "pelsvae-regressor", "version": 1, "kind": self.kind,
                 "config": self.config.to_dict(), "physics": list(self.physics),
@@ -416,6 +602,10 @@ REGRESSOR_CLASSES: dict[str, type[PhysicsRegressor]] = {
 def make_regressor(config: RegressorConfig, physics: Sequence[str], latent_dim: int,
                    classes: Sequence[str] = CLASSES) -> PhysicsRegressor:
     """Build an unfitted regressor of ``config.kind``."""
+    if config.kind == "density" and "density" not in REGRESSOR_CLASSES:
+        from pelsvae_tf.density import DensityRegressor
+
+        REGRESSOR_CLASSES["density"] = DensityRegressor
     return REGRESSOR_CLASSES[config.kind](config, physics, latent_dim, classes)
 
 
@@ -430,9 +620,20 @@ def load_regressor(directory: str | Path) -> PhysicsRegressor:
     meta = json.loads(meta_path.read_text())
     if meta.get("format") != "pelsvae-regressor":
         raise ValueError(f"{meta_path}: not a pelsvae regressor")
-    config = RegressorConfig.from_dict(meta["config"])
+    cfg_d = dict(meta["config"])
+    if "latent_noise" not in cfg_d:
+        # written before the residual mode existed (no residual covariance on disk): the paper's
+        # behaviour, which is how it was fitted
+        cfg_d["latent_noise"] = "none"
+    config = RegressorConfig.from_dict(cfg_d)
     reg = make_regressor(config, meta["physics"], meta["latent_dim"], meta["classes"])
     reg._load_payload(directory)
+    reg.resid_chol_ = None
+    if (directory / "residual.json").exists():
+        r = json.loads((directory / "residual.json").read_text())
+        reg.resid_chol_ = np.asarray(r["chol"], np.float64)
+        reg.resid_counts_ = np.asarray(r["counts"], np.int64)
+        reg.resid_rms_ = float(r["rms"])
     reg.fitted = True
     return reg
 
@@ -639,7 +840,7 @@ def _train_stats_current(path: Path) -> bool:
 
 def fit_regressors(
     run_dir: str | Path,
-    kinds: Sequence[str] = KINDS,
+    kinds: Sequence[str] = DEFAULT_KINDS,
     config: RegressorConfig | None = None,
     force: bool = False,
 ) -> dict[str, Any]:
@@ -648,9 +849,15 @@ def fit_regressors(
     Writes ``RUN_DIR/regressors/<name>/`` per kind (``name`` = kind, or ``kind@p1+p2`` for
     post-hoc physics), ``train_stats.npz`` and ``table3.csv``/``table3.md`` with, per kind, the
     latent RMSE on VALIDATION stars never used in fitting (out of sample) and on the training
-    stars (in sample), next to a predict-the-training-mean baseline. Regressors already on disk
-    with the same config are reused (resumable) unless ``force``. Returns the table rows.
+    stars (in sample), next to a predict-the-training-mean baseline, and the out-of-sample
+    negative log-likelihood [nats per star] and calibration (share of validation posterior means
+    inside the predicted 68 % / 95 % regions) of the regressor's sampling distribution next to a
+    per-class Gaussian baseline (:func:`pelsvae_tf.density.density_scores`; NaN for a point
+    regressor with ``latent_noise="none"``). Regressors already on disk with the same config are
+    reused (resumable) unless ``force``. Returns the table rows.
     """
+    from pelsvae_tf.density import density_scores
+
     import pandas as pd
 
     run_dir = Path(run_dir)
@@ -658,8 +865,8 @@ def fit_regressors(
     physics = tuple(base.physics) or default_physics(run_dir)
     kinds = tuple(kinds)
     for k in kinds:
-        if k not in KINDS:
-            raise ValueError(f"fit_regressors: unknown kind {k!r}; expected some of {KINDS}")
+        if k not in ALL_KINDS:
+            raise ValueError(f"fit_regressors: unknown kind {k!r}; expected some of {ALL_KINDS}")
     train = regression_arrays(run_dir, physics, "train")
     val = regression_arrays(run_dir, physics, "val")
     if len(train["label"]) == 0:
@@ -700,7 +907,9 @@ def fit_regressors(
             "rmse_val": float("nan"), "rmse_train": rmse(pred_tr, train["z_mean"]),
             "rmse_val_mean_baseline": float("nan"), "rmse_val_dummy_avg": float("nan"),
             "n_train_stars": int(len(train["label"])), "n_val_stars": int(len(val["label"])),
-            "n_rows_fit": int(len(train["label"]) * kcfg.n_repeats * kcfg.n_latent_draws),
+            "n_rows_fit": int(len(train["label"]) * (
+                (1 if kcfg.density_target == "means" else kcfg.density_draws) if kind == "density"
+                else kcfg.n_repeats * kcfg.n_latent_draws)),
             "use_class": kcfg.use_class, "fit_seconds": fit_s,
             "paper_table3": PAPER_TABLE3.get((model_name, kind), float("nan"))
             if tuple(physics) == DEFAULT_PHYSICS else float("nan"),
@@ -710,6 +919,7 @@ def fit_regressors(
             row["rmse_val"] = rmse(pred_va, val["z_mean"])
             row["rmse_val_mean_baseline"] = rmse(np.broadcast_to(mean_z, val["z_mean"].shape), val["z_mean"])
             row["rmse_val_dummy_avg"] = rmse(dummy_averaged_prediction(reg, val, kcfg.seed + 3), val["z_mean"])
+            row.update(density_scores(reg, train, val, len(classes), seed=kcfg.seed + 4))
         rows.append(row)
     table = pd.DataFrame(rows)
     csv_path = reg_dir / "table3.csv"
@@ -732,16 +942,31 @@ def _table3_markdown(table) -> str:
         "the prediction averaged over 16 dummy draws (E[z | physics]; a single draw also carries the",
         "spread the dummy reproduces). `baseline`: the training-mean latent for every validation star.",
         "Paper values (in sample, OGLE-III) for context only: different data. RMSE vs z_mean.",
+        "For `density` the point prediction is the mixture mean E[z | physics, class].",
         "",
-        "| model | physics | kind | rmse_val | val_avg | rmse_train | baseline | paper | n_train | n_val |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "`nll_val`: mean negative log-likelihood [nats per star] of the validation posterior means",
+        "under the distribution `sample()` draws from (out of sample); `cov68`/`cov95`: share of",
+        "them inside its 68 % / 95 % regions (density: highest-density regions estimated from 2000",
+        "draws per star; residual mode: the Gaussian's ellipsoids). `gauss`: a per-class Gaussian",
+        "fitted on the same training latents (physics ignored). NaN: no density (paper mode).",
+        "",
+        "| model | physics | kind | rmse_val | val_avg | rmse_train | baseline | paper | nll_val | gauss nll "
+        "| cov68 | cov95 | gauss cov68 | gauss cov95 | n_train | n_val | fit_s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+
+    def g(r, k):
+        v = r.get(k, float("nan"))
+        return float("nan") if v is None else float(v)
+
     for _, r in table.iterrows():
         lines.append(
             f"| {r['model']} | {r['physics']} | {r['kind']} | {r['rmse_val']:.3f} | "
-            f"{r.get('rmse_val_dummy_avg', float('nan')):.3f} | {r['rmse_train']:.3f} | "
-            f"{r['rmse_val_mean_baseline']:.3f} | {r['paper_table3']:.3f} | {int(r['n_train_stars'])} | "
-            f"{int(r['n_val_stars'])} |"
+            f"{g(r, 'rmse_val_dummy_avg'):.3f} | {r['rmse_train']:.3f} | "
+            f"{r['rmse_val_mean_baseline']:.3f} | {r['paper_table3']:.3f} | {g(r, 'nll_val'):.2f} | "
+            f"{g(r, 'nll_val_baseline'):.2f} | {g(r, 'cover68_val'):.2f} | {g(r, 'cover95_val'):.2f} | "
+            f"{g(r, 'cover68_val_baseline'):.2f} | {g(r, 'cover95_val_baseline'):.2f} | "
+            f"{int(r['n_train_stars'])} | {int(r['n_val_stars'])} | {g(r, 'fit_seconds'):.1f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -755,7 +980,7 @@ def _run_cli(args: argparse.Namespace) -> int:
     config = RegressorConfig(
         physics=physics, n_repeats=args.n_repeats, n_latent_draws=args.n_latent_draws,
         dummy=not args.no_dummy, use_class=not args.no_class, seed=args.seed,
-        num_trees=args.num_trees, mlp_epochs=args.mlp_epochs,
+        num_trees=args.num_trees, mlp_epochs=args.mlp_epochs, latent_noise=args.latent_noise,
     )
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
     res = fit_regressors(args.run_dir, kinds, config, force=args.force)
@@ -766,13 +991,14 @@ def _run_cli(args: argparse.Namespace) -> int:
 def register(subparsers) -> None:
     """Add ``pelsvae regress RUN_DIR``."""
     p = subparsers.add_parser(
-        "regress", help="fit physics -> latent regressors (linear, forest, mlp) and write Table 3",
+        "regress", help="fit physics -> latent regressors (linear, forest, mlp, density) and write Table 3",
         description="Fit physics -> latent regressors on a trained run's training latents and write "
                     "RUN_DIR/regressors/ with the out-of-sample Table 3 analogue.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("run_dir", help="trained run directory (has config.json, latents.npz)")
-    p.add_argument("--kinds", default="linear,forest,mlp", help="comma-separated regressor kinds")
+    p.add_argument("--kinds", default=",".join(DEFAULT_KINDS),
+                   help=f"comma-separated regressor kinds, some of {','.join(ALL_KINDS)}")
     p.add_argument("--physics", default="",
                    help="comma-separated physical parameters (default: the run's model physics, or "
                         "teff,abs_gmag,period for a cVAE); other sets are fitted post hoc, e.g. radius,lum")
@@ -782,6 +1008,8 @@ def register(subparsers) -> None:
     p.add_argument("--mlp-epochs", type=int, default=20, help="MLP training epochs")
     p.add_argument("--no-dummy", action="store_true", help="omit the U(0,1) dummy input (paper uses it)")
     p.add_argument("--no-class", action="store_true", help="omit the one-hot class input (paper's input)")
+    p.add_argument("--latent-noise", default="residual", choices=LATENT_NOISE,
+                   help="linear/forest/mlp sampling: add out-of-sample residual noise, or 'none' (paper)")
     p.add_argument("--seed", type=int, default=0, help="seed of repeats, draws and model initialisation")
     p.add_argument("--force", action="store_true", help="refit even if a regressor with this config exists")
     p.set_defaults(func=_run_cli)

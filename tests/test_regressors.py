@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pelsvae_tf.regressors import (
-    KINDS, RegressorConfig, expand_rows, fit_regressors, load_latents, load_regressor, make_regressor, rmse,
+    ALL_KINDS, POINT_KINDS, RegressorConfig, expand_rows, fit_regressors, load_latents, load_regressor, make_regressor, rmse,
 )
 
 PHYS = ("teff", "abs_gmag", "period")
@@ -41,7 +41,7 @@ def test_forest_captures_nonlinear_relation_out_of_sample():
     pv, zv, _, lv = _toy(200, 1)  # unseen stars
     errs = {}
     for kind in ("linear", "forest"):
-        reg = make_regressor(RegressorConfig(kind=kind, n_repeats=10, num_trees=30), PHYS, 4)
+        reg = make_regressor(RegressorConfig(kind=kind, n_repeats=10, num_trees=30, latent_noise="none"), PHYS, 4)
         reg.fit(p, zm, zl, lab)
         errs[kind] = rmse(reg.predict(pv, seed=0, labels=lv), zv)
     # the step in z0 and the sine in z1 are not linear in physics: the forest must win clearly
@@ -64,22 +64,30 @@ def test_dummy_gives_forest_a_spread_but_not_linear():
     x = np.repeat(p[:1], 200, axis=0)
     spreads = {}
     for kind in ("linear", "forest"):
-        reg = make_regressor(RegressorConfig(kind=kind, n_repeats=20, num_trees=20, min_examples=2), PHYS, 4)
+        reg = make_regressor(RegressorConfig(kind=kind, n_repeats=20, num_trees=20, min_examples=2,
+                                             latent_noise="none"), PHYS, 4)
         reg.fit(p, zm, zl, lab)
         spreads[kind] = reg.predict(x, seed=1, labels=np.repeat(lab[:1], 200)).std(0).mean()
     assert spreads["forest"] > 0.1 and spreads["linear"] < 0.05, spreads
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", ALL_KINDS)
 def test_save_load_round_trip_predicts_identically(kind, tmp_path):
     p, zm, zl, lab = _toy(120, 0)
-    reg = make_regressor(RegressorConfig(kind=kind, n_repeats=5, num_trees=10, mlp_epochs=2), PHYS, 4)
+    reg = make_regressor(RegressorConfig(kind=kind, n_repeats=5, num_trees=10, mlp_epochs=2, residual_folds=3,
+                                         density_epochs=20), PHYS, 4)
     reg.fit(p, zm, zl, lab)
     a = reg.predict(p, seed=3, labels=lab)
+    seeds = np.arange(len(lab), dtype=np.int64) + 11
+    s = reg.sample(p, lab, seeds)
     reg.save(tmp_path / kind)
     back = load_regressor(tmp_path / kind)
     np.testing.assert_allclose(back.predict(p, seed=3, labels=lab), a, rtol=1e-6, atol=1e-6)
-    assert back.input_names == list(PHYS) + ["dummy"] + [f"class_{c}" for c in back.classes]
+    # the sampling distribution (residual covariance / mixture) survives the round trip too
+    np.testing.assert_allclose(back.sample(p, lab, seeds), s, rtol=1e-6, atol=1e-6)
+    assert np.abs(s - a).max() > 1e-3  # sample() is not the point prediction: it carries noise
+    dummy = [] if kind == "density" else ["dummy"]
+    assert back.input_names == list(PHYS) + dummy + [f"class_{c}" for c in back.classes]
     if kind == "forest":
         assert len(back.models) == 4  # one YDF model per latent dimension (for TF export)
 
@@ -109,7 +117,7 @@ def test_bad_inputs_raise_clear_errors(tmp_path):
 
 def test_table3_is_out_of_sample_on_disjoint_stars(fitted_run):
     table = pd.read_csv(fitted_run / "regressors" / "table3.csv")
-    assert set(table["kind"]) == set(KINDS)
+    assert set(table["kind"]) == set(POINT_KINDS)
     assert np.all(np.isfinite(table[["rmse_val", "rmse_train", "rmse_val_mean_baseline"]].to_numpy()))
     md = (fitted_run / "regressors" / "table3.md").read_text()
     assert "out of sample" in md and "| forest |" in md
@@ -120,7 +128,7 @@ def test_table3_is_out_of_sample_on_disjoint_stars(fitted_run):
     assert va_ids and tr_ids and not (tr_ids & va_ids)
     row = table[table["kind"] == "linear"].iloc[0]
     assert row["n_val_stars"] > 0 and row["n_train_stars"] > row["n_val_stars"]
-    for kind in KINDS:
+    for kind in POINT_KINDS:
         meta = json.loads((fitted_run / "regressors" / kind / "regressor.json").read_text())
         assert meta["physics"] == list(PHYS)
 
@@ -157,3 +165,18 @@ def test_cli_regress_prints_and_writes_table(fitted_run, capsys):
     with pytest.raises(ValueError, match="unknown physical parameter"):
         args = parser.parse_args(["regress", str(fitted_run), "--physics", "mass"])
         args.func(args)
+
+
+def test_regressor_saved_before_residual_mode_loads_as_paper_mode(tmp_path):
+    """An on-disk regressor without ``latent_noise`` (no residual covariance) samples as the paper."""
+    p, zm, zl, lab = _toy(60, 0)
+    reg = make_regressor(RegressorConfig(kind="linear", n_repeats=2, latent_noise="none"), PHYS, 4).fit(p, zm, zl, lab)
+    reg.save(tmp_path / "old")
+    meta = json.loads((tmp_path / "old" / "regressor.json").read_text())
+    del meta["config"]["latent_noise"]
+    (tmp_path / "old" / "regressor.json").write_text(json.dumps(meta))
+    back = load_regressor(tmp_path / "old")
+    assert back.config.latent_noise == "none"
+    x = np.repeat(p[:1], 500, axis=0)
+    z = back.sample(x, np.repeat(lab[:1], 500), np.arange(500, dtype=np.int64))
+    assert z.std(axis=0).max() < 0.05  # one latent per physics vector, as before
