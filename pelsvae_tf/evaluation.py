@@ -122,8 +122,9 @@ class EvalConfig(ConfigBase):
                 raise ValueError(f"EvalConfig.{name} must be >= 1 (got {getattr(self, name)})")
         if self.generation not in ("auto", "regressor", "prior"):
             raise ValueError(f"EvalConfig.generation must be 'auto', 'regressor' or 'prior' (got {self.generation!r})")
-        if self.regressor not in ("forest", "linear", "mlp"):
-            raise ValueError(f"EvalConfig.regressor must be 'forest', 'linear' or 'mlp' (got {self.regressor!r})")
+        if self.regressor not in ("density", "forest", "linear", "mlp"):
+            raise ValueError(f"EvalConfig.regressor must be 'density', 'forest', 'linear' or 'mlp' "
+                             f"(got {self.regressor!r})")
         if self.classifier not in ("forest", "logistic"):
             raise ValueError(f"EvalConfig.classifier must be 'forest' or 'logistic' (got {self.classifier!r})")
         if not self.cadence_baseline > 0 or not self.cadence_season > 0:
@@ -1082,7 +1083,7 @@ def register(subparsers) -> None:
                    help="generated curves per class for the realism metrics (default 100)")
     p.add_argument("--generation", choices=("auto", "regressor", "prior"), default=None,
                    help="latents of generated curves: fitted regressor (paper), N(0,I) prior, or auto (default)")
-    p.add_argument("--regressor", choices=("forest", "linear", "mlp"), default=None,
+    p.add_argument("--regressor", choices=("density", "forest", "linear", "mlp"), default=None,
                    help="regressor used for generation (default: the exported generator's, mlp)")
     p.add_argument("--classifier", choices=("forest", "logistic"), default=None,
                    help="classifier of the two-sample test and TSTR (default forest)")

@@ -106,9 +106,10 @@ class ExportConfig(ConfigBase):
             )
         if self.warmup_batch < 1 or self.warmup_points < 1:
             raise ValueError("ExportConfig.warmup_batch and warmup_points must be >= 1")
-        if self.generator_regressor not in ("mlp", "forest"):
+        if self.generator_regressor not in ("density", "mlp", "forest", "linear"):
             raise ValueError(
-                f"ExportConfig.generator_regressor={self.generator_regressor!r}; expected 'mlp' or 'forest'"
+                f"ExportConfig.generator_regressor={self.generator_regressor!r}; expected 'density', 'mlp', "
+                "'forest' or 'linear'"
             )
         if self.num_versions < 1:
             raise ValueError("ExportConfig.num_versions must be >= 1")
@@ -510,6 +511,25 @@ def _positive_checks(x: Mapping[str, Any], names: Sequence[str]) -> list:
     return checks
 
 
+class _SamplerGraph:
+    """Raw physics (dict name -> [B] float64) + class one-hot + per-curve seed -> z [B, D]: the
+    run's ``PhysicsScaler`` affine map (float64) then the regressor's graph sampler
+    (:func:`pelsvae_tf.regressor_graph.graph_sampler`, the twin of ``PhysicsRegressor.sample``)."""
+
+    def __init__(self, physics: Sequence[str], shift: np.ndarray, scale: np.ndarray, sampler: Callable, dummy: bool):
+        self.physics = tuple(physics)
+        self.shift = np.asarray(shift, np.float64)
+        self.scale = np.asarray(scale, np.float64)
+        self.sampler = sampler
+        self.dummy = bool(dummy)
+
+    def sample(self, raw: Mapping[str, Any], onehot, seed):
+        """z [B, D] float32 (latent units)."""
+        tf = _tf()
+        cols = [(tf.cast(raw[n], tf.float64) - self.shift[j]) / self.scale[j] for j, n in enumerate(self.physics)]
+        return self.sampler(tf.cast(tf.stack(cols, axis=1), tf.float32), onehot, seed)
+
+
 class _GeneratorGraph:
     """Graph function of the end-to-end ``generator``: physics -> z -> phase function -> magnitudes.
 
@@ -521,7 +541,7 @@ class _GeneratorGraph:
     gives the ``in_training_range`` output.
     """
 
-    def __init__(self, regressor: _RegressorGraph, phase_function, n_classes: int, ranges: np.ndarray):
+    def __init__(self, regressor: "_SamplerGraph", phase_function, n_classes: int, ranges: np.ndarray):
         tf = _tf()
         self.regressor = regressor
         self.phase_function = phase_function
@@ -544,7 +564,7 @@ class _GeneratorGraph:
         b = tf.shape(phase)[0]
         reg_in = {n: phys[:, j] for j, n in enumerate(self.regressor.physics)}
         dummy = uniform_tf(seed, STREAM_DUMMY, tf.zeros([b], tf.uint32))
-        z = self.regressor.latent(reg_in, dummy, onehot)
+        z = self.regressor.sample(reg_in, onehot, seed)
         out = self.phase_function.render(z, onehot, phase, mag_mean, amplitude, seed)
         lab = tf.argmax(onehot, axis=1)
         rng = tf.gather(tf.constant(self.ranges), lab)  # [B, P, 2]
@@ -856,10 +876,21 @@ def export_models(
                 sigs, fns = {"serving_default": sig}, {"serving_default": fn}
                 info["regressor"] = {"kind": kind, "physics": list(graph.physics), "config": reg.config.to_dict()}
             else:  # generator
-                graph, tracked = regressor_graph(config.generator_regressor)
+                from pelsvae_tf.regressor_graph import graph_sampler
+
+                kind = config.generator_regressor
+                if kind not in regressors or regressors[kind] is None:
+                    raise FileNotFoundError(
+                        f"no fitted {kind!r} regressor for the generator; run `pelsvae regress RUN_DIR --kinds {kind}` "
+                        "or set ExportConfig.generator_regressor to a fitted kind")
+                reg = regressors[kind]
+                sampler, tracked = graph_sampler(reg, temp_dir=ydf_tmp)
+                shift, scale = scaler._affine(reg.physics)
+                graph = _SamplerGraph(reg.physics, shift, scale, sampler, bool(reg.config.dummy))
                 sigs = generator_signatures(graph.physics, n_classes, latent_dim)
                 module.decoder = decoder
                 module.tracked = list(tracked)
+                info["regressor"] = {"kind": kind, "physics": list(graph.physics), "config": reg.config.to_dict()}
                 from pelsvae_tf.generator import class_range
 
                 table = np.asarray([[class_range(train_stats, scaler, c, p) for p in graph.physics]
@@ -867,7 +898,6 @@ def export_models(
                 table = np.nan_to_num(table, nan=0.0, posinf=np.finfo(np.float64).max, neginf=-np.finfo(np.float64).max)
                 gen = _GeneratorGraph(graph, phase_function, n_classes, table)
                 fns = {k: _bind(module, k, gen, s) for k, s in sigs.items()}
-                info["regressor"] = {"kind": config.generator_regressor, "physics": list(graph.physics)}
             warm = [
                 make_predict_request(
                 name, k, example_inputs(s, config.warmup_batch, config.warmup_points, seed=i, ranges=ranges,

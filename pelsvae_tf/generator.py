@@ -725,7 +725,7 @@ class Generator:
         res = self._curves(z, labels, cadence, raw["period"], t0, mmean, amp, seeds, noise)
         res.physics = {k: raw[k] for k in need}
         res.in_training_range = self.in_training_range(labels, {k: raw[k] for k in need})
-        if self.regressor.config.dummy and not hasattr(self.regressor, "sample"):
+        if getattr(self.regressor.config, "dummy", False):  # the paper's U(0, 1) input, from the seed
             res.dummy = uniform_np(seeds, STREAM_DUMMY, np.zeros(n, np.uint32)).astype(np.float64)
         res.meta.update(seed=seed_int, regressor=self.regressor.kind)
         return res
