@@ -358,14 +358,81 @@ def static_subsample_problem(config: "ModelConfig") -> str | None:
 INFERENCE_CHUNK = 16
 
 
-def inference_decoder_fn(decoder: keras.Model, jit_compile: bool = True):
-    """The fastest measured way to run a decoder for generation: one compiled inference graph.
+def _direct_tcn_decoder(decoder: keras.Model, config: "ModelConfig"):
+    """``fn(z, onehot, phase) -> (mag, err)`` computing the TCN decoder's inference pass from its weights.
+
+    The same arithmetic as the Keras layers (keras-tcn residual blocks, layer norm, skip sum or
+    chained blocks, dense stack, sigmoid heads), written as plain TF ops: every dilated causal
+    convolution is one ``tf.nn.conv1d`` with ``dilations`` on the left-padded input (the Keras
+    ``Conv1D`` runs dilated convolutions through ``SpaceToBatchND`` / ``BatchToSpaceND``), and no
+    training-only op (dropout) is in the graph. Weights are read at call time (variables).
+    """
+    from pelsvae_tf.layers import _time_features
+
+    tcn = decoder.get_layer("decoder_tcn")
+    k = int(tcn.kernel_size)
+    blocks = []
+    for blk in tcn.residual_blocks:
+        convs = [layer for layer in blk.layers if isinstance(layer, keras.layers.Conv1D)]
+        norms = [layer for layer in blk.layers if isinstance(layer, keras.layers.LayerNormalization)]
+        match = blk.shape_match_conv if isinstance(blk.shape_match_conv, keras.layers.Conv1D) else None
+        blocks.append((int(blk.dilation_rate), convs, norms or [None, None], match))
+    dense = [decoder.get_layer(f"decoder_dense_{i}") for i in range(len(config.dense_units))]
+    mag_head, err_head = decoder.get_layer("mag_head"), decoder.get_layer("err_head")
+    skip_sum = bool(tcn.use_skip_connections)
+    time_encoding = config.time_encoding
+
+    def per_step(x, layer):
+        return tf.einsum("btc,co->bto", x, layer.kernel) + layer.bias
+
+    def fn(z, onehot, phase):
+        steps = tf.shape(phase)[1]
+        cond = tf.concat([z, onehot], axis=-1)
+        x = tf.concat([tf.repeat(cond[:, None, :], steps, axis=1), _time_features(phase, time_encoding)], axis=-1)
+        skips = None
+        for dilation, convs, norms, match in blocks:
+            h = x
+            for conv, norm in zip(convs, norms):
+                h = tf.pad(h, [[0, 0], [(k - 1) * dilation, 0], [0, 0]])
+                h = tf.nn.conv1d(h, conv.kernel, stride=1, padding="VALID", dilations=dilation) + conv.bias
+                if norm is not None:
+                    mean, var = tf.nn.moments(h, axes=[-1], keepdims=True)
+                    h = (h - mean) * tf.math.rsqrt(var + norm.epsilon) * norm.gamma + norm.beta
+                h = tf.nn.relu(h)
+            res = x if match is None else tf.einsum("btc,co->bto", x, match.kernel[0]) + match.bias
+            x = tf.nn.relu(h + res)
+            if skip_sum:
+                skips = h if skips is None else skips + h
+        x = skips if skip_sum else x
+        for layer in dense:
+            x = tf.nn.relu(per_step(x, layer))
+        return tf.sigmoid(per_step(x, mag_head))[..., 0], tf.sigmoid(per_step(x, err_head))[..., 0]
+
+    return fn
+
+
+def direct_graph_supported(config: "ModelConfig") -> bool:
+    """Whether :func:`inference_decoder_fn` can use the direct graph: a causal TCN decoder with
+    layer norm or no norm (otherwise it runs the Keras layers, with the same results)."""
+    return config.arch == "tcn" and config.decoder_padding == "causal" and config.tcn_norm in ("layer", "none")
+
+
+def inference_decoder_fn(decoder: keras.Model, jit_compile: bool = False, graph: str = "direct",
+                         config: "ModelConfig | None" = None):
+    """The fastest measured way to run a decoder for generation: one inference graph.
 
     Args:
         decoder: a decoder built by :func:`build_decoder` (e.g. ``PELSVAE.decoder``).
-        jit_compile: compile the graph with XLA (default; measured faster on CPU, see
-            BENCHMARKS.md). XLA compiles once per input shape: feed fixed-size chunks
-            (:func:`decode_chunked` pads the last one).
+        jit_compile: compile the graph with XLA. XLA compiles once per input shape: feed
+            fixed-size chunks (:func:`decode_chunked` pads the last one). See BENCHMARKS.md for
+            which is faster on which machine.
+        graph: ``"direct"`` (default): the TCN decoder's inference pass written as plain TF ops
+            from the decoder's weights (:func:`_direct_tcn_decoder`: one ``tf.nn.conv1d`` per
+            dilated convolution instead of Keras' SpaceToBatchND path, no dropout ops), used
+            when :func:`direct_graph_supported` (causal TCN, layer or no norm); ``"keras"``: the
+            decoder's own layers (``decoder(..., training=False)``).
+        config: the decoder's :class:`ModelConfig` (needed for ``graph="direct"``; e.g.
+            ``PELSVAE.model_config``); without it the Keras layers are used.
 
     Returns:
         A ``tf.function`` ``fn(z, onehot, phase) -> (mag, err)``: ``z`` [B, D] float32 latents
@@ -373,12 +440,17 @@ def inference_decoder_fn(decoder: keras.Model, jit_compile: bool = True):
         float32 phases in cycles; ``mag`` and ``err`` [B, T] float32 scaled magnitude and scaled
         error in [0, 1], equal to ``decoder(..., training=False)`` to float tolerance.
     """
+    if graph not in ("direct", "keras"):
+        raise ValueError(f"inference_decoder_fn: graph={graph!r}; use 'direct' or 'keras'")
+    if graph == "direct" and config is not None and direct_graph_supported(config):
+        fn = _direct_tcn_decoder(decoder, config)
+    else:
+        def fn(z, onehot, phase):
+            out = decoder({"z": z, "class_onehot": onehot, "phase": phase}, training=False)
+            return out["mag"], out["err"]
 
-    def fn(z, onehot, phase):
-        out = decoder({"z": z, "class_onehot": onehot, "phase": phase}, training=False)
-        return out["mag"], out["err"]
-
-    return tf.function(fn, jit_compile=bool(jit_compile), reduce_retracing=True)
+    spec = [tf.TensorSpec([None, None], tf.float32)] * 3
+    return tf.function(fn, jit_compile=bool(jit_compile), input_signature=spec)
 
 
 def decode_chunked(decode_fn, z, onehot, phase, chunk_size: int = INFERENCE_CHUNK):
@@ -683,5 +755,6 @@ __all__ = [
     "count_params",
     "INFERENCE_CHUNK",
     "inference_decoder_fn",
+    "direct_graph_supported",
     "decode_chunked",
 ]
