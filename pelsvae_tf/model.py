@@ -353,9 +353,11 @@ def static_subsample_problem(config: "ModelConfig") -> str | None:
 
 
 #: Recommended curves per inference decoder call (the chunk size of :func:`decode_chunked`), measured
-#: with ``benchmarks/bench_torch_baseline.py`` (paper-best TCN, 300 and 600 points, 2 cores; see
-#: BENCHMARKS.md): small enough that a chunk's activations stay in cache.
-INFERENCE_CHUNK = 16
+#: with ``benchmarks/bench_torch_baseline.py`` (paper-best TCN, 300 and 600 points, 2 shared cores;
+#: BENCHMARKS.md, "PyTorch side-by-side"): with the direct graph and plain ``tf.function``, chunks of
+#: 32 curves were the fastest of 8 / 32 at N = 1,000 (300 points) and N = 100 (600 points); the
+#: issue's 262,144-point chunks (~436 curves of 600 points) were 2.6x slower in an earlier sweep.
+INFERENCE_CHUNK = 32
 
 
 def _direct_tcn_decoder(decoder: keras.Model, config: "ModelConfig"):
