@@ -355,8 +355,8 @@ def static_subsample_problem(config: "ModelConfig") -> str | None:
 #: Recommended curves per inference decoder call (the chunk size of :func:`decode_chunked`), measured
 #: with ``benchmarks/bench_torch_baseline.py`` (paper-best TCN, 300 and 600 points, 2 shared cores;
 #: BENCHMARKS.md, "PyTorch side-by-side"): with the direct graph and plain ``tf.function``, chunks of
-#: 32 curves were the fastest of 8 / 32 at N = 1,000 (300 points) and N = 100 (600 points); the
-#: issue's 262,144-point chunks (~436 curves of 600 points) were 2.6x slower in an earlier sweep.
+#: 32 curves were the fastest of 8 / 32 at N = 1,000 (300 points) and N = 100 (600 points); with the
+#: Keras graph, 512-curve chunks (153,600 points) were 2.6x slower than 8-curve chunks (300 points).
 INFERENCE_CHUNK = 32
 
 
