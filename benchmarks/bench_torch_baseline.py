@@ -307,6 +307,46 @@ def train_comparison(seq_lens: list[int], batch: int, steps: int, peak: float, c
     return rows
 
 
+def conv_micro(batch: int = 128, seq_len: int = 600, repeat: int = 3) -> list:
+    """One causal Conv1D 48 -> 48 (kernel 5) + LayerNorm + ReLU on [batch, seq_len, 48]: forward and
+    forward + gradient, plain ``tf.function`` vs ``jit_compile=True``, dilations 1 and 16, interleaved;
+    prints best milliseconds per call (where XLA training time goes; run once more with
+    ``TF_ENABLE_ONEDNN_OPTS=0`` to see the oneDNN kernels' share). Returns the rows."""
+    import keras
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(0).standard_normal((batch, seq_len, 48)).astype(np.float32))
+    rows = []
+    for d in (1, 16):
+        conv = keras.layers.Conv1D(48, 5, dilation_rate=d, padding="causal")
+        conv.build((None, None, 48))
+        norm = keras.layers.LayerNormalization()
+        norm.build((None, None, 48))
+
+        def fwd(x):
+            return tf.reduce_sum(tf.nn.relu(norm(conv(x))))
+
+        def step(x):
+            with tf.GradientTape() as tape:
+                y = fwd(x)
+            return tape.gradient(y, [conv.kernel, conv.bias, norm.gamma, norm.beta])
+
+        fns = {f"{name} {'XLA' if jit else 'tf.function'}": tf.function(f, jit_compile=jit)
+               for name, f in (("forward", fwd), ("forward+grad", step)) for jit in (False, True)}
+        for f in fns.values():
+            tf.nest.map_structure(lambda v: v.numpy(), f(x))
+        best = {k: float("inf") for k in fns}
+        for _ in range(repeat):
+            for k, f in fns.items():
+                t0 = time.perf_counter()
+                tf.nest.map_structure(lambda v: v.numpy(), f(x))
+                best[k] = min(best[k], time.perf_counter() - t0)
+        for k, sec in best.items():
+            print(f"  conv micro, dilation {d:>2}, {k:<24} {1e3 * sec:7.1f} ms  (load {os.getloadavg()[0]:.1f})")
+            rows.append({"dilation": d, "impl": k, "ms": 1e3 * sec})
+    return rows
+
+
 def _time_interleaved(impls: dict, n: int, repeat: int) -> dict:
     """Best wall seconds per implementation to decode ``n`` curves, the implementations interleaved.
 
@@ -349,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="interleaved rounds: every implementation decodes the N curves once per round (best reported)")
     p.add_argument("--train", action="store_true",
                    help="instead of the decoder: time one training step (batch --batch, Adam, paper loss)")
+    p.add_argument("--conv-micro", action="store_true",
+                   help="instead of the decoder: one dilated Conv1D + LayerNorm, tf.function vs XLA (with --batch)")
     p.add_argument("--batch", type=int, default=128, help="training batch (with --train)")
     p.add_argument("--steps", type=int, default=3, help="timed interleaved training steps (with --train)")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
@@ -385,7 +427,10 @@ def main(argv: list[str] | None = None) -> int:
           + f" (peak used: {fmt_si(peak, 'FLOP/s')})")
 
     results = []
-    if args.train:
+    if args.conv_micro:
+        results = conv_micro(args.batch, args.seq_lens[-1])
+        args.channels = []
+    elif args.train:
         results = train_comparison(args.seq_lens, args.batch, args.steps, peak, channels=args.channels[0])
         args.channels = []
     rng = np.random.default_rng(0)
