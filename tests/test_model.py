@@ -481,3 +481,86 @@ def test_jit_compile_with_a_same_padded_subsampled_decoder_is_refused_before_tra
     # recurrent decoders are causal whatever decoder_padding says; no subset, nothing to check
     assert static_subsample_problem(tiny_model_config(arch="gru", decoder_padding="same")) is None
     assert static_subsample_problem(tiny_model_config(decoder_padding="same", decoder_subsample=1.0)) is None
+
+
+# -- tapered ("reference") TCN and the inference decoder recipe (issue 14) ----------------------
+def test_reference_tcn_channels_build_train_and_round_trip(tmp_path):
+    import keras
+
+    from pelsvae_tf.model import build_pelsvae
+
+    cfg = tiny_model_config(tcn_channels="reference", hidden=12, n_blocks=4, seed=7)
+    assert cfg.channels() == [8, 16, 32, 12] and cfg.channels(decoder=True) == [12, 32, 16, 8]
+    model = build_pelsvae(cfg)
+    for part, widths in ((model.encoder, [8, 16, 32, 12]), (model.decoder, [12, 32, 16, 8])):
+        tcn = part.get_layer(f"{part.name}_tcn")
+        assert tcn.get_config()["nb_filters"] == widths and tcn.get_config()["use_skip_connections"] is False
+        assert [blk.nb_filters for blk in tcn.residual_blocks] == widths
+    batch = _batch(n=8)
+    out = model(batch)
+    assert out["mag"].shape == (8, 100) and out["z_mean"].shape == (8, 4)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    before = [w.numpy().copy() for w in model.decoder.trainable_weights]
+    hist = model.fit(dict(batch), epochs=2, batch_size=4, verbose=0)
+    assert all(np.isfinite(v) for v in hist.history["loss"])
+    assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before, model.decoder.trainable_weights))
+    path = tmp_path / "tapered.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.model_config == cfg
+    mine, theirs = model.predict(batch, verbose=0), loaded.predict(batch, verbose=0)
+    for k in ("mag", "err", "z_mean", "z_log_var"):
+        np.testing.assert_array_equal(theirs[k], mine[k])
+
+
+def test_constant_tcn_default_keeps_keras_tcn_skip_connections():
+    from pelsvae_tf.model import build_pelsvae
+
+    model = build_pelsvae(tiny_model_config())
+    conf = model.decoder.get_layer("decoder_tcn").get_config()
+    assert conf["nb_filters"] == 8 and conf["use_skip_connections"] is True
+
+
+@pytest.mark.parametrize("channels", ["constant", "reference"])
+def test_inference_decoder_fn_and_chunks_equal_the_plain_keras_call(channels):
+    from pelsvae_tf.model import build_pelsvae, decode_chunked, inference_decoder_fn
+
+    model = build_pelsvae(tiny_model_config(tcn_channels=channels, hidden=12, seed=1))
+    rng = np.random.default_rng(3)
+    n, t = 11, 57
+    z = rng.standard_normal((n, 4)).astype("float32")
+    onehot = np.eye(8, dtype="float32")[rng.integers(0, 8, n)]
+    phase = np.sort(rng.random((n, t)), axis=1).astype("float32")
+    ref = model.decoder({"z": z, "class_onehot": onehot, "phase": phase}, training=False)
+    for jit, graph in ((False, "keras"), (True, "keras"), (False, "direct"), (True, "direct")):
+        fn = inference_decoder_fn(model.decoder, jit_compile=jit, graph=graph, config=model.model_config)
+        mag, err = fn(z, onehot, phase)
+        np.testing.assert_allclose(mag.numpy(), ref["mag"].numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(err.numpy(), ref["err"].numpy(), rtol=1e-5, atol=1e-6)
+        # chunked with a padded last chunk (11 = 4 + 4 + 3): same curves, same order
+        cm, ce = decode_chunked(fn, z, onehot, phase, chunk_size=4)
+        assert cm.shape == (n, t) and cm.dtype == np.float32
+        np.testing.assert_allclose(cm, ref["mag"].numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ce, ref["err"].numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="chunk_size"):
+        decode_chunked(fn, z, onehot, phase, chunk_size=0)
+    with pytest.raises(ValueError, match="graph"):
+        inference_decoder_fn(model.decoder, graph="fast")
+
+
+def test_direct_inference_graph_follows_time_encoding_and_falls_back_for_same_padding():
+    from pelsvae_tf.model import build_pelsvae, direct_graph_supported, inference_decoder_fn
+
+    rng = np.random.default_rng(4)
+    for changes, direct in (({"time_encoding": "fourier"}, True), ({"time_encoding": "dt"}, True),
+                            ({"tcn_norm": "none"}, True), ({"decoder_padding": "same"}, False),
+                            ({"tcn_norm": "batch"}, False)):
+        model = build_pelsvae(tiny_model_config(seed=2, **changes))
+        assert direct_graph_supported(model.model_config) is direct
+        z = rng.standard_normal((3, 4)).astype("float32")
+        onehot = np.eye(8, dtype="float32")[[0, 3, 7]]
+        phase = np.sort(rng.random((3, 40)), axis=1).astype("float32")
+        ref = model.decoder({"z": z, "class_onehot": onehot, "phase": phase}, training=False)
+        mag, err = inference_decoder_fn(model.decoder, config=model.model_config)(z, onehot, phase)
+        np.testing.assert_allclose(mag.numpy(), ref["mag"].numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(err.numpy(), ref["err"].numpy(), rtol=1e-5, atol=1e-6)
