@@ -50,7 +50,7 @@ def _test_metrics(run_dir: Path, data_dir: Path) -> dict[str, float]:
     if phys_names:
         inputs["phys"] = run.physics_scaler.transform(a["phys"][idx][:, cols], phys_names).astype(np.float32)
     z = np.asarray(run.encoder(inputs, training=False)["z_mean"])
-    pf = PhaseFunction(run.decoder, n_grid=int(ds.seq_len))
+    pf = PhaseFunction(run.decoder, n_grid=int(ds.seq_len), model_config=run.model_config)
     dec = pf.scaled_np(z, onehot, a["phase"][idx])
     resid = dec["mag"] - a["mag"][idx]
     rmse = np.sqrt(np.mean(resid ** 2, axis=1))

@@ -232,7 +232,8 @@ def _decode(view: _RunView, z: np.ndarray, labels: np.ndarray, phase: np.ndarray
     if "_phase_function" not in view.__dict__:
         from pelsvae_tf.phase_function import PhaseFunction
 
-        view.__dict__["_phase_function"] = PhaseFunction(view.decoder, n_grid=int(view.dataset.seq_len))
+        view.__dict__["_phase_function"] = PhaseFunction(view.decoder, n_grid=int(view.dataset.seq_len),
+                                                         model_config=view.run.model.model_config)
     pf = view.__dict__["_phase_function"]
     z = np.asarray(z, np.float32)
     onehot = _onehot(labels, len(view.classes))
@@ -377,7 +378,8 @@ def _make_generator(view: _RunView, cfg: EvalConfig, use_regressor: bool = True)
         write_train_stats(view.run_dir)
     with np.load(stats_path, allow_pickle=False) as f:
         stats = {k: f[k] for k in f.files}
-    return Generator(view.decoder, reg, view.classes, view.physics_scaler, stats, n_grid=int(view.dataset.seq_len))
+    return Generator(view.decoder, reg, view.classes, view.physics_scaler, stats, n_grid=int(view.dataset.seq_len),
+                     model_config=view.run.model.model_config)
 
 
 def _load_regressor_cached(view: _RunView, kind: str):

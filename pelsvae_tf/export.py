@@ -93,7 +93,7 @@ class ExportConfig(ConfigBase):
     warmup_points: int = 50
     generator_regressor: str = "mlp"  # = pelsvae_tf.generator.DEFAULT_REGRESSOR (tested)
     num_versions: int = 1
-    chunk_points: int = 8192
+    chunk_points: int = 9600
 
     def __post_init__(self) -> None:
         self.models = tuple(self.models)
@@ -779,6 +779,7 @@ def export_models(
     source: Mapping[str, Any] | None = None,
     n_grid: int = 300,
     train_stats: Mapping[str, np.ndarray] | None = None,
+    model_config=None,
 ) -> dict[str, Any]:
     """Write the SavedModels of ``config.models`` for one decoder + fitted regressors.
 
@@ -795,6 +796,8 @@ def export_models(
         n_grid: phase-grid points of the decoded curves (the decoder's training ``seq_len``).
         train_stats: the run's ``train_stats.npz`` (per-class training ranges of the
             generator's ``in_training_range`` output; without it, the scaler's ranges).
+        model_config: the decoder's ``ModelConfig`` (the graphs then run the direct TCN
+            inference graph, :func:`pelsvae_tf.model.inference_decoder_fn`).
 
     Returns ``{"version": N, "models": {name: path}, "models_config": path, "kept": [names]}``.
     """
@@ -824,7 +827,8 @@ def export_models(
     ranges = {n: scaler.range(n) for n in scaler.names}
     from pelsvae_tf.phase_function import PhaseFunction
 
-    phase_function = PhaseFunction(decoder, n_grid=n_grid, chunk_points=config.chunk_points)
+    phase_function = PhaseFunction(decoder, n_grid=n_grid, chunk_points=config.chunk_points,
+                                   model_config=model_config)
     base_info["n_grid"] = int(n_grid)
     written: dict[str, str] = {}
     kept: list[str] = []
@@ -947,7 +951,7 @@ def export_run(run_dir: str | Path, out: str | Path = "saved_models", version: i
             stats = {k: z[k] for k in z.files}
         source["train_stats_sha256"] = sha256_file(stats_path)
     return export_models(out, run.decoder, run.classes, run.physics_scaler, regressors, version, config, source,
-                         n_grid=int(run.model_config.seq_len), train_stats=stats)
+                         n_grid=int(run.model_config.seq_len), train_stats=stats, model_config=run.model_config)
 
 
 # =============================================================================================

@@ -425,12 +425,13 @@ class Generator:
         curves_per_call: curves rendered per graph call (bounds the memory of one call).
         knn: training stars of the class nearest in physics drawn from for magnitude metadata.
         jit_compile: XLA-compile the grid decoder in process (the exported graphs never are).
+        model_config: the decoder's ``ModelConfig`` (enables the fast direct TCN inference graph).
     """
 
     def __init__(self, decoder, regressor=None, classes: Sequence[str] = CLASSES, physics_scaler=None,
                  train_stats: Mapping[str, np.ndarray] | None = None, n_grid: int = 300,
                  chunk_points: int | None = None, curves_per_call: int = 4096, knn: int = 20,
-                 jit_compile: bool = False):
+                 jit_compile: bool = False, model_config=None):
         from pelsvae_tf.phase_function import CHUNK_POINTS, PhaseFunction  # TensorFlow: not at --help
 
         self.decoder = decoder
@@ -445,7 +446,7 @@ class Generator:
         if self.knn < 1:
             raise ValueError(f"knn={knn}: must be >= 1 (training stars drawn from for magnitudes)")
         self.phase_function = PhaseFunction(decoder, n_grid=n_grid, chunk_points=chunk_points or CHUNK_POINTS,
-                                            jit_compile=jit_compile)
+                                            jit_compile=jit_compile, model_config=model_config)
         if self.phase_function.n_classes != len(self.classes):
             raise ValueError(f"{len(self.classes)} class names given but the decoder takes a "
                              f"{self.phase_function.n_classes}-class one-hot")
@@ -479,13 +480,14 @@ class Generator:
             raise ValueError(f"regressor={regressor!r}: no such fitted regressor in {run_dir / 'regressors'}; "
                              f"available: {avail} (fit more with `pelsvae regress {run_dir} --kinds KIND`)")
         reg = load_regressor(reg_path)
-        decoder, classes, seq_len = _load_decoder(run_dir)
+        decoder, classes, seq_len, model_config = _load_decoder(run_dir)
         stats_path = run_dir / "regressors" / "train_stats.npz"
         stats = None
         if stats_path.exists():
             with np.load(stats_path, allow_pickle=False) as z:
                 stats = {k: z[k] for k in z.files}
         kwargs.setdefault("n_grid", seq_len)
+        kwargs.setdefault("model_config", model_config)
         return cls(decoder, reg, classes, load_physics_scaler(run_dir), stats, **kwargs)
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -919,12 +921,12 @@ class Generator:
 
 
 def _load_decoder(run_dir: Path):
-    """Decoder, class names and training sequence length of a run."""
+    """Decoder, class names, training sequence length and ``ModelConfig`` of a run."""
     from pelsvae_tf.training import load_run
 
     run = load_run(run_dir)
     seq_len = int(getattr(run.model_config, "seq_len", 300) or 300)
-    return run.decoder, tuple(run.classes), seq_len
+    return run.decoder, tuple(run.classes), seq_len, run.model_config
 
 
 # ---------------------------------------------------------------------------------------------

@@ -43,8 +43,9 @@ MIN_PTP = 1e-3
 
 #: Points per decoder call when decoding grids: small enough that the activations of one call
 #: stay in the CPU caches (8,192 points per call ran 1.9x faster than 262,144 in the issue-14
-#: measurement).
-CHUNK_POINTS = 8192
+#: measurement; ``model.INFERENCE_CHUNK`` = 32 curves of 300 points measured fastest among 8 / 32 /
+#: 512-curve chunks).
+CHUNK_POINTS = 9600
 
 
 def grid_phases(n_grid: int) -> np.ndarray:
@@ -79,13 +80,18 @@ class PhaseFunction:
         n_grid: points of the uniform decoding grid (the decoder's training ``seq_len``).
         chunk_points: points per decoder call (``chunk_points // n_grid`` curves).
         jit_compile: XLA-compile the grid decoder. Off by default: stock TF Serving runs XLA only
-            with ``--xla_cpu_compilation_enabled``.
+            with ``--xla_cpu_compilation_enabled``, and on 2 CPU cores XLA measured 0.5-1.3x.
+        model_config: the decoder's :class:`~pelsvae_tf.model.ModelConfig`; with it, a causal TCN
+            decoder runs as :func:`pelsvae_tf.model.inference_decoder_fn`'s direct graph (one
+            ``conv1d`` per dilated convolution, no SpaceToBatchND, no dropout ops; equal to the
+            Keras layers to float tolerance); without it, the Keras layers.
 
     All methods take and return TensorFlow tensors and are traceable inside a ``tf.function``
     (the exported SavedModels call them); :meth:`render_np` is the NumPy convenience wrapper.
     """
 
-    def __init__(self, decoder, n_grid: int = 300, chunk_points: int = CHUNK_POINTS, jit_compile: bool = False):
+    def __init__(self, decoder, n_grid: int = 300, chunk_points: int = CHUNK_POINTS, jit_compile: bool = False,
+                 model_config=None):
         inp = getattr(decoder, "input", None)
         if not isinstance(inp, dict) or not {"z", "class_onehot", "phase"} <= set(inp):
             raise ValueError("decoder must be the functional Keras decoder with dict inputs "
@@ -99,6 +105,10 @@ class PhaseFunction:
         self.grid = grid_phases(self.n_grid)
         self.chunk_curves = max(1, int(chunk_points) // self.n_grid)
         self.jit_compile = bool(jit_compile)
+        self.model_config = model_config
+        from pelsvae_tf.model import inference_decoder_fn
+
+        self._infer = inference_decoder_fn(decoder, jit_compile=False, graph="direct", config=model_config)
         f32 = tf.float32
         self._decode_chunk = tf.function(
             self._decode_chunk_py,
@@ -123,8 +133,7 @@ class PhaseFunction:
     def _decode_chunk_py(self, z, onehot):
         b = tf.shape(z)[0]
         ph = tf.broadcast_to(tf.constant(self.grid)[None, :], tf.stack([b, self.n_grid]))
-        out = self.decoder({"z": z, "class_onehot": onehot, "phase": ph}, training=False)
-        return out["mag"], out["err"]
+        return self._infer(z, onehot, ph)
 
     def decode_grid(self, z, onehot):
         """Scaled magnitude and error on the grid, ``([B, G], [B, G])``, decoded in chunks of

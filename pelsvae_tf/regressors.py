@@ -810,7 +810,7 @@ def _model_curve_stats(run_dir: Path, label: np.ndarray, star_id: np.ndarray, ma
     ptp_s = np.full(n, np.nan)
     have = rows >= 0
     if have.any():
-        pf = PhaseFunction(run.decoder, n_grid=int(run.model_config.seq_len))
+        pf = PhaseFunction(run.decoder, n_grid=int(run.model_config.seq_len), model_config=run.model_config)
         onehot = np.eye(len(run.classes), dtype=np.float32)[label[have]]
         s_grid, _ = pf.grid_np(lat["z_mean"][tr][rows[have]], onehot)
         st = curve_model_stats(s_grid)
