@@ -117,15 +117,18 @@ def _global_flags(argv: list[str]) -> tuple[bool, bool]:
     return ("--verbose" in head or env("PELSVAE_VERBOSE"), "--traceback" in head or env("PELSVAE_TRACEBACK"))
 
 
-def quiet_tensorflow(verbose: bool = False) -> None:
+def quiet_tensorflow(verbose: bool | None = None) -> None:
     """Import TensorFlow with its C++ start-up log lines hidden (``verbose=False``).
 
-    Sets ``TF_CPP_MIN_LOG_LEVEL`` (2: errors only, unless the user set it; 0 with ``verbose``)
+    ``verbose=None`` reads ``PELSVAE_VERBOSE``. Sets ``TF_CPP_MIN_LOG_LEVEL`` (2: errors only,
+    unless the user set it; 0 with ``verbose``)
     before TensorFlow is imported, then imports it and lists the physical devices (where a CPU
     machine logs the CUDA ``cuInit`` error) with file descriptor 2 sent to a temporary file.
     Lines of that file that are not TensorFlow log lines are written back to stderr. Does
     nothing when TensorFlow is already imported or ``verbose`` is true (then the logs show).
     """
+    if verbose is None:
+        verbose = _global_flags([])[0]
     if verbose:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
         return
@@ -202,9 +205,8 @@ def interrupted_message(verb: str, args: argparse.Namespace) -> str:
         return f"interrupted: {out} keeps every finished trial; {again} (an unfinished trial is run again)"
     if verb == "export" and out:
         return f"interrupted: {out} keeps every SavedModel already written (each is atomic); {again}"
-    if verb in ("regress", "evaluate", "generate", "sky"):
-        return f"interrupted: outputs are written atomically, so nothing partial was kept; re-run the same command"
-    return f"interrupted: {again}"
+    return ("interrupted: every file already finished is kept and none is half-written (writes are atomic); "
+            "re-run the same command")
 
 
 def run_verb(args: argparse.Namespace, traceback_on: bool = False) -> int:
@@ -238,7 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``pelsvae`` console script; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose, tb = _global_flags(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "2")
+    if verbose:  # for the verbs and for help text that imports TensorFlow
+        os.environ["PELSVAE_VERBOSE"] = "1"
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -20,6 +20,7 @@ seed of a resumed segment is ``seed + initial_epoch`` (each segment is determini
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -569,6 +570,39 @@ def _val_batch_size(batch_size: int, n_val: int, replicas: int) -> int:
     return replicas
 
 
+@contextlib.contextmanager
+def _scalar_metrics_reduced_across_workers():
+    """Work around Keras 3 + ``MultiWorkerMirroredStrategy`` (tensorflow/tensorflow#72388): Keras
+    averages each per-replica metric with ``strategy.reduce("MEAN", v, axis=0)``, which fails on
+    the scalar metrics of every train/test step ("Invalid reduction dimension 0 for input with 0
+    dimensions"). Within this context a scalar is averaged over all replicas of all workers with
+    ``axis=None`` (the same mean, defined for scalars); anything else goes to Keras unchanged."""
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    original = tf_trainer.reduce_per_replica
+
+    def reduce_per_replica(values, strategy, reduction):
+        import tensorflow as tf
+        from keras.src import tree
+
+        if reduction not in ("auto", "mean") or not tf_trainer._collective_all_reduce_multi_worker(strategy):
+            return original(values, strategy, reduction)
+
+        def one(v):
+            local = strategy.experimental_local_results(v) if isinstance(v, tf.distribute.DistributedValues) else [v]
+            if getattr(local[0], "shape", None) is not None and local[0].shape.rank == 0:
+                return strategy.reduce("MEAN", v, axis=None)
+            return original(v, strategy, reduction)
+
+        return tree.map_structure(one, values)
+
+    tf_trainer.reduce_per_replica = reduce_per_replica
+    try:
+        yield
+    finally:
+        tf_trainer.reduce_per_replica = original
+
+
 def _fit(model, dataset, run_dir, model_config, tc: TrainConfig, initial_epoch, history, state, steps, chief=True):
     import keras
 
@@ -630,6 +664,7 @@ def _fit(model, dataset, run_dir, model_config, tc: TrainConfig, initial_epoch, 
     if tc.restore_best_weights and tc.early_stopping_patience and chief:
         callbacks.append(BestWeights(run_dir))
 
+    stack = contextlib.ExitStack()
     if tc.strategy != "default":
         # Keras' fit under a tf.distribute strategy builds the model from a batch it pulls out of
         # the training iterator (one batch lost per fit call, so a resumed run would see other
@@ -640,6 +675,8 @@ def _fit(model, dataset, run_dir, model_config, tc: TrainConfig, initial_epoch, 
             model._symbolic_build(data_batch=sample)
         model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
     try:
+        if tc.strategy == "multiworker":
+            stack.enter_context(_scalar_metrics_reduced_across_workers())
         model.fit(
             train_ds,
             validation_data=val_ds,
@@ -651,6 +688,7 @@ def _fit(model, dataset, run_dir, model_config, tc: TrainConfig, initial_epoch, 
             shuffle=False,
         )
     finally:
+        stack.close()
         model.__dict__.pop("_maybe_symbolic_build", None)
     if tc.restore_best_weights and tc.early_stopping_patience:
         best = run_dir / "checkpoints" / "best.weights.h5"
@@ -858,7 +896,7 @@ def _with_defaults(parser, format_help) -> str:
     ``None`` default stands for a ``TrainConfig`` / ``ModelConfig`` default."""
     from pelsvae_tf.cli import quiet_tensorflow
 
-    quiet_tensorflow(os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0")
+    quiet_tensorflow()
     from pelsvae_tf.model import ModelConfig
 
     mdef, tdef = ModelConfig().to_dict(), TrainConfig().to_dict()
@@ -943,11 +981,17 @@ def _stdout_is_tty() -> bool:
 def _cli_train(args) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("tensorflow").propagate = False  # TF prints its own records; not twice
     model_config, train_config = _cli_configs(args)
     if getattr(args, "t_verbose", None) is None and train_config.verbose == 1 and not _stdout_is_tty():
         # a progress bar redrawn into a log file or pipe writes megabytes: one line per epoch
         train_config = train_config.replace(verbose=2)
     run = train(args.data, args.out, model_config, train_config)
+    if not is_chief(train_config.strategy):
+        task = json.loads(os.environ["TF_CONFIG"]).get("task", {})
+        print(f"trained {len(run.history)} epochs ({task.get('type', 'worker')} {task.get('index', '?')}: nothing "
+              "written, the chief writes the run directory)")
+        return 0
     last = run.history[-1] if run.history else {}
     print(
         f"trained {len(run.history)} epochs -> {run.run_dir}/model.keras"

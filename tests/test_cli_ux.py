@@ -156,3 +156,12 @@ def test_resume_refusal_names_only_the_changed_fields(tiny_run, tiny_dataset, tm
     assert msg.count("ModelConfig.") == 2 and "'arch'" not in msg and "tcn" not in msg
     assert "new --out" in msg
     assert (run / "checkpoints" / "state.json").read_text() == before
+
+
+def test_verbose_shows_tensorflow_logs_that_are_hidden_by_default():
+    quiet = _pelsvae("train", "--help")
+    loud = _pelsvae("--verbose", "train", "--help")
+    assert quiet.returncode == loud.returncode == 0
+    assert not TF_LOG.search(quiet.stderr) and quiet.stderr.strip() == ""
+    assert TF_LOG.search(loud.stderr), loud.stderr[:2000]  # e.g. "I0000 ... port.cc:153] oneDNN custom operations ..."
+    assert quiet.stdout == loud.stdout
