@@ -10,7 +10,6 @@ paper's class targets, 150 epochs; days on a CPU, meant for GPUs / ``--strategy 
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import logging
