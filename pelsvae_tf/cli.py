@@ -62,7 +62,7 @@ class HelpFormatter(argparse.HelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if "default" in text.lower() or "%(default)" in text:
+        if "(default" in text.lower() or "%(default)" in text:
             return text
         if action.default in (None, False, argparse.SUPPRESS) or isinstance(
             action, (argparse._StoreTrueAction, argparse._StoreFalseAction, argparse._HelpAction,
@@ -120,8 +120,9 @@ def _global_flags(argv: list[str]) -> tuple[bool, bool]:
 def quiet_tensorflow(verbose: bool | None = None) -> None:
     """Import TensorFlow with its C++ start-up log lines hidden (``verbose=False``).
 
-    ``verbose=None`` reads ``PELSVAE_VERBOSE``. Sets ``TF_CPP_MIN_LOG_LEVEL`` (2: errors only,
-    unless the user set it; 0 with ``verbose``)
+    ``verbose=None`` reads ``PELSVAE_VERBOSE``. Sets ``TF_CPP_MIN_LOG_LEVEL`` (3: no C++ log
+    line at all, unless the user set it; a real failure still reaches Python as an exception and
+    is reported by :func:`run_verb`; 0 with ``verbose``)
     before TensorFlow is imported, then imports it and lists the physical devices (where a CPU
     machine logs the CUDA ``cuInit`` error) with file descriptor 2 sent to a temporary file.
     Lines of that file that are not TensorFlow log lines are written back to stderr. Does
@@ -132,7 +133,7 @@ def quiet_tensorflow(verbose: bool | None = None) -> None:
     if verbose:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
         return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "tensorflow" in sys.modules:
         return
     try:
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     if verbose:  # for the verbs and for help text that imports TensorFlow
         os.environ["PELSVAE_VERBOSE"] = "1"
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

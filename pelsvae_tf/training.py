@@ -914,7 +914,7 @@ def _with_defaults(parser, format_help) -> str:
                          "t_deterministic": "deterministic"}.get(dest, value)
         else:
             continue
-        if value is None or "default" in (action.help or "").lower():
+        if value is None or "(default" in (action.help or "").lower():
             continue
         if isinstance(value, list):
             value = ",".join(str(v) for v in value)
@@ -979,7 +979,7 @@ def _stdout_is_tty() -> bool:
 
 
 def _cli_train(args) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("tensorflow").propagate = False  # TF prints its own records; not twice
     model_config, train_config = _cli_configs(args)

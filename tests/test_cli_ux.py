@@ -41,7 +41,8 @@ def _tiny_train_args(data, out, epochs):
 def test_ctrl_c_during_train_is_one_line_exit_130_and_rerun_resumes(tiny_dataset, tmp_path):
     """SIGINT after the first committed epoch: exit code 130, no traceback, one line naming the
     epochs kept and how to resume; the default output has no TF C++ log lines, no cuInit error,
-    and (stdout being a pipe) one Keras line per epoch rather than a progress bar."""
+    and (stdout being a pipe) one Keras line per epoch rather than a progress bar; re-running
+    the command resumes."""
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "pelsvae_tf", *_tiny_train_args(tiny_dataset.path, out, 200)]
     proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -66,12 +67,14 @@ def test_ctrl_c_during_train_is_one_line_exit_130_and_rerun_resumes(tiny_dataset
     assert last == (f"pelsvae train: interrupted: {out} keeps the {kept} completed epoch(s) "
                     f"(checkpoints/state.json); re-run the same command to resume from epoch {kept + 1}")
     assert not TF_LOG.search(stderr) and "cuInit" not in stderr, stderr[:3000]
-    # not a terminal: "Epoch k/200" then one summary line per epoch, no redrawn progress bar
-    assert f"Epoch 1/200" in stdout and "\r" not in stdout and "\x08" not in stdout
-    assert re.search(r"^\d+/\d+ - \d+m?s - .*loss: ", stdout, re.M), stdout[-2000:]
+    assert "Epoch 1/200" in stdout and "\r" not in stdout and "\x08" not in stdout
     # the line's advice works: the same command (up to a nearer last epoch) resumes
     res = _pelsvae(*_tiny_train_args(tiny_dataset.path, out, kept + 1))
     assert res.returncode == 0, res.stderr[-3000:]
+    assert not TF_LOG.search(res.stderr) and "cuInit" not in res.stderr, res.stderr[:3000]
+    # not a terminal: "Epoch k/N" then one summary line per epoch, no redrawn progress bar
+    assert f"Epoch {kept + 1}/{kept + 1}" in res.stdout and "\r" not in res.stdout and "\x08" not in res.stdout
+    assert len(re.findall(r"^\d+/\d+ - \d+m?s - .*loss: .*val_loss: ", res.stdout, re.M)) == 1, res.stdout[-2000:]
     assert f"resuming {out} from" in res.stderr and f"(epoch {kept})" in res.stderr
     rows = (out / "history.csv").read_text().strip().splitlines()[1:]
     assert [int(r.split(",")[0]) for r in rows] == list(range(kept + 1))
