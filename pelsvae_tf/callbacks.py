@@ -20,7 +20,7 @@ import keras
 
 from pelsvae_tf.atomic import atomic_path, atomic_write_text
 
-from pelsvae_tf.training import BETA_SCHEDULES, read_checkpoint_state  # noqa: F401
+from pelsvae_tf.training import BETA_SCHEDULES, read_checkpoint_state, seed_states  # noqa: F401
 
 
 def beta_at_epoch(epoch: int, beta: float, schedule: str = "constant", warmup_epochs: int = 10) -> float:
@@ -158,6 +158,12 @@ class EpochCheckpoint(keras.callbacks.Callback):
         history: history rows of epochs already completed (resume), appended to in place.
         stateful: ``name -> callback`` with ``state()`` to record.
         extra_state: static entries copied into ``state.json`` (e.g. the seed).
+        write: ``False`` on a non-chief worker of a multi-worker cluster: the history is kept in
+            memory but nothing is written (the chief alone writes the run directory).
+
+    ``state.json`` also holds ``seed_states`` (:func:`~pelsvae_tf.training.seed_states`): the
+    random generators' positions, which ``model.save`` does not store, so a resumed run draws the
+    same dropout masks and latent samples as an uninterrupted one.
     """
 
     def __init__(
@@ -166,8 +172,10 @@ class EpochCheckpoint(keras.callbacks.Callback):
         history: list[dict[str, Any]],
         stateful: dict[str, Any] | None = None,
         extra_state: dict[str, Any] | None = None,
+        write: bool = True,
     ):
         super().__init__()
+        self.write = bool(write)
         self.run_dir = Path(run_dir)
         self.ckpt_dir = self.run_dir / "checkpoints"
         self.history = history
@@ -184,6 +192,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
                 continue
         row["learning_rate"] = current_learning_rate(self.model)
         self.history.append(row)
+        if not self.write:
+            return
         self.ckpt_dir.mkdir(parents=True, exist_ok=True)
         name = f"epoch-{epoch + 1:04d}.keras"
         with atomic_path(self.ckpt_dir / name) as tmp:
@@ -194,6 +204,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "history": self.history,
             "callbacks": {k: cb.state() for k, cb in self.stateful.items()},
             "stop_training": bool(self.model.stop_training),
+            "seed_states": seed_states(self.model),
             **self.extra_state,
         }
         old = read_checkpoint_state(self.run_dir)

@@ -20,6 +20,7 @@ seed of a resumed segment is ``seed + initial_epoch`` (each segment is determini
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -77,6 +78,10 @@ class TrainConfig(ConfigBase):
         tensorboard: write TensorBoard logs to ``RUN_DIR/logs``.
         save_latents: write ``latents.npz`` after training.
         clipnorm: clip each gradient to this L2 norm in Adam (``None`` = no clipping, the paper).
+        deterministic: turn on TensorFlow op determinism
+            (``tf.config.experimental.enable_op_determinism()``) for the training, so two runs
+            with the same seed on the same kind of machine give bit-identical history and
+            weights; ``False`` trades that for speed (see docs/DISTRIBUTED.md, "Determinism").
     """
 
     epochs: int = 150
@@ -100,6 +105,7 @@ class TrainConfig(ConfigBase):
     tensorboard: bool = True
     save_latents: bool = True
     clipnorm: float | None = None
+    deterministic: bool = True
 
     def __post_init__(self):
         self.validate()
@@ -138,6 +144,8 @@ class TrainConfig(ConfigBase):
             bad("verbose", "use 0, 1 or 2")
         if self.clipnorm is not None and not (float(self.clipnorm) > 0):
             bad("clipnorm", "must be > 0 (gradient norm clip) or None")
+        if not isinstance(self.deterministic, bool):
+            bad("deterministic", "must be true or false")
 
 
 @dataclass
@@ -189,6 +197,98 @@ def make_strategy(name: str):
     if name == "multiworker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise ValueError(f"strategy {name!r} is not supported; use one of {STRATEGIES}")
+
+
+def is_chief(strategy: str) -> bool:
+    """Whether this process writes the run directory: always, except under ``"multiworker"``
+    where only the chief does (``TF_CONFIG`` task ``chief``, or ``worker`` 0 in a cluster
+    without a chief). Raises ``ValueError`` naming ``TF_CONFIG`` when it is not valid JSON."""
+    if strategy != "multiworker":
+        return True
+    raw = os.environ.get("TF_CONFIG", "")
+    if not raw.strip():
+        return True  # a one-worker "cluster"
+    try:
+        tf_config = json.loads(raw)
+        task = tf_config.get("task", {})
+        cluster = tf_config.get("cluster", {})
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise ValueError(
+            f"TF_CONFIG is not a JSON object ({exc}); set it to "
+            '\'{"cluster": {"worker": ["host:port", ...]}, "task": {"type": "worker", "index": 0}}\''
+        ) from None
+    kind, index = task.get("type"), int(task.get("index", 0))
+    if kind == "chief":
+        return True
+    return kind == "worker" and index == 0 and "chief" not in cluster
+
+
+def seed_states(model) -> list[list]:
+    """The states of every ``keras.random.SeedGenerator`` of ``model`` (dropout, latent sampling,
+    decoder subsampling), as ``[layer_path, index, [int, ...]]`` rows in layer order.
+
+    ``model.save`` does not store them, so :class:`~pelsvae_tf.callbacks.EpochCheckpoint` keeps
+    them in ``state.json``; restoring them makes a resumed run draw the same random numbers as an
+    uninterrupted one.
+    """
+    rows = []
+    for layer in model._flatten_layers(include_self=True):
+        for i, gen in enumerate(getattr(layer, "_seed_generators", [])):
+            rows.append([layer.path if hasattr(layer, "path") else layer.name, i,
+                         [int(v) for v in np.asarray(gen.state.value).ravel()]])
+    return rows
+
+
+def restore_seed_states(model, rows) -> None:
+    """Assign states saved by :func:`seed_states` (``None``: checkpoint written before they were
+    saved; nothing is restored). Raises ``ValueError`` when the model's generators differ."""
+    if rows is None:
+        return
+    current = seed_states(model)
+    # a loaded model may name its layers' paths differently: match by position and index
+    if [r[1] for r in current] != [r[1] for r in rows]:
+        raise ValueError(
+            "checkpoint state.json: its seed_states do not match the model's random generators "
+            "(the checkpoint comes from another model); train into a new --out directory"
+        )
+    gens = [g for layer in model._flatten_layers(include_self=True) for g in getattr(layer, "_seed_generators", [])]
+    for gen, row in zip(gens, rows):
+        gen.state.assign(np.asarray(row[2], dtype=gen.state.dtype).reshape(gen.state.shape))
+
+
+def epoch_batches(elements: dict, batch_size: int, seed: int, start_epoch: int, end_epoch: int,
+                  steps_per_epoch: int | None = None, drop_remainder: bool = False):
+    """``tf.data.Dataset`` of the training batches of epochs ``start_epoch .. end_epoch - 1``.
+
+    ``elements``: dict of tensors of the whole split (first axis = curves). Pass ``p`` over the
+    split visits the curves in the order ``stateless_shuffle(range(n), seed=(seed, p))``, so the
+    batches of an epoch depend only on ``(seed, epoch)``: a run resumed at epoch k sees exactly the
+    batches an uninterrupted run sees from epoch k on. Without ``steps_per_epoch`` an epoch is one
+    pass (its last batch short, or dropped with ``drop_remainder``); with it, passes follow each
+    other without a break and epoch e starts at batch ``e * steps_per_epoch`` of that stream.
+    Feed it to ``fit`` with ``steps_per_epoch`` set (one iterator for all epochs).
+    """
+    import tensorflow as tf
+
+    n = int(next(iter(elements.values())).shape[0])
+
+    def order(p):
+        return tf.random.experimental.stateless_shuffle(
+            tf.range(n, dtype=tf.int64), seed=tf.stack([tf.constant(int(seed), tf.int64), p])
+        )
+
+    if steps_per_epoch is None:
+        idx = tf.data.Dataset.range(start_epoch, end_epoch).flat_map(
+            lambda p: tf.data.Dataset.from_tensor_slices(order(p)).batch(batch_size, drop_remainder=drop_remainder)
+        )
+    else:
+        idx = (
+            tf.data.Dataset.range(0, 2**62)
+            .flat_map(lambda p: tf.data.Dataset.from_tensor_slices(order(p)))
+            .batch(batch_size, drop_remainder=drop_remainder)
+            .skip(int(start_epoch) * int(steps_per_epoch))
+        )
+    return idx.map(lambda i: {k: tf.gather(v, i) for k, v in elements.items()}).prefetch(tf.data.AUTOTUNE)
 
 
 def _learning_rate(tc: TrainConfig, steps_per_epoch: int):
@@ -272,6 +372,17 @@ def _same_model(saved: dict, model_config) -> bool:
     return saved.get("model") == model_config.to_dict()
 
 
+def model_config_differences(saved: dict, new: dict) -> list[str]:
+    """The fields that differ between two ``ModelConfig.to_dict()`` dicts, as
+    ``"ModelConfig.NAME: saved OLD, now NEW"`` strings in field order (only the changed ones)."""
+    out = []
+    for key in list(saved) + [k for k in new if k not in saved]:
+        a, b = saved.get(key, "<absent>"), new.get(key, "<absent>")
+        if a != b:
+            out.append(f"ModelConfig.{key}: saved {a!r}, now {b!r}")
+    return out
+
+
 def dataset_identity(schema: dict) -> Any:
     """What identifies a prepared dataset for resuming: ``schema["prepare_fingerprint"]`` (the
     inputs and config of ``pelsvae prepare``), or for a dataset written directly with
@@ -353,17 +464,21 @@ def train(data_dir, run_dir, model_config=None, train_config: TrainConfig | None
             raise FileNotFoundError(f"{run_dir} has checkpoints but no config.json; use a new --out directory")
         saved = json.loads(config_path.read_text())
         if not _same_model(saved, model_config):
+            changed = model_config_differences(saved.get("model") or {}, model_config.to_dict())
             raise ValueError(
-                f"{run_dir} holds a checkpoint of a different model config; resume with the same "
-                f"model settings (saved: {saved.get('model')}) or use a new --out directory"
+                f"{run_dir} holds a checkpoint of another model config ({'; '.join(changed)}); resume "
+                "with the saved value(s) or train into a new --out directory"
             )
         _check_same_dataset(saved, dataset, run_dir)
-    atomic_write_text(
-        config_path, json.dumps(_config_payload(model_config, train_config, dataset), indent=2, default=str) + "\n"
-    )
-    dataset.physics_scaler.save(run_dir / "physics_scaler.json")
+    chief = is_chief(train_config.strategy)
+    if chief:
+        atomic_write_text(
+            config_path, json.dumps(_config_payload(model_config, train_config, dataset), indent=2, default=str) + "\n"
+        )
+        dataset.physics_scaler.save(run_dir / "physics_scaler.json")
 
     import keras
+    import tensorflow as tf
 
     strategy = make_strategy(train_config.strategy)
     replicas = int(strategy.num_replicas_in_sync)
@@ -386,30 +501,51 @@ def train(data_dir, run_dir, model_config=None, train_config: TrainConfig | None
             f"under {train_config.strategy!r} the first batch must be full: lower --batch-size"
         )
 
-    with strategy.scope():
-        if state is not None:
-            ckpt = run_dir / "checkpoints" / state["checkpoint"]
-            if not ckpt.exists():
-                ckpt = run_dir / "checkpoints" / "last.keras"
-            log.info("resuming %s from %s (epoch %d)", run_dir, ckpt.name, initial_epoch)
-            model = keras.saving.load_model(ckpt)
-        else:
-            from pelsvae_tf.model import build_pelsvae
+    from tensorflow.python.framework import config as _tf_config
 
-            model = build_pelsvae(model_config)
-            model.compile(
-                optimizer=keras.optimizers.Adam(_learning_rate(train_config, steps), clipnorm=train_config.clipnorm),
-                jit_compile=train_config.jit_compile,
-                run_eagerly=train_config.run_eagerly,
-            )
-    keras.utils.set_random_seed(int(train_config.seed) + initial_epoch)
+    was_deterministic = _tf_config.is_op_determinism_enabled()
+    if train_config.deterministic and not was_deterministic:
+        tf.config.experimental.enable_op_determinism()
+    try:
+        with strategy.scope():
+            if state is not None:
+                ckpt = run_dir / "checkpoints" / state["checkpoint"]
+                if not ckpt.exists():
+                    ckpt = run_dir / "checkpoints" / "last.keras"
+                log.info("resuming %s from %s (epoch %d)", run_dir, ckpt.name, initial_epoch)
+                model = keras.saving.load_model(ckpt)
+                restore_seed_states(model, state.get("seed_states"))
+            else:
+                from pelsvae_tf.model import build_pelsvae
 
-    if not finished:
-        _fit(model, dataset, run_dir, model_config, train_config, initial_epoch, history, state, steps)
-    with atomic_path(run_dir / "model.keras") as tmp:
-        model.save(tmp)
-    if train_config.save_latents:
-        write_latents(model, dataset, run_dir / "latents.npz", batch_size=max(train_config.batch_size, 256))
+                model = build_pelsvae(model_config)
+                model.compile(
+                    optimizer=keras.optimizers.Adam(_learning_rate(train_config, steps), clipnorm=train_config.clipnorm),
+                    jit_compile=train_config.jit_compile,
+                    run_eagerly=train_config.run_eagerly,
+                )
+        # Every random draw of a training step comes from a seeded keras SeedGenerator whose state
+        # is checkpointed (seed_states), and the batch order of epoch e is a function of (seed, e);
+        # the global seed is set for anything else (unseeded layers added by a user).
+        keras.utils.set_random_seed(int(train_config.seed))
+
+        if not finished:
+            _fit(model, dataset, run_dir, model_config, train_config, initial_epoch, history, state, steps, chief)
+        if chief:
+            with atomic_path(run_dir / "model.keras") as tmp:
+                model.save(tmp)
+            if train_config.save_latents:
+                write_latents(model, dataset, run_dir / "latents.npz", batch_size=max(train_config.batch_size, 256))
+    finally:
+        if train_config.deterministic and not was_deterministic:
+            _tf_config.disable_op_determinism()
+    if not chief:
+        return Run(
+            run_dir=run_dir, model=model, model_config=model_config, train_config=train_config,
+            config=_config_payload(model_config, train_config, dataset), physics_scaler=dataset.physics_scaler,
+            classes=tuple(dataset.classes), schema=dataset.schema, history=history,
+            data_dir=str(Path(dataset.path).resolve()),
+        )
     return load_run(run_dir)
 
 
@@ -434,7 +570,40 @@ def _val_batch_size(batch_size: int, n_val: int, replicas: int) -> int:
     return replicas
 
 
-def _fit(model, dataset, run_dir, model_config, tc: TrainConfig, initial_epoch, history, state, steps):
+@contextlib.contextmanager
+def _scalar_metrics_reduced_across_workers():
+    """Work around Keras 3 + ``MultiWorkerMirroredStrategy`` (tensorflow/tensorflow#72388): Keras
+    averages each per-replica metric with ``strategy.reduce("MEAN", v, axis=0)``, which fails on
+    the scalar metrics of every train/test step ("Invalid reduction dimension 0 for input with 0
+    dimensions"). Within this context a scalar is averaged over all replicas of all workers with
+    ``axis=None`` (the same mean, defined for scalars); anything else goes to Keras unchanged."""
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    original = tf_trainer.reduce_per_replica
+
+    def reduce_per_replica(values, strategy, reduction):
+        import tensorflow as tf
+        from keras.src import tree
+
+        if reduction not in ("auto", "mean") or not tf_trainer._collective_all_reduce_multi_worker(strategy):
+            return original(values, strategy, reduction)
+
+        def one(v):
+            local = strategy.experimental_local_results(v) if isinstance(v, tf.distribute.DistributedValues) else [v]
+            if getattr(local[0], "shape", None) is not None and local[0].shape.rank == 0:
+                return strategy.reduce("MEAN", v, axis=None)
+            return original(v, strategy, reduction)
+
+        return tree.map_structure(one, values)
+
+    tf_trainer.reduce_per_replica = reduce_per_replica
+    try:
+        yield
+    finally:
+        tf_trainer.reduce_per_replica = original
+
+
+def _fit(model, dataset, run_dir, model_config, tc: TrainConfig, initial_epoch, history, state, steps, chief=True):
     import keras
 
     from pelsvae_tf.callbacks import (
@@ -450,15 +619,16 @@ def _fit(model, dataset, run_dir, model_config, tc: TrainConfig, initial_epoch, 
     replicas = int(model.distribute_strategy.num_replicas_in_sync)
     n_val = int(dataset.physics_mask("val", model_config.physics).sum())
     n_train = int(dataset.physics_mask("train", model_config.physics).sum())
-    train_ds = dataset.to_tf(
-        "train",
-        batch_size=tc.batch_size,
-        physics=model_config.physics,
-        shuffle=True,
-        seed=int(tc.seed) + initial_epoch,
-        repeat=tc.steps_per_epoch is not None,
+    # the whole training split as tensors (to_tf's filtering and scaling), then batches whose
+    # order depends only on (seed, epoch): see epoch_batches
+    whole = next(iter(dataset.to_tf("train", batch_size=max(1, n_train), physics=model_config.physics, shuffle=False)))
+    drop = replicas > 1 and 0 < n_train % tc.batch_size < replicas
+    if tc.steps_per_epoch is None and drop:
+        steps = n_train // tc.batch_size
+    train_ds = epoch_batches(
+        whole, tc.batch_size, int(tc.seed), initial_epoch, tc.epochs, tc.steps_per_epoch,
         # a replica handed an empty slice of a short last batch breaks keras-tcn
-        drop_remainder=replicas > 1 and 0 < n_train % tc.batch_size < replicas,
+        drop_remainder=drop,
     )
     val_ds = dataset.to_tf(
         "val", batch_size=_val_batch_size(tc.batch_size, n_val, replicas), physics=model_config.physics, shuffle=False
@@ -485,23 +655,41 @@ def _fit(model, dataset, run_dir, model_config, tc: TrainConfig, initial_epoch, 
         stopper.restore(saved_cb.get("early_stopping"))
         callbacks.append(stopper)
         stateful["early_stopping"] = stopper
-    if tc.tensorboard:
+    if tc.tensorboard and chief:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False))
     callbacks.append(DivergenceGuard())
-    callbacks.append(EpochCheckpoint(run_dir, history, stateful, extra_state={"seed": int(tc.seed)}))
-    if tc.restore_best_weights and tc.early_stopping_patience:
+    callbacks.append(
+        EpochCheckpoint(run_dir, history, stateful, extra_state={"seed": int(tc.seed)}, write=chief)
+    )
+    if tc.restore_best_weights and tc.early_stopping_patience and chief:
         callbacks.append(BestWeights(run_dir))
 
-    model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=tc.epochs,
-        initial_epoch=initial_epoch,
-        steps_per_epoch=tc.steps_per_epoch,
-        callbacks=callbacks,
-        verbose=tc.verbose,
-        shuffle=False,
-    )
+    stack = contextlib.ExitStack()
+    if tc.strategy != "default":
+        # Keras' fit under a tf.distribute strategy builds the model from a batch it pulls out of
+        # the training iterator (one batch lost per fit call, so a resumed run would see other
+        # batches than an uninterrupted one) and averages it with strategy.reduce (which fails
+        # on dict batches under MultiWorkerMirroredStrategy). Build from a local batch instead.
+        sample = next(iter(train_ds))
+        with model.distribute_strategy.scope():
+            model._symbolic_build(data_batch=sample)
+        model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
+    try:
+        if tc.strategy == "multiworker":
+            stack.enter_context(_scalar_metrics_reduced_across_workers())
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=tc.epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps,
+            callbacks=callbacks,
+            verbose=tc.verbose,
+            shuffle=False,
+        )
+    finally:
+        stack.close()
+        model.__dict__.pop("_maybe_symbolic_build", None)
     if tc.restore_best_weights and tc.early_stopping_patience:
         best = run_dir / "checkpoints" / "best.weights.h5"
         if best.exists():
@@ -637,6 +825,14 @@ _TRAIN_FLAGS = {
     "verbose": (int, "0 silent, 1 progress bar, 2 one line per epoch"),
     "clipnorm": (float, "clip gradients to this L2 norm (default: no clipping, as the paper)"),
 }
+#: defaults spelled for help where the config value alone would mislead
+_HELP_DEFAULTS = {
+    "physics": "'' (cVAE)",
+    "m_seed": "--seed",
+    "t_steps_per_epoch": None,
+    "t_clipnorm": None,
+    "t_verbose": "1 (2 when stdout is not a terminal)",
+}
 
 
 _CHOICES = {
@@ -684,7 +880,51 @@ def register(subparsers) -> None:
                        choices=_CHOICES.get(name), metavar=name.upper())
     p.add_argument("--jit-compile", dest="t_jit_compile", action="store_true", default=None, help="XLA-compile the train step")
     p.add_argument("--no-tensorboard", dest="t_tensorboard", action="store_false", default=None, help="skip TensorBoard logs")
+    p.add_argument(
+        "--no-deterministic", dest="t_deterministic", action="store_false", default=None,
+        help="turn TensorFlow op determinism off (faster; two runs then differ in the last bits)",
+    )
     p.set_defaults(func=_cli_train)
+    # flags default to None so a --config file can set them; help shows the real defaults, read
+    # from TrainConfig / ModelConfig when help is printed (ModelConfig needs TensorFlow)
+    plain_format_help = p.format_help
+    p.format_help = lambda: _with_defaults(p, plain_format_help)
+
+
+def _with_defaults(parser, format_help) -> str:
+    """``format_help()`` of the train parser with ``(default: X)`` added to every option whose
+    ``None`` default stands for a ``TrainConfig`` / ``ModelConfig`` default."""
+    from pelsvae_tf.cli import quiet_tensorflow
+
+    quiet_tensorflow()
+    from pelsvae_tf.model import ModelConfig
+
+    mdef, tdef = ModelConfig().to_dict(), TrainConfig().to_dict()
+    saved = []
+    for action in parser._actions:
+        dest = action.dest
+        if dest in _HELP_DEFAULTS:
+            value = _HELP_DEFAULTS[dest]
+        elif dest.startswith("m_") and dest[2:] in mdef:
+            value = mdef[dest[2:]]
+        elif dest.startswith("t_") and dest[2:] in tdef:
+            value = tdef[dest[2:]]
+            if isinstance(value, bool):  # flags: say what happens without the flag
+                value = {"t_jit_compile": "off", "t_tensorboard": "logs written",
+                         "t_deterministic": "deterministic"}.get(dest, value)
+        else:
+            continue
+        if value is None or "(default" in (action.help or "").lower():
+            continue
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        saved.append((action, action.help))
+        action.help = f"{action.help} (default: {value})".replace("%", "%%")
+    try:
+        return format_help()
+    finally:
+        for action, text in saved:
+            action.help = text
 
 
 def _cli_configs(args):
@@ -710,7 +950,12 @@ def _cli_configs(args):
         elif key.startswith("t_"):
             train_d[key[2:]] = val
     if isinstance(model_d.get("dense_units"), str):
-        model_d["dense_units"] = [int(u) for u in model_d["dense_units"].split(",") if u.strip()]
+        try:
+            model_d["dense_units"] = [int(u) for u in model_d["dense_units"].split(",") if u.strip()]
+        except ValueError:
+            raise ValueError(
+                f"--dense-units {model_d['dense_units']!r}: give comma-separated integers, e.g. --dense-units 64,32"
+            ) from None
     if args.physics is not None:
         model_d["physics"] = [p.strip() for p in args.physics.split(",") if p.strip()]
     if "seed" in train_d and "seed" not in model_d:
@@ -724,11 +969,29 @@ def _cli_configs(args):
     return ModelConfig.from_dict(model_d), TrainConfig.from_dict(train_d)
 
 
+def _stdout_is_tty() -> bool:
+    try:
+        import sys
+
+        return bool(sys.stdout.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def _cli_train(args) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("tensorflow").propagate = False  # TF prints its own records; not twice
     model_config, train_config = _cli_configs(args)
+    if getattr(args, "t_verbose", None) is None and train_config.verbose == 1 and not _stdout_is_tty():
+        # a progress bar redrawn into a log file or pipe writes megabytes: one line per epoch
+        train_config = train_config.replace(verbose=2)
     run = train(args.data, args.out, model_config, train_config)
+    if not is_chief(train_config.strategy):
+        task = json.loads(os.environ["TF_CONFIG"]).get("task", {})
+        print(f"trained {len(run.history)} epochs ({task.get('type', 'worker')} {task.get('index', '?')}: nothing "
+              "written, the chief writes the run directory)")
+        return 0
     last = run.history[-1] if run.history else {}
     print(
         f"trained {len(run.history)} epochs -> {run.run_dir}/model.keras"
@@ -746,15 +1009,16 @@ def main(argv: list[str] | None = None) -> int:
     """
     import sys
 
-    parser = argparse.ArgumentParser(prog="pelsvae-train")
-    sub = parser.add_subparsers(dest="verb")
+    from pelsvae_tf.cli import _Parser, _global_flags, quiet_tensorflow, run_verb
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose, tb = _global_flags([])
+    parser = _Parser(prog="pelsvae-train")
+    sub = parser.add_subparsers(dest="verb", parser_class=_Parser)
     register(sub)
-    args = parser.parse_args(["train", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError) as exc:
-        print(f"pelsvae train: error: {exc}", file=sys.stderr)
-        return 2
+    args = parser.parse_args(["train", *argv])
+    quiet_tensorflow(verbose)
+    return run_verb(args, traceback_on=tb)
 
 
 if __name__ == "__main__":  # pragma: no cover

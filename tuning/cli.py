@@ -18,6 +18,22 @@ import json
 from pathlib import Path
 
 
+def _stdout_is_tty() -> bool:
+    import sys
+
+    try:
+        return bool(sys.stdout.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _help_formatter():
+    """The ``pelsvae`` help formatter (each default shown once, never ``(default: None)``)."""
+    from pelsvae_tf.cli import HelpFormatter
+
+    return HelpFormatter
+
+
 def register(subparsers) -> None:
     """Add the ``tune`` verb to the ``pelsvae`` command line."""
     from tuning.search_space import LR_SAMPLINGS
@@ -32,7 +48,7 @@ def register(subparsers) -> None:
             "Writes trials.csv/.md, val_loss_per_trial.png, summary.md and best_config.json "
             "(for `pelsvae train --config`)."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_help_formatter(),
     )
     p.add_argument("--data", required=True, help="prepared dataset directory (from `pelsvae prepare`)")
     p.add_argument("--out", required=True, help="output directory (search state, report, best_config.json)")
@@ -74,7 +90,9 @@ def register(subparsers) -> None:
     p.add_argument("--no-paper-baseline", action="store_true",
                    help="do not train the paper's best configuration for comparison after the search")
     p.add_argument("--overwrite", action="store_true", help="delete a previous search in --out and start again")
-    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="Keras progress-bar verbosity")
+    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=None,
+                   help="Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch "
+                        "(default: 1 on a terminal, 2 when stdout is a file or pipe)")
     p.set_defaults(func=run)
 
 
@@ -134,7 +152,7 @@ def run(args) -> int:
         strategy=args.strategy,
         paper_baseline=not args.no_paper_baseline,
         final_epochs=args.final_epochs,
-        verbose=args.verbose,
+        verbose=args.verbose if args.verbose is not None else (1 if _stdout_is_tty() else 2),
     )
     base = _base_model(args, data)
     result = tune(data, args.out, config=config, space=space, base_model=base, overwrite=args.overwrite)
