@@ -51,7 +51,7 @@ class PipelineConfig(ConfigBase):
             test stars decoded on 300 / 200 / 100 phases: phase tag 0.206 / 0.205 / 0.213,
             fourier tag 0.166 / 0.161 / 0.161 (both with ``decoder_subsample=0.3``).
         aug_scale: multiplier on the paper's augmentation targets (``None`` = preset default).
-        regressors: physics -> latent regressors to fit (``"linear"``, ``"forest"``, ``"mlp"``).
+        regressors: physics -> latent regressors to fit (``"linear"``, ``"forest"``, ``"mlp"``, ``"density"``).
         evaluate: write the evaluation report.
         export: write TF Serving SavedModels to ``out/saved_models``.
         strategy: ``"default"``, ``"mirrored"`` or ``"multiworker"`` (tf.distribute).
@@ -75,7 +75,7 @@ class PipelineConfig(ConfigBase):
     dropout: float | None = None
     time_encoding: str | None = None
     aug_scale: float | None = None
-    regressors: tuple[str, ...] = ("linear", "forest", "mlp")
+    regressors: tuple[str, ...] = ("linear", "forest", "mlp", "density")
     evaluate: bool = True
     export: bool = True
     strategy: str = "default"
@@ -87,8 +87,8 @@ class PipelineConfig(ConfigBase):
             raise ValueError(f"preset must be one of {PRESETS}, got {self.preset!r}")
         self.physics = check_physics_names(self.physics)
         for r in self.regressors:
-            if r not in ("linear", "forest", "mlp"):
-                raise ValueError(f"regressors: unknown kind {r!r}; use linear, forest, mlp")
+            if r not in ("linear", "forest", "mlp", "density"):
+                raise ValueError(f"regressors: unknown kind {r!r}; use linear, forest, mlp, density")
         if self.time_encoding not in (None, "phase", "dt", "fourier"):
             raise ValueError(f"time_encoding must be phase, dt or fourier, got {self.time_encoding!r}")
         if self.seq_len < 16:
