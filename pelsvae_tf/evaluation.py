@@ -11,6 +11,10 @@ is any good without reading code:
 - ``confusion_tstr.png``: confusion matrices train-on-real vs train-on-synthetic (test on real);
 - Table 3 (out-of-sample latent RMSE per regressor, from ``RUN_DIR/regressors/table3.csv``) and
   Fig. 8 (RR Lyrae Teff sweep, :func:`pelsvae_tf.physics_recovery.physics_recovery`);
+- with ``--real-eros1 DIR`` (``EvalConfig.real_eros1``), a "Realism against EROS-1" section
+  (``metrics["realism"]``, :mod:`pelsvae_tf.realism`): generated curves of the classes shared with
+  EROS-1 at an EROS-1-like cadence and error model vs real EROS-1 LMC curves (per-class C2ST AUC,
+  feature KS, train-on-generated / test-on-EROS-1 balanced accuracy next to train-on-EROS-1);
 - ``metrics.json`` with every number, and ``report.md`` that shows them with the figures.
 
 Metrics (see :mod:`pelsvae_tf.metrics`): error-weighted reconstruction RMSE per class on the test
