@@ -109,7 +109,7 @@ def naive_per_curve(gen, n: int, cadence, seed: int = 0) -> float:
     t0 = time.perf_counter()
     for i in range(n):
         lab = np.asarray([cls_idx[i % len(cls_idx)]])
-        row = gen._sample_rows(lab, list(gen.physics), rng)
+        row = gen._sample_rows(lab, list(gen.physics), np.asarray([seed + i], np.int64))
         raw = np.stack([gen._stats_column(p)[row] for p in gen.physics], axis=1)
         z = gen.regressor.predict(gen.physics_scaler.transform(raw, gen.physics), seed=i, labels=lab)
         period = gen._stats_column("period")[row]

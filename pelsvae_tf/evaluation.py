@@ -11,6 +11,10 @@ is any good without reading code:
 - ``confusion_tstr.png``: confusion matrices train-on-real vs train-on-synthetic (test on real);
 - Table 3 (out-of-sample latent RMSE per regressor, from ``RUN_DIR/regressors/table3.csv``) and
   Fig. 8 (RR Lyrae Teff sweep, :func:`pelsvae_tf.physics_recovery.physics_recovery`);
+- with ``--real-eros1 DIR`` (``EvalConfig.real_eros1``), a "Realism against EROS-1" section
+  (``metrics["realism"]``, :mod:`pelsvae_tf.realism`): generated curves of the classes shared with
+  EROS-1 at an EROS-1-like cadence and error model vs real EROS-1 LMC curves (per-class C2ST AUC,
+  feature KS, train-on-generated / test-on-EROS-1 balanced accuracy next to train-on-EROS-1);
 - ``metrics.json`` with every number, and ``report.md`` that shows them with the figures.
 
 Metrics (see :mod:`pelsvae_tf.metrics`): error-weighted reconstruction RMSE per class on the test
@@ -47,7 +51,7 @@ from pelsvae_tf.config import ConfigBase
 #: Stages of :func:`evaluate` (progress bar and ``metrics.json["stage_seconds"]``).
 _STAGES: tuple[str, ...] = ("load run", "loss curves", "reconstruction", "latents", "generation",
                             "period recovery", "distribution match", "train-on-synthetic", "table 3",
-                            "physics recovery", "report")
+                            "physics recovery", "realism (EROS-1)", "report")
 #: Loss terms drawn in the loss-curve figure when present in history.csv.
 LOSS_TERMS: tuple[str, ...] = ("loss", "recon", "kl", "err_kl")
 #: Features compared between generated and real curves: the shape features of the min-max scaled
@@ -85,6 +89,12 @@ class EvalConfig(ConfigBase):
         err_floor: smallest scaled error used in the weighted RMSE (scaled-magnitude units).
         physics_recovery: run the RR Lyrae Teff sweep (paper Fig. 8) when a regressor exists.
         batch_size: curves per encoder/decoder call.
+        real_eros1: EROS-1 LMC folder in the RAMP layout (``train.csv``, ``test.csv``,
+            ``*_varlength_features.csv.gz``; :func:`pelsvae_tf.data.readers.read_eros1`) or None.
+            Given, the report gets a "Realism against EROS-1" section (:mod:`pelsvae_tf.realism`):
+            generated curves of the classes shared with EROS-1 (RRLYR, CEP, ECL, LPV),
+            ``n_generated_per_class`` each, observed at an EROS-1-like cadence and error model,
+            against at most ``max_real_per_class`` red-band EROS-1 stars per class.
     """
 
     seed: int = 0
@@ -107,8 +117,11 @@ class EvalConfig(ConfigBase):
     err_floor: float = 1e-3
     physics_recovery: bool = True
     batch_size: int = 512
+    real_eros1: str | None = None
 
     def __post_init__(self):
+        if isinstance(self.real_eros1, Path):
+            self.real_eros1 = str(self.real_eros1)
         self.validate()
 
     def validate(self) -> None:
@@ -137,6 +150,8 @@ class EvalConfig(ConfigBase):
             raise ValueError(f"EvalConfig.c2st_folds must be >= 2 (got {self.c2st_folds})")
         if not self.err_floor > 0:
             raise ValueError(f"EvalConfig.err_floor must be > 0 (got {self.err_floor})")
+        if self.real_eros1 is not None and not isinstance(self.real_eros1, (str, Path)):
+            raise ValueError(f"EvalConfig.real_eros1 must be a directory path or None (got {self.real_eros1!r})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -578,6 +593,100 @@ def _tstr(gen: dict, view: _RunView, cfg: EvalConfig, rng: np.random.Generator) 
 # --------------------------------------------------------------------------------------------
 
 
+#: EROS-1-like cadence of the realism check: epochs per curve (median of the shared EROS-1 red-band
+#: light curves: 120) over three LMC seasons of the sky's ``survey="eros1"`` layout (baseline 842-878 d,
+#: 5-95 %; real EROS-1 red band: median 894 d).
+EROS1_EPOCHS = 120
+EROS1_YEARS = 3
+
+
+def _check_real_eros1(cfg: EvalConfig) -> Path | None:
+    """``cfg.real_eros1`` as a Path, or None; ``FileNotFoundError`` naming the field when it is not
+    an EROS-1 RAMP folder."""
+    if cfg.real_eros1 is None:
+        return None
+    d = Path(cfg.real_eros1)
+    missing = [f for f in ("train.csv", "test.csv", "train_varlength_features.csv.gz",
+                           "test_varlength_features.csv.gz") if not (d / f).exists()]
+    if not d.is_dir() or missing:
+        raise FileNotFoundError(
+            f"EvalConfig.real_eros1={cfg.real_eros1!r} (--real-eros1) is not an EROS-1 RAMP folder"
+            + (f" (missing {missing})" if d.is_dir() else " (no such directory)")
+            + "; point it at the folder holding train.csv, test.csv and *_varlength_features.csv.gz "
+              "(e.g. shared/data/eros1_lmc_ramp), or leave it unset")
+    return d
+
+
+def _realism_eros1(view: _RunView, cfg: EvalConfig, use_regressor: bool, eros_dir: Path,
+                   notes: list[str]) -> tuple[dict | None, str]:
+    """Realism of the run's generated curves against real EROS-1 LMC curves (red band).
+
+    For each class shared by the run and EROS-1, ``n_generated_per_class`` curves come from the
+    run's :class:`~pelsvae_tf.generator.Generator` (regressor when fitted for the class, else
+    the N(0, I) prior) without the decoder's noise, observed at an EROS-1-like cadence
+    (:data:`EROS1_EPOCHS` epochs over :data:`EROS1_YEARS` LMC seasons,
+    :func:`pelsvae_tf.data.sky.ogle_cadence` with ``survey="eros1"``) and given EROS-1 photographic
+    errors [mag] (:func:`pelsvae_tf.data.sky.eros1_error` of the model magnitude with the sky's
+    per-point log-normal scatter), then compared with at most ``max_real_per_class`` EROS-1 stars
+    per class by :func:`pelsvae_tf.realism.realism_section`. Returns ``(metrics, markdown)``;
+    ``(None, "")`` with a note when no class is shared.
+    """
+    from types import SimpleNamespace
+
+    from pelsvae_tf import realism as R
+    from pelsvae_tf.cadence import Cadence
+    from pelsvae_tf.data.sky import ERROR_SCATTER_DEX, eros1_error, ogle_cadence
+
+    eros_classes = ("CEP", "ECL", "LPV", "RRLYR")
+    shared = [c for c in view.classes if c in eros_classes]
+    if not shared:
+        notes.append(f"realism against EROS-1 skipped: the run's classes {list(view.classes)} include none of "
+                     f"EROS-1's {list(eros_classes)}")
+        return None, ""
+    real = R.curves_from_eros1(eros_dir, band="r", classes=shared, max_per_class=cfg.max_real_per_class,
+                               seed=cfg.seed)
+    shared = [c for c in shared if c in set(real.cls)]
+    generator = _make_generator(view, cfg, use_regressor)
+    prior = _make_generator(view, cfg, use_regressor=False) if use_regressor else generator
+    knows = set(generator.classes_with_physics) if use_regressor else set()
+    quiet = cfg.replace(add_noise=False)
+    n = cfg.n_generated_per_class
+    t, m, e, cl, per = [], [], [], [], []
+    for name in shared:
+        c = view.classes.index(name)
+        g, with_reg = (generator, True) if name in knows else (prior, False)
+        rng = np.random.default_rng([cfg.seed, 202, c])
+        times = np.stack([ogle_cadence(rng, EROS1_EPOCHS, EROS1_YEARS, "mc", "eros1") for _ in range(n)])
+        cad = Cadence.from_times(times, f"EROS-1-like: {EROS1_EPOCHS} epochs, {EROS1_YEARS} LMC seasons")
+        cur = _class_curves(view, quiet, g, c, n, cad, cfg.seed + 7 * c + 5, with_reg)
+        if cur is None:
+            continue
+        model = np.asarray(cur["mag"], np.float64)
+        err = eros1_error(model) * 10 ** rng.normal(0, ERROR_SCATTER_DEX["eros1"], size=model.shape)
+        t.append(np.asarray(cur["time"], np.float64))
+        m.append(model + rng.normal(0, err) if cfg.add_noise else model)
+        e.append(err)
+        cl += [name] * n
+        per.append(np.asarray(cur["period"], np.float64))
+    if not cl:
+        notes.append("realism against EROS-1 skipped: no training star of the shared classes to condition on")
+        return None, ""
+    gen = SimpleNamespace(time=np.concatenate(t), mag=np.concatenate(m), err=np.concatenate(e),
+                          cls=np.asarray(cl), period=np.concatenate(per))
+    curves = R.curves_from_generated(gen, name="generated")
+    classes = sorted(set(cl) & set(real.cls))
+    res, _ = R.realism_section(curves, real, classes, seed=cfg.seed)
+    res["reference"] = {"path": str(eros_dir), "band": "r", "max_per_class": cfg.max_real_per_class}
+    res["observation"] = (f"{n} generated curves per class, {EROS1_EPOCHS} epochs over {EROS1_YEARS} LMC "
+                          f"seasons (sky survey='eros1' cadence), EROS-1 red-band error model"
+                          + (", one noise draw" if cfg.add_noise else ", no noise"))
+    md = ("## Realism against EROS-1\n\n"
+          f"Generated: {res['observation']}. Real: EROS-1 LMC red band ({eros_dir}), at most "
+          f"{cfg.max_real_per_class} stars per class. Features and tests: `pelsvae_tf.realism`.\n\n"
+          + R.markdown(res))
+    return res, md
+
+
 def _fig_loss(history, out: Path) -> list[str]:
     import matplotlib.pyplot as plt
 
@@ -769,7 +878,7 @@ def _markdown_table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _report_md(m: dict, table3, figures: dict[str, str]) -> str:
+def _report_md(m: dict, table3, figures: dict[str, str], realism_md: str = "") -> str:
     cls = list(m["classes"])
     rec = m["reconstruction"]
     parts = [
@@ -854,6 +963,8 @@ def _report_md(m: dict, table3, figures: dict[str, str]) -> str:
         parts.append("```json\n" + json.dumps(pr, indent=1, default=str)[:4000] + "\n```")
     else:
         parts.append("Not available (see notes).")
+    if realism_md:
+        parts += ["", realism_md.rstrip("\n")]
     if m["notes"]:
         parts += ["", "## Notes"] + [f"- {n}" for n in m["notes"]]
     return "\n".join(parts) + "\n"
@@ -919,6 +1030,7 @@ def evaluate(
         bar.update(1)
 
     notes: list[str] = []
+    _check_real_eros1(cfg)
     view = _open_run(run_dir)
     hist_path = run_dir / "history.csv"
     if not hist_path.exists():
@@ -987,6 +1099,11 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
         elif cfg.physics_recovery:
             notes.append("physics recovery (Fig. 8) needs fitted regressors; skipped")
         step(stages[9])
+        realism, realism_md = None, ""
+        eros_dir = _check_real_eros1(cfg)
+        if eros_dir is not None:
+            realism, realism_md = _realism_eros1(view, cfg, use_reg, eros_dir, notes)
+        step(stages[10])
         mc = view.run.model.model_config
         metrics = {
             "run_dir": str(run_dir),
@@ -1014,6 +1131,7 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
             "tstr": tstr,
             "table3": None if table3 is None else table3.to_dict(orient="records"),
             "physics_recovery": phys_rec,
+            "realism": realism,
             "figures": figures,
             "notes": notes,
         }
@@ -1021,9 +1139,9 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
         metrics["out_dir"] = str(out_dir)
         report_view = dict(metrics, out_dir=str(tmp), generation=_generation_summary(gen["source"]),
                            generation_detail=metrics["generation"])
-        atomic_write_text(tmp / "report.md", _report_md(_json_nan(report_view), table3, figures))
+        atomic_write_text(tmp / "report.md", _report_md(_json_nan(report_view), table3, figures, realism_md))
         atomic_write_text(tmp / "metrics.json", json.dumps(metrics, indent=1, sort_keys=False) + "\n")
-        step(stages[10])
+        step(stages[11])
     return metrics
 
 
@@ -1054,7 +1172,7 @@ def _json_nan(obj: Any) -> Any:
 def _cli(args) -> int:
     cfg = EvalConfig.load(args.config) if args.config else EvalConfig()
     changes = {}
-    for field in ("seed", "n_generated_per_class", "generation", "regressor", "classifier"):
+    for field in ("seed", "n_generated_per_class", "generation", "regressor", "classifier", "real_eros1"):
         v = getattr(args, field)
         if v is not None:
             changes[field] = v
@@ -1089,6 +1207,9 @@ def register(subparsers) -> None:
                    help="regressor used for generation (default: the exported generator's, mlp)")
     p.add_argument("--classifier", choices=("forest", "logistic"), default=None,
                    help="classifier of the two-sample test and TSTR (default forest)")
+    p.add_argument("--real-eros1", dest="real_eros1", metavar="DIR", default=None,
+                   help="EROS-1 LMC folder (RAMP layout: train.csv, test.csv, *_varlength_features.csv.gz): add a "
+                        "'Realism against EROS-1' section (generated vs real curves, pelsvae_tf.realism)")
     p.add_argument("--no-physics-recovery", action="store_true", help="skip the RR Lyrae Teff sweep (Fig. 8)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cli)

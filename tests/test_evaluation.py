@@ -226,5 +226,42 @@ def test_cli_has_help_for_every_option(capsys):
         build_parser().parse_args(["evaluate", "--help"])
     text = capsys.readouterr().out
     for opt in ("--out", "--config", "--seed", "--n-generated-per-class", "--generation", "--regressor",
-                "--classifier", "--no-physics-recovery", "--quiet"):
+                "--classifier", "--no-physics-recovery", "--quiet", "--real-eros1"):
         assert opt in text
+
+
+@pytest.mark.timeout(1800)  # builds tiny_run + fitted_run when run alone (~10 min on 2 loaded cores)
+def test_evaluate_realism_against_eros1(fitted_run, shared_data, tmp_path, monkeypatch):
+    """`evaluate` with real_eros1: generated curves of the 4 classes shared with EROS-1, at an
+    EROS-1-like cadence and noise, compared with real EROS-1 stars (issue 13)."""
+    from pelsvae_tf import realism as R
+
+    monkeypatch.setattr(R, "RF_TREES", 60)  # smaller forests: same tests, less CPU
+    eros = shared_data / "eros1_lmc_ramp"
+    with pytest.raises(FileNotFoundError, match=r"EvalConfig.real_eros1=.*not an EROS-1 RAMP folder"):
+        E.evaluate(fitted_run, out_dir=tmp_path / "bad", config=E.EvalConfig(real_eros1=str(tmp_path)))
+    cfg = E.EvalConfig(real_eros1=eros, regressor="linear", n_generated_per_class=30, max_real_per_class=30,
+                       max_test_per_class=20, n_period_checks_per_class=3, physics_recovery=False)
+    assert cfg.real_eros1 == str(eros) and E.EvalConfig.from_dict(cfg.to_dict()) == cfg
+    m = E.evaluate(fitted_run, out_dir=tmp_path / "report", config=cfg, progress=False)
+    r = m["realism"]
+    cl = r["classification"]["with_period"]
+    print("EVAL_REALISM", json.dumps({"n_x": r["n_x"], "c2st": {c: r["per_class"][c]["c2st_auc"] for c in r["classes"]},
+                                      "tstr": cl, "shape": r["classification"]["shape_only"],
+                                      "seconds": m["stage_seconds"].get("realism (EROS-1)")}))
+    assert r["classes"] == ["CEP", "ECL", "LPV", "RRLYR"]
+    assert r["n_real"] == {c: 30 for c in r["classes"]}
+    assert all(25 <= r["n_x"][c] <= 30 for c in r["classes"])  # a few degenerate curves may drop
+    # generated periods come from the run's training stars: Miras longest, RR Lyrae shortest, as in EROS-1
+    lp_x = {c: r["per_class"][c]["median_x"]["log10_P"] for c in r["classes"]}
+    lp_r = {c: r["per_class"][c]["median_real"]["log10_P"] for c in r["classes"]}
+    assert max(lp_x, key=lp_x.get) == max(lp_r, key=lp_r.get) == "LPV"
+    assert min(lp_x, key=lp_x.get) == min(lp_r, key=lp_r.get) == "RRLYR"
+    for c in r["classes"]:
+        assert 0.3 <= r["per_class"][c]["c2st_auc"] <= 1.0
+    # EROS-1's own classes are separable (real ceiling) and generated curves transfer above chance (0.25)
+    assert cl["trtr_cv"] > 0.7 and cl["tstr"] > 0.4, cl
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert "## Realism against EROS-1" in md and "| RRLYR | " in md and "train on generated" in md
+    assert json.loads((tmp_path / "report" / "metrics.json").read_text())["realism"]["classes"] == r["classes"]
+    assert "realism (EROS-1)" in m["stage_seconds"]

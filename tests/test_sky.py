@@ -233,6 +233,21 @@ def test_sky_binary_two_eclipses_with_model_depths():
     assert checked == 3
 
 
+def test_sky_binary_depth_ratios_by_kind():
+    """Detached / semi-detached secondaries are much shallower than primaries (EROS-1 LMC binaries:
+    unequal eclipses), contact binaries' minima stay near-equal (common envelope)."""
+    cfg = SkyConfig(n_per_class=1, seed=0, epochs=(50, 50))
+    tr = pd.DataFrame([simulate_star("ECL", i, cfg)[4] for i in range(120)])
+    ratio = tr["depth2"] / tr["depth1"]
+    det, con = ratio[tr["model"] == "eclipses"], ratio[tr["model"] == "contact"]
+    assert len(det) > 60 and len(con) > 10
+    # measured (120 stars, seeds 0-2): eclipses median 0.18-0.20, contact 0.86-0.92; former priors (300
+    # stars, seed 0): detached 0.59, semi-detached 0.35, contact 0.96
+    assert 0.08 < det.median() < 0.35, det.describe()
+    assert con.median() > 0.75 and con.median() > 2.5 * det.median()
+    assert (det < 1.0).all() and (con < 1.1).all()  # primary (phase 0) the deeper, up to proximity effects
+
+
 def test_blazhko_modulation_period_recovered():
     from astropy.timeseries import LombScargle
 
