@@ -11,6 +11,9 @@ is any good without reading code:
 - ``confusion_tstr.png``: confusion matrices train-on-real vs train-on-synthetic (test on real);
 - Table 3 (out-of-sample latent RMSE per regressor, from ``RUN_DIR/regressors/table3.csv``) and
   Fig. 8 (RR Lyrae Teff sweep, :func:`pelsvae_tf.physics_recovery.physics_recovery`);
+- the spread of R21 / phi31 at fixed physics, generated / data (RR Lyrae and classical Cepheids,
+  :func:`pelsvae_tf.spread.spread_at_fixed_physics`; 1 = the real spread, 0 = one shape per
+  physics vector);
 - ``metrics.json`` with every number, and ``report.md`` that shows them with the figures.
 
 Metrics (see :mod:`pelsvae_tf.metrics`): error-weighted reconstruction RMSE per class on the test
@@ -47,7 +50,7 @@ from pelsvae_tf.config import ConfigBase
 #: Stages of :func:`evaluate` (progress bar and ``metrics.json["stage_seconds"]``).
 _STAGES: tuple[str, ...] = ("load run", "loss curves", "reconstruction", "latents", "generation",
                             "period recovery", "distribution match", "train-on-synthetic", "table 3",
-                            "physics recovery", "report")
+                            "physics recovery", "spread at fixed physics", "report")
 #: Loss terms drawn in the loss-curve figure when present in history.csv.
 LOSS_TERMS: tuple[str, ...] = ("loss", "recon", "kl", "err_kl")
 #: Features compared between generated and real curves: the shape features of the min-max scaled
@@ -726,6 +729,25 @@ def _fig_confusion(tstr: dict, classes, out: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def _spread(view: _RunView, cfg: EvalConfig, notes: list[str]) -> dict | None:
+    """Generated / data spread of R21 and phi31 at fixed physics for RRLYR and CEP (those the
+    regressor knows), :func:`pelsvae_tf.spread.spread_at_fixed_physics` on the training split."""
+    import warnings
+
+    from pelsvae_tf.generator import PhysicsRangeWarning
+    from pelsvae_tf.spread import spread_at_fixed_physics
+
+    generator = _make_generator(view, cfg, use_regressor=True)
+    classes = [c for c in ("RRLYR", "CEP") if c in set(generator.classes_with_physics)]
+    if not classes:
+        notes.append("spread at fixed physics: no RRLYR or CEP training star with physics; skipped")
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PhysicsRangeWarning)
+        return spread_at_fixed_physics(generator, view.dataset.arrays("train"), view.dataset.physics_columns,
+                                       classes=classes, seed=cfg.seed)
+
+
 def _table3(view: _RunView, notes: list[str]):
     import pandas as pd
 
@@ -852,6 +874,21 @@ def _report_md(m: dict, table3, figures: dict[str, str]) -> str:
         figs = [p for p in sorted(Path(m["out_dir"]).glob("*.png")) if p.name not in figures.values()]
         parts += [f"![{p.stem}]({p.name})" for p in figs]
         parts.append("```json\n" + json.dumps(pr, indent=1, default=str)[:4000] + "\n```")
+    else:
+        parts.append("Not available (see notes).")
+    parts += ["", "## Spread of shapes at fixed physics, generated / data"]
+    sp = m.get("spread")
+    if isinstance(sp, dict) and sp.get("per_class"):
+        parts += [f"Method: {sp['method']}. IQR of R21 (dimensionless) and circular IQR of phi31 (rad), "
+                  "medians over the anchors; 1 = the generator keeps the real spread, 0 = one shape per physics "
+                  "vector.", ""]
+        rows = [[c, len(e.get("anchors", [])), e.get("median_gen_iqr_R21", float("nan")),
+                 e.get("median_data_iqr_R21", float("nan")), e.get("median_ratio_R21", float("nan")),
+                 e.get("median_gen_iqr_phi31", float("nan")), e.get("median_data_iqr_phi31", float("nan")),
+                 e.get("median_ratio_phi31", float("nan"))] if "skipped" not in e else
+                [c, 0, "skipped", e["skipped"], "", "", "", ""] for c, e in sp["per_class"].items()]
+        parts.append(_markdown_table(["class", "anchors", "R21 IQR gen", "R21 IQR data", "R21 gen / data",
+                                      "phi31 IQR gen", "phi31 IQR data", "phi31 gen / data"], rows))
     else:
         parts.append("Not available (see notes).")
     if m["notes"]:
@@ -987,6 +1024,8 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
         elif cfg.physics_recovery:
             notes.append("physics recovery (Fig. 8) needs fitted regressors; skipped")
         step(stages[9])
+        spread = _spread(view, cfg, notes) if use_reg else None
+        step("spread at fixed physics")
         mc = view.run.model.model_config
         metrics = {
             "run_dir": str(run_dir),
@@ -1014,6 +1053,7 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
             "tstr": tstr,
             "table3": None if table3 is None else table3.to_dict(orient="records"),
             "physics_recovery": phys_rec,
+            "spread": spread,
             "figures": figures,
             "notes": notes,
         }
@@ -1023,7 +1063,7 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
                            generation_detail=metrics["generation"])
         atomic_write_text(tmp / "report.md", _report_md(_json_nan(report_view), table3, figures))
         atomic_write_text(tmp / "metrics.json", json.dumps(metrics, indent=1, sort_keys=False) + "\n")
-        step(stages[10])
+        step(stages[-1])
     return metrics
 
 
