@@ -54,8 +54,9 @@ _STAGES: tuple[str, ...] = ("load run", "loss curves", "reconstruction", "latent
 #: Loss terms drawn in the loss-curve figure when present in history.csv.
 LOSS_TERMS: tuple[str, ...] = ("loss", "recon", "kl", "err_kl")
 #: Features compared between generated and real curves: the shape features of the min-max scaled
-#: curves (metrics.SHAPE_FEATURE_NAMES) plus the Fourier amplitude in magnitudes ("amplitude_mag").
-COMPARED_FEATURES: tuple[str, ...] = M.FEATURE_NAMES_WITH_MAG
+#: curves (metrics.SHAPE_FEATURE_NAMES), the Fourier amplitude in magnitudes ("amplitude_mag") and
+#: log10 of the period in days ("log10_period").
+COMPARED_FEATURES: tuple[str, ...] = M.FEATURE_NAMES_WITH_MAG + ("log10_period",)
 
 
 @dataclasses.dataclass
@@ -438,7 +439,8 @@ def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str,
     ``"folded"``: ``n_generated_per_class`` curves per class observed the way the prepared real
     curves are: ``seq_len`` random phases, noise, then min-max scaled per curve on the noisy
     points (:func:`pelsvae_tf.augment.scale_like_prepared`); arrays ``phase`` (sorted),
-    ``mag``/``err`` (scaled) [n, seq_len], ``mag_range`` [n] (mag, the scaling range), ``label`` [n].
+    ``mag``/``err`` (scaled) [n, seq_len], ``mag_range`` [n] (mag, the scaling range), ``period`` [n]
+    (d), ``label`` [n].
     Real and generated curves thus share point count, scaling and feature pipeline.
 
     ``"survey"``: ``n_period_checks_per_class`` curves per class at the survey-like cadence
@@ -456,7 +458,7 @@ def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str,
     generator = _make_generator(view, cfg, use_regressor)
     prior = _make_generator(view, cfg, use_regressor=False) if use_regressor else generator
     knows = set(generator.classes_with_physics) if use_regressor else set()
-    folded: dict[str, list[np.ndarray]] = {k: [] for k in ("phase", "mag", "err", "mag_range", "label")}
+    folded: dict[str, list[np.ndarray]] = {k: [] for k in ("phase", "mag", "err", "mag_range", "period", "label")}
     survey: dict[str, list[np.ndarray]] = {k: [] for k in ("time", "mag", "err", "period", "label")}
     source: dict[str, str] = {}
     for c, name in enumerate(view.classes):
@@ -475,6 +477,7 @@ def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str,
         folded["mag"].append(sc["mag"])
         folded["err"].append(sc["err"])
         folded["mag_range"].append(np.maximum(rng_range, 1e-6))
+        folded["period"].append(np.asarray(cur["period"], np.float64))
         folded["label"].append(np.full(n, c))
         cad = survey_cadence(cfg.cadence_epochs, cfg.cadence_baseline, cfg.cadence_season,
                              seed=cfg.seed + 1000 + c, n_curves=n_check)
@@ -523,17 +526,24 @@ def _period_recovery(gen: dict, classes, train_periods: dict, cfg: EvalConfig, r
     return out
 
 
+def _features(d: dict[str, np.ndarray], idx: Any = slice(None), n_harmonics: int = 3) -> np.ndarray:
+    """:data:`COMPARED_FEATURES` [n, 11] of the curves ``idx`` of ``d`` (``phase`` [n, T] cycles,
+    ``mag`` [n, T] min-max scaled, ``mag_range`` [n] mag, ``period`` [n] d)."""
+    f = M.shape_features_with_mag(d["phase"][idx], d["mag"][idx], d["mag_range"][idx], n_harmonics)
+    return np.concatenate([f, np.log10(np.asarray(d["period"], np.float64)[idx])[:, None]], axis=1)
+
+
 def _distribution_match(gen: dict, real: dict, classes, cfg: EvalConfig, rng: np.random.Generator) -> tuple[dict, dict]:
     """Per class: KS / Wasserstein of shape features and the two-sample AUC, real vs generated.
 
     ``gen`` and ``real`` hold ``phase`` [n, T] (cycles), ``mag`` [n, T] (min-max scaled per curve),
-    ``mag_range`` [n] (mag, the scaling range) and ``label`` [n]; features are
-    :data:`COMPARED_FEATURES` (scaled shape + amplitude in mag), for the KS / Wasserstein
+    ``mag_range`` [n] (mag, the scaling range), ``period`` [n] (d) and ``label`` [n]; features are
+    :data:`COMPARED_FEATURES` (scaled shape + amplitude in mag + log10 period), for the KS / Wasserstein
     distances and the two-sample classifier alike.
     Returns (metrics per class, {class: (real features, generated features)}).
     """
-    f_real_all = M.shape_features_with_mag(real["phase"], real["mag"], real["mag_range"], cfg.n_harmonics)
-    f_gen_all = M.shape_features_with_mag(gen["phase"], gen["mag"], gen["mag_range"], cfg.n_harmonics)
+    f_real_all = _features(real, n_harmonics=cfg.n_harmonics)
+    f_gen_all = _features(gen, n_harmonics=cfg.n_harmonics)
     out, feats = {}, {}
     for c, name in enumerate(classes):
         rm = np.flatnonzero(real["label"] == c)
@@ -567,9 +577,9 @@ def _tstr(gen: dict, view: _RunView, cfg: EvalConfig, rng: np.random.Generator) 
     tr = np.concatenate([_pick(rng, tr[train["label"][tr] == c], cfg.max_real_per_class)
                          for c in range(len(view.classes))]).astype(int)
     te = np.flatnonzero(test["is_real"].astype(bool))
-    x_syn = M.shape_features_with_mag(gen["phase"], gen["mag"], gen["mag_range"], cfg.n_harmonics)
-    x_tr = M.shape_features_with_mag(train["phase"][tr], train["mag"][tr], train["mag_range"][tr], cfg.n_harmonics)
-    x_te = M.shape_features_with_mag(test["phase"][te], test["mag"][te], test["mag_range"][te], cfg.n_harmonics)
+    x_syn = _features(gen, n_harmonics=cfg.n_harmonics)
+    x_tr = _features(train, tr, cfg.n_harmonics)
+    x_te = _features(test, te, cfg.n_harmonics)
     res = M.tstr_accuracy(x_syn, gen["label"], x_tr, train["label"][tr], x_te, test["label"][te],
                           n_classes=len(view.classes), classifier=cfg.classifier, seed=cfg.seed)
     res["features"] = list(COMPARED_FEATURES)
@@ -1007,7 +1017,7 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
         step(stages[5])
         test = view.dataset.arrays("test")
         held = np.flatnonzero(test["is_real"].astype(bool))
-        held_out = {k: test[k][held] for k in ("phase", "mag", "mag_range", "label")}
+        held_out = {k: test[k][held] for k in ("phase", "mag", "mag_range", "period", "label")}
         dist, feats = _distribution_match(gen["folded"], held_out, view.classes, cfg, np.random.default_rng(cfg.seed + 3))
         _fig_features(feats, tmp / figures["features"])
         step(stages[6])

@@ -90,6 +90,14 @@ def test_distribution_match_same_source_is_indistinguishable():
         real_amp = feats_loud[c][0][:, col]
         assert f["amplitude_mag"]["wasserstein"] == pytest.approx(2.0 * real_amp.mean(), rel=0.3)
         assert res[c]["features"]["amplitude_mag"]["ks"] < 0.3  # same process: same amplitudes
+    # the right shapes at periods 3x too long: the scaled shape features cannot see it (phases are
+    # folded), log10 of the period [d] can
+    slow = dict(same, period=3.0 * same["period"])
+    res_slow, _ = E._distribution_match(slow, real, classes, cfg, np.random.default_rng(0))
+    for c in classes:
+        assert res_slow[c]["features"]["R21"]["ks"] < 0.3 and res[c]["features"]["log10_period"]["ks"] < 0.3
+        assert res_slow[c]["features"]["log10_period"]["ks"] == 1.0
+        assert res_slow[c]["c2st"]["auc"] > 0.95
 
 
 def _file_paths(obj):
@@ -111,7 +119,7 @@ def _report_features(run, cfg):
     gen = E._generate(view, cfg, True)
     test = view.dataset.arrays("test")
     held = np.flatnonzero(test["is_real"].astype(bool))
-    real = {k: test[k][held] for k in ("phase", "mag", "mag_range", "label")}
+    real = {k: test[k][held] for k in ("phase", "mag", "mag_range", "period", "label")}
     return E._distribution_match(gen["folded"], real, view.classes, cfg, np.random.default_rng(cfg.seed + 3))
 
 
