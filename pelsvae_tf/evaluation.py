@@ -15,6 +15,9 @@ is any good without reading code:
   (``metrics["realism"]``, :mod:`pelsvae_tf.realism`): generated curves of the classes shared with
   EROS-1 at an EROS-1-like cadence and error model vs real EROS-1 LMC curves (per-class C2ST AUC,
   feature KS, train-on-generated / test-on-EROS-1 balanced accuracy next to train-on-EROS-1);
+- the spread of R21 / phi31 at fixed physics, generated / data (RR Lyrae and classical Cepheids,
+  :func:`pelsvae_tf.spread.spread_at_fixed_physics`; 1 = the real spread, 0 = one shape per
+  physics vector);
 - ``metrics.json`` with every number, and ``report.md`` that shows them with the figures.
 
 Metrics (see :mod:`pelsvae_tf.metrics`): error-weighted reconstruction RMSE per class on the test
@@ -51,12 +54,13 @@ from pelsvae_tf.config import ConfigBase
 #: Stages of :func:`evaluate` (progress bar and ``metrics.json["stage_seconds"]``).
 _STAGES: tuple[str, ...] = ("load run", "loss curves", "reconstruction", "latents", "generation",
                             "period recovery", "distribution match", "train-on-synthetic", "table 3",
-                            "physics recovery", "realism (EROS-1)", "report")
+                            "physics recovery", "realism (EROS-1)", "spread at fixed physics", "report")
 #: Loss terms drawn in the loss-curve figure when present in history.csv.
 LOSS_TERMS: tuple[str, ...] = ("loss", "recon", "kl", "err_kl")
 #: Features compared between generated and real curves: the shape features of the min-max scaled
-#: curves (metrics.SHAPE_FEATURE_NAMES) plus the Fourier amplitude in magnitudes ("amplitude_mag").
-COMPARED_FEATURES: tuple[str, ...] = M.FEATURE_NAMES_WITH_MAG
+#: curves (metrics.SHAPE_FEATURE_NAMES), the Fourier amplitude in magnitudes ("amplitude_mag") and
+#: log10 of the period in days ("log10_period").
+COMPARED_FEATURES: tuple[str, ...] = M.FEATURE_NAMES_WITH_MAG + ("log10_period",)
 
 
 @dataclasses.dataclass
@@ -450,7 +454,8 @@ def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str,
     ``"folded"``: ``n_generated_per_class`` curves per class observed the way the prepared real
     curves are: ``seq_len`` random phases, noise, then min-max scaled per curve on the noisy
     points (:func:`pelsvae_tf.augment.scale_like_prepared`); arrays ``phase`` (sorted),
-    ``mag``/``err`` (scaled) [n, seq_len], ``mag_range`` [n] (mag, the scaling range), ``label`` [n].
+    ``mag``/``err`` (scaled) [n, seq_len], ``mag_range`` [n] (mag, the scaling range), ``period`` [n]
+    (d), ``label`` [n].
     Real and generated curves thus share point count, scaling and feature pipeline.
 
     ``"survey"``: ``n_period_checks_per_class`` curves per class at the survey-like cadence
@@ -468,7 +473,7 @@ def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str,
     generator = _make_generator(view, cfg, use_regressor)
     prior = _make_generator(view, cfg, use_regressor=False) if use_regressor else generator
     knows = set(generator.classes_with_physics) if use_regressor else set()
-    folded: dict[str, list[np.ndarray]] = {k: [] for k in ("phase", "mag", "err", "mag_range", "label")}
+    folded: dict[str, list[np.ndarray]] = {k: [] for k in ("phase", "mag", "err", "mag_range", "period", "label")}
     survey: dict[str, list[np.ndarray]] = {k: [] for k in ("time", "mag", "err", "period", "label")}
     source: dict[str, str] = {}
     for c, name in enumerate(view.classes):
@@ -487,6 +492,7 @@ def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str,
         folded["mag"].append(sc["mag"])
         folded["err"].append(sc["err"])
         folded["mag_range"].append(np.maximum(rng_range, 1e-6))
+        folded["period"].append(np.asarray(cur["period"], np.float64))
         folded["label"].append(np.full(n, c))
         cad = survey_cadence(cfg.cadence_epochs, cfg.cadence_baseline, cfg.cadence_season,
                              seed=cfg.seed + 1000 + c, n_curves=n_check)
@@ -535,17 +541,24 @@ def _period_recovery(gen: dict, classes, train_periods: dict, cfg: EvalConfig, r
     return out
 
 
+def _features(d: dict[str, np.ndarray], idx: Any = slice(None), n_harmonics: int = 3) -> np.ndarray:
+    """:data:`COMPARED_FEATURES` [n, 11] of the curves ``idx`` of ``d`` (``phase`` [n, T] cycles,
+    ``mag`` [n, T] min-max scaled, ``mag_range`` [n] mag, ``period`` [n] d)."""
+    f = M.shape_features_with_mag(d["phase"][idx], d["mag"][idx], d["mag_range"][idx], n_harmonics)
+    return np.concatenate([f, np.log10(np.asarray(d["period"], np.float64)[idx])[:, None]], axis=1)
+
+
 def _distribution_match(gen: dict, real: dict, classes, cfg: EvalConfig, rng: np.random.Generator) -> tuple[dict, dict]:
     """Per class: KS / Wasserstein of shape features and the two-sample AUC, real vs generated.
 
     ``gen`` and ``real`` hold ``phase`` [n, T] (cycles), ``mag`` [n, T] (min-max scaled per curve),
-    ``mag_range`` [n] (mag, the scaling range) and ``label`` [n]; features are
-    :data:`COMPARED_FEATURES` (scaled shape + amplitude in mag), for the KS / Wasserstein
+    ``mag_range`` [n] (mag, the scaling range), ``period`` [n] (d) and ``label`` [n]; features are
+    :data:`COMPARED_FEATURES` (scaled shape + amplitude in mag + log10 period), for the KS / Wasserstein
     distances and the two-sample classifier alike.
     Returns (metrics per class, {class: (real features, generated features)}).
     """
-    f_real_all = M.shape_features_with_mag(real["phase"], real["mag"], real["mag_range"], cfg.n_harmonics)
-    f_gen_all = M.shape_features_with_mag(gen["phase"], gen["mag"], gen["mag_range"], cfg.n_harmonics)
+    f_real_all = _features(real, n_harmonics=cfg.n_harmonics)
+    f_gen_all = _features(gen, n_harmonics=cfg.n_harmonics)
     out, feats = {}, {}
     for c, name in enumerate(classes):
         rm = np.flatnonzero(real["label"] == c)
@@ -579,9 +592,9 @@ def _tstr(gen: dict, view: _RunView, cfg: EvalConfig, rng: np.random.Generator) 
     tr = np.concatenate([_pick(rng, tr[train["label"][tr] == c], cfg.max_real_per_class)
                          for c in range(len(view.classes))]).astype(int)
     te = np.flatnonzero(test["is_real"].astype(bool))
-    x_syn = M.shape_features_with_mag(gen["phase"], gen["mag"], gen["mag_range"], cfg.n_harmonics)
-    x_tr = M.shape_features_with_mag(train["phase"][tr], train["mag"][tr], train["mag_range"][tr], cfg.n_harmonics)
-    x_te = M.shape_features_with_mag(test["phase"][te], test["mag"][te], test["mag_range"][te], cfg.n_harmonics)
+    x_syn = _features(gen, n_harmonics=cfg.n_harmonics)
+    x_tr = _features(train, tr, cfg.n_harmonics)
+    x_te = _features(test, te, cfg.n_harmonics)
     res = M.tstr_accuracy(x_syn, gen["label"], x_tr, train["label"][tr], x_te, test["label"][te],
                           n_classes=len(view.classes), classifier=cfg.classifier, seed=cfg.seed)
     res["features"] = list(COMPARED_FEATURES)
@@ -835,6 +848,25 @@ def _fig_confusion(tstr: dict, classes, out: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def _spread(view: _RunView, cfg: EvalConfig, notes: list[str]) -> dict | None:
+    """Generated / data spread of R21 and phi31 at fixed physics for RRLYR and CEP (those the
+    regressor knows), :func:`pelsvae_tf.spread.spread_at_fixed_physics` on the training split."""
+    import warnings
+
+    from pelsvae_tf.generator import PhysicsRangeWarning
+    from pelsvae_tf.spread import spread_at_fixed_physics
+
+    generator = _make_generator(view, cfg, use_regressor=True)
+    classes = [c for c in ("RRLYR", "CEP") if c in set(generator.classes_with_physics)]
+    if not classes:
+        notes.append("spread at fixed physics: no RRLYR or CEP training star with physics; skipped")
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PhysicsRangeWarning)
+        return spread_at_fixed_physics(generator, view.dataset.arrays("train"), view.dataset.physics_columns,
+                                       classes=classes, seed=cfg.seed)
+
+
 def _table3(view: _RunView, notes: list[str]):
     import pandas as pd
 
@@ -965,6 +997,21 @@ def _report_md(m: dict, table3, figures: dict[str, str], realism_md: str = "") -
         parts.append("Not available (see notes).")
     if realism_md:
         parts += ["", realism_md.rstrip("\n")]
+    parts += ["", "## Spread of shapes at fixed physics, generated / data"]
+    sp = m.get("spread")
+    if isinstance(sp, dict) and sp.get("per_class"):
+        parts += [f"Method: {sp['method']}. IQR of R21 (dimensionless) and circular IQR of phi31 (rad), "
+                  "medians over the anchors; 1 = the generator keeps the real spread, 0 = one shape per physics "
+                  "vector.", ""]
+        rows = [[c, len(e.get("anchors", [])), e.get("median_gen_iqr_R21", float("nan")),
+                 e.get("median_data_iqr_R21", float("nan")), e.get("median_ratio_R21", float("nan")),
+                 e.get("median_gen_iqr_phi31", float("nan")), e.get("median_data_iqr_phi31", float("nan")),
+                 e.get("median_ratio_phi31", float("nan"))] if "skipped" not in e else
+                [c, 0, "skipped", e["skipped"], "", "", "", ""] for c, e in sp["per_class"].items()]
+        parts.append(_markdown_table(["class", "anchors", "R21 IQR gen", "R21 IQR data", "R21 gen / data",
+                                      "phi31 IQR gen", "phi31 IQR data", "phi31 gen / data"], rows))
+    else:
+        parts.append("Not available (see notes).")
     if m["notes"]:
         parts += ["", "## Notes"] + [f"- {n}" for n in m["notes"]]
     return "\n".join(parts) + "\n"
@@ -1082,7 +1129,7 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
         step(stages[5])
         test = view.dataset.arrays("test")
         held = np.flatnonzero(test["is_real"].astype(bool))
-        held_out = {k: test[k][held] for k in ("phase", "mag", "mag_range", "label")}
+        held_out = {k: test[k][held] for k in ("phase", "mag", "mag_range", "period", "label")}
         dist, feats = _distribution_match(gen["folded"], held_out, view.classes, cfg, np.random.default_rng(cfg.seed + 3))
         _fig_features(feats, tmp / figures["features"])
         step(stages[6])
@@ -1103,7 +1150,9 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
         eros_dir = _check_real_eros1(cfg)
         if eros_dir is not None:
             realism, realism_md = _realism_eros1(view, cfg, use_reg, eros_dir, notes)
-        step(stages[10])
+        step("realism (EROS-1)")
+        spread = _spread(view, cfg, notes) if use_reg else None
+        step("spread at fixed physics")
         mc = view.run.model.model_config
         metrics = {
             "run_dir": str(run_dir),
@@ -1132,6 +1181,7 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
             "table3": None if table3 is None else table3.to_dict(orient="records"),
             "physics_recovery": phys_rec,
             "realism": realism,
+            "spread": spread,
             "figures": figures,
             "notes": notes,
         }
@@ -1141,7 +1191,7 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
                            generation_detail=metrics["generation"])
         atomic_write_text(tmp / "report.md", _report_md(_json_nan(report_view), table3, figures, realism_md))
         atomic_write_text(tmp / "metrics.json", json.dumps(metrics, indent=1, sort_keys=False) + "\n")
-        step(stages[11])
+        step(stages[-1])
     return metrics
 
 
