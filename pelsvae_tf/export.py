@@ -254,6 +254,22 @@ def saved_model_ops(saved_model_dir: str | Path) -> set[str]:
     return ops
 
 
+def load_saved_model(version_dir: str | Path):
+    """``tf.saved_model.load`` of an exported version that first registers the decision-forest ops
+    (``import ydf_tf``) when the model uses them (``regressor_forest``, or a generator with the
+    forest inside), so plain TensorFlow users do not meet "Op type not registered
+    'SimpleMLLoadModelFromPathWithHandle'". ``ImportError`` naming the package when it is missing."""
+    import tensorflow as tf
+
+    if saved_model_ops(version_dir) & SIMPLEML_OPS:
+        try:
+            import ydf_tf  # noqa: F401  (registers the SimpleML inference ops in this process)
+        except ImportError as exc:
+            raise ImportError(f"{version_dir} uses YDF decision-forest ops: pip install ydf-tf==2.21.0.post1 "
+                              "(stock TF Serving has them built in)") from exc
+    return tf.saved_model.load(str(version_dir))
+
+
 def unregistered_ops(ops: Sequence[str] | set[str], allowed: frozenset[str] = SIMPLEML_OPS) -> list[str]:
     """Ops absent from the op registry of THIS process and not in ``allowed``.
 

@@ -206,3 +206,18 @@ def test_cli_generate_names_bad_options_and_refuses_missing_folders(tmp_path, ca
                        (f"times:{tmp_path}", "is not a file")):
         assert main(["generate", "--class", "RRLYR", "--cadence", spec, "--out", str(tmp_path / "y.csv")]) == 2
         assert want in capsys.readouterr().err
+
+
+def test_every_shipped_saved_model_loads_with_the_forest_ops_registered():
+    """serving/README's first example: every shipped model loads with load_saved_model, the forest
+    one included (its SimpleML ops are registered by the helper)."""
+    from pathlib import Path
+
+    from pelsvae_tf.export import SIMPLEML_OPS, load_saved_model, saved_model_ops
+
+    root = Path(__file__).resolve().parents[1] / "saved_models"
+    if not (root / "generator" / "1").exists():
+        pytest.skip("no shipped saved_models/")
+    assert saved_model_ops(root / "regressor_forest" / "1") & SIMPLEML_OPS
+    for name in ("decoder", "regressor_mlp", "regressor_forest", "generator"):
+        assert "serving_default" in load_saved_model(root / name / "1").signatures, name
