@@ -106,7 +106,7 @@ class ExportConfig(ConfigBase):
             )
         if self.warmup_batch < 1 or self.warmup_points < 1:
             raise ValueError("ExportConfig.warmup_batch and warmup_points must be >= 1")
-        if self.generator_regressor not in ("density", "mlp", "forest", "linear"):
+        if self.generator_regressor not in ("density", "mlp", "forest", "linear"):  # every kind samples in-graph
             raise ValueError(
                 f"ExportConfig.generator_regressor={self.generator_regressor!r}; expected 'density', 'mlp', "
                 "'forest' or 'linear'"

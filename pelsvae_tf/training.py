@@ -518,6 +518,9 @@ def train(data_dir, run_dir, model_config=None, train_config: TrainConfig | None
             else:
                 from pelsvae_tf.model import build_pelsvae
 
+                # keras-tcn seeds its dropout layers from Python's `random` when they are built:
+                # seed it first, so a model does not depend on what ran before in the process
+                keras.utils.set_random_seed(int(model_config.seed))
                 model = build_pelsvae(model_config)
                 model.compile(
                     optimizer=keras.optimizers.Adam(_learning_rate(train_config, steps), clipnorm=train_config.clipnorm),

@@ -73,7 +73,7 @@ def test_export_config_rejects_bad_values():
     with pytest.raises(ValueError, match="absolute"):
         ExportConfig(base_path="models")
     with pytest.raises(ValueError, match="generator_regressor"):
-        ExportConfig(generator_regressor="linear")
+        ExportConfig(generator_regressor="xgb")
 
 
 def test_signature_doc_validation_names_the_field():

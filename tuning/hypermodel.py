@@ -174,6 +174,9 @@ class PELSVAEHyperModel(kt.HyperModel):
             config = model_config_from_values(self.base_config, values)
         except ValueError as exc:
             raise kt.errors.FailedTrialError(f"invalid architecture: {exc}") from None
+        # keras-tcn seeds its dropout layers from Python's `random` at build time: seed it as
+        # `pelsvae train` does, so a trial does not depend on what ran before it in the process
+        keras.utils.set_random_seed(int(config.seed))
         return build_pelsvae(config)
 
     def train_config(self, values: dict[str, Any], epochs: int, **overrides: Any) -> TrainConfig:
@@ -241,9 +244,9 @@ class PELSVAEHyperModel(kt.HyperModel):
     ) -> keras.callbacks.History:
         """:meth:`fit` for explicit Table 2 ``values`` (also used for the paper-baseline run).
 
-        Mirrors ``pelsvae train``: Adam with the same learning-rate schedule objects, the
-        training split shuffled with ``seed + initial_epoch``, validation batches of
-        ``max(batch_size, 256)`` (so every trial's ``val_loss`` averages the same batches).
+        Mirrors ``pelsvae train``: Adam with the same learning-rate schedule objects, the same
+        training batches (``training.epoch_batches``: epoch e's order depends only on the seed and
+        e), the same validation batches and op determinism.
         """
         from pelsvae_tf.training import learning_rate_schedule as _learning_rate
 
@@ -261,26 +264,40 @@ class PELSVAEHyperModel(kt.HyperModel):
                 # Hyperband continues a model from its checkpoint (weights only): put the
                 # optimizer at the step where that model stopped so the LR schedule goes on.
                 model.optimizer.iterations.assign(int(initial_epoch) * steps)
-        keras.utils.set_random_seed(int(tc.seed) + int(initial_epoch))
-        train_ds = dataset.to_tf(
-            "train", batch_size=tc.batch_size, physics=physics, shuffle=True, seed=int(tc.seed) + int(initial_epoch)
-        )
-        val_ds = dataset.to_tf("val", batch_size=max(tc.batch_size, 256), physics=physics, shuffle=False)
+        # the same data order, seed and op determinism as `pelsvae train` (pelsvae_tf.training):
+        # the batches of epoch e depend only on (seed, e), so best_config.json reproduces a trial
+        from pelsvae_tf.training import _val_batch_size, epoch_batches
+
+        from tensorflow.python.framework import config as _tf_config
+
+        restore_determinism = tc.deterministic and not _tf_config.is_op_determinism_enabled()
+        if restore_determinism:
+            _tf_config.enable_op_determinism()
+        keras.utils.set_random_seed(int(tc.seed))
+        whole = next(iter(dataset.to_tf("train", batch_size=max(1, n_train), physics=physics, shuffle=False)))
+        train_ds = epoch_batches(whole, tc.batch_size, int(tc.seed), int(initial_epoch), int(epochs))
+        n_val = int(dataset.physics_mask("val", physics).sum() if physics else dataset.n("val"))
+        val_ds = dataset.to_tf("val", batch_size=_val_batch_size(tc.batch_size, n_val, 1), physics=physics,
+                               shuffle=False)
         cbs = list(callbacks or [])
         if tc.lr_schedule == "plateau":
             cbs.append(keras.callbacks.ReduceLROnPlateau(
                 monitor="val_loss", factor=tc.plateau_factor, patience=tc.plateau_patience, verbose=0
             ))
         cbs.append(keras.callbacks.TerminateOnNaN())
-        history = model.fit(
-            train_ds,
-            validation_data=val_ds,
-            epochs=int(epochs),
-            initial_epoch=int(initial_epoch),
-            callbacks=cbs,
-            verbose=verbose,
-            **kwargs,
-        )
+        try:
+            history = model.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=int(epochs),
+                initial_epoch=int(initial_epoch),
+                callbacks=cbs,
+                verbose=verbose,
+                **kwargs,
+            )
+        finally:
+            if restore_determinism:
+                _tf_config.disable_op_determinism()
         val = history.history.get("val_loss", [])
         if not val or not all(math.isfinite(float(v)) for v in val):
             raise kt.errors.FailedTrialError(
