@@ -56,13 +56,12 @@ def _numbers(job: Path) -> dict[str, float]:
             out["95 % coverage (val), per-class Gaussian"] = float(row["cover95_val_baseline"])
             out[f"68 % coverage (val), {row['kind']}"] = float(row["cover68_val"])
             out[f"95 % coverage (val), {row['kind']}"] = float(row["cover95_val"])
-    sp = m.get("spread", {})
-    for cls, v in sp.items() if isinstance(sp, dict) else ():
-        if isinstance(v, dict):
-            for q in ("R21", "phi31"):
-                key = v.get(f"ratio_{q}", v.get(q, {}).get("ratio") if isinstance(v.get(q), dict) else None)
-                if isinstance(key, (int, float)):
-                    out[f"spread at fixed physics {cls} {q}, generated / data"] = float(key)
+    sp = (m.get("spread") or {}).get("per_class", {})
+    for cls, v in sp.items():
+        for q in ("R21", "phi31"):
+            r = v.get(f"median_ratio_{q}") if isinstance(v, dict) else None
+            if isinstance(r, (int, float)):
+                out[f"spread at fixed physics {cls} {q}, generated / data"] = float(r)
     out["evaluation seconds"] = float(m.get("seconds", np.nan))
     return out
 
