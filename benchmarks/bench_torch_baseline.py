@@ -43,20 +43,13 @@ import numpy as np  # noqa: E402
 from common import fmt_si, matmul_flops, print_machine_info  # noqa: E402
 
 
-def build_torch_decoder(channels: list[int], in_ch: int, kernel_size: int, dilations: list[int],
-                        dense_units: list[int], skip_sum: bool):
-    """PyTorch twin of the package's TCN decoder (layout in the module docstring), eval mode.
+def _torch_tcn(kernel_size: int, dilations: list[int], skip_sum: bool, dropout: float | None):
+    """The ``TCN(cin, channels)`` torch module class shared by the decoder and VAE twins.
 
-    Args:
-        channels: filters per TCN block (decoder order).
-        in_ch: per-step input channels (latent D + classes C + time tag width).
-        kernel_size: convolution taps; dilations: dilation per block (time steps).
-        dense_units: per-step dense layers after the TCN (decoder order).
-        skip_sum: True = sum the blocks' outputs (keras-tcn skip connections, constant channels);
-            False = the last block's residual output (TemporalConvNet, tapered channels).
-
-    Returns:
-        ``torch.nn.Module`` mapping ``[B, in_ch, T]`` float32 to ``(mag, err)`` ``[B, T]`` in [0, 1].
+    Residual blocks of two causal dilated convolutions, each followed by a channel layer norm,
+    ReLU and (with ``dropout``) spatial dropout as keras-tcn; a 1x1 convolution on the residual
+    path where the width changes. ``skip_sum``: sum the blocks' outputs (keras-tcn skip
+    connections) or return the last block's output (TemporalConvNet). ``[B, cin, T] -> [B, C, T]``.
     """
     import torch
     from torch import nn
@@ -82,79 +75,7 @@ def build_torch_decoder(channels: list[int], in_ch: int, kernel_size: int, dilat
             self.n1 = ChannelNorm(cout)
             self.c2 = nn.Conv1d(cout, cout, kernel_size, dilation=d)
             self.n2 = ChannelNorm(cout)
-            self.match = nn.Conv1d(cin, cout, 1) if cin != cout else None
-
-        def forward(self, x):
-            h = torch.relu(self.n1(self.c1(nn.functional.pad(x, (self.pad, 0)))))
-            h = torch.relu(self.n2(self.c2(nn.functional.pad(h, (self.pad, 0)))))
-            res = x if self.match is None else self.match(x)
-            return torch.relu(h + res), h
-
-    class Decoder(nn.Module):
-        def __init__(self):
-            super().__init__()
-            blocks, cin = [], in_ch
-            for c, d in zip(channels, dilations):
-                blocks.append(Block(cin, c, d))
-                cin = c
-            self.blocks = nn.ModuleList(blocks)
-            dense, cin = [], channels[-1]
-            for u in dense_units:
-                dense.append(nn.Conv1d(cin, u, 1))
-                cin = u
-            self.dense = nn.ModuleList(dense)
-            self.mag = nn.Conv1d(cin, 1, 1)
-            self.err = nn.Conv1d(cin, 1, 1)
-
-        def forward(self, x):
-            skips = None
-            for blk in self.blocks:
-                x, h = blk(x)
-                if skip_sum:
-                    skips = h if skips is None else skips + h
-            x = skips if skip_sum else x
-            for layer in self.dense:
-                x = torch.relu(layer(x))
-            return torch.sigmoid(self.mag(x))[:, 0], torch.sigmoid(self.err(x))[:, 0]
-
-    torch.manual_seed(0)
-    return Decoder().eval()
-
-
-def build_torch_vae(enc_channels: list[int], dec_channels: list[int], kernel_size: int, dilations: list[int],
-                    dense_units: list[int], latent_dim: int, n_classes: int, n_phys: int, dropout: float,
-                    skip_sum: bool):
-    """PyTorch twin of the package's TCN PELS-VAE for training-step timing (train mode, dropout on).
-
-    Encoder: ``[phase, mag, err]`` per step -> TCN (layout of :func:`build_torch_decoder`, plus
-    spatial dropout after each activation as keras-tcn) -> last step -> concat one-hot (+ physics)
-    -> dense ReLU + dropout -> ``z_mean``, ``z_log_var``; reparameterised latent; decoder as
-    :func:`build_torch_decoder` with dropout. ``forward(phase, mag, err, onehot, phys)`` returns
-    ``(mag_hat, err_hat, z_mean, z_log_var)``; :func:`torch_paper_loss` is the paper's eq. 4.
-    """
-    import torch
-    from torch import nn
-
-    class ChannelNorm(nn.Module):
-        def __init__(self, c):
-            super().__init__()
-            self.g = nn.Parameter(torch.ones(1, c, 1))
-            self.b = nn.Parameter(torch.zeros(1, c, 1))
-
-        def forward(self, x):
-            mean = x.mean(dim=1, keepdim=True)
-            var = ((x - mean) ** 2).mean(dim=1, keepdim=True)
-            return (x - mean) * torch.rsqrt(var + 1e-3) * self.g + self.b
-
-    class Block(nn.Module):
-        def __init__(self, cin, cout, d):
-            super().__init__()
-            self.pad = (kernel_size - 1) * d
-            self.c1 = nn.Conv1d(cin, cout, kernel_size, dilation=d)
-            self.n1 = ChannelNorm(cout)
-            self.c2 = nn.Conv1d(cout, cout, kernel_size, dilation=d)
-            self.n2 = ChannelNorm(cout)
-            self.drop = nn.Dropout1d(dropout)
+            self.drop = nn.Dropout1d(dropout) if dropout is not None else nn.Identity()
             self.match = nn.Conv1d(cin, cout, 1) if cin != cout else None
 
         def forward(self, x):
@@ -179,6 +100,67 @@ def build_torch_vae(enc_channels: list[int], dec_channels: list[int], kernel_siz
                 if skip_sum:
                     skips = h if skips is None else skips + h
             return skips if skip_sum else x
+
+    return TCN
+
+
+def build_torch_decoder(channels: list[int], in_ch: int, kernel_size: int, dilations: list[int],
+                        dense_units: list[int], skip_sum: bool):
+    """PyTorch twin of the package's TCN decoder (layout in the module docstring), eval mode.
+
+    Args:
+        channels: filters per TCN block (decoder order).
+        in_ch: per-step input channels (latent D + classes C + time tag width).
+        kernel_size: convolution taps; dilations: dilation per block (time steps).
+        dense_units: per-step dense layers after the TCN (decoder order).
+        skip_sum: True = sum the blocks' outputs (keras-tcn skip connections, constant channels);
+            False = the last block's residual output (TemporalConvNet, tapered channels).
+
+    Returns:
+        ``torch.nn.Module`` mapping ``[B, in_ch, T]`` float32 to ``(mag, err)`` ``[B, T]`` in [0, 1].
+    """
+    import torch
+    from torch import nn
+
+    TCN = _torch_tcn(kernel_size, dilations, skip_sum, dropout=None)
+
+    class Decoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tcn = TCN(in_ch, channels)
+            dense, cin = [], channels[-1]
+            for u in dense_units:
+                dense.append(nn.Conv1d(cin, u, 1))
+                cin = u
+            self.dense = nn.ModuleList(dense)
+            self.mag = nn.Conv1d(cin, 1, 1)
+            self.err = nn.Conv1d(cin, 1, 1)
+
+        def forward(self, x):
+            x = self.tcn(x)
+            for layer in self.dense:
+                x = torch.relu(layer(x))
+            return torch.sigmoid(self.mag(x))[:, 0], torch.sigmoid(self.err(x))[:, 0]
+
+    torch.manual_seed(0)
+    return Decoder().eval()
+
+
+def build_torch_vae(enc_channels: list[int], dec_channels: list[int], kernel_size: int, dilations: list[int],
+                    dense_units: list[int], latent_dim: int, n_classes: int, n_phys: int, dropout: float,
+                    skip_sum: bool):
+    """PyTorch twin of the package's TCN PELS-VAE for training-step timing (train mode, dropout on).
+
+    Encoder: ``[phase, mag, err]`` per step -> TCN (layout of :func:`build_torch_decoder`, plus
+    spatial dropout after each activation as keras-tcn) -> last step -> concat one-hot (+ physics)
+    -> dense ReLU + dropout -> ``z_mean``, ``z_log_var``; reparameterised latent; decoder as
+    :func:`build_torch_decoder` with dropout. ``forward(phase, mag, err, onehot, phys)`` returns
+    ``(mag_hat, err_hat, z_mean, z_log_var)``; :func:`torch_paper_loss` is the paper's eq. 4.
+    """
+    import torch
+    from torch import nn
+
+    TCN = _torch_tcn(kernel_size, dilations, skip_sum, dropout=dropout)
 
     class VAE(nn.Module):
         def __init__(self):
