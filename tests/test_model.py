@@ -365,7 +365,13 @@ def test_rnn_dropout_is_used_and_models_fit_and_round_trip(arch, tmp_path):
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
     hist = model.fit(dict(batch), epochs=1, batch_size=4, verbose=0)
     assert np.isfinite(hist.history["loss"][-1])
-    path = tmp_path / f"{arch}.keras"
+    _assert_reload_predicts_the_same(model, cfg, batch, tmp_path / f"{arch}.keras")
+
+
+def _assert_reload_predicts_the_same(model, cfg, batch, path) -> None:
+    """``model`` saved to ``path`` (.keras) and reloaded has config ``cfg`` and predicts the same."""
+    import keras
+
     model.save(path)
     loaded = keras.saving.load_model(path)
     assert loaded.model_config == cfg
@@ -504,13 +510,7 @@ def test_reference_tcn_channels_build_train_and_round_trip(tmp_path):
     hist = model.fit(dict(batch), epochs=2, batch_size=4, verbose=0)
     assert all(np.isfinite(v) for v in hist.history["loss"])
     assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before, model.decoder.trainable_weights))
-    path = tmp_path / "tapered.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert loaded.model_config == cfg
-    mine, theirs = model.predict(batch, verbose=0), loaded.predict(batch, verbose=0)
-    for k in ("mag", "err", "z_mean", "z_log_var"):
-        np.testing.assert_array_equal(theirs[k], mine[k])
+    _assert_reload_predicts_the_same(model, cfg, batch, tmp_path / "tapered.keras")
 
 
 def test_constant_tcn_default_keeps_keras_tcn_skip_connections():
