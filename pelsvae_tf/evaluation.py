@@ -387,18 +387,28 @@ def _ensure_regressors(view: _RunView, cfg: EvalConfig, notes: list[str]) -> boo
 
 def _make_generator(view: _RunView, cfg: EvalConfig, use_regressor: bool = True):
     """The run's :class:`~pelsvae_tf.generator.Generator` (the user-facing generation path) with
-    regressor ``cfg.regressor`` (or none: latents given), sharing the loaded decoder and scaler."""
+    regressor ``cfg.regressor`` (or none: latents given), sharing the loaded decoder and scaler.
+
+    One regressor-free generator is built per run view; the others are its
+    :meth:`~pelsvae_tf.generator.Generator.with_regressor` copies, so every stage shares one
+    :class:`~pelsvae_tf.phase_function.PhaseFunction` (traced once)."""
     from pelsvae_tf.generator import Generator
     from pelsvae_tf.regressors import _train_stats_current, write_train_stats
 
-    reg = _load_regressor_cached(view, cfg.regressor) if use_regressor else None
-    stats_path = view.run_dir / "regressors" / "train_stats.npz"
-    if not _train_stats_current(stats_path):
-        write_train_stats(view.run_dir)
-    with np.load(stats_path, allow_pickle=False) as f:
-        stats = {k: f[k] for k in f.files}
-    return Generator(view.decoder, reg, view.classes, view.physics_scaler, stats, n_grid=int(view.dataset.seq_len),
-                     model_config=view.run.model.model_config)
+    if "_generator" not in view.__dict__:
+        stats_path = view.run_dir / "regressors" / "train_stats.npz"
+        if not _train_stats_current(stats_path):
+            write_train_stats(view.run_dir)
+        with np.load(stats_path, allow_pickle=False) as f:
+            stats = {k: f[k] for k in f.files}
+        view.__dict__["_generator"] = Generator(view.decoder, None, view.classes, view.physics_scaler, stats,
+                                                n_grid=int(view.dataset.seq_len),
+                                                model_config=view.run.model.model_config)
+        # one phase function per run view: the reconstruction stage's (_decode) if it ran first
+        pf = view.__dict__.setdefault("_phase_function", view.__dict__["_generator"].phase_function)
+        view.__dict__["_generator"].phase_function = pf
+    base = view.__dict__["_generator"]
+    return base.with_regressor(_load_regressor_cached(view, cfg.regressor) if use_regressor else None)
 
 
 def _load_regressor_cached(view: _RunView, kind: str):

@@ -454,6 +454,14 @@ def _class_index_checks(ci, n_classes: int) -> list:
     ]
 
 
+def _scale_physics(x: Mapping[str, Any], physics: Sequence[str], shift: np.ndarray, scale: np.ndarray):
+    """Raw physics (dict name -> [B], physical units) -> scaled [B, P] float32: the run's
+    ``PhysicsScaler`` affine map ``(v - shift) / scale``, done in float64."""
+    tf = _tf()
+    cols = [(tf.cast(x[n], tf.float64) - shift[j]) / scale[j] for j, n in enumerate(physics)]
+    return tf.cast(tf.stack(cols, axis=1), tf.float32)
+
+
 class _RegressorGraph:
     """Graph function raw physics + dummy -> z, wrapping a scaled-input latent function."""
 
@@ -472,13 +480,8 @@ class _RegressorGraph:
         return self.latent_fn(self.scaled(raw), dummy if self.dummy else None, onehot if self.use_class else None)
 
     def scaled(self, x: Mapping[str, Any]):
-        """Scaled physics [B, P] float32 (PhysicsScaler affine map done in float64)."""
-        tf = _tf()
-        cols = []
-        for j, name in enumerate(self.physics):
-            v = tf.cast(x[name], tf.float64)
-            cols.append((v - self.shift[j]) / self.scale[j])
-        return tf.cast(tf.stack(cols, axis=1), tf.float32)
+        """Scaled physics [B, P] float32 (:func:`_scale_physics`)."""
+        return _scale_physics(x, self.physics, self.shift, self.scale)
 
     def __call__(self, x: Mapping[str, Any]) -> dict:
         tf = _tf()
@@ -541,9 +544,7 @@ class _SamplerGraph:
 
     def sample(self, raw: Mapping[str, Any], onehot, seed):
         """z [B, D] float32 (latent units)."""
-        tf = _tf()
-        cols = [(tf.cast(raw[n], tf.float64) - self.shift[j]) / self.scale[j] for j, n in enumerate(self.physics)]
-        return self.sampler(tf.cast(tf.stack(cols, axis=1), tf.float32), onehot, seed)
+        return self.sampler(_scale_physics(raw, self.physics, self.shift, self.scale), onehot, seed)
 
 
 class _GeneratorGraph:

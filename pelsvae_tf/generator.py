@@ -291,6 +291,20 @@ class GeneratedLightCurves:
             units.setdefault(name, PHYSICS_UNITS[name])
         return units
 
+    def parquet_schema(self, schema, **extra_meta: Any):
+        """``schema`` (a pyarrow schema of the :meth:`to_pandas` table) with the column units as
+        field ``unit`` metadata and schema metadata ``pelsvae_units`` (JSON column -> unit) and
+        ``pelsvae_meta`` (this object's scalar ``meta``, updated with ``extra_meta``)."""
+        import pyarrow as pa
+
+        units = {k: v for k, v in self.column_units().items() if k in schema.names}
+        meta = dict(schema.metadata or {})
+        meta[b"pelsvae_units"] = json.dumps(units).encode()
+        scalars = {k: v for k, v in {**self.meta, **extra_meta}.items() if isinstance(v, (str, int, float, bool))}
+        meta[b"pelsvae_meta"] = json.dumps(scalars).encode()
+        return pa.schema([f.with_metadata({"unit": units[f.name]}) if f.name in units else f for f in schema],
+                         metadata=meta)
+
     def to_parquet(self, path: str | Path) -> Path:
         """Write the long table as Parquet (pyarrow), atomically; column units are kept in the
         schema metadata (``pelsvae_units``: JSON column -> astropy unit string) and as each
@@ -300,13 +314,7 @@ class GeneratedLightCurves:
 
         path = Path(path)
         table = pa.Table.from_pandas(self.to_pandas(), preserve_index=False)
-        units = {k: v for k, v in self.column_units().items() if k in table.column_names}
-        fields = [f.with_metadata({"unit": units[f.name]}) if f.name in units else f for f in table.schema]
-        meta = dict(table.schema.metadata or {})
-        meta[b"pelsvae_units"] = json.dumps(units).encode()
-        meta[b"pelsvae_meta"] = json.dumps({k: v for k, v in self.meta.items()
-                                            if isinstance(v, (str, int, float, bool))}).encode()
-        table = table.cast(pa.schema(fields, metadata=meta))
+        table = table.cast(self.parquet_schema(table.schema))
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp)
         return path
@@ -369,21 +377,29 @@ DEFAULT_REGRESSOR = "mlp"
 PROGRESS_MIN_CURVES = 20_000
 
 
+def stats_column(train_stats: Mapping[str, np.ndarray] | None, name: str) -> np.ndarray | None:
+    """Training-star values [N] of parameter ``name`` in physical units from ``train_stats.npz``
+    (period: its float64 [d] column); ``None`` when there are no statistics or no such column."""
+    if train_stats is None:
+        return None
+    if name == "period" and "period" in train_stats:
+        return np.asarray(train_stats["period"], dtype=np.float64)
+    cols = [str(c) for c in train_stats["physics_columns"]]
+    if name in cols:
+        return np.asarray(train_stats["phys"][:, cols.index(name)], dtype=np.float64)
+    return None
+
+
 def class_range(train_stats: Mapping[str, np.ndarray] | None, physics_scaler, label: int,
                 name: str) -> tuple[float, float]:
     """Training range ``(min, max)`` of parameter ``name`` [its unit] over the training stars of
     class index ``label`` (``train_stats.npz``); the run-wide ``physics_scaler`` range when the
     class has no such star or there are no statistics; ``(-inf, inf)`` when neither knows it."""
-    if train_stats is not None:
-        if name == "period" and "period" in train_stats:
-            col = np.asarray(train_stats["period"], np.float64)
-        else:
-            cols = [str(c) for c in train_stats["physics_columns"]]
-            col = np.asarray(train_stats["phys"][:, cols.index(name)], np.float64) if name in cols else None
-        if col is not None:
-            v = col[(np.asarray(train_stats["label"]) == label) & np.isfinite(col)]
-            if v.size:
-                return float(v.min()), float(v.max())
+    col = stats_column(train_stats, name)
+    if col is not None:
+        v = col[(np.asarray(train_stats["label"]) == label) & np.isfinite(col)]
+        if v.size:
+            return float(v.min()), float(v.max())
     if physics_scaler is not None and name in physics_scaler.stats:
         return physics_scaler.range(name)
     return (-np.inf, np.inf)
@@ -450,12 +466,25 @@ class Generator:
         if self.phase_function.n_classes != len(self.classes):
             raise ValueError(f"{len(self.classes)} class names given but the decoder takes a "
                              f"{self.phase_function.n_classes}-class one-hot")
-        if regressor is not None and tuple(regressor.classes) != self.classes:
-            raise ValueError(f"regressor classes {regressor.classes} differ from the decoder's {self.classes}")
+        self._check_regressor(regressor)
         if self.train_stats is not None and "amplitude_model" not in self.train_stats:
             warnings.warn("train_stats.npz predates model-curve amplitudes (noisy min-max instead); re-run "
                           "`pelsvae regress RUN_DIR` so sampled amplitudes are model peak-to-peak values",
                           stacklevel=2)
+
+    def _check_regressor(self, regressor) -> None:
+        if regressor is not None and tuple(regressor.classes) != self.classes:
+            raise ValueError(f"regressor classes {regressor.classes} differ from the decoder's {self.classes}")
+
+    def with_regressor(self, regressor) -> "Generator":
+        """A copy of this generator with another fitted regressor (``None``: latents given only),
+        sharing its decoder, phase function (no new trace) and training statistics."""
+        import copy
+
+        self._check_regressor(regressor)
+        other = copy.copy(self)
+        other.regressor = regressor
+        return other
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -502,15 +531,8 @@ class Generator:
         return self.phase_function.n_grid
 
     def _stats_column(self, name: str) -> np.ndarray | None:
-        """Training-star values [N] of ``name`` in physical units (period: the float64 [d] column)."""
-        if self.train_stats is None:
-            return None
-        if name == "period" and "period" in self.train_stats:
-            return np.asarray(self.train_stats["period"], dtype=np.float64)
-        cols = self._stat_cols()
-        if name in cols:
-            return np.asarray(self.train_stats["phys"][:, cols.index(name)], dtype=np.float64)
-        return None
+        """Training-star values [N] of ``name`` in physical units (:func:`stats_column`)."""
+        return stats_column(self.train_stats, name)
 
     def _stat_cols(self) -> list[str]:
         return [str(c) for c in self.train_stats["physics_columns"]] if self.train_stats is not None else []
@@ -807,15 +829,7 @@ class Generator:
                         continue
                     table = pa.Table.from_pandas(df, preserve_index=False)
                     if writer is None:
-                        units = {k: v for k, v in part.column_units().items() if k in table.column_names}
-                        meta = dict(table.schema.metadata or {})
-                        meta[b"pelsvae_units"] = json.dumps(units).encode()
-                        meta[b"pelsvae_meta"] = json.dumps({"seed": seed_int, "n": n, **{
-                            k: v for k, v in part.meta.items() if isinstance(v, (str, int, float, bool)) and k != "seed"}}
-                        ).encode()
-                        schema = pa.schema([f.with_metadata({"unit": units[f.name]}) if f.name in units else f
-                                            for f in table.schema], metadata=meta)
-                        writer = pq.ParquetWriter(tmp, schema)
+                        writer = pq.ParquetWriter(tmp, part.parquet_schema(table.schema, seed=seed_int, n=n))
                     writer.write_table(table.cast(writer.schema))
             finally:
                 if writer is not None:

@@ -31,8 +31,6 @@ This module is the only implementation of the path. :class:`pelsvae_tf.generator
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import tensorflow as tf
 
@@ -208,8 +206,3 @@ def curve_model_stats(s_grid: np.ndarray) -> dict[str, np.ndarray]:
     statistics (``amplitude = mag_range * ptp_s``, ``mag_mean = mag_min + mag_range * mean_s``)."""
     s = np.asarray(s_grid, np.float64)
     return {"mean_s": s.mean(axis=1), "ptp_s": np.maximum(np.ptp(s, axis=1), MIN_PTP)}
-
-
-def as_int64_seeds(seed: Any) -> np.ndarray:
-    """Per-curve seeds as an int64 array (helper for callers that hold Python ints)."""
-    return np.asarray(seed, dtype=np.int64).reshape(-1)

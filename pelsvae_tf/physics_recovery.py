@@ -198,9 +198,7 @@ def physics_recovery(
     g0 = Generator.load(run_dir, regressor=names[0])
     gens = {names[0]: g0}
     for k in names[1:]:  # share the decoder: load the run once
-        gens[k] = Generator(g0.decoder, load_regressor(run_dir / "regressors" / k), g0.classes,
-                            g0.physics_scaler, g0.train_stats, n_grid=g0.n_grid,
-                            model_config=g0.phase_function.model_config)
+        gens[k] = g0.with_regressor(load_regressor(run_dir / "regressors" / k))
     if "RRLYR" not in g0.classes:
         raise ValueError(f"the run's classes {g0.classes} do not include RRLYR")
     label = g0.classes.index("RRLYR")
