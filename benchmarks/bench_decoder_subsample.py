@@ -1,7 +1,7 @@
 """Is training the decoder on random point subsets still the best default with grid decoding?
 
 Generation decodes every curve once on the uniform phase grid of ``seq_len`` points and
-interpolates (:mod:`pelsvae_tf.phase_function`). This benchmark trains the same cVAE-P twice per
+interpolates (:mod:`pelsvae_tf.generate.phase_function`). This benchmark trains the same cVAE-P twice per
 seed on one prepared dataset, once with ``decoder_subsample=0.3`` (the decoder sees a random
 30-100 % of the points of each batch) and once with ``1.0`` (always all points, the paper), and
 measures on the REAL TEST stars (never seen in training) the reconstruction through the
@@ -33,8 +33,8 @@ from common import print_machine_info  # noqa: E402
 
 def _test_metrics(run_dir: Path, data_dir: Path) -> dict[str, float]:
     from pelsvae_tf.data.dataset import PreparedDataset
-    from pelsvae_tf.phase_function import PhaseFunction
-    from pelsvae_tf.training import load_run
+    from pelsvae_tf.generate.phase_function import PhaseFunction
+    from pelsvae_tf.train.trainer import load_run
 
     run = load_run(run_dir)
     ds = PreparedDataset(data_dir)
@@ -69,8 +69,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="/tmp/bench_decoder_subsample")
     args = ap.parse_args(argv)
 
-    from pelsvae_tf.model import ModelConfig
-    from pelsvae_tf.training import TrainConfig, train
+    from pelsvae_tf.model.vae import ModelConfig
+    from pelsvae_tf.train.trainer import TrainConfig, train
 
     print_machine_info()
     cfg = json.loads((Path(args.like) / "config.json").read_text())

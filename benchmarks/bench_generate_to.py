@@ -37,8 +37,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="/tmp/bench_generate_to.parquet")
     args = ap.parse_args(argv)
 
-    from pelsvae_tf.cadence import survey_cadence
-    from pelsvae_tf.generator import Generator
+    from pelsvae_tf.generate.cadence import survey_cadence
+    from pelsvae_tf.generate.generator import Generator
 
     print_machine_info()
     warnings.simplefilter("ignore")

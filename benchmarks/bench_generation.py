@@ -1,6 +1,6 @@
 """End-to-end generation throughput (regressor + decoder), light curves per second.
 
-Measures :meth:`pelsvae_tf.generator.Generator.generate` for 100, 1,000 and 10,000 curves
+Measures :meth:`pelsvae_tf.generate.generator.Generator.generate` for 100, 1,000 and 10,000 curves
 (batched: vectorised regressor, batched tf.function decoder calls) against
 
 - the paper: 100 light curves in ~1.3 s on a CPU without parallelism (77 curves/s), and
@@ -44,9 +44,9 @@ def untrained_generator(n_points: int, seed: int = 0):
     """Generator from a freshly built paper-best PELS-VAE and a forest fitted on random latents."""
     from pelsvae_tf.classes import CLASSES
     from pelsvae_tf.data.dataset import PHYSICS_COLUMNS, PhysicsScaler
-    from pelsvae_tf.generator import Generator
-    from pelsvae_tf.model import ModelConfig, build_pelsvae
-    from pelsvae_tf.regressors import RegressorConfig, make_regressor
+    from pelsvae_tf.generate.generator import Generator
+    from pelsvae_tf.model.vae import ModelConfig, build_pelsvae
+    from pelsvae_tf.regress.regressors import RegressorConfig, make_regressor
 
     physics = ("teff", "abs_gmag", "period")
     cfg = ModelConfig(arch="tcn", hidden=48, n_blocks=9, kernel_size=5, latent_dim=4, physics=physics,
@@ -76,7 +76,7 @@ def old_path_seconds(gen, n: int, cadence, seed: int = 0) -> float:
     sorted requested phases in 262,144-point chunks + a 64-phase reference decode per curve)."""
     import tensorflow as tf
 
-    from pelsvae_tf.cadence import to_phase
+    from pelsvae_tf.generate.cadence import to_phase
 
     rng = np.random.default_rng(seed)
     z = rng.normal(size=(n, gen.phase_function.latent_dim)).astype(np.float32)
@@ -102,7 +102,7 @@ def old_path_seconds(gen, n: int, cadence, seed: int = 0) -> float:
 
 def naive_per_curve(gen, n: int, cadence, seed: int = 0) -> float:
     """Seconds for ``n`` curves generated one by one (regressor + eager decoder per curve)."""
-    from pelsvae_tf.cadence import to_phase
+    from pelsvae_tf.generate.cadence import to_phase
 
     rng = np.random.default_rng(seed)
     cls_idx = np.asarray([gen.classes.index(c) for c in gen.classes_with_physics])
@@ -132,8 +132,8 @@ def main(argv=None) -> int:
     p.add_argument("--old-path", action="store_true", help="also time the pre-phase-function decode per size")
     args = p.parse_args(argv)
 
-    from pelsvae_tf.cadence import survey_cadence
-    from pelsvae_tf.generator import Generator
+    from pelsvae_tf.generate.cadence import survey_cadence
+    from pelsvae_tf.generate.generator import Generator
 
     print_machine_info()
     if args.run_dir:

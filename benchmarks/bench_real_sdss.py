@@ -44,9 +44,9 @@ def build_default_run(work: Path, epochs: int, n_per_class: int, seed: int) -> P
     """Built-in sky -> prepare (seq_len 100) -> small cVAE in ``work``; each finished step is reused."""
     from pelsvae_tf.classes import CLASSES
     from pelsvae_tf.data.prepare import PrepareConfig, prepare
-    from pelsvae_tf.data.sky import SkyConfig, build_sky
-    from pelsvae_tf.model import ModelConfig
-    from pelsvae_tf.training import TrainConfig, train
+    from pelsvae_tf.sky.sky import SkyConfig, build_sky
+    from pelsvae_tf.model.vae import ModelConfig
+    from pelsvae_tf.train.trainer import TrainConfig, train
 
     work = work / f"n{n_per_class}-s{seed}"  # each finished step is reused only for the same settings
     sky = work / "sky"
@@ -142,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = p.parse_args(argv)
 
-    from pelsvae_tf import metrics as M
-    from pelsvae_tf.evaluation import _decode, _encode, _open_run
+    from pelsvae_tf.evaluate import metrics as M
+    from pelsvae_tf.evaluate.evaluation import _decode, _encode, _open_run
 
     info = print_machine_info()
     t0 = time.perf_counter()

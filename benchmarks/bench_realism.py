@@ -1,7 +1,7 @@
 """Realism of the built-in sky against real light curves (EROS-1 LMC and SDSS Stripe 82 RR Lyrae).
 
 For each sky seed, the built-in sky is simulated in memory (``--n-per-class`` stars of RRLYR, CEP,
-ECL, LPV) and compared with :mod:`pelsvae_tf.realism`:
+ECL, LPV) and compared with :mod:`pelsvae_tf.evaluate.realism`:
 
 - against EROS-1 LMC (``../shared/data/eros1_lmc_ramp``, band ``--band``; at most ``--max-real``
   stars per class, RR Lyrae / Cepheids / eclipsing binaries / Miras): per-class C2ST AUC on
@@ -68,8 +68,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=None, help="write all numbers to this JSON file")
     args = ap.parse_args(argv)
 
-    from pelsvae_tf import realism as R
-    from pelsvae_tf.data.sky import SkyConfig
+    from pelsvae_tf.evaluate import realism as R
+    from pelsvae_tf.sky.sky import SkyConfig
 
     info = print_machine_info(machine_info(with_tensorflow=False))
     t_all = time.perf_counter()

@@ -1,7 +1,7 @@
 """Eclipsing-binary shape statistics of the built-in sky against real EROS-1 LMC binaries.
 
 Per sky seed: 150 sky ECL simulated with the EROS-1 survey setting (``survey="eros1"``, 3 seasons,
-100-125 epochs) and the 439 EROS-1 binaries (red band) get the :mod:`pelsvae_tf.realism` features;
+100-125 epochs) and the 439 EROS-1 binaries (red band) get the :mod:`pelsvae_tf.evaluate.realism` features;
 printed: medians of R21, R31, skewness, excess kurtosis and their KS statistics against EROS-1, and
 the eclipse depth ratio of the 4-harmonic Fourier model (model on a 400-point phase grid; ratio =
 (model half a cycle after the faintest phase - brightest) / (faintest - brightest), dimensionless;
@@ -26,8 +26,8 @@ STATS = ("R21", "R31", "skew", "kurtosis")
 
 
 def ecl_stats(cs):
-    """``([n, 4] features STATS, [n] depth ratio)`` of a :class:`~pelsvae_tf.realism.CurveSet`."""
-    from pelsvae_tf import realism as R
+    """``([n, 4] features STATS, [n] depth ratio)`` of a :class:`~pelsvae_tf.evaluate.realism.CurveSet`."""
+    from pelsvae_tf.evaluate import realism as R
 
     F = R.feature_matrix(cs)[:, [R.FEATURES.index(f) for f in STATS]]
     g = np.linspace(0, 1, 400, endpoint=False)
@@ -51,8 +51,8 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=150, help="sky binaries per seed")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = ap.parse_args(argv)
-    from pelsvae_tf import realism as R
-    from pelsvae_tf.data.sky import SkyConfig
+    from pelsvae_tf.evaluate import realism as R
+    from pelsvae_tf.sky.sky import SkyConfig
 
     eros = R.curves_from_eros1(args.eros, classes=["ECL"])
     Fe, re_ = ecl_stats(eros)

@@ -5,7 +5,7 @@ For 1, 100 and 10,000 light curves per request (``--points`` points each), measu
 
 * ``savedmodel``: ``tf.saved_model.load(saved_models/generator/N).signatures["serving_default"]``,
   the graph TF Serving runs (without network or (de)serialisation);
-* ``keras``: :meth:`pelsvae_tf.generator.Generator.generate` with the same decoder and MLP
+* ``keras``: :meth:`pelsvae_tf.generate.generator.Generator.generate` with the same decoder and MLP
   regressor (explicit times, physics, mean magnitude and amplitude; one noise draw),
 
 and prints the ratio keras / savedmodel of the p50 latencies (> 1: the SavedModel is faster).
@@ -42,8 +42,8 @@ def _fresh_model(args, tmp: Path):
 
     from pelsvae_tf.classes import CLASSES, DEFAULT_PHYSICS
     from pelsvae_tf.data.dataset import PhysicsScaler
-    from pelsvae_tf.model import ModelConfig, build_decoder
-    from pelsvae_tf.regressors import RegressorConfig, make_regressor
+    from pelsvae_tf.model.vae import ModelConfig, build_decoder
+    from pelsvae_tf.regress.regressors import RegressorConfig, make_regressor
 
     keras.utils.set_random_seed(0)
     cfg = ModelConfig(hidden=args.hidden, n_blocks=args.n_blocks, kernel_size=5, latent_dim=4,
@@ -86,13 +86,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import tensorflow as tf
 
-    from pelsvae_tf.export import ExportConfig, export_models, signature_docs
-    from pelsvae_tf.generator import Generator
+    from pelsvae_tf.serve.export import ExportConfig, export_models, signature_docs
+    from pelsvae_tf.generate.generator import Generator
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_serving_"))
     if args.run_dir:
-        from pelsvae_tf.regressors import load_regressor
-        from pelsvae_tf.training import load_run
+        from pelsvae_tf.regress.regressors import load_regressor
+        from pelsvae_tf.train.trainer import load_run
 
         run = load_run(args.run_dir)
         decoder, reg, classes, scaler = run.decoder, load_regressor(Path(args.run_dir) / "regressors" / "mlp"), \

@@ -1,6 +1,6 @@
 """Side-by-side decoder baseline: the same decoder in PyTorch and in this package, timed in one run.
 
-The PyTorch decoder mirrors ``pelsvae_tf.model.build_decoder`` layer for layer (random weights;
+The PyTorch decoder mirrors ``pelsvae_tf.model.vae.build_decoder`` layer for layer (random weights;
 speed does not depend on training): the input ``[z, one-hot, phase]`` per step (D + C + 1
 channels), then per TCN block keras-tcn's residual layout ``2 x (causal dilated Conv1D ->
 LayerNorm over channels -> ReLU -> dropout)``, a 1x1 Conv1D on the residual path when the width
@@ -13,7 +13,7 @@ Timed, for each number of points T and number of curves N, whole N curves decode
 
 - ``torch``: ``torch.no_grad`` + ``torch.inference_mode``, ``--torch-threads`` intra-op threads;
 - ``tf.function``: the package's Keras decoder under a plain ``tf.function`` (training=False);
-- ``tf XLA``: the same under ``jit_compile=True`` (``pelsvae_tf.model.inference_decoder_fn``);
+- ``tf XLA``: the same under ``jit_compile=True`` (``pelsvae_tf.model.vae.inference_decoder_fn``);
 
 each at its own chunk size(s) (``--torch-chunks``, ``--tf-chunks``); ratios are against the best
 torch time of the same run. The roofline line is the decoder's analytic FLOPs per curve (from
@@ -203,7 +203,7 @@ def build_torch_vae(enc_channels: list[int], dec_channels: list[int], kernel_siz
 
 
 def torch_paper_loss(mag, err, mag_hat, err_hat, mu, logvar, beta: float = 0.75, floor: float = 0.01):
-    """Paper eq. 4 in torch (as ``pelsvae_tf.losses.loss_terms(kind="paper")``): error-weighted MSE
+    """Paper eq. 4 in torch (as ``pelsvae_tf.model.losses.loss_terms(kind="paper")``): error-weighted MSE
     + beta KL(q(z|x) || N(0, I)) + the error KL, batch mean (dimensionless, nats)."""
     import torch
 
@@ -227,7 +227,7 @@ def train_comparison(seq_lens: list[int], batch: int, steps: int, peak: float, c
     import torch
 
     from bench_roofline import analytic_flops
-    from pelsvae_tf.model import ModelConfig, build_pelsvae
+    from pelsvae_tf.model.vae import ModelConfig, build_pelsvae
 
     rows = []
     rng = np.random.default_rng(1)
@@ -389,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.torch_threads)
 
     from bench_roofline import analytic_flops
-    from pelsvae_tf.model import ModelConfig, build_decoder, count_params, inference_decoder_fn
+    from pelsvae_tf.model.vae import ModelConfig, build_decoder, count_params, inference_decoder_fn
 
     info = print_machine_info()
     info["torch"] = torch.__version__

@@ -32,10 +32,10 @@ def build_demo(workdir: Path, epochs: int, seed: int) -> tuple[Path, Path]:
     """Sky (rare ACEP/DSCT/T2CEP) -> prepared (seq_len 100) -> small cVAE-P -> regressors."""
     from pelsvae_tf.classes import CLASSES
     from pelsvae_tf.data.prepare import PrepareConfig, prepare
-    from pelsvae_tf.data.sky import SkyConfig, build_sky
-    from pelsvae_tf.model import ModelConfig
-    from pelsvae_tf.regressors import RegressorConfig, fit_regressors
-    from pelsvae_tf.training import TrainConfig, train
+    from pelsvae_tf.sky.sky import SkyConfig, build_sky
+    from pelsvae_tf.model.vae import ModelConfig
+    from pelsvae_tf.regress.regressors import RegressorConfig, fit_regressors
+    from pelsvae_tf.train.trainer import TrainConfig, train
 
     counts = {c: 120 for c in CLASSES}
     counts.update({"ACEP": 20, "DSCT": 20, "T2CEP": 25})
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     from pelsvae_tf.atomic import atomic_write_text
-    from pelsvae_tf.augment import AugmentExperimentConfig, augmentation_experiment
+    from pelsvae_tf.generate.augment import AugmentExperimentConfig, augmentation_experiment
 
     if (args.data is None) != (args.run is None):
         p.error("give both --data and --run, or neither (self-contained demo)")

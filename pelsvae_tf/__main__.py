@@ -2,6 +2,6 @@
 
 import sys
 
-from pelsvae_tf.cli import main
+from pelsvae_tf.cli.main import main
 
 sys.exit(main())

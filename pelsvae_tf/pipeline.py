@@ -117,7 +117,7 @@ def run_pipeline(config: PipelineConfig) -> dict:
     Stages already complete in ``config.out`` are skipped, so re-running resumes.
     """
     from pelsvae_tf.data.prepare import PrepareConfig, prepare
-    from pelsvae_tf.data.sky import SkyConfig, build_sky
+    from pelsvae_tf.sky.sky import SkyConfig, build_sky
 
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -151,8 +151,8 @@ def run_pipeline(config: PipelineConfig) -> dict:
     paths["data"] = str(data_dir)
 
     # 3. train --------------------------------------------------------------------------------
-    from pelsvae_tf.model import ModelConfig
-    from pelsvae_tf.training import TrainConfig, train
+    from pelsvae_tf.model.vae import ModelConfig
+    from pelsvae_tf.train.trainer import TrainConfig, train
 
     run_dir = out / "run"
     model_config = ModelConfig(
@@ -187,7 +187,7 @@ def run_pipeline(config: PipelineConfig) -> dict:
 
     # 4. regress ------------------------------------------------------------------------------
     if config.regressors:
-        from pelsvae_tf.regressors import fit_regressors
+        from pelsvae_tf.regress.regressors import fit_regressors
 
         if (run_dir / "regressors" / "table3.csv").exists():
             print(f"[4/6] regress: reusing {run_dir / 'regressors'}")
@@ -200,7 +200,7 @@ def run_pipeline(config: PipelineConfig) -> dict:
 
     # 5. evaluate -----------------------------------------------------------------------------
     if config.evaluate:
-        from pelsvae_tf.evaluation import evaluate
+        from pelsvae_tf.evaluate.evaluation import evaluate
 
         report_dir = run_dir / "report"
         if (report_dir / "metrics.json").exists():
@@ -214,7 +214,7 @@ def run_pipeline(config: PipelineConfig) -> dict:
 
     # 6. export -------------------------------------------------------------------------------
     if config.export:
-        from pelsvae_tf.export import export_run
+        from pelsvae_tf.serve.export import export_run
 
         sm_dir = out / "saved_models"
         if (sm_dir / "models.config").exists():
@@ -272,7 +272,7 @@ def _check_same_job(out: Path, config: PipelineConfig) -> None:
 
 def _help_formatter():
     """The ``pelsvae`` help formatter (each default shown once, never ``(default: None)``)."""
-    from pelsvae_tf.cli import HelpFormatter
+    from pelsvae_tf.cli.main import HelpFormatter
 
     return HelpFormatter
 

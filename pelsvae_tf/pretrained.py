@@ -3,7 +3,7 @@
 ``pelsvae_tf/resources/pretrained/`` holds a run directory (``config.json``, ``model.keras``,
 ``physics_scaler.json``, ``history.csv``, ``latents.npz`` and fitted ``regressors/``) of a
 cVAE-P trained on the built-in sky by ``pelsvae run`` (quick preset, seed 0), so
-``pelsvae generate`` and :meth:`pelsvae_tf.generator.Generator.load` work right after install.
+``pelsvae generate`` and :meth:`pelsvae_tf.generate.generator.Generator.load` work right after install.
 It is a demonstration model: train your own (``pelsvae run --preset paper`` or
 ``pelsvae train``) for science.
 """

@@ -27,7 +27,7 @@ FILES = ("config.json", "model.keras", "physics_scaler.json", "history.csv", "la
 def ship(job_dir: Path, root: Path = ROOT) -> dict:
     """Copy ``job_dir/run`` (+ ``job_dir/pipeline.json``) into the package and re-export ``saved_models/``."""
     from pelsvae_tf.atomic import atomic_dir
-    from pelsvae_tf.export import export_run
+    from pelsvae_tf.serve.export import export_run
 
     run = job_dir / "run"
     for name in FILES:

@@ -1,9 +1,9 @@
 """Helpers shared by the REST and gRPC clients: request building and response decoding.
 
 Nothing here talks to a network; it turns user arguments (class names, astropy Quantities,
-scalars) into the documented signature inputs of :mod:`pelsvae_tf.serving_signatures`, and the
-``generator`` outputs back into :class:`pelsvae_tf.generator.GeneratedLightCurves`, the object
-the local :class:`pelsvae_tf.generator.Generator` returns (same ``to_pandas`` / ``to_table``).
+scalars) into the documented signature inputs of :mod:`pelsvae_tf.serve.signatures`, and the
+``generator`` outputs back into :class:`pelsvae_tf.generate.generator.GeneratedLightCurves`, the object
+the local :class:`pelsvae_tf.generate.generator.Generator` returns (same ``to_pandas`` / ``to_table``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from pelsvae_tf.classes import CLASSES, PHYSICS_PARAMS, canonical_class
 from pelsvae_tf.counter_rng import curve_seeds
-from pelsvae_tf.serving_signatures import SignatureDoc, TensorDoc
+from pelsvae_tf.serve.signatures import SignatureDoc, TensorDoc
 
 #: TensorFlow DataType enum names <-> our dtype names (as in SignatureDef / model metadata JSON).
 TF_DTYPE_NAMES = {"DT_FLOAT": "float32", "DT_DOUBLE": "float64", "DT_INT32": "int32", "DT_INT64": "int64"}
@@ -94,7 +94,7 @@ def _values(value: Any, name: str) -> np.ndarray:
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{name}: cannot convert {value!r} to {unit}: {exc}") from None
     if name in ("times", "t0") and _is_time(value):
-        # astropy Time -> MJD days, as the local package (pelsvae_tf.cadence) converts it, so a
+        # astropy Time -> MJD days, as the local package (pelsvae_tf.generate.cadence) converts it, so a
         # served and a local curve of the same Time cadence get the same times and t0
         return np.asarray(value.mjd, dtype=np.float64)
     return np.asarray(value)
@@ -125,7 +125,7 @@ def generator_inputs(
 
     ``cls``: class name(s) or index(es); physics as keywords in their units (teff K, abs_gmag mag,
     period d; floats or astropy Quantity); ``times`` [T] or [n, T] in days, or an astropy ``Time``
-    (converted to MJD, as ``pelsvae_tf.cadence`` does; or ``phase`` in cycles for
+    (converted to MJD, as ``pelsvae_tf.generate.cadence`` does; or ``phase`` in cycles for
     ``generate_phase``); ``t0`` [d] (float or ``Time``, MJD), ``mag_mean``/``amplitude`` [mag]; ``seed`` one int
     (curve i gets ``pelsvae_tf.counter_rng.curve_seeds(seed, n)[i]``, as ``Generator.generate(seed=seed)``) or ``n`` ints. Returns validated arrays of the signature's dtypes.
     """
@@ -189,7 +189,7 @@ def generator_inputs(
 def to_generated(outputs: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray],
                  classes: Sequence[str] = CLASSES, noise: bool = True, meta: Mapping[str, Any] | None = None):
     """``generator`` outputs + the request's inputs -> :class:`GeneratedLightCurves` (as the local Generator)."""
-    from pelsvae_tf.generator import GeneratedLightCurves
+    from pelsvae_tf.generate.generator import GeneratedLightCurves
 
     n, T = np.asarray(outputs["mag_model"]).shape
     if "class_index" in inputs:

@@ -12,8 +12,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from pelsvae_tf.classes import CLASSES
-from pelsvae_tf.serving_signatures import SignatureDoc
-from serving._common import ServingError, generator_inputs, signature_from_proto, to_generated
+from pelsvae_tf.serve.signatures import SignatureDoc
+from pelsvae_tf.serving._common import ServingError, generator_inputs, signature_from_proto, to_generated
 
 
 class GrpcClient:
@@ -21,7 +21,7 @@ class GrpcClient:
 
     Args:
         target: ``host:port`` of the gRPC endpoint, e.g. ``localhost:8500``.
-        model, version, signature: as in :class:`serving.rest_client.RestClient`.
+        model, version, signature: as in :class:`pelsvae_tf.serving.rest_client.RestClient`.
         timeout: seconds per call (deadline).
         max_message_mb: gRPC send/receive limit in MiB (10,000 curves x 100 points is ~10 MiB).
         spec: the signature's :class:`SignatureDoc`; ``None`` asks the server once.
@@ -119,7 +119,7 @@ class GrpcClient:
     def generate(self, cls, *, n: int | None = None, times=None, phase=None, t0=0.0, mag_mean=None, amplitude=None,
                  seed: int | Sequence[int] = 0, noise: bool = True, classes: Sequence[str] = CLASSES,
                  **physics) -> "GeneratedLightCurves":  # noqa: F821
-        """Generate through the served ``generator``; see :meth:`serving.rest_client.RestClient.generate`."""
+        """Generate through the served ``generator``; see :meth:`pelsvae_tf.serving.rest_client.RestClient.generate`."""
         inputs = generator_inputs(self.spec(), cls, n=n, times=times, phase=phase, t0=t0, mag_mean=mag_mean,
                                   amplitude=amplitude, seed=seed, classes=classes, **physics)
         return to_generated(self.predict(inputs), inputs, classes, noise, {"server": self.target, "model": self.model})

@@ -24,8 +24,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from pelsvae_tf.classes import CLASSES
-from pelsvae_tf.serving_signatures import SignatureDoc
-from serving._common import (
+from pelsvae_tf.serve.signatures import SignatureDoc
+from pelsvae_tf.serving._common import (
     ServingError,
     decode_outputs,
     generator_inputs,
@@ -160,7 +160,7 @@ class RestClient:
                  classes: Sequence[str] = CLASSES, **physics) -> "GeneratedLightCurves":  # noqa: F821
         """Generate light curves through the served ``generator`` (one request).
 
-        Same arguments and result type as :meth:`pelsvae_tf.generator.Generator.generate`
+        Same arguments and result type as :meth:`pelsvae_tf.generate.generator.Generator.generate`
         (``GeneratedLightCurves``: ``to_pandas``/``to_table``/``plot``), except that
         ``mag_mean`` and ``amplitude`` [mag] must be given and curve ``i`` uses seed ``seed + i``.
         """

@@ -3,15 +3,18 @@
 Session-scoped fixtures build the small artefacts that many tests need once per run:
 ``tiny_sky`` (a built-in sky of a few hundred stars), ``tiny_dataset`` (that sky prepared) and
 ``tiny_run`` (a small cVAE-P trained for a few epochs). Area-specific fixtures live in
-``fixtures_*.py`` beside this file and are imported here.
+``tests/fixtures/`` and are loaded as pytest plugins (``pytest_plugins``). The layout of
+``tests/`` mirrors the package (``tests/generate/`` tests ``pelsvae_tf/generate/``, ...).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -19,7 +22,24 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+pytest_plugins = [
+    "tests.fixtures.data",
+    "tests.fixtures.model",
+    "tests.fixtures.generate",
+    "tests.fixtures.serving",
+]
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    """Seed Python's and NumPy's global generators (and Keras', once loaded) before every test,
+    so a test's outcome never depends on which tests ran before it."""
+    random.seed(0)
+    np.random.seed(0)
+    if "keras" in sys.modules:
+        sys.modules["keras"].utils.set_random_seed(0)
+    yield
 
 
 @pytest.fixture(scope="session")
@@ -29,8 +49,3 @@ def shared_data() -> Path:
         pytest.skip("../shared/data is not present (only in the development checkout)")
     return SHARED_DATA
 
-
-from fixtures_data import *  # noqa: E402,F401,F403
-from fixtures_model import *  # noqa: E402,F401,F403
-from fixtures_generate import *  # noqa: E402,F401,F403
-from fixtures_serving import *  # noqa: E402,F401,F403

@@ -1,11 +1,11 @@
 """KerasTuner reproduction of the PELS-VAE hyperparameter search (paper Table 2) + ``pelsvae tune``.
 
-- :mod:`tuning.search_space`: :class:`SearchSpace` (the grid, shrinkable), ``PAPER_BEST``.
-- :mod:`tuning.hypermodel`: :class:`PELSVAEHyperModel` (``build(hp)`` / ``fit(hp, ...)``).
-- :mod:`tuning.tuners`: :class:`TuneConfig`, :func:`make_tuner`, :func:`tune` (local or
+- :mod:`pelsvae_tf.tuning.search_space`: :class:`SearchSpace` (the grid, shrinkable), ``PAPER_BEST``.
+- :mod:`pelsvae_tf.tuning.hypermodel`: :class:`PELSVAEHyperModel` (``build(hp)`` / ``fit(hp, ...)``).
+- :mod:`pelsvae_tf.tuning.tuners`: :class:`TuneConfig`, :func:`make_tuner`, :func:`tune` (local or
   KerasTuner chief/worker).
-- :mod:`tuning.report`: trial table, validation-loss plot, best training config.
-- :mod:`tuning.cli`: the ``pelsvae tune`` verb.
+- :mod:`pelsvae_tf.tuning.report`: trial table, validation-loss plot, best training config.
+- :mod:`pelsvae_tf.tuning.cli`: the ``pelsvae tune`` verb.
 
 Names are imported lazily so that ``import tuning`` (and ``pelsvae --help``) does not load
 TensorFlow.
@@ -13,22 +13,36 @@ TensorFlow.
 
 from __future__ import annotations
 
+
+import sys as _sys
+
+if __name__ == "tuning":  # a source checkout's top-level `tuning` (pelsvae_tf 0.1 name): deprecated
+    import pelsvae_tf  # noqa: F401  (installs the finder that aliases `tuning.*`)
+    import importlib as _importlib
+    import warnings as _warnings
+
+    _warnings.warn("`tuning` is deprecated since pelsvae_tf 0.2 and will be removed in 0.3; "
+                   "import `pelsvae_tf.tuning` instead", DeprecationWarning, stacklevel=2)
+    _sys.modules["tuning"] = _importlib.import_module("pelsvae_tf.tuning")
+
+
+
 import importlib
 from typing import Any
 
 _EXPORTS = {
-    "SearchSpace": "tuning.search_space",
-    "PAPER_BEST": "tuning.search_space",
-    "PELSVAEHyperModel": "tuning.hypermodel",
-    "declare_search_space": "tuning.hypermodel",
-    "model_config_from_values": "tuning.hypermodel",
-    "TuneConfig": "tuning.tuners",
-    "TuneResult": "tuning.tuners",
-    "make_tuner": "tuning.tuners",
-    "tune": "tuning.tuners",
-    "load_trials": "tuning.report",
-    "plot_val_loss": "tuning.report",
-    "write_report": "tuning.report",
+    "SearchSpace": "pelsvae_tf.tuning.search_space",
+    "PAPER_BEST": "pelsvae_tf.tuning.search_space",
+    "PELSVAEHyperModel": "pelsvae_tf.tuning.hypermodel",
+    "declare_search_space": "pelsvae_tf.tuning.hypermodel",
+    "model_config_from_values": "pelsvae_tf.tuning.hypermodel",
+    "TuneConfig": "pelsvae_tf.tuning.tuners",
+    "TuneResult": "pelsvae_tf.tuning.tuners",
+    "make_tuner": "pelsvae_tf.tuning.tuners",
+    "tune": "pelsvae_tf.tuning.tuners",
+    "load_trials": "pelsvae_tf.tuning.report",
+    "plot_val_loss": "pelsvae_tf.tuning.report",
+    "write_report": "pelsvae_tf.tuning.report",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -29,14 +29,14 @@ def _stdout_is_tty() -> bool:
 
 def _help_formatter():
     """The ``pelsvae`` help formatter (each default shown once, never ``(default: None)``)."""
-    from pelsvae_tf.cli import HelpFormatter
+    from pelsvae_tf.cli.main import HelpFormatter
 
     return HelpFormatter
 
 
 def register(subparsers) -> None:
     """Add the ``tune`` verb to the ``pelsvae`` command line."""
-    from tuning.search_space import LR_SAMPLINGS
+    from pelsvae_tf.tuning.search_space import LR_SAMPLINGS
 
     p = subparsers.add_parser(
         "tune",
@@ -98,7 +98,7 @@ def register(subparsers) -> None:
 
 def _base_model(args, dataset_dir: Path):
     from pelsvae_tf.data.dataset import PreparedDataset
-    from pelsvae_tf.model import ModelConfig
+    from pelsvae_tf.model.vae import ModelConfig
 
     ds = PreparedDataset(dataset_dir)
     fields = {}
@@ -130,8 +130,8 @@ def _base_model(args, dataset_dir: Path):
 
 def run(args) -> int:
     """Run the search described by the parsed ``args``; returns the exit code."""
-    from tuning.search_space import SearchSpace
-    from tuning.tuners import TuneConfig, tune
+    from pelsvae_tf.tuning.search_space import SearchSpace
+    from pelsvae_tf.tuning.tuners import TuneConfig, tune
 
     data = Path(args.data)
     if not (data / "schema.json").exists():
@@ -166,7 +166,7 @@ def run(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run only the ``tune`` verb (``python -m tuning.cli --data ... --out ...``).
+    """Run only the ``tune`` verb (``python -m pelsvae_tf.tuning.cli --data ... --out ...``).
 
     Same options and error handling as ``pelsvae tune``; used by the distributed test to
     start chief and worker processes.

@@ -3,7 +3,7 @@
 ``build(hp)`` declares the architecture and optimisation hyperparameters (sequence
 architecture, hidden units, TCN blocks / kernel / dilation, RNN layers, latent dimension,
 dropout, learning rate, learning-rate scheduler, KL weight beta) and returns a compiled
-:class:`pelsvae_tf.model.PELSVAE`; TCN-only and RNN-only hyperparameters live in
+:class:`pelsvae_tf.model.vae.PELSVAE`; TCN-only and RNN-only hyperparameters live in
 ``hp.conditional_scope("seq_arch", ...)`` so the oracle knows they are inactive for the other
 family. ``fit(hp, model, data, ...)`` tunes the batch size: it builds the train/val
 ``tf.data`` pipelines of the prepared dataset with the chosen batch and trains with the
@@ -21,9 +21,9 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
-from pelsvae_tf.model import ModelConfig, build_pelsvae
-from pelsvae_tf.training import TrainConfig
-from tuning.search_space import SearchSpace
+from pelsvae_tf.model.vae import ModelConfig, build_pelsvae
+from pelsvae_tf.train.trainer import TrainConfig
+from pelsvae_tf.tuning.search_space import SearchSpace
 
 #: Names of the hyperparameters declared to KerasTuner (Table 2 axes, in declaration order).
 HP_NAMES: tuple[str, ...] = (
@@ -248,7 +248,7 @@ class PELSVAEHyperModel(kt.HyperModel):
         training batches (``training.epoch_batches``: epoch e's order depends only on the seed and
         e), the same validation batches and op determinism.
         """
-        from pelsvae_tf.training import learning_rate_schedule as _learning_rate
+        from pelsvae_tf.train.trainer import learning_rate_schedule as _learning_rate
 
         config = model_config_from_values(self.base_config, values)
         tc = self.train_config(values, epochs)
@@ -264,9 +264,9 @@ class PELSVAEHyperModel(kt.HyperModel):
                 # Hyperband continues a model from its checkpoint (weights only): put the
                 # optimizer at the step where that model stopped so the LR schedule goes on.
                 model.optimizer.iterations.assign(int(initial_epoch) * steps)
-        # the same data order, seed and op determinism as `pelsvae train` (pelsvae_tf.training):
+        # the same data order, seed and op determinism as `pelsvae train` (pelsvae_tf.train.trainer):
         # the batches of epoch e depend only on (seed, e), so best_config.json reproduces a trial
-        from pelsvae_tf.training import _val_batch_size, epoch_batches
+        from pelsvae_tf.train.trainer import _val_batch_size, epoch_batches
 
         from tensorflow.python.framework import config as _tf_config
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from pelsvae_tf.atomic import atomic_path, atomic_write_text
-from tuning.search_space import PAPER_BEST, PAPER_TABLE2_BEST
+from pelsvae_tf.tuning.search_space import PAPER_BEST, PAPER_TABLE2_BEST
 
 #: Table columns for the hyperparameters, in Table 2 order.
 HP_COLUMNS: tuple[str, ...] = (
@@ -161,7 +161,7 @@ def plot_val_loss(trials: pd.DataFrame, ax=None, baseline_val_loss: float | None
 
 def training_config(hypermodel, values: dict[str, Any], epochs: int) -> dict[str, Any]:
     """The ``{"model": ..., "train": ...}`` config ``pelsvae train --config`` accepts for ``values``."""
-    from tuning.hypermodel import model_config_from_values
+    from pelsvae_tf.tuning.hypermodel import model_config_from_values
 
     model = model_config_from_values(hypermodel.base_config, values)
     train = hypermodel.train_config(values, epochs)
@@ -171,7 +171,7 @@ def training_config(hypermodel, values: dict[str, Any], epochs: int) -> dict[str
 def paper_baseline(hypermodel, dataset, out_dir: str | Path, epochs: int, strategy=None, verbose: int = 1) -> dict:
     """Train the paper's best configuration once with the search's budget; cached in ``OUT``.
 
-    Uses :data:`tuning.search_space.PAPER_BEST` (lr 0.001, beta 0.75, dropout 0.2, latent 4,
+    Uses :data:`pelsvae_tf.tuning.search_space.PAPER_BEST` (lr 0.001, beta 0.75, dropout 0.2, latent 4,
     TCN 9 blocks x 48 channels, kernel 5, batch 128, no scheduler) on the same data and epoch
     count as each trial, and writes ``paper_baseline.json`` (``val_loss`` = best epoch's
     validation loss, ``history``). A second call with the same epochs reuses the file.
@@ -214,9 +214,9 @@ def write_report(out_dir: str | Path, hypermodel, config, baseline: dict | None 
 
     Args:
         out_dir: the ``pelsvae tune`` output directory (holds ``search/``).
-        hypermodel: the :class:`~tuning.hypermodel.PELSVAEHyperModel` of the search (for the
+        hypermodel: the :class:`~pelsvae_tf.tuning.hypermodel.PELSVAEHyperModel` of the search (for the
             base model config and the seed).
-        config: the :class:`~tuning.tuners.TuneConfig` (epochs written into the best config).
+        config: the :class:`~pelsvae_tf.tuning.tuners.TuneConfig` (epochs written into the best config).
         baseline: the result of :func:`paper_baseline`, or None.
 
     Returns:
@@ -227,7 +227,7 @@ def write_report(out_dir: str | Path, hypermodel, config, baseline: dict | None 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tuning.tuners import PROJECT_NAME
+    from pelsvae_tf.tuning.tuners import PROJECT_NAME
 
     out_dir = Path(out_dir)
     trials = load_trials(out_dir / PROJECT_NAME)

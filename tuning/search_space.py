@@ -1,7 +1,7 @@
 """The hyperparameter grid of the PELS-VAE paper (Table 2) as a typed, shrinkable dataclass.
 
 :class:`SearchSpace` lists, per axis, the values (categorical axes) or the ``(low, high)``
-bounds (continuous axes) that :class:`tuning.hypermodel.PELSVAEHyperModel` declares to
+bounds (continuous axes) that :class:`pelsvae_tf.tuning.hypermodel.PELSVAEHyperModel` declares to
 KerasTuner. :meth:`SearchSpace.paper` is Table 2 verbatim; :meth:`SearchSpace.small` and
 :meth:`SearchSpace.tiny` shrink it for the small main job and for tests. An axis given a
 single value (or ``low == high``) is declared as ``hp.Fixed`` and is not searched.

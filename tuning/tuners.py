@@ -1,7 +1,7 @@
 """Run a KerasTuner search of PELS-VAE hyperparameters, locally or as chief/worker processes.
 
 :func:`make_tuner` builds a ``BayesianOptimization`` (default), ``RandomSearch`` or
-``Hyperband`` tuner around :class:`tuning.hypermodel.PELSVAEHyperModel`, minimising the
+``Hyperband`` tuner around :class:`pelsvae_tf.tuning.hypermodel.PELSVAEHyperModel`, minimising the
 validation loss (``val_loss``). Results live in ``OUT/search/`` (KerasTuner's project
 directory) and are resumable: a second call with the same ``OUT`` continues the search
 (``overwrite=False``); a trial interrupted mid-way is run again.
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pelsvae_tf.config import ConfigBase
-from tuning.search_space import PAPER_BEST, SearchSpace
+from pelsvae_tf.tuning.search_space import PAPER_BEST, SearchSpace
 
 TUNERS: tuple[str, ...] = ("bayesian", "random", "hyperband")
 STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker")
@@ -114,14 +114,14 @@ def make_strategy(name: str):
     """The ``tf.distribute`` strategy named ``name`` for training inside trials.
 
     None for "default" (KerasTuner then opens no strategy scope); otherwise
-    :func:`pelsvae_tf.training.make_strategy` ("mirrored": all local devices,
+    :func:`pelsvae_tf.train.trainer.make_strategy` ("mirrored": all local devices,
     "multiworker": the ``TF_CONFIG`` cluster).
     """
     if name not in STRATEGIES:
         raise ValueError(f"strategy={name!r}: use one of {STRATEGIES}")
     if name == "default":
         return None
-    from pelsvae_tf.training import make_strategy as _make
+    from pelsvae_tf.train.trainer import make_strategy as _make
 
     return _make(name)
 
@@ -292,7 +292,7 @@ def tune(
             ``best_hyperparameters.json``, ``paper_baseline.json``).
         config: :class:`TuneConfig` (defaults: Bayesian, 10 trials, 10 epochs).
         space: :class:`SearchSpace` (default: the paper's Table 2).
-        base_model: :class:`pelsvae_tf.model.ModelConfig` every trial starts from; default:
+        base_model: :class:`pelsvae_tf.model.vae.ModelConfig` every trial starts from; default:
             the paper's best model at the dataset's ``seq_len`` and class count, with the TCN
             receptive-field check set to "warn" so the paper's whole grid is searchable.
         overwrite: start again, deleting a previous search in ``out_dir``.
@@ -301,9 +301,9 @@ def tune(
         a :class:`TuneResult`.
     """
     from pelsvae_tf.data.dataset import PreparedDataset
-    from pelsvae_tf.model import ModelConfig
-    from pelsvae_tf.training import check_dataset_compatibility
-    from tuning.hypermodel import PELSVAEHyperModel
+    from pelsvae_tf.model.vae import ModelConfig
+    from pelsvae_tf.train.trainer import check_dataset_compatibility
+    from pelsvae_tf.tuning.hypermodel import PELSVAEHyperModel
 
     config = config or TuneConfig()
     space = space or SearchSpace.paper()
@@ -364,7 +364,7 @@ def tune(
     if role == "worker":
         return result
 
-    from tuning.report import paper_baseline, write_report
+    from pelsvae_tf.tuning.report import paper_baseline, write_report
 
     baseline = None
     if config.paper_baseline:
@@ -381,7 +381,7 @@ def tune(
 
 def _consecutive_failures_message(project_dir, config: "TuneConfig") -> str:
     """A one-paragraph error for a search stopped by KerasTuner's consecutive-failure limit."""
-    from tuning.report import load_trials
+    from pelsvae_tf.tuning.report import load_trials
 
     reason = ""
     try:

