@@ -29,15 +29,15 @@ from pathlib import Path
 
 #: verb -> module that implements ``register(subparsers)``; order is the pipeline order.
 VERBS: dict[str, str] = {
-    "run": "pelsvae_tf.pipeline",
-    "sky": "pelsvae_tf.sky.sky",
-    "prepare": "pelsvae_tf.data.prepare",
-    "train": "pelsvae_tf.train.trainer",
-    "regress": "pelsvae_tf.regress.regressors",
-    "generate": "pelsvae_tf.generate.generator",
-    "evaluate": "pelsvae_tf.evaluate.evaluation",
-    "export": "pelsvae_tf.serve.export",
-    "tune": "pelsvae_tf.tuning.cli",
+    "run": "pelsvae_tf.cli.run",
+    "sky": "pelsvae_tf.cli.sky",
+    "prepare": "pelsvae_tf.cli.prepare",
+    "train": "pelsvae_tf.cli.train",
+    "regress": "pelsvae_tf.cli.regress",
+    "generate": "pelsvae_tf.cli.generate",
+    "evaluate": "pelsvae_tf.cli.evaluate",
+    "export": "pelsvae_tf.cli.export",
+    "tune": "pelsvae_tf.cli.tune",
 }
 
 #: exit code of a verb stopped by Ctrl-C (128 + SIGINT, the shell convention)
