@@ -111,7 +111,35 @@ class _DeprecatedModuleFinder(importlib.abc.MetaPathFinder):
         return importlib.util.spec_from_loader(fullname, _AliasLoader(fullname, new))
 
 
+#: design-card folders at the top of a source checkout that install as ``pelsvae_tf.<name>``
+_CHECKOUT_PACKAGES = ("tuning", "serving")
+
+
+class _CheckoutFinder(importlib.abc.MetaPathFinder):
+    """In a source checkout (``pyproject.toml`` beside ``pelsvae_tf/``), resolve
+    ``pelsvae_tf.tuning`` / ``pelsvae_tf.serving`` to that checkout's ``tuning/`` / ``serving/``
+    folders, as the installed ``package-dir`` mapping does, whichever checkout is installed."""
+
+    def __init__(self, root):
+        self.root = root
+
+    def find_spec(self, fullname, path=None, target=None):
+        head, _, name = fullname.partition(".")
+        if head != "pelsvae_tf" or name not in _CHECKOUT_PACKAGES:
+            return None
+        init = self.root / name / "__init__.py"
+        if not init.exists():
+            return None
+        return importlib.util.spec_from_file_location(fullname, init, submodule_search_locations=[str(init.parent)])
+
+
 def install() -> None:
-    """Put the deprecated-path finder first on ``sys.meta_path`` (idempotent)."""
+    """Put the deprecated-path finder (and, in a source checkout, the checkout finder) first on
+    ``sys.meta_path`` (idempotent)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").exists() and not any(isinstance(f, _CheckoutFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _CheckoutFinder(root))
     if not any(isinstance(f, _DeprecatedModuleFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _DeprecatedModuleFinder())
