@@ -37,11 +37,10 @@ import tensorflow as tf
 
 from pelsvae_tf.model.layers import gaussian_kl
 
-LOSS_KINDS = ("paper", "reference")
+from pelsvae_tf.model.config import DEFAULT_ERR_FLOOR
+from pelsvae_tf.options import LOSS_KINDS
 #: divisor applied to the KL term by the reference code
 REFERENCE_KL_DIVISOR = 1e4
-#: default error floor (scaled units, added in quadrature)
-DEFAULT_ERR_FLOOR = 0.01
 #: smallest variance (scaled units^2) used in a division; only matters for ``err_floor`` < 1e-6
 VARIANCE_EPS = 1e-12
 
