@@ -136,7 +136,7 @@ def test_time_tagged_repeat_repeats_condition_and_tags_each_step():
 def test_layer_configs_round_trip():
     import keras
 
-    from pelsvae_tf.model.vae import layers as L
+    from pelsvae_tf.model import layers as L
 
     for layer in (L.GaussianLatent(seed=3, sample_at_inference=True), L.TimeTaggedRepeat("dt"),
                   L.SequenceFeatures("dt"), L.TimeTag("phase"), L.SqueezeLast()):
