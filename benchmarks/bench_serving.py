@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import tensorflow as tf
 
-    from pelsvae_tf.serve.export import ExportConfig, export_models, signature_docs
+    from pelsvae_tf.serve import ExportConfig, export_models, signature_docs
     from pelsvae_tf.generate.generator import Generator
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_serving_"))

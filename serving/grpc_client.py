@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+import grpc
 import numpy as np
+import tensorflow as tf
+from tensorflow_serving.apis import get_model_metadata_pb2, predict_pb2, prediction_service_pb2_grpc
 
 from pelsvae_tf.classes import CLASSES
 from pelsvae_tf.serve.signatures import SignatureDoc
@@ -30,9 +33,6 @@ class GrpcClient:
     def __init__(self, target: str = "localhost:8500", model: str = "generator", version: int | None = None,
                  signature: str = "serving_default", timeout: float = 60.0, max_message_mb: int = 256,
                  spec: SignatureDoc | None = None):
-        import grpc
-        from tensorflow_serving.apis import prediction_service_pb2_grpc
-
         if ":" not in target:
             raise ValueError(f"target={target!r} must be host:port, e.g. localhost:8500")
         if version is not None and int(version) < 1:
@@ -60,8 +60,6 @@ class GrpcClient:
         self.close()
 
     def _call(self, method, request):
-        import grpc
-
         try:
             return method(request, timeout=self.timeout)
         except grpc.RpcError as exc:
@@ -81,8 +79,6 @@ class GrpcClient:
     def spec(self) -> SignatureDoc:
         """The served signature (``GetModelMetadata``, cached)."""
         if self._spec is None:
-            from tensorflow_serving.apis import get_model_metadata_pb2
-
             req = get_model_metadata_pb2.GetModelMetadataRequest()
             self._model_spec(req.model_spec)
             req.metadata_field.append("signature_def")
@@ -99,9 +95,6 @@ class GrpcClient:
 
     def build_request(self, inputs: Mapping[str, Any]):
         """A validated ``PredictRequest`` (inputs converted to the signature's dtypes)."""
-        import tensorflow as tf
-        from tensorflow_serving.apis import predict_pb2
-
         arrays = self.spec().validate(inputs)
         req = predict_pb2.PredictRequest()
         self._model_spec(req.model_spec)
@@ -111,8 +104,6 @@ class GrpcClient:
 
     def predict(self, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """``Predict`` -> ``{output: ndarray}``."""
-        import tensorflow as tf
-
         resp = self._call(self.stub.Predict, self.build_request(inputs))
         return {k: tf.make_ndarray(v) for k, v in resp.outputs.items()}
 

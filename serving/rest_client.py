@@ -35,7 +35,11 @@ from pelsvae_tf.serving._common import (
 
 
 def _jsonable(arr: np.ndarray) -> Any:
-    """Numpy -> nested lists of Python numbers (NaN kept as NaN: TF Serving's JSON parser accepts it)."""
+    """Numpy -> nested lists of Python numbers (NaN kept as NaN: TF Serving's JSON parser accepts it).
+
+    Not :func:`pelsvae_tf.textio.to_jsonable`, which writes NaN as ``null`` (strict JSON for
+    files): a NaN input must reach the server as NaN, not as ``null``.
+    """
     return np.asarray(arr).tolist()
 
 

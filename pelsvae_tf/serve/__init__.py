@@ -1,5 +1,9 @@
 """Export for TensorFlow Serving: signatures, graphs, in-graph checks, warm-up, versions.
 
+Read in pipeline order: ``config`` (ExportConfig), ``signatures``, ``checks``, ``decoder_graph``,
+``regressor_graph``, ``generator_graph``, ``warmup``, ``provenance``, ``versions``,
+``model_config`` (TF Serving's models.config), ``export`` (export_run, load_saved_model).
+
 Public names are imported lazily (:func:`pelsvae_tf._lazy.lazy_exports`): importing this package
 does not load TensorFlow.
 """
@@ -7,29 +11,29 @@ does not load TensorFlow.
 from pelsvae_tf._lazy import lazy_exports
 
 _EXPORTS = {
-    "MODEL_NAMES": "export",
+    "MODEL_NAMES": "config",
     "SIMPLEML_OPS": "export",
-    "WARMUP_FILE": "export",
-    "EXPORT_INFO_FILE": "export",
-    "ExportConfig": "export",
-    "existing_versions": "export",
-    "next_version": "export",
-    "models_config_text": "export",
-    "write_models_config": "export",
-    "parse_models_config": "export",
-    "make_predict_request": "export",
-    "write_warmup": "export",
-    "read_warmup": "export",
-    "request_arrays": "export",
+    "WARMUP_FILE": "warmup",
+    "EXPORT_INFO_FILE": "provenance",
+    "ExportConfig": "config",
+    "existing_versions": "versions",
+    "next_version": "versions",
+    "models_config_text": "model_config",
+    "write_models_config": "model_config",
+    "parse_models_config": "model_config",
+    "make_predict_request": "warmup",
+    "write_warmup": "warmup",
+    "read_warmup": "warmup",
+    "request_arrays": "warmup",
     "saved_model_ops": "export",
     "load_saved_model": "export",
     "unregistered_ops": "export",
-    "phase_from_times": "export",
-    "regressor_reference": "export",
-    "example_inputs": "export",
-    "read_export_info": "export",
-    "signature_docs": "export",
-    "decoder_dims": "export",
+    "phase_from_times": "generator_graph",
+    "regressor_reference": "regressor_graph",
+    "example_inputs": "warmup",
+    "read_export_info": "provenance",
+    "signature_docs": "provenance",
+    "decoder_dims": "decoder_graph",
     "export_models": "export",
     "export_run": "export",
     "DTYPES": "signatures",

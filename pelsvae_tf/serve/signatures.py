@@ -1,6 +1,6 @@
 """The documented serving signatures of the exported SavedModels (one source of truth).
 
-:mod:`pelsvae_tf.serve.export` builds its ``tf.TensorSpec`` input signatures from these specs, the REST
+:func:`pelsvae_tf.serve.checks.bind` builds the ``tf.TensorSpec`` input signatures from these specs, the REST
 and gRPC clients in ``serving/`` validate and encode requests with them, and the contract tests
 compare ``saved_model_cli show --all`` against them. Every input has a fixed dtype, a dynamic
 batch dimension (and a dynamic time dimension for light-curve tensors) and a unit.

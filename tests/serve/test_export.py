@@ -54,7 +54,7 @@ def test_counter_rng_numpy_twin_matches_graph_and_is_uniform():
 
 
 def test_models_config_is_a_valid_tf_serving_config(tmp_path):
-    from pelsvae_tf.serve.export import models_config_text, parse_models_config
+    from pelsvae_tf.serve import models_config_text, parse_models_config
 
     cfg = parse_models_config(models_config_text(MODELS, "/models", 2))
     assert [c.name for c in cfg.model_config_list.config] == list(MODELS)
@@ -66,7 +66,7 @@ def test_models_config_is_a_valid_tf_serving_config(tmp_path):
 
 
 def test_export_config_rejects_bad_values():
-    from pelsvae_tf.serve.export import ExportConfig
+    from pelsvae_tf.serve import ExportConfig
 
     with pytest.raises(ValueError, match="models"):
         ExportConfig(models=("decoder", "gan"))
@@ -105,7 +105,7 @@ def test_signature_doc_validation_names_the_field():
 
 
 def test_layout_versions_and_warmup(exported_models, tmp_path):
-    from pelsvae_tf.serve.export import (
+    from pelsvae_tf.serve import (
         ExportConfig,
         export_run,
         parse_models_config,
@@ -150,7 +150,7 @@ def test_layout_versions_and_warmup(exported_models, tmp_path):
 
 
 def test_missing_regressor_is_a_clear_error(tiny_run, tmp_path):
-    from pelsvae_tf.serve.export import export_run
+    from pelsvae_tf.serve import export_run
 
     with pytest.raises(FileNotFoundError, match="pelsvae regress"):
         export_run(tiny_run, tmp_path / "sm")
@@ -226,7 +226,7 @@ def test_fresh_process_imports_only_tensorflow(fresh_process):
 
 
 def test_every_op_is_stock_or_simpleml(fresh_process):
-    from pelsvae_tf.serve.export import SIMPLEML_OPS
+    from pelsvae_tf.serve import SIMPLEML_OPS
 
     report, _ = fresh_process
     for name in ("decoder", "regressor_mlp", "generator"):
@@ -254,7 +254,7 @@ def _local_reference(ex, inp: dict, kind: str = "mlp") -> dict:
     """What the in-process path (:meth:`Generator.render`, the same :class:`PhaseFunction`) gives
     for one generator request ``inp`` with per-curve seeds: every output of the signature."""
     from pelsvae_tf.counter_rng import STREAM_DUMMY, uniform_np
-    from pelsvae_tf.serve.export import phase_from_times
+    from pelsvae_tf.serve import phase_from_times
     from pelsvae_tf.generate.generator import sample_latents
 
     gen = _local_gen(ex, kind)
@@ -274,7 +274,7 @@ def _local_reference(ex, inp: dict, kind: str = "mlp") -> dict:
 
 
 def test_fresh_process_outputs_equal_in_process_models(fresh_process, exported_models):
-    from pelsvae_tf.serve.export import regressor_reference
+    from pelsvae_tf.serve import regressor_reference
     from pelsvae_tf.generate.phase_function import PhaseFunction
 
     _, arrays = fresh_process
@@ -320,7 +320,7 @@ def _parse_cli(text: str) -> dict:
 
 
 def test_saved_model_cli_shows_documented_signatures(exported_models):
-    from pelsvae_tf.serve.export import signature_docs
+    from pelsvae_tf.serve import signature_docs
 
     cli = Path(sys.executable).with_name("saved_model_cli")
     cmd = [str(cli)] if cli.exists() else [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
@@ -336,7 +336,7 @@ def test_signature_defs_of_every_model_are_the_documented_ones(exported_models):
     from tensorflow.core.framework import types_pb2
     from tensorflow.core.protobuf import saved_model_pb2
 
-    from pelsvae_tf.serve.export import signature_docs
+    from pelsvae_tf.serve import signature_docs
 
     for name in MODELS:
         vdir = exported_models.root / name / "1"
@@ -373,7 +373,7 @@ def test_generator_matches_local_generator(exported_models, generator_sm):
     import tensorflow as tf
 
     from pelsvae_tf.counter_rng import curve_seeds
-    from pelsvae_tf.serve.export import ExportConfig
+    from pelsvae_tf.serve import ExportConfig
     from pelsvae_tf.generate.generator import DEFAULT_REGRESSOR, Generator
 
     assert ExportConfig().generator_regressor == DEFAULT_REGRESSOR  # the same regressor local and served
@@ -443,7 +443,7 @@ def test_generator_with_forest_regressor_inside(exported_models, tmp_path):
     in-process Generator with the forest."""
     import tensorflow as tf
 
-    from pelsvae_tf.serve.export import ExportConfig, export_models
+    from pelsvae_tf.serve import ExportConfig, export_models
 
     ex = exported_models
     forest = ex.regressors["forest"]
@@ -467,7 +467,7 @@ def generator_sm(exported_models):
 
 
 def _gen_inputs(exported_models, n=4, points=30, seed0=0):
-    from pelsvae_tf.serve.export import example_inputs, signature_docs
+    from pelsvae_tf.serve import example_inputs, signature_docs
 
     sig = signature_docs(exported_models.root / "generator" / "1")["serving_default"]
     ranges = {k: exported_models.scaler.range(k) for k in exported_models.scaler.names}
@@ -570,7 +570,7 @@ def served(exported_models):
 
 def _warm(exported_models, name, index=0):
     """The inputs of warmup request ``index`` of model ``name`` (signature name, arrays)."""
-    from pelsvae_tf.serve.export import read_warmup, request_arrays
+    from pelsvae_tf.serve import read_warmup, request_arrays
 
     req = read_warmup(exported_models.root / name / "1")[index]
     return req.model_spec.signature_name, request_arrays(req)
@@ -689,7 +689,7 @@ def test_shipped_saved_models_answer_their_warmup_and_come_from_the_pretrained_r
     import ydf_tf  # noqa: F401  (SimpleML ops of regressor_forest)
 
     from pelsvae_tf.atomic import sha256_file
-    from pelsvae_tf.serve.export import (
+    from pelsvae_tf.serve import (
         existing_versions,
         parse_models_config,
         read_export_info,

@@ -36,13 +36,13 @@ def servers(repo):
 
 
 def _docs(exported_models, name="generator"):
-    from pelsvae_tf.serve.export import signature_docs
+    from pelsvae_tf.serve import signature_docs
 
     return signature_docs(exported_models.root / name / "1")
 
 
 def _inputs(exported_models, n=3, points=25, name="generator", sig="serving_default"):
-    from pelsvae_tf.serve.export import example_inputs
+    from pelsvae_tf.serve import example_inputs
     from pelsvae_tf.regress.regressors import load_latents
 
     ranges = {k: exported_models.scaler.range(k) for k in exported_models.scaler.names}
@@ -337,7 +337,7 @@ def test_astropy_time_is_mjd_as_in_the_local_package():
     from astropy.time import Time
 
     from pelsvae_tf.generate.cadence import _as_days, to_phase
-    from pelsvae_tf.serve.export import phase_from_times
+    from pelsvae_tf.serve import phase_from_times
     from pelsvae_tf.serve.signatures import generator_signatures
     from pelsvae_tf.serving._common import generator_inputs
 
@@ -367,7 +367,7 @@ def test_unreachable_server_is_a_connection_error():
 def test_compose_file_matches_the_export_layout(exported_models):
     import yaml
 
-    from pelsvae_tf.serve.export import parse_models_config
+    from pelsvae_tf.serve import parse_models_config
 
     compose = yaml.safe_load((ROOT / "serving" / "docker-compose.yml").read_text())
     svc = next(iter(compose["services"].values()))
