@@ -22,34 +22,34 @@ class PrepareConfig(ConfigBase):
     """Settings of :func:`~pelsvae_tf.data.prepare.prepare` (paper defaults).
 
     Attributes:
-        seq_len: points per prepared curve.
-        snr_min: minimum variability S/N.
-        snr_method: paper: robust amplitude / mean error; reference: std(mag) / median(err).
-        clip_iters: sigma-clipping iterations on mag and err.
-        clip_sigma: sigma-clipping threshold.
+        seq_len: points per prepared curve
+        snr_min: minimum variability S/N
+        snr_method: paper: robust amplitude / mean error; reference: std(mag) / median(err)
+        clip_iters: sigma-clipping iterations on mag and err
+        clip_sigma: sigma-clipping threshold
         clip_mode: folded: clip residuals from the phase-folded median profile (keeps eclipses);
-            raw: clip raw magnitudes (the paper's literal wording).
+            raw: clip raw magnitudes (the paper's literal wording)
         short_policy: curves with fewer than seq_len points: drop (paper) or pad with N(mag, err)
-            resamples (reference code).
-        split: train,val,test fractions by star, stratified by class.
-        seed: random seed (split, undersampling, augmentation).
+            resamples (reference code)
+        split: train,val,test fractions by star, stratified by class
+        seed: random seed (split, undersampling, augmentation)
         aug_scale: scale of the paper's augmentation targets (classes with more than
             big_class_threshold clean stars: 10,000 curves, others 5,000, times the train fraction;
-            ECL cap 10,000); e.g. 0.05 for a quick run.
+            ECL cap 10,000); e.g. 0.05 for a quick run
         aug_targets: explicit training targets CLASS=N,... (real + augmented curves); overrides
-            aug_scale.
-        big_class_threshold: clean stars above which a class gets the larger paper target.
+            aug_scale
+        big_class_threshold: clean stars above which a class gets the larger paper target
         class_caps: largest number of real stars per class before the split, CLASS=N,... (scaled by
-            aug_scale), preferring stars with all the selected physics.
+            aug_scale), preferring stars with all the selected physics
         physics: selected physical parameters: preferred by the caps and reported as missing; all
-            6 columns are stored.
+            6 columns are stored
         phase_zero: max_light: phase 0 at maximum light of the first harmonic; none: phase = t/P
-            mod 1 (the reference code).
-        shard_size: curves per shard file.
-        clean_chunk: raw light-curve files per cleaning chunk.
-        band: band to read from multi-band CSV light curves (e.g. g).
-        drop_subtypes: drop multi-mode / semi-regular subtypes (the paper drops them).
-        strict: turn bad-input skips into errors instead of counting them.
+            mod 1 (the reference code)
+        shard_size: curves per shard file
+        clean_chunk: raw light-curve files per cleaning chunk
+        band: band to read from multi-band CSV light curves (e.g. g)
+        drop_subtypes: drop multi-mode / semi-regular subtypes (the paper drops them)
+        strict: turn bad-input skips into errors instead of counting them
     """
 
     seq_len: int = 300
