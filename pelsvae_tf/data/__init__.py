@@ -1,5 +1,17 @@
 """Data layer: survey readers, light-curve container, cleaning, streaming prepare, prepared datasets.
 
+Modules in pipeline order: :mod:`~pelsvae_tf.data.readers` (OGLE ``.dat``, CSV curves, OGLE-III
+catalogue, x-match tables) and :mod:`~pelsvae_tf.data.eros1`; :mod:`~pelsvae_tf.data.lightcurve`
+(``LightCurve``); :mod:`~pelsvae_tf.data.cleaning` (S/N, clipping, folding, undersampling,
+min-max scaling); the preparation: :mod:`~pelsvae_tf.data.config` (``PrepareConfig``, TF-free),
+:mod:`~pelsvae_tf.data.catalog`, :mod:`~pelsvae_tf.data.clean_chunks` (pass 1),
+:mod:`~pelsvae_tf.data.split_plan` (split, caps, augmentation plan),
+:mod:`~pelsvae_tf.data.shards` (the on-disk format, shard read/write, ``ShardWriter``),
+:mod:`~pelsvae_tf.data.fingerprint` (resume keys), :mod:`~pelsvae_tf.data.prepare` (the two
+passes); reading it back: :mod:`~pelsvae_tf.data.scaler` (``PhysicsScaler``),
+:mod:`~pelsvae_tf.data.dataset` (``PreparedDataset``, ``write_prepared``) and
+:mod:`~pelsvae_tf.data.tfdata` (``tf.data`` pipelines; the only module here importing TensorFlow).
+
 Public names are imported lazily (:func:`pelsvae_tf._lazy.lazy_exports`): importing this package
 does not load TensorFlow.
 """

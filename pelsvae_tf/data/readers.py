@@ -16,8 +16,11 @@ skips) or ``FileNotFoundError`` with the path and the fix.
 
 from __future__ import annotations
 
+import bz2
 import functools
+import gzip
 import logging
+import warnings
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -93,8 +96,6 @@ def read_ogle_dat(path: str | Path, star_id: str | None = None) -> LightCurve:
     """
     path = _check_file(path, "OGLE photometry file")
     try:
-        import warnings
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # numpy warns on empty files
             data = np.loadtxt(path, ndmin=2, comments="#", dtype=np.float64)
@@ -188,9 +189,6 @@ def _read_ogle3_cached(path: str, usecols: tuple[str, ...] | None = None, nrows:
                        ) -> pd.DataFrame:
     header = None
     n_comment = 0
-    import bz2
-    import gzip
-
     opener = bz2.open if path.endswith(".bz2") else (gzip.open if path.endswith(".gz") else open)
     try:
         with opener(path, "rt") as fh:
