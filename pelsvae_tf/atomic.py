@@ -8,6 +8,7 @@ final name; anything already finished stays valid and a resumed run can skip it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -100,18 +101,8 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return path
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically. Returns the path."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-    return path
-
-
 def sha256_file(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes, read in 1 MiB blocks (provenance and resume fingerprints)."""
-    import hashlib
-
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -6,7 +6,7 @@ regular phase-folded shape (paper section 2.1), and the physical parameters with
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable
 
 #: The eight variability classes of the paper, in the canonical one-hot order.
 CLASSES: tuple[str, ...] = ("ACEP", "CEP", "DSCT", "ECL", "ELL", "LPV", "RRLYR", "T2CEP")
@@ -82,17 +82,6 @@ def is_dropped_subtype(cls: str, subtype: str | None) -> bool:
     if not sub or sub in ("NAN", "-99.99"):
         return False
     return sub in tuple(s.upper() for s in DROPPED_SUBTYPES.get(canonical_class(cls), ()))
-
-
-def class_index(names: Iterable[str], classes: Sequence[str] = CLASSES) -> list[int]:
-    """Map class names to integer indices in ``classes``; unknown names raise ``ValueError``."""
-    out = []
-    for n in names:
-        c = canonical_class(n)
-        if c not in classes:
-            raise ValueError(f"class {n!r} is not among the model's classes {list(classes)}")
-        out.append(list(classes).index(c))
-    return out
 
 
 def check_physics_names(names: Iterable[str]) -> tuple[str, ...]:

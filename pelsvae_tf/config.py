@@ -13,6 +13,8 @@ import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pelsvae_tf.atomic import atomic_write_text
+
 T = TypeVar("T", bound="ConfigBase")
 
 
@@ -76,8 +78,6 @@ class ConfigBase:
 
     def save(self, path: str | Path) -> Path:
         """Write the config as indented JSON, atomically."""
-        from pelsvae_tf.atomic import atomic_write_text
-
         return atomic_write_text(path, json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
 
     @classmethod

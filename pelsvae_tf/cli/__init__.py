@@ -1,5 +1,8 @@
-"""The ``pelsvae`` command line (TensorFlow-free until a verb runs): :func:`main`."""
+"""The ``pelsvae`` command line (TensorFlow-free until a verb runs).
 
-from pelsvae_tf.cli.main import main
+The entry point is :func:`pelsvae_tf.cli.main.main`; each verb's parser and command live in
+``pelsvae_tf.cli.<verb>``. This package binds no name ``main`` of its own, so
+``import pelsvae_tf.cli.main as m`` gives the module (not a function shadowing it).
+"""
 
-__all__ = ["main"]
+__all__: list[str] = []

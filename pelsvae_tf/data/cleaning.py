@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
-SNR_METHODS = ("paper", "reference")
-CLIP_MODES = ("folded", "raw")
-SHORT_POLICIES = ("drop", "pad")
+from pelsvae_tf import options
+
+SNR_METHODS = options.SNR_METHODS
+CLIP_MODES = options.CLIP_MODES
+SHORT_POLICIES = options.SHORT_POLICIES
 
 
 def _as_1d(name: str, x: Any) -> np.ndarray:
@@ -228,6 +230,21 @@ def resample_to_length(
     return ph[order], m[order], e[order]
 
 
+def minmax_range(lo: float, hi: float, constant: str = "error", what: str = "minmax_scale") -> float:
+    """``hi - lo``, the divisor of min-max scaling ``(x - lo) / (hi - lo)``.
+
+    The one place that decides what a zero (or NaN) range means: ``constant="error"`` raises
+    ``ValueError`` (a light curve that is constant cannot be scaled), ``constant="unit"`` returns
+    1.0 (a physical parameter with a single training value is only shifted).
+    """
+    span = float(hi) - float(lo)
+    if span > 0:
+        return span
+    if constant == "unit":
+        return 1.0
+    raise ValueError(f"{what}: the light curve is constant (max == min); cannot scale")
+
+
 def minmax_scale(mag: Any, err: Any) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """Scale a curve to [0, 1]: ``(mag - min) / (max - min)``; errors divided by the same range.
 
@@ -239,9 +256,7 @@ def minmax_scale(mag: Any, err: Any) -> tuple[np.ndarray, np.ndarray, dict[str, 
     if m.size == 0 or m.size != e.size:
         raise ValueError(f"minmax_scale: need equal, non-zero lengths; got {m.size} and {e.size}")
     lo, hi = float(np.min(m)), float(np.max(m))
-    rng_ = hi - lo
-    if not rng_ > 0:
-        raise ValueError("minmax_scale: the light curve is constant (max == min); cannot scale")
+    rng_ = minmax_range(lo, hi)
     meta = {
         "mag_min": lo,
         "mag_range": rng_,

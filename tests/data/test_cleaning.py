@@ -307,3 +307,17 @@ def test_prepare_removes_the_injected_outliers_of_every_class(tiny_sky, tmp_path
         assert not surplus, (row["OGLE-ID"], surplus)
         assert mags.size >= 0.93 * (~jumped).sum(), row["OGLE-ID"]  # the clipping spares good points
     assert n_jumps >= 24
+
+
+def test_minmax_range_is_the_one_rule_for_curves_and_the_physics_scaler():
+    from pelsvae_tf.data.cleaning import minmax_range
+    from pelsvae_tf.data.scaler import PhysicsScaler
+
+    assert minmax_range(1.0, 3.0) == 2.0 and minmax_range(2.0, 2.0, constant="unit") == 1.0
+    with pytest.raises(ValueError, match="constant"):
+        minmax_range(2.0, 2.0)
+    with pytest.raises(ValueError, match="constant"):
+        minmax_scale(np.ones(5), np.ones(5))
+    # a parameter with one training value is only shifted (scale 1), as before
+    sc = PhysicsScaler.fit(np.array([[5000.0], [5000.0]]), ("teff",))
+    assert np.allclose(sc.transform(np.array([[5001.0]]), ("teff",)), [[1.0]])
