@@ -780,7 +780,7 @@ def decoder_dims(decoder) -> tuple[int, int]:
     if not isinstance(inp, dict) or not {"z", "class_onehot", "phase"} <= set(inp):
         raise ValueError(
             "decoder must be the functional Keras decoder with dict inputs {'z','class_onehot','phase'} "
-            "(pelsvae_tf.model.vae.build_decoder / load_run(...).decoder)"
+            "(pelsvae_tf.model.build.build_decoder / load_run(...).decoder)"
         )
     return int(inp["z"].shape[-1]), int(inp["class_onehot"].shape[-1])
 
@@ -814,7 +814,7 @@ def export_models(
         train_stats: the run's ``train_stats.npz`` (per-class training ranges of the
             generator's ``in_training_range`` output; without it, the scaler's ranges).
         model_config: the decoder's ``ModelConfig`` (the graphs then run the direct TCN
-            inference graph, :func:`pelsvae_tf.model.vae.inference_decoder_fn`).
+            inference graph, :func:`pelsvae_tf.model.inference.inference_decoder_fn`).
 
     Returns ``{"version": N, "models": {name: path}, "models_config": path, "kept": [names]}``.
     """
