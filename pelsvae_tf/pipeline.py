@@ -117,7 +117,7 @@ def run_pipeline(config: PipelineConfig) -> dict:
     Stages already complete in ``config.out`` are skipped, so re-running resumes.
     """
     from pelsvae_tf.data.prepare import PrepareConfig, prepare
-    from pelsvae_tf.sky.sky import SkyConfig, build_sky
+    from pelsvae_tf.sky import SkyConfig, build_sky
 
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
