@@ -11,7 +11,7 @@ import dataclasses
 
 from pelsvae_tf.classes import canonical_class
 from pelsvae_tf.cli.flags import add_config_flags, config_from_args
-from pelsvae_tf.sky.config import SkyConfig
+from pelsvae_tf.sky import SkyConfig
 
 _DEFAULTS = SkyConfig()
 
@@ -53,7 +53,7 @@ def register(subparsers) -> None:
 
 
 def _cli(args) -> int:
-    from pelsvae_tf.sky.build import build_sky
+    from pelsvae_tf.sky import build_sky
 
     if args.config:
         cfg = SkyConfig.load(args.config)
