@@ -110,7 +110,7 @@ def main(argv=None) -> int:
 
     from common import machine_info, print_machine_info
 
-    from pelsvae_tf.sky.sky import SkyConfig, build_sky
+    from pelsvae_tf.sky import SkyConfig, build_sky
 
     print_machine_info(machine_info(with_tensorflow=False))
     work = Path(a.workdir or tempfile.mkdtemp(prefix="bench_prepare_"))

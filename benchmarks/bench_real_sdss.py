@@ -44,7 +44,7 @@ def build_default_run(work: Path, epochs: int, n_per_class: int, seed: int) -> P
     """Built-in sky -> prepare (seq_len 100) -> small cVAE in ``work``; each finished step is reused."""
     from pelsvae_tf.classes import CLASSES
     from pelsvae_tf.data.prepare import PrepareConfig, prepare
-    from pelsvae_tf.sky.sky import SkyConfig, build_sky
+    from pelsvae_tf.sky import SkyConfig, build_sky
     from pelsvae_tf.model.vae import ModelConfig
     from pelsvae_tf.train.trainer import TrainConfig, train
 

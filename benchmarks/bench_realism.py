@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from pelsvae_tf.evaluate import realism as R
-    from pelsvae_tf.sky.sky import SkyConfig
+    from pelsvae_tf.sky import SkyConfig
 
     info = print_machine_info(machine_info(with_tensorflow=False))
     t_all = time.perf_counter()

@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = ap.parse_args(argv)
     from pelsvae_tf.evaluate import realism as R
-    from pelsvae_tf.sky.sky import SkyConfig
+    from pelsvae_tf.sky import SkyConfig
 
     eros = R.curves_from_eros1(args.eros, classes=["ECL"])
     Fe, re_ = ecl_stats(eros)

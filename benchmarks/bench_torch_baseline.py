@@ -1,6 +1,6 @@
 """Side-by-side decoder baseline: the same decoder in PyTorch and in this package, timed in one run.
 
-The PyTorch decoder mirrors ``pelsvae_tf.model.vae.build_decoder`` layer for layer (random weights;
+The PyTorch decoder mirrors ``pelsvae_tf.model.build.build_decoder`` layer for layer (random weights;
 speed does not depend on training): the input ``[z, one-hot, phase]`` per step (D + C + 1
 channels), then per TCN block keras-tcn's residual layout ``2 x (causal dilated Conv1D ->
 LayerNorm over channels -> ReLU -> dropout)``, a 1x1 Conv1D on the residual path when the width
@@ -13,7 +13,7 @@ Timed, for each number of points T and number of curves N, whole N curves decode
 
 - ``torch``: ``torch.no_grad`` + ``torch.inference_mode``, ``--torch-threads`` intra-op threads;
 - ``tf.function``: the package's Keras decoder under a plain ``tf.function`` (training=False);
-- ``tf XLA``: the same under ``jit_compile=True`` (``pelsvae_tf.model.vae.inference_decoder_fn``);
+- ``tf XLA``: the same under ``jit_compile=True`` (``pelsvae_tf.model.inference.inference_decoder_fn``);
 
 each at its own chunk size(s) (``--torch-chunks``, ``--tf-chunks``); ratios are against the best
 torch time of the same run. The roofline line is the decoder's analytic FLOPs per curve (from

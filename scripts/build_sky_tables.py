@@ -117,7 +117,7 @@ def main(argv=None) -> int:
     print(rows.groupby("cls").agg(n=("period", "size"), joined=("physics_source", lambda s: (s == "joined").sum()),
                                   teff=("teff", "count")).to_string())
     print(f"wrote {a.out} ({Path(a.out).stat().st_size / 1024:.0f} KiB)")
-    # anchors of the RR Lyrae ground truth (hard-coded in pelsvae_tf/data/sky.py)
+    # anchors of the RR Lyrae ground truth (hard-coded in pelsvae_tf/sky/pulsators.py)
     rr = cat[cat["cls"] == "RRLYR"]
     d = pd.read_csv(a.out, compression="gzip")
     for cls in KEEP_SUBTYPES:

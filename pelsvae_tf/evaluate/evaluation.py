@@ -648,8 +648,8 @@ def _realism_eros1(view: _RunView, cfg: EvalConfig, use_regressor: bool, eros_di
     run's :class:`~pelsvae_tf.generate.generator.Generator` (regressor when fitted for the class, else
     the N(0, I) prior) without the decoder's noise, observed at an EROS-1-like cadence
     (:data:`EROS1_EPOCHS` epochs over :data:`EROS1_YEARS` LMC seasons,
-    :func:`pelsvae_tf.sky.sky.ogle_cadence` with ``survey="eros1"``) and given EROS-1 photographic
-    errors [mag] (:func:`pelsvae_tf.sky.sky.eros1_error` of the model magnitude with the sky's
+    :func:`pelsvae_tf.sky.ogle_cadence` with ``survey="eros1"``) and given EROS-1 photographic
+    errors [mag] (:func:`pelsvae_tf.sky.eros1_error` of the model magnitude with the sky's
     per-point log-normal scatter), then compared with at most ``max_real_per_class`` EROS-1 stars
     per class by :func:`pelsvae_tf.evaluate.realism.realism_section`. Returns ``(metrics, markdown)``;
     ``(None, "")`` with a note when no class is shared.
@@ -658,7 +658,7 @@ def _realism_eros1(view: _RunView, cfg: EvalConfig, use_regressor: bool, eros_di
 
     from pelsvae_tf.evaluate import realism as R
     from pelsvae_tf.generate.cadence import Cadence
-    from pelsvae_tf.sky.sky import ERROR_SCATTER_DEX, eros1_error, ogle_cadence
+    from pelsvae_tf.sky import ERROR_SCATTER_DEX, eros1_error, ogle_cadence
 
     eros_classes = ("CEP", "ECL", "LPV", "RRLYR")
     shared = [c for c in view.classes if c in eros_classes]

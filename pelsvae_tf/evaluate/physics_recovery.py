@@ -12,7 +12,7 @@ magnitudes over a uniform phase grid.
 They are compared with two references:
 
 - ``truth``: the built-in sky's documented relation
-  :func:`pelsvae_tf.sky.sky.rrlyrae_shape_truth` (valid when the run was trained on the
+  :func:`pelsvae_tf.sky.rrlyrae_shape_truth` (valid when the run was trained on the
   built-in sky; skewness from the truth Fourier shape on the same phase grid);
 - ``data``: the same shape numbers measured on the run's real RR Lyrae TRAINING curves, binned
   in Teff around each sweep value (valid for any dataset).
@@ -70,7 +70,7 @@ def _skew(y: np.ndarray) -> np.ndarray:
 
 def truth_numbers(teff: np.ndarray) -> dict[str, np.ndarray]:
     """Built-in sky ground truth at ``teff`` [K]: R21, phi31 [rad], amplitude [mag], skewness."""
-    from pelsvae_tf.sky.sky import fourier_shape, rrlyrae_shape_truth
+    from pelsvae_tf.sky import fourier_shape, rrlyrae_shape_truth
 
     tr = rrlyrae_shape_truth(np.asarray(teff, dtype=np.float64))
     grid = np.linspace(0.0, 1.0, 200, endpoint=False)

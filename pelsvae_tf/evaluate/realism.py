@@ -154,10 +154,10 @@ def curves_from_sdss_rrlyrae(directory: str | Path, band: str = "r", max_stars: 
 
 
 def curves_from_sky(config: Any = None, classes: Sequence[str] | None = None, name: str = "sky") -> CurveSet:
-    """Simulate the built-in sky in memory (:func:`pelsvae_tf.sky.sky.simulate_star`, no files)
-    for ``config`` (a :class:`~pelsvae_tf.sky.sky.SkyConfig`) and the given classes; the period
+    """Simulate the built-in sky in memory (:func:`pelsvae_tf.sky.simulate_star`, no files)
+    for ``config`` (a :class:`~pelsvae_tf.sky.SkyConfig`) and the given classes; the period
     is the catalogue period."""
-    from pelsvae_tf.sky.sky import SkyConfig, simulate_star, sky_samples
+    from pelsvae_tf.sky import SkyConfig, simulate_star, sky_samples
 
     config = SkyConfig() if config is None else config
     samples = sky_samples()

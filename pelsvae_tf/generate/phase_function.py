@@ -80,7 +80,7 @@ class PhaseFunction:
         jit_compile: XLA-compile the grid decoder. Off by default: stock TF Serving runs XLA only
             with ``--xla_cpu_compilation_enabled``, and on 2 CPU cores XLA measured 0.5-1.3x.
         model_config: the decoder's :class:`~pelsvae_tf.model.vae.ModelConfig`; with it, a causal TCN
-            decoder runs as :func:`pelsvae_tf.model.vae.inference_decoder_fn`'s direct graph (one
+            decoder runs as :func:`pelsvae_tf.model.inference.inference_decoder_fn`'s direct graph (one
             ``conv1d`` per dilated convolution, no SpaceToBatchND, no dropout ops; equal to the
             Keras layers to float tolerance); without it, the Keras layers.
 
@@ -93,7 +93,7 @@ class PhaseFunction:
         inp = getattr(decoder, "input", None)
         if not isinstance(inp, dict) or not {"z", "class_onehot", "phase"} <= set(inp):
             raise ValueError("decoder must be the functional Keras decoder with dict inputs "
-                             "{'z', 'class_onehot', 'phase'} (pelsvae_tf.model.vae.build_decoder / load_run(...).decoder)")
+                             "{'z', 'class_onehot', 'phase'} (pelsvae_tf.model.build.build_decoder / load_run(...).decoder)")
         if int(chunk_points) < 1:
             raise ValueError(f"chunk_points={chunk_points}: must be >= 1 (points per decoder call)")
         self.decoder = decoder
@@ -104,7 +104,7 @@ class PhaseFunction:
         self.chunk_curves = max(1, int(chunk_points) // self.n_grid)
         self.jit_compile = bool(jit_compile)
         self.model_config = model_config
-        from pelsvae_tf.model.vae import inference_decoder_fn
+        from pelsvae_tf.model import inference_decoder_fn
 
         self._infer = inference_decoder_fn(decoder, jit_compile=False, graph="direct", config=model_config)
         f32 = tf.float32

@@ -1,4 +1,5 @@
-"""The PELS-VAE network: Keras layers, loss terms, encoder / decoder / ``PELSVAE`` model, ``ModelConfig``.
+"""The PELS-VAE network, in reading order: ``config`` (``ModelConfig``), ``layers``, ``losses``,
+``temporal`` (TCN / RNN stacks), ``build`` (encoder / decoder), ``vae`` (``PELSVAE``), ``inference``.
 
 Public names are imported lazily (:func:`pelsvae_tf._lazy.lazy_exports`): importing this package
 does not load TensorFlow.
@@ -8,10 +9,9 @@ from pelsvae_tf._lazy import lazy_exports
 
 _EXPORTS = {
     "tfd": "layers",
-    "TIME_ENCODINGS": "layers",
+    "TIME_ENCODINGS": "config",
     "FOURIER_HARMONICS": "layers",
     "time_tag_width": "layers",
-    "TimeTag": "layers",
     "SequenceFeatures": "layers",
     "TimeTaggedRepeat": "layers",
     "SqueezeLast": "layers",
@@ -31,13 +31,13 @@ _EXPORTS = {
     "TCN_NORMS": "config",
     "METRIC_NAMES": "vae",
     "ModelConfig": "config",
-    "build_encoder": "vae",
-    "build_decoder": "vae",
-    "static_subsample_problem": "vae",
-    "INFERENCE_CHUNK": "vae",
-    "direct_graph_supported": "vae",
-    "inference_decoder_fn": "vae",
-    "decode_chunked": "vae",
+    "build_encoder": "build",
+    "build_decoder": "build",
+    "static_subsample_problem": "inference",
+    "INFERENCE_CHUNK": "inference",
+    "direct_graph_supported": "inference",
+    "inference_decoder_fn": "inference",
+    "decode_chunked": "inference",
     "PELSVAE": "vae",
     "build_pelsvae": "vae",
     "count_params": "vae",

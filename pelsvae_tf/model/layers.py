@@ -6,7 +6,6 @@ units of the N(0, I) prior.
 
 - :class:`SequenceFeatures` stacks ``[time tag, mag, err]`` per time step (encoder input); the
   time tag is the phase, the phase difference dt, or a Fourier embedding of the phase.
-- :class:`TimeTag` turns phases into the per-step time tag (phase itself, or dt).
 - :class:`TimeTaggedRepeat` repeats a conditioning vector for every requested time and tags
   each step with its time (decoder input); the number of steps is dynamic.
 - :class:`GaussianLatent` samples ``z = mu + sigma * eps`` through
@@ -20,9 +19,9 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-tfd = tfp.distributions
+from pelsvae_tf.options import TIME_ENCODINGS
 
-TIME_ENCODINGS = ("phase", "dt", "fourier")
+tfd = tfp.distributions
 
 #: harmonics of the ``"fourier"`` time tag: sin/cos(2 pi k phase) for k = 1..FOURIER_HARMONICS
 FOURIER_HARMONICS = 4
@@ -50,41 +49,6 @@ def _time_features(phase: tf.Tensor, time_encoding: str) -> tf.Tensor:
     k = tf.range(1, FOURIER_HARMONICS + 1, dtype=phase.dtype)
     angle = 2.0 * 3.141592653589793 * phase[..., None] * k
     return tf.concat([phase[..., None], tf.sin(angle), tf.cos(angle)], axis=-1)
-
-
-def _time_tag(phase: tf.Tensor, time_encoding: str) -> tf.Tensor:
-    """Per-step scalar time tag [B, T] (``"phase"`` or ``"dt"``; the phase for ``"fourier"``)."""
-    return _time_features(phase, "phase" if time_encoding == "fourier" else time_encoding)[..., 0]
-
-
-@keras.saving.register_keras_serializable(package="pelsvae")
-class TimeTag(keras.layers.Layer):
-    """Turn phases [B, T] (cycles) into the time tag [B, T] used per step.
-
-    Args:
-        time_encoding: ``"phase"`` (the phase in [0, 1)), ``"dt"`` (phase difference to the
-            previous step, first step relative to phase 0) or ``"fourier"`` (its scalar tag is
-            the phase; the multi-channel embedding is built by the sequence layers).
-    """
-
-    def __init__(self, time_encoding: str = "phase", **kwargs):
-        super().__init__(**kwargs)
-        if time_encoding not in TIME_ENCODINGS:
-            raise ValueError(
-                f"time_encoding={time_encoding!r} is not supported; use one of {TIME_ENCODINGS}"
-            )
-        self.time_encoding = time_encoding
-
-    def call(self, phase):
-        return _time_tag(phase, self.time_encoding)
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"time_encoding": self.time_encoding})
-        return config
 
 
 @keras.saving.register_keras_serializable(package="pelsvae")

@@ -15,7 +15,7 @@ def decoder_dims(decoder) -> tuple[int, int]:
     if not isinstance(inp, dict) or not {"z", "class_onehot", "phase"} <= set(inp):
         raise ValueError(
             "decoder must be the functional Keras decoder with dict inputs {'z','class_onehot','phase'} "
-            "(pelsvae_tf.model.vae.build_decoder / load_run(...).decoder)"
+            "(pelsvae_tf.model.build.build_decoder / load_run(...).decoder)"
         )
     return int(inp["z"].shape[-1]), int(inp["class_onehot"].shape[-1])
 

@@ -96,7 +96,7 @@ def export_models(
         train_stats: the run's ``train_stats.npz`` (per-class training ranges of the
             generator's ``in_training_range`` output; without it, the scaler's ranges).
         model_config: the decoder's ``ModelConfig`` (the graphs then run the direct TCN
-            inference graph, :func:`pelsvae_tf.model.vae.inference_decoder_fn`).
+            inference graph, :func:`pelsvae_tf.model.inference.inference_decoder_fn`).
 
     Returns ``{"version": N, "models": {name: path}, "models_config": path, "kept": [names]}``.
     """

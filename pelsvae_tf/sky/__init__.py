@@ -1,5 +1,9 @@
 """Built-in sky: synthetic training stars grounded in real catalogues (OGLE-III, Gaia), ``pelsvae sky``.
 
+In reading order: ``config`` (``SkyConfig``), ``catalogue`` (the shipped real-star table),
+``pulsators``, ``binaries``, ``lpv`` (light-curve models), ``survey`` (cadences, noise), ``build``
+(one star, then the whole sky written atomically).
+
 Public names are imported lazily (:func:`pelsvae_tf._lazy.lazy_exports`): importing this package
 does not load TensorFlow.
 """
@@ -7,38 +11,38 @@ does not load TensorFlow.
 from pelsvae_tf._lazy import lazy_exports
 
 _EXPORTS = {
-    "log": "sky",
-    "CATALOG_COLUMNS": "sky",
-    "TRUTH_COLUMNS": "sky",
-    "SKY_TIME_START": "sky",
-    "CONTACT_SUBTYPES": "sky",
-    "ECL_TYPICAL_DEPTH": "sky",
-    "RR_TEFF_SPLIT": "sky",
-    "RR_TEFF_WIDTH": "sky",
-    "SURVEYS": "sky",
-    "SEMI_DETACHED_FRAC_NC": "sky",
-    "rrlyrae_shape_truth": "sky",
-    "SkyConfig": "sky",
-    "sky_samples": "sky",
-    "fourier_shape": "sky",
-    "double_wave": "sky",
-    "eclipses": "sky",
-    "pulsator_template": "sky",
-    "fourier_series": "sky",
-    "binary_flux": "sky",
-    "draw_binary": "sky",
-    "damped_random_walk": "sky",
-    "stochastic_phase": "sky",
-    "blazhko": "sky",
-    "eros1_error": "sky",
-    "ERROR_SCATTER_DEX": "sky",
-    "survey_error": "sky",
-    "ogle_error": "sky",
-    "ogle_cadence": "sky",
-    "simulate_star": "sky",
-    "format_ogle_dat": "sky",
-    "build_sky": "sky",
-    "read_truth": "sky",
+    "log": "build",
+    "CATALOG_COLUMNS": "build",
+    "TRUTH_COLUMNS": "build",
+    "SKY_TIME_START": "survey",
+    "CONTACT_SUBTYPES": "binaries",
+    "ECL_TYPICAL_DEPTH": "build",
+    "RR_TEFF_SPLIT": "pulsators",
+    "RR_TEFF_WIDTH": "pulsators",
+    "SURVEYS": "config",
+    "SEMI_DETACHED_FRAC_NC": "binaries",
+    "rrlyrae_shape_truth": "pulsators",
+    "SkyConfig": "config",
+    "sky_samples": "catalogue",
+    "fourier_shape": "pulsators",
+    "double_wave": "binaries",
+    "eclipses": "binaries",
+    "pulsator_template": "pulsators",
+    "fourier_series": "pulsators",
+    "binary_flux": "binaries",
+    "draw_binary": "binaries",
+    "damped_random_walk": "lpv",
+    "stochastic_phase": "lpv",
+    "blazhko": "pulsators",
+    "eros1_error": "survey",
+    "ERROR_SCATTER_DEX": "survey",
+    "survey_error": "survey",
+    "ogle_error": "survey",
+    "ogle_cadence": "survey",
+    "simulate_star": "build",
+    "format_ogle_dat": "build",
+    "build_sky": "build",
+    "read_truth": "build",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -345,7 +345,7 @@ def train(data_dir, run_dir, model_config=None, train_config: TrainConfig | None
         raise ValueError(f"train: train_config must be a TrainConfig, got {type(train_config).__name__}")
     train_config.validate()
     if train_config.jit_compile and model_config.decoder_subsample < 1.0:
-        from pelsvae_tf.model.vae import static_subsample_problem
+        from pelsvae_tf.model import static_subsample_problem
 
         problem = static_subsample_problem(model_config)
         if problem:

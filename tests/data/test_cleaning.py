@@ -11,7 +11,7 @@ from pelsvae_tf.data.cleaning import (
     undersample,
 )
 from pelsvae_tf.data.lightcurve import FoldedLightCurve, LightCurve
-from pelsvae_tf.sky.sky import ogle_cadence
+from pelsvae_tf.sky import ogle_cadence
 
 
 def fourier_fit(phase, mag, n=3):
@@ -104,7 +104,7 @@ def test_sigma_clip_removes_injected_outliers(sinusoid):
 
 
 def test_folded_clipping_keeps_eclipses():
-    from pelsvae_tf.sky.sky import eclipses, ogle_error
+    from pelsvae_tf.sky import eclipses, ogle_error
 
     rng = np.random.default_rng(3)
     t = ogle_cadence(rng, 900, 8, "mc")
@@ -264,7 +264,7 @@ def test_prepare_removes_the_injected_outliers_of_every_class(tiny_sky, tmp_path
 
     from pelsvae_tf.data.prepare import PrepareConfig, prepare
     from pelsvae_tf.data.readers import read_ogle_dat
-    from pelsvae_tf.sky.sky import SkyConfig, simulate_star
+    from pelsvae_tf.sky import SkyConfig, simulate_star
 
     truth = _measurable(tiny_sky, pd.read_csv(tiny_sky / "truth.csv"))
     picks = truth[truth["n_outliers"] > 0].groupby("Type").head(3)

@@ -11,7 +11,7 @@ from pelsvae_tf.evaluate.physics_recovery import _compare, physics_recovery, sha
 
 
 def test_shape_numbers_recover_a_known_fourier_curve():
-    from pelsvae_tf.sky.sky import fourier_shape
+    from pelsvae_tf.sky import fourier_shape
 
     ph = np.sort(np.random.default_rng(0).uniform(0, 1, (2, 150)), axis=1)
     saw = 0.3 * fourier_shape(ph[0], 0.45, 4.3, 0.3, 2.6)

@@ -54,7 +54,7 @@ def test_c2st_same_vs_different_distributions():
 
 
 def test_compare_sky_against_itself_and_eros(shared_data):
-    from pelsvae_tf.sky.sky import SkyConfig
+    from pelsvae_tf.sky import SkyConfig
 
     cfg = dict(n_per_class={"RRLYR": 40, "ECL": 40}, epochs=(100, 200))
     a = R.curves_from_sky(SkyConfig(seed=0, **cfg), name="sky0")

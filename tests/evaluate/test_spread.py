@@ -10,7 +10,7 @@ import pytest
 
 from pelsvae_tf.classes import CLASSES
 from pelsvae_tf.data.dataset import PHYSICS_COLUMNS
-from pelsvae_tf.sky.sky import fourier_shape
+from pelsvae_tf.sky import fourier_shape
 from pelsvae_tf.generate.generator import GeneratedLightCurves
 from pelsvae_tf.evaluate.spread import circular_iqr, iqr, spread_at_fixed_physics
 

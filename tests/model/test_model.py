@@ -139,7 +139,7 @@ def test_layer_configs_round_trip():
     from pelsvae_tf.model import layers as L
 
     for layer in (L.GaussianLatent(seed=3, sample_at_inference=True), L.TimeTaggedRepeat("dt"),
-                  L.SequenceFeatures("dt"), L.TimeTag("phase"), L.SqueezeLast()):
+                  L.SequenceFeatures("dt"), L.SqueezeLast()):
         clone = layer.__class__.from_config(layer.get_config())
         assert clone.get_config() == layer.get_config()
         name = keras.saving.get_registered_name(layer.__class__)
@@ -154,7 +154,7 @@ def test_receptive_field_formula_matches_keras_tcn():
     assert cfg.receptive_field() == 1 + 2 * 4 * (1 + 2 + 4 + 8) == 121
     layer = TCN(nb_filters=4, kernel_size=cfg.kernel_size, dilations=list(cfg.dilations))
     assert layer.receptive_field == cfg.receptive_field()
-    from pelsvae_tf.model.vae import ModelConfig
+    from pelsvae_tf.model import ModelConfig
 
     assert ModelConfig().receptive_field() == 4089  # paper's best model: k=5, 9 blocks
 
@@ -184,7 +184,7 @@ def test_short_receptive_field_error_says_how_many_blocks():
 
 
 def test_model_outputs_contract_and_missing_physics_is_clear():
-    from pelsvae_tf.model.vae import build_pelsvae
+    from pelsvae_tf.model import build_pelsvae
 
     model = build_pelsvae(tiny_model_config())
     out = model(_batch())
@@ -205,7 +205,7 @@ def test_model_outputs_contract_and_missing_physics_is_clear():
 
 @pytest.mark.parametrize("arch", ["gru", "lstm"])
 def test_rnn_models_build_and_decode(arch):
-    from pelsvae_tf.model.vae import build_pelsvae
+    from pelsvae_tf.model import build_pelsvae
 
     model = build_pelsvae(tiny_model_config(arch=arch, hidden=4, rnn_layers=2))
     out = model(_batch(n=2, length=20))
@@ -214,7 +214,7 @@ def test_rnn_models_build_and_decode(arch):
 
 @pytest.mark.parametrize("time_encoding", ["phase", "dt"])
 def test_decoder_accepts_any_number_of_steps(time_encoding):
-    from pelsvae_tf.model.vae import build_pelsvae
+    from pelsvae_tf.model import build_pelsvae
 
     model = build_pelsvae(tiny_model_config(time_encoding=time_encoding))
     z = np.random.default_rng(0).normal(size=(2, 4)).astype("float32")
@@ -236,7 +236,7 @@ def test_decoder_accepts_any_number_of_steps(time_encoding):
 def test_keras_file_round_trip_in_fresh_process(tmp_path):
     import keras
 
-    from pelsvae_tf.model.vae import build_pelsvae
+    from pelsvae_tf.model import build_pelsvae
 
     model = build_pelsvae(tiny_model_config(seed=3))
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
@@ -271,7 +271,7 @@ def test_keras_file_round_trip_in_fresh_process(tmp_path):
 
 
 def test_same_seed_same_initial_model_and_samples():
-    from pelsvae_tf.model.vae import build_pelsvae
+    from pelsvae_tf.model import build_pelsvae
 
     b = _batch(n=4)
     a1 = build_pelsvae(tiny_model_config(seed=11))(b, training=True)["z_mean"].numpy()
@@ -286,7 +286,7 @@ def test_decoder_targets_are_sorted_random_subsets_of_the_points():
     import numpy as np
     import tensorflow as tf
 
-    from pelsvae_tf.model.vae import ModelConfig, build_pelsvae
+    from pelsvae_tf.model import ModelConfig, build_pelsvae
 
     cfg = ModelConfig(hidden=4, n_blocks=3, kernel_size=7, seq_len=64, latent_dim=2, decoder_subsample=0.25)
     model = build_pelsvae(cfg)
@@ -328,7 +328,7 @@ def _broken(key, value_fn):
     ],
 )
 def test_bad_input_shapes_name_the_key_and_the_fix(key, value_fn, pattern):
-    from pelsvae_tf.model.vae import build_pelsvae
+    from pelsvae_tf.model import build_pelsvae
 
     model = build_pelsvae(tiny_model_config())
     with pytest.raises(ValueError, match=pattern):
@@ -349,7 +349,7 @@ def test_rnn_layers_is_checked_only_for_recurrent_architectures():
 def test_rnn_dropout_is_used_and_models_fit_and_round_trip(arch, tmp_path):
     import keras
 
-    from pelsvae_tf.model.vae import build_pelsvae
+    from pelsvae_tf.model import build_pelsvae
 
     cfg = tiny_model_config(arch=arch, hidden=4, rnn_layers=2, dropout=0.25, seq_len=20, seed=5)
     model = build_pelsvae(cfg)
@@ -407,7 +407,7 @@ def test_err_floor_zero_is_the_plain_error_weighted_mse():
 
 def test_loss_takes_the_kl_term_from_the_latent_layer(monkeypatch):
     from pelsvae_tf.model.layers import gaussian_kl
-    from pelsvae_tf.model.vae import build_pelsvae
+    from pelsvae_tf.model import build_pelsvae
 
     model = build_pelsvae(tiny_model_config())
     batch = _batch()
@@ -438,7 +438,7 @@ def test_xla_subsample_path_scores_the_same_points_with_the_same_loss_and_trains
     import tensorflow as tf
 
     from pelsvae_tf.model.losses import loss_terms
-    from pelsvae_tf.model.vae import build_pelsvae
+    from pelsvae_tf.model import build_pelsvae
 
     cfg = tiny_model_config(seq_len=100, decoder_subsample=0.3, dropout=0.0)
     model = build_pelsvae(cfg)
@@ -476,7 +476,7 @@ def test_jit_compile_with_a_same_padded_subsampled_decoder_is_refused_before_tra
 
     from pelsvae_tf.train.trainer import train
 
-    from pelsvae_tf.model.vae import static_subsample_problem
+    from pelsvae_tf.model import static_subsample_problem
 
     with pytest.raises(ValueError, match="decoder_padding='causal'.*--decoder-subsample 1.*--jit-compile"):
         train(tiny_dataset.path, tmp_path / "r", tiny_model_config(decoder_padding="same"),
@@ -493,7 +493,7 @@ def test_jit_compile_with_a_same_padded_subsampled_decoder_is_refused_before_tra
 def test_reference_tcn_channels_build_train_and_round_trip(tmp_path):
     import keras
 
-    from pelsvae_tf.model.vae import build_pelsvae
+    from pelsvae_tf.model import build_pelsvae
 
     cfg = tiny_model_config(tcn_channels="reference", hidden=12, n_blocks=4, seed=7)
     assert cfg.channels() == [8, 16, 32, 12] and cfg.channels(decoder=True) == [12, 32, 16, 8]
@@ -514,7 +514,7 @@ def test_reference_tcn_channels_build_train_and_round_trip(tmp_path):
 
 
 def test_constant_tcn_default_keeps_keras_tcn_skip_connections():
-    from pelsvae_tf.model.vae import build_pelsvae
+    from pelsvae_tf.model import build_pelsvae
 
     model = build_pelsvae(tiny_model_config())
     conf = model.decoder.get_layer("decoder_tcn").get_config()
@@ -523,7 +523,7 @@ def test_constant_tcn_default_keeps_keras_tcn_skip_connections():
 
 @pytest.mark.parametrize("channels", ["constant", "reference"])
 def test_inference_decoder_fn_and_chunks_equal_the_plain_keras_call(channels):
-    from pelsvae_tf.model.vae import build_pelsvae, decode_chunked, inference_decoder_fn
+    from pelsvae_tf.model import build_pelsvae, decode_chunked, inference_decoder_fn
 
     model = build_pelsvae(tiny_model_config(tcn_channels=channels, hidden=12, seed=1))
     rng = np.random.default_rng(3)
@@ -549,7 +549,7 @@ def test_inference_decoder_fn_and_chunks_equal_the_plain_keras_call(channels):
 
 
 def test_direct_inference_graph_follows_time_encoding_and_falls_back_for_same_padding():
-    from pelsvae_tf.model.vae import build_pelsvae, direct_graph_supported, inference_decoder_fn
+    from pelsvae_tf.model import build_pelsvae, direct_graph_supported, inference_decoder_fn
 
     rng = np.random.default_rng(4)
     for changes, direct in (({"time_encoding": "fourier"}, True), ({"time_encoding": "dt"}, True),

@@ -9,7 +9,7 @@ from scipy.stats import spearmanr
 
 from pelsvae_tf.classes import CLASSES
 from pelsvae_tf.data.readers import read_ogle_dat, read_xmatch
-from pelsvae_tf.sky.sky import (
+from pelsvae_tf.sky import (
     CATALOG_COLUMNS, SkyConfig, build_sky, double_wave, eclipses, ogle_error, rrlyrae_shape_truth, simulate_star,
     sky_samples,
 )
@@ -187,7 +187,7 @@ def test_sky_cli(tmp_path, capsys):
 
 # ---------------------------------------------------------------- the physics of the richer sky
 def test_binary_total_eclipse_flat_bottom_and_depth_ratio():
-    from pelsvae_tf.sky.sky import binary_flux
+    from pelsvae_tf.sky import binary_flux
 
     ph = np.linspace(0, 1, 4000, endpoint=False)
     r1, r2, J = 0.2, 0.1, 0.4
@@ -301,7 +301,7 @@ def test_lpv_period_drifts():
 
 
 def test_stochastic_phase_reduces_to_periodic():
-    from pelsvae_tf.sky.sky import stochastic_phase
+    from pelsvae_tf.sky import stochastic_phase
 
     t = np.sort(np.random.default_rng(0).uniform(0, 3000, 300))
     cyc, amp = stochastic_phase(np.random.default_rng(1), t, 250.0, 100.0, 0.0, 0.0)
@@ -310,7 +310,7 @@ def test_stochastic_phase_reduces_to_periodic():
 
 
 def test_pulsator_template_harmonics():
-    from pelsvae_tf.sky.sky import fourier_series, fourier_shape, pulsator_template
+    from pelsvae_tf.sky import fourier_series, fourier_shape, pulsator_template
 
     ph = np.linspace(0, 1, 200, endpoint=False)
     R, P = pulsator_template(0.47, 4.33, 0.32, 2.58, order=3)
