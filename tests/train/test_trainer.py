@@ -201,7 +201,7 @@ def test_lr_schedules_decay_as_configured():
 def test_cli_config_file_and_flag_precedence(tmp_path):
     import argparse
 
-    from pelsvae_tf.train.trainer import _cli_configs, register
+    from pelsvae_tf.cli.train import _cli_configs, register
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="verb"))
