@@ -18,84 +18,26 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pelsvae_tf.config import ConfigBase
-from pelsvae_tf.tuning.search_space import PAPER_BEST, SearchSpace
+import grpc
+import keras_tuner as kt
+from keras_tuner.src import protos
+from keras_tuner.src.distribute.oracle_chief import OracleServicer, exit_chief
 
-TUNERS: tuple[str, ...] = ("bayesian", "random", "hyperband")
-STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker")
-PROJECT_NAME = "search"
-
-
-@dataclass
-class TuneConfig(ConfigBase):
-    """Settings of one search (everything except the search space and the model base).
-
-    Attributes:
-        tuner: "bayesian" (Gaussian-process Bayesian optimisation, the paper's choice),
-            "random" or "hyperband".
-        max_trials: trials to run (Bayesian / random; Hyperband sizes its own brackets).
-        epochs: epochs per trial (Hyperband: the maximum epochs of one model).
-        seed: seed of the oracle, the weight initialisation and the data shuffling.
-        objective: metric to minimise (``val_loss`` = eq. 4 loss on the validation split).
-        num_initial_points: random trials before the Gaussian process is used (Bayesian;
-            None = KerasTuner's default, 3 x number of hyperparameters).
-        hyperband_factor: Hyperband reduction factor.
-        hyperband_iterations: Hyperband iterations.
-        executions_per_trial: trainings averaged per trial.
-        max_consecutive_failed_trials: stop after this many failed trials in a row (a failed
-            trial = diverged loss or an invalid architecture).
-        strategy: tf.distribute strategy used inside each trial ("default", "mirrored",
-            "multiworker").
-        paper_baseline: also train the paper's best configuration once, with the same epochs
-            and data, and report its validation loss beside the search's best.
-        final_epochs: epochs written into ``best_config.json`` (None = ``epochs``, which
-            reproduces the best trial exactly; more epochs for the final training run).
-        verbose: Keras progress-bar verbosity inside trials (0, 1, 2).
-    """
-
-    tuner: str = "bayesian"
-    max_trials: int = 10
-    epochs: int = 10
-    seed: int = 0
-    objective: str = "val_loss"
-    num_initial_points: int | None = None
-    hyperband_factor: int = 3
-    hyperband_iterations: int = 1
-    executions_per_trial: int = 1
-    max_consecutive_failed_trials: int = 3
-    strategy: str = "default"
-    paper_baseline: bool = True
-    final_epochs: int | None = None
-    verbose: int = 1
-
-    def __post_init__(self) -> None:
-        if self.tuner not in TUNERS:
-            raise ValueError(f"TuneConfig.tuner={self.tuner!r}: use one of {TUNERS}")
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"TuneConfig.strategy={self.strategy!r}: use one of {STRATEGIES}")
-        for name in ("max_trials", "epochs", "executions_per_trial", "max_consecutive_failed_trials",
-                     "hyperband_iterations"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"TuneConfig.{name}={v!r}: must be an integer >= 1")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"TuneConfig.seed={self.seed!r}: must be an integer >= 0")
-        if self.hyperband_factor < 2:
-            raise ValueError(f"TuneConfig.hyperband_factor={self.hyperband_factor!r}: must be >= 2")
-        if self.final_epochs is not None and (isinstance(self.final_epochs, bool) or self.final_epochs < 1):
-            raise ValueError(f"TuneConfig.final_epochs={self.final_epochs!r}: must be an integer >= 1 or None")
-        if self.num_initial_points is not None and self.num_initial_points < 1:
-            raise ValueError(f"TuneConfig.num_initial_points={self.num_initial_points!r}: must be >= 1 or None")
-        if self.objective != "val_loss" and not self.objective.startswith("val_"):
-            raise ValueError(
-                f"TuneConfig.objective={self.objective!r}: tune on a validation metric "
-                "(val_loss, val_recon, val_kl, val_err_kl)"
-            )
-
+from pelsvae_tf.atomic import atomic_write_text
+from pelsvae_tf.data import PreparedDataset
+from pelsvae_tf.model import ModelConfig
+from pelsvae_tf.train import check_dataset_compatibility
+from pelsvae_tf.train import make_strategy as _make_train_strategy
+from pelsvae_tf.tuning.config import PROJECT_NAME, STRATEGIES, TUNERS, TuneConfig  # noqa: F401  (re-exported)
+from pelsvae_tf.tuning.hypermodel import PELSVAEHyperModel
+from pelsvae_tf.tuning.report import load_trials, paper_baseline, write_report
+from pelsvae_tf.tuning.search_space import PAPER_BEST, SearchSpace  # noqa: F401  (re-exported)
 
 def distributed_role() -> str:
     """"chief", "worker" or "local", from the KERASTUNER_* environment variables."""
@@ -114,23 +56,17 @@ def make_strategy(name: str):
     """The ``tf.distribute`` strategy named ``name`` for training inside trials.
 
     None for "default" (KerasTuner then opens no strategy scope); otherwise
-    :func:`pelsvae_tf.train.trainer.make_strategy` ("mirrored": all local devices,
+    :func:`pelsvae_tf.train.strategy.make_strategy` ("mirrored": all local devices,
     "multiworker": the ``TF_CONFIG`` cluster).
     """
     if name not in STRATEGIES:
         raise ValueError(f"strategy={name!r}: use one of {STRATEGIES}")
     if name == "default":
         return None
-    from pelsvae_tf.train.trainer import make_strategy as _make
-
-    return _make(name)
+    return _make_train_strategy(name)
 
 
 def _tuner_classes():
-    import keras_tuner as kt
-
-    from pelsvae_tf.atomic import atomic_write_text
-
     class _PELSVAETunerMixin:
         """Declares the whole space without building models, and records who ran each trial."""
 
@@ -171,13 +107,6 @@ def serve_oracle(tuner, poll_s: float = 1.0, timeout_s: float | None = None) -> 
     cleanly. Returns when a worker has been told to stop and no trial or worker is still
     active; raises ``TimeoutError`` after ``timeout_s`` seconds (None = wait forever).
     """
-    import time
-    from concurrent import futures
-
-    import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute.oracle_chief import OracleServicer, exit_chief
-
     address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
     tuner.save()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
@@ -206,8 +135,6 @@ def make_tuner(hypermodel, config: TuneConfig, directory: str | Path, overwrite:
     ``overwrite=False`` reloads an existing search (resume). ``strategy`` (a
     ``tf.distribute.Strategy`` or None) wraps model building and training of every trial.
     """
-    import keras_tuner as kt
-
     cls = _tuner_classes()[config.tuner]
     common = dict(
         hypermodel=hypermodel,
@@ -259,8 +186,6 @@ class TuneResult:
 
 def _check_resume(out_dir: Path, payload: dict, overwrite: bool) -> None:
     """Refuse to resume a search whose space / model base differs from this call's."""
-    from pelsvae_tf.atomic import atomic_write_text
-
     path = out_dir / "tune_setup.json"
     if path.exists() and not overwrite:
         old = json.loads(path.read_text())
@@ -300,11 +225,6 @@ def tune(
     Returns:
         a :class:`TuneResult`.
     """
-    from pelsvae_tf.data.dataset import PreparedDataset
-    from pelsvae_tf.model.vae import ModelConfig
-    from pelsvae_tf.train.trainer import check_dataset_compatibility
-    from pelsvae_tf.tuning.hypermodel import PELSVAEHyperModel
-
     config = config or TuneConfig()
     space = space or SearchSpace.paper()
     data_dir = Path(data_dir)
@@ -364,8 +284,6 @@ def tune(
     if role == "worker":
         return result
 
-    from pelsvae_tf.tuning.report import paper_baseline, write_report
-
     baseline = None
     if config.paper_baseline:
         baseline = paper_baseline(hypermodel, dataset, out_dir, epochs=config.epochs, strategy=strategy,
@@ -381,8 +299,6 @@ def tune(
 
 def _consecutive_failures_message(project_dir, config: "TuneConfig") -> str:
     """A one-paragraph error for a search stopped by KerasTuner's consecutive-failure limit."""
-    from pelsvae_tf.tuning.report import load_trials
-
     reason = ""
     try:
         trials = load_trials(project_dir)

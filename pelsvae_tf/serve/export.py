@@ -941,7 +941,7 @@ def export_run(run_dir: str | Path, out: str | Path = "saved_models", version: i
     ``config.models`` and ``out/models.config``. See :func:`export_models` for the return value.
     """
     from pelsvae_tf.regress.regressors import load_regressor
-    from pelsvae_tf.train.trainer import load_run
+    from pelsvae_tf.train import load_run
 
     run_dir = Path(run_dir)
     if not (run_dir / "model.keras").exists():
