@@ -39,6 +39,7 @@ from pelsvae_tf.tuning.hypermodel import PELSVAEHyperModel
 from pelsvae_tf.tuning.report import load_trials, paper_baseline, write_report
 from pelsvae_tf.tuning.search_space import PAPER_BEST, SearchSpace  # noqa: F401  (re-exported)
 
+
 def distributed_role() -> str:
     """"chief", "worker" or "local", from the KERASTUNER_* environment variables."""
     if "KERASTUNER_ORACLE_IP" not in os.environ:
@@ -66,36 +67,40 @@ def make_strategy(name: str):
     return _make_train_strategy(name)
 
 
-def _tuner_classes():
-    class _PELSVAETunerMixin:
-        """Declares the whole space without building models, and records who ran each trial."""
+class _PELSVAETunerMixin:
+    """Declares the whole space without building models, and records who ran each trial."""
 
-        def _populate_initial_space(self):
-            # Every hyperparameter (conditional ones included) is declared by
-            # declare_hyperparameters, so there is no need to build one model per condition.
-            if self.hypermodel is None:
-                return
-            hp = self.oracle.get_space()
-            self.hypermodel.declare_hyperparameters(hp)
-            self.oracle.update_space(hp)
+    def _populate_initial_space(self):
+        # Every hyperparameter (conditional ones included) is declared by
+        # declare_hyperparameters, so there is no need to build one model per condition.
+        if self.hypermodel is None:
+            return
+        hp = self.oracle.get_space()
+        self.hypermodel.declare_hyperparameters(hp)
+        self.oracle.update_space(hp)
 
-        def on_trial_end(self, trial):
-            super().on_trial_end(trial)
-            record = Path(self.project_dir) / "tuners" / f"{self.tuner_id}.json"
-            ran = json.loads(record.read_text()) if record.exists() else []
-            ran.append({"trial_id": trial.trial_id, "status": trial.status, "pid": os.getpid()})
-            atomic_write_text(record, json.dumps(ran, indent=1) + "\n")
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        record = Path(self.project_dir) / "tuners" / f"{self.tuner_id}.json"
+        ran = json.loads(record.read_text()) if record.exists() else []
+        ran.append({"trial_id": trial.trial_id, "status": trial.status, "pid": os.getpid()})
+        atomic_write_text(record, json.dumps(ran, indent=1) + "\n")
 
-    class BayesianTuner(_PELSVAETunerMixin, kt.BayesianOptimization):
-        """KerasTuner Bayesian optimisation (GP, UCB acquisition) over the PELS-VAE space."""
 
-    class RandomTuner(_PELSVAETunerMixin, kt.RandomSearch):
-        """KerasTuner random search over the PELS-VAE space."""
+class BayesianTuner(_PELSVAETunerMixin, kt.BayesianOptimization):
+    """KerasTuner Bayesian optimisation (GP, UCB acquisition) over the PELS-VAE space."""
 
-    class HyperbandTuner(_PELSVAETunerMixin, kt.Hyperband):
-        """KerasTuner Hyperband over the PELS-VAE space (epochs are the budget)."""
 
-    return {"bayesian": BayesianTuner, "random": RandomTuner, "hyperband": HyperbandTuner}
+class RandomTuner(_PELSVAETunerMixin, kt.RandomSearch):
+    """KerasTuner random search over the PELS-VAE space."""
+
+
+class HyperbandTuner(_PELSVAETunerMixin, kt.Hyperband):
+    """KerasTuner Hyperband over the PELS-VAE space (epochs are the budget)."""
+
+
+#: ``TuneConfig.tuner`` -> tuner class
+TUNER_CLASSES = {"bayesian": BayesianTuner, "random": RandomTuner, "hyperband": HyperbandTuner}
 
 
 def serve_oracle(tuner, poll_s: float = 1.0, timeout_s: float | None = None) -> None:
@@ -135,7 +140,7 @@ def make_tuner(hypermodel, config: TuneConfig, directory: str | Path, overwrite:
     ``overwrite=False`` reloads an existing search (resume). ``strategy`` (a
     ``tf.distribute.Strategy`` or None) wraps model building and training of every trial.
     """
-    cls = _tuner_classes()[config.tuner]
+    cls = TUNER_CLASSES[config.tuner]
     common = dict(
         hypermodel=hypermodel,
         objective=kt.Objective(config.objective, direction="min"),

@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     Same options and error handling as ``pelsvae train``; useful where the other verbs' optional
     dependencies are not importable.
     """
-    from pelsvae_tf.cli.main import _Parser, _global_flags, quiet_tensorflow, run_verb
+    from pelsvae_tf.cli.main import _global_flags, _Parser, quiet_tensorflow, run_verb
 
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose, tb = _global_flags([])

@@ -20,7 +20,6 @@ from typing import Any, Callable, Sequence
 import keras
 
 from pelsvae_tf.atomic import atomic_path, atomic_write_text
-
 from pelsvae_tf.options import BETA_SCHEDULES  # noqa: F401  (re-exported)
 from pelsvae_tf.train.checkpoint import read_checkpoint_state, seed_states
 from pelsvae_tf.train.schedules import beta_at_epoch  # noqa: F401  (re-exported: its 0.1 home)
