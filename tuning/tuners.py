@@ -211,6 +211,7 @@ def tune(
     space: SearchSpace | None = None,
     base_model=None,
     overwrite: bool = False,
+    base_train=None,
 ) -> TuneResult:
     """Search PELS-VAE hyperparameters on the prepared dataset ``data_dir``.
 
@@ -226,6 +227,8 @@ def tune(
             the paper's best model at the dataset's ``seq_len`` and class count, with the TCN
             receptive-field check set to "warn" so the paper's whole grid is searchable.
         overwrite: start again, deleting a previous search in ``out_dir``.
+        base_train: :class:`~pelsvae_tf.train.TrainConfig` every trial starts from (beta
+            schedule, early stopping, ...; see :class:`PELSVAEHyperModel`); default ``TrainConfig()``.
 
     Returns:
         a :class:`TuneResult`.
@@ -256,11 +259,12 @@ def tune(
         "data_dir": str(data_dir.resolve()),
         "tuner": config.tuner,
         "tune_config": config.to_dict(),
+        "base_train": base_train.to_dict() if base_train is not None else None,
     }
     if role != "worker":
         _check_resume(out_dir, setup, overwrite)
 
-    hypermodel = PELSVAEHyperModel(base_model, space, seed=config.seed)
+    hypermodel = PELSVAEHyperModel(base_model, space, seed=config.seed, train_base=base_train)
     # The chief only serves the oracle: it needs no strategy (a multi-worker one would try to
     # join the TF_CONFIG cluster).
     strategy = make_strategy(config.strategy) if role != "chief" else None

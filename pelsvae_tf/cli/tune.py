@@ -69,7 +69,8 @@ def register(subparsers) -> None:
                    help="override how lr is drawn: 'log' (log-uniform) or 'linear' (paper's literal U(5e-5, 0.1))")
     p.add_argument("--base-config", default=None,
                    help="JSON with the ModelConfig every trial starts from (a ModelConfig, or a training "
-                        "config with a 'model' entry); default: the paper's best model")
+                        "config with a 'model' entry, whose 'train' entry, if any, is the TrainConfig every trial "
+                        "starts from: beta schedule, early stopping, ...); default: the paper's best model")
     p.add_argument("--physics", default=None,
                    help="comma-separated physical parameters seen by the encoder (cVAE-P: "
                         "teff,abs_gmag,period); 'none' for the class-only cVAE; default: from --base-config or none")
@@ -93,6 +94,21 @@ def _stdout_is_tty() -> bool:
         return bool(sys.stdout.isatty())
     except (AttributeError, ValueError):
         return False
+
+
+def _base_train(args):
+    """The ``train`` entry of ``--base-config`` as a TrainConfig (None without one)."""
+    from pelsvae_tf.train.config import TrainConfig
+
+    if not args.base_config or not Path(args.base_config).exists():
+        return None
+    try:
+        data = json.loads(Path(args.base_config).read_text())
+    except json.JSONDecodeError:
+        return None  # _base_model reports it
+    if not isinstance(data, dict) or not isinstance(data.get("train"), dict):
+        return None
+    return TrainConfig.from_dict(data["train"])
 
 
 def _base_model(args, dataset_dir: Path, seed: int):
@@ -142,7 +158,8 @@ def run(args) -> int:
                       verbose=args.verbose if args.verbose is not None else (1 if _stdout_is_tty() else 2))
     config = config_from_args(argparse.Namespace(**{k: getattr(args, k, None) for k in TUNE_FLAGS}), TuneConfig, base)
     model = _base_model(args, data, config.seed)
-    result = tune(data, args.out, config=config, space=space, base_model=model, overwrite=args.overwrite)
+    result = tune(data, args.out, config=config, space=space, base_model=model, overwrite=args.overwrite,
+                  base_train=_base_train(args))
     if result.role == "worker":
         print(f"pelsvae tune: worker finished; trials run here: {', '.join(result.trials_run) or 'none'}")
         return 0
