@@ -263,6 +263,8 @@ class PELSVAEHyperModel(kt.HyperModel):
             raise TypeError(f"PELSVAEHyperModel.fit: unexpected argument(s) {sorted(kwargs)}")
         config = model_config_from_values(self.base_config, values)
         tc = self.train_config(values, epochs)
+        if verbose in (0, 1, 2):  # the callbacks' messages follow the trial's verbosity
+            tc = tc.replace(verbose=int(verbose))
         dataset = self._dataset(data)
         steps = loop.schedule_steps(dataset, config.physics, tc)
         with model.distribute_strategy.scope():
