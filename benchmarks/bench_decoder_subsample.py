@@ -34,7 +34,7 @@ from common import print_machine_info  # noqa: E402
 def _test_metrics(run_dir: Path, data_dir: Path) -> dict[str, float]:
     from pelsvae_tf.data.dataset import PreparedDataset
     from pelsvae_tf.generate.phase_function import PhaseFunction
-    from pelsvae_tf.train.trainer import load_run
+    from pelsvae_tf.train import load_run
 
     run = load_run(run_dir)
     ds = PreparedDataset(data_dir)

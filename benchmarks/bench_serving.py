@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench_serving_"))
     if args.run_dir:
         from pelsvae_tf.regress.regressors import load_regressor
-        from pelsvae_tf.train.trainer import load_run
+        from pelsvae_tf.train import load_run
 
         run = load_run(args.run_dir)
         decoder, reg, classes, scaler = run.decoder, load_regressor(Path(args.run_dir) / "regressors" / "mlp"), \

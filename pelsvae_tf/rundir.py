@@ -266,7 +266,7 @@ class RunDir:
 
     def run(self):
         """The trained model and configs as a :class:`~pelsvae_tf.train.Run` (loads TensorFlow)."""
-        from pelsvae_tf.train.trainer import load_run
+        from pelsvae_tf.train import load_run
 
         return load_run(self.path)
 

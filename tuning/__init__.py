@@ -2,10 +2,11 @@
 
 - :mod:`pelsvae_tf.tuning.search_space`: :class:`SearchSpace` (the grid, shrinkable), ``PAPER_BEST``.
 - :mod:`pelsvae_tf.tuning.hypermodel`: :class:`PELSVAEHyperModel` (``build(hp)`` / ``fit(hp, ...)``).
-- :mod:`pelsvae_tf.tuning.tuners`: :class:`TuneConfig`, :func:`make_tuner`, :func:`tune` (local or
+- :mod:`pelsvae_tf.tuning.tuners`: :func:`make_tuner`, :func:`tune` (local or
   KerasTuner chief/worker).
 - :mod:`pelsvae_tf.tuning.report`: trial table, validation-loss plot, best training config.
-- :mod:`pelsvae_tf.tuning.cli`: the ``pelsvae tune`` verb.
+- :mod:`pelsvae_tf.tuning.config`: :class:`TuneConfig` (TensorFlow-free).
+- :mod:`pelsvae_tf.cli.tune`: the ``pelsvae tune`` verb (``python -m pelsvae_tf.tuning.cli`` runs it alone).
 
 Names are imported lazily so that ``import tuning`` (and ``pelsvae --help``) does not load
 TensorFlow.
@@ -36,7 +37,7 @@ _EXPORTS = {
     "PELSVAEHyperModel": "pelsvae_tf.tuning.hypermodel",
     "declare_search_space": "pelsvae_tf.tuning.hypermodel",
     "model_config_from_values": "pelsvae_tf.tuning.hypermodel",
-    "TuneConfig": "pelsvae_tf.tuning.tuners",
+    "TuneConfig": "pelsvae_tf.tuning.config",
     "TuneResult": "pelsvae_tf.tuning.tuners",
     "make_tuner": "pelsvae_tf.tuning.tuners",
     "tune": "pelsvae_tf.tuning.tuners",

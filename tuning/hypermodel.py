@@ -13,16 +13,16 @@ validation split) is the objective.
 
 from __future__ import annotations
 
-import contextlib
-import math
 from pathlib import Path
 from typing import Any
 
 import keras
 import keras_tuner as kt
 
-from pelsvae_tf.model.vae import ModelConfig, build_pelsvae
-from pelsvae_tf.train.trainer import TrainConfig
+from pelsvae_tf.model import ModelConfig, build_pelsvae
+from pelsvae_tf.train import loop
+from pelsvae_tf.train.callbacks import TrainingDivergedError
+from pelsvae_tf.train.config import TrainConfig
 from pelsvae_tf.tuning.search_space import SearchSpace
 
 #: Names of the hyperparameters declared to KerasTuner (Table 2 axes, in declaration order).
@@ -123,6 +123,9 @@ class PELSVAEHyperModel(kt.HyperModel):
             (weights are initialised from ``base_config.seed``), so two trials with equal
             hyperparameters train identically and ``pelsvae train`` reproduces a trial.
         name: KerasTuner name of the hypermodel.
+        train_base: the :class:`TrainConfig` every trial starts from (beta schedule, early
+            stopping, schedule parameters, determinism, ...); the searched batch size, lr and
+            scheduler, the epochs and ``seed`` overwrite it. Default: ``TrainConfig()``.
     """
 
     def __init__(
@@ -131,6 +134,7 @@ class PELSVAEHyperModel(kt.HyperModel):
         space: SearchSpace | None = None,
         seed: int = 0,
         name: str = "pelsvae",
+        train_base: TrainConfig | None = None,
     ) -> None:
         super().__init__(name=name, tunable=True)
         if not isinstance(base_config, ModelConfig):
@@ -140,6 +144,11 @@ class PELSVAEHyperModel(kt.HyperModel):
         self.base_config = base_config
         self.space = space if space is not None else SearchSpace.paper()
         self.seed = int(seed)
+        if train_base is not None and not isinstance(train_base, TrainConfig):
+            raise ValueError(
+                f"PELSVAEHyperModel.train_base: expected a TrainConfig, got {type(train_base).__name__}"
+            )
+        self.train_base = train_base if train_base is not None else TrainConfig()
         self._datasets: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ KerasTuner API
@@ -182,9 +191,9 @@ class PELSVAEHyperModel(kt.HyperModel):
     def train_config(self, values: dict[str, Any], epochs: int, **overrides: Any) -> TrainConfig:
         """The :class:`TrainConfig` of a trial with ``values`` trained for ``epochs`` epochs.
 
-        Batch size, learning rate and scheduler come from ``values``; the schedule parameters
-        (exponential decay 0.96 per epoch, cosine floor 1% of lr, plateau x0.5 after 5 epochs)
-        are ``TrainConfig``'s defaults, so ``pelsvae train`` reproduces the trial.
+        Batch size, learning rate and scheduler come from ``values``; everything else (schedule
+        parameters, beta schedule, ...) from ``train_base``, so ``pelsvae train`` with this
+        config reproduces the trial.
         """
         fields = dict(
             epochs=int(epochs),
@@ -194,7 +203,7 @@ class PELSVAEHyperModel(kt.HyperModel):
             seed=self.seed,
         )
         fields.update(overrides)
-        return TrainConfig(**fields)
+        return self.train_base.replace(**fields)
 
     def fit(
         self,
@@ -244,66 +253,36 @@ class PELSVAEHyperModel(kt.HyperModel):
     ) -> keras.callbacks.History:
         """:meth:`fit` for explicit Table 2 ``values`` (also used for the paper-baseline run).
 
-        Mirrors ``pelsvae train``: Adam with the same learning-rate schedule objects, the same
-        training batches (``training.epoch_batches``: epoch e's order depends only on the seed and
-        e), the same validation batches and op determinism.
+        Trains with :func:`pelsvae_tf.train.loop.fit`, the loop of ``pelsvae train``: the same
+        Adam and learning-rate schedule, training batches (epoch e's order depends only on the
+        seed and e), validation batches, beta schedule, replica batch rules, divergence guard
+        and op determinism. KerasTuner's ``callbacks`` run after the loop's own. Other keyword
+        arguments (KerasTuner passes none) are refused.
         """
-        from pelsvae_tf.train.trainer import learning_rate_schedule as _learning_rate
-
+        if kwargs:
+            raise TypeError(f"PELSVAEHyperModel.fit: unexpected argument(s) {sorted(kwargs)}")
         config = model_config_from_values(self.base_config, values)
         tc = self.train_config(values, epochs)
+        if verbose in (0, 1, 2):  # the callbacks' messages follow the trial's verbosity
+            tc = tc.replace(verbose=int(verbose))
         dataset = self._dataset(data)
-        physics = tuple(config.physics)
-        n_train = int(dataset.physics_mask("train", physics).sum() if physics else dataset.n("train"))
-        steps = max(1, -(-n_train // tc.batch_size))
-        strategy = getattr(model, "distribute_strategy", None)
-        with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            # jit_compile explicit: Keras' "auto" would turn XLA on for every trial on a GPU
-            model.compile(optimizer=keras.optimizers.Adam(_learning_rate(tc, steps)), jit_compile=tc.jit_compile)
+        steps = loop.schedule_steps(dataset, config.physics, tc)
+        with model.distribute_strategy.scope():
+            loop.compile_model(model, tc, steps)
             if initial_epoch:
                 # Hyperband continues a model from its checkpoint (weights only): put the
                 # optimizer at the step where that model stopped so the LR schedule goes on.
                 model.optimizer.iterations.assign(int(initial_epoch) * steps)
-        # the same data order, seed and op determinism as `pelsvae train` (pelsvae_tf.train.trainer):
-        # the batches of epoch e depend only on (seed, e), so best_config.json reproduces a trial
-        from pelsvae_tf.train.trainer import _val_batch_size, epoch_batches
-
-        from tensorflow.python.framework import config as _tf_config
-
-        restore_determinism = tc.deterministic and not _tf_config.is_op_determinism_enabled()
-        if restore_determinism:
-            _tf_config.enable_op_determinism()
-        keras.utils.set_random_seed(int(tc.seed))
-        whole = next(iter(dataset.to_tf("train", batch_size=max(1, n_train), physics=physics, shuffle=False)))
-        train_ds = epoch_batches(whole, tc.batch_size, int(tc.seed), int(initial_epoch), int(epochs))
-        n_val = int(dataset.physics_mask("val", physics).sum() if physics else dataset.n("val"))
-        val_ds = dataset.to_tf("val", batch_size=_val_batch_size(tc.batch_size, n_val, 1), physics=physics,
-                               shuffle=False)
-        cbs = list(callbacks or [])
-        if tc.lr_schedule == "plateau":
-            cbs.append(keras.callbacks.ReduceLROnPlateau(
-                monitor="val_loss", factor=tc.plateau_factor, patience=tc.plateau_patience, verbose=0
-            ))
-        cbs.append(keras.callbacks.TerminateOnNaN())
+        hint = (f"(lr={float(values['lr']):.3g}, scheduler={values['lr_scheduler']}, "
+                f"beta={float(values['beta']):.3g}); a lower lr upper bound in the SearchSpace avoids this")
         try:
-            history = model.fit(
-                train_ds,
-                validation_data=val_ds,
-                epochs=int(epochs),
-                initial_epoch=int(initial_epoch),
-                callbacks=cbs,
-                verbose=verbose,
-                **kwargs,
-            )
-        finally:
-            if restore_determinism:
-                _tf_config.disable_op_determinism()
-        val = history.history.get("val_loss", [])
-        if not val or not all(math.isfinite(float(v)) for v in val):
+            history = loop.fit(model, dataset, config, tc, initial_epoch=int(initial_epoch), steps=steps,
+                               extra_callbacks=list(callbacks or []), verbose=verbose)
+        except TrainingDivergedError as exc:
+            raise kt.errors.FailedTrialError(f"trial diverged: {exc} {hint}") from None
+        if not loop.finite_history(history):
             raise kt.errors.FailedTrialError(
-                f"trial diverged: val_loss = {val} (lr={float(values['lr']):.3g}, "
-                f"scheduler={values['lr_scheduler']}, beta={float(values['beta']):.3g}); "
-                "a lower lr upper bound in the SearchSpace avoids this"
+                f"trial diverged: val_loss = {history.history.get('val_loss', [])} {hint}"
             )
         return history
 

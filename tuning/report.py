@@ -18,15 +18,21 @@ Losses are the paper's eq. 4 loss on the validation split (dimensionless, per po
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from pathlib import Path
 from typing import Any
 
+import keras_tuner as kt
+import matplotlib
 import numpy as np
 import pandas as pd
 
+from pelsvae_tf import textio
 from pelsvae_tf.atomic import atomic_path, atomic_write_text
+from pelsvae_tf.tuning.config import PROJECT_NAME
+from pelsvae_tf.tuning.hypermodel import model_config_from_values
 from pelsvae_tf.tuning.search_space import PAPER_BEST, PAPER_TABLE2_BEST
 
 #: Table columns for the hyperparameters, in Table 2 order.
@@ -97,24 +103,21 @@ def best_trial(trials: pd.DataFrame) -> pd.Series:
     return ok.loc[ok["val_loss"].astype(float).idxmin()]
 
 
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, (float, np.floating)) and math.isnan(float(v)))
+
+
 def _fmt(v: Any) -> str:
-    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    if isinstance(v, (float, np.floating)):
-        v = float(v)
-        if v.is_integer() and abs(v) < 1e6 and v != 0.0:
-            return str(int(v))
-        return f"{v:.4g}"
-    return str(v)
+    """A table cell: empty when missing, else :func:`pelsvae_tf.textio.format_value` (4 significant digits)."""
+    return "" if _missing(v) else textio.format_value(v, 4, style="general")
 
 
 def markdown_table(df: pd.DataFrame, columns: list[str] | None = None) -> str:
-    """A GitHub-flavoured markdown table of ``df`` (floats to 4 significant digits)."""
+    """A GitHub-flavoured markdown table of ``df`` (floats to 4 significant digits, missing values
+    empty): :func:`pelsvae_tf.textio.markdown_table` with ``style="general"``."""
     columns = list(columns or df.columns)
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    for _, row in df.iterrows():
-        lines.append("| " + " | ".join(_fmt(row[c]).replace("|", "/") for c in columns) + " |")
-    return "\n".join(lines) + "\n"
+    rows = [[None if _missing(row[c]) else row[c] for c in columns] for _, row in df.iterrows()]
+    return textio.markdown_table(columns, rows, digits=4, style="general") + "\n"
 
 
 def plot_val_loss(trials: pd.DataFrame, ax=None, baseline_val_loss: float | None = None):
@@ -124,7 +127,7 @@ def plot_val_loss(trials: pd.DataFrame, ax=None, baseline_val_loss: float | None
     line, failed trials are red crosses at the top edge, and ``baseline_val_loss`` (the paper's
     best configuration trained with the same budget) a dashed line.
     """
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # after matplotlib.use("Agg") of the caller, if any
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
@@ -161,8 +164,6 @@ def plot_val_loss(trials: pd.DataFrame, ax=None, baseline_val_loss: float | None
 
 def training_config(hypermodel, values: dict[str, Any], epochs: int) -> dict[str, Any]:
     """The ``{"model": ..., "train": ...}`` config ``pelsvae train --config`` accepts for ``values``."""
-    from pelsvae_tf.tuning.hypermodel import model_config_from_values
-
     model = model_config_from_values(hypermodel.base_config, values)
     train = hypermodel.train_config(values, epochs)
     return {"model": model.to_dict(), "train": train.to_dict()}
@@ -181,10 +182,6 @@ def paper_baseline(hypermodel, dataset, out_dir: str | Path, epochs: int, strate
         cached = json.loads(out.read_text())
         if cached.get("epochs") == int(epochs) and cached.get("base_model") == hypermodel.base_config.to_dict():
             return cached
-    import contextlib
-
-    import keras_tuner as kt
-
     values = dict(PAPER_BEST)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     try:
@@ -222,12 +219,8 @@ def write_report(out_dir: str | Path, hypermodel, config, baseline: dict | None 
     Returns:
         name -> path of every file written.
     """
-    import matplotlib
-
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from pelsvae_tf.tuning.tuners import PROJECT_NAME
+    import matplotlib.pyplot as plt  # pyplot only after the backend is chosen
 
     out_dir = Path(out_dir)
     trials = load_trials(out_dir / PROJECT_NAME)

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pelsvae_tf import options
 from pelsvae_tf.config import ConfigBase
 
 #: Sequence architectures of the paper (``seq_arch`` in Table 2).
-ARCHS: tuple[str, ...] = ("tcn", "gru", "lstm")
+ARCHS: tuple[str, ...] = options.ARCHS
 #: Learning-rate schedulers of Table 2.
-LR_SCHEDULERS: tuple[str, ...] = ("none", "exponential", "cosine", "plateau")
+LR_SCHEDULERS: tuple[str, ...] = options.LR_SCHEDULES
 #: How the learning rate is drawn from its bounds.
 LR_SAMPLINGS: tuple[str, ...] = ("log", "linear")
 

@@ -18,83 +18,26 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pelsvae_tf.config import ConfigBase
-from pelsvae_tf.tuning.search_space import PAPER_BEST, SearchSpace
+import grpc
+import keras_tuner as kt
+from keras_tuner.src import protos
+from keras_tuner.src.distribute.oracle_chief import OracleServicer, exit_chief
 
-TUNERS: tuple[str, ...] = ("bayesian", "random", "hyperband")
-STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker")
-PROJECT_NAME = "search"
-
-
-@dataclass
-class TuneConfig(ConfigBase):
-    """Settings of one search (everything except the search space and the model base).
-
-    Attributes:
-        tuner: "bayesian" (Gaussian-process Bayesian optimisation, the paper's choice),
-            "random" or "hyperband".
-        max_trials: trials to run (Bayesian / random; Hyperband sizes its own brackets).
-        epochs: epochs per trial (Hyperband: the maximum epochs of one model).
-        seed: seed of the oracle, the weight initialisation and the data shuffling.
-        objective: metric to minimise (``val_loss`` = eq. 4 loss on the validation split).
-        num_initial_points: random trials before the Gaussian process is used (Bayesian;
-            None = KerasTuner's default, 3 x number of hyperparameters).
-        hyperband_factor: Hyperband reduction factor.
-        hyperband_iterations: Hyperband iterations.
-        executions_per_trial: trainings averaged per trial.
-        max_consecutive_failed_trials: stop after this many failed trials in a row (a failed
-            trial = diverged loss or an invalid architecture).
-        strategy: tf.distribute strategy used inside each trial ("default", "mirrored",
-            "multiworker").
-        paper_baseline: also train the paper's best configuration once, with the same epochs
-            and data, and report its validation loss beside the search's best.
-        final_epochs: epochs written into ``best_config.json`` (None = ``epochs``, which
-            reproduces the best trial exactly; more epochs for the final training run).
-        verbose: Keras progress-bar verbosity inside trials (0, 1, 2).
-    """
-
-    tuner: str = "bayesian"
-    max_trials: int = 10
-    epochs: int = 10
-    seed: int = 0
-    objective: str = "val_loss"
-    num_initial_points: int | None = None
-    hyperband_factor: int = 3
-    hyperband_iterations: int = 1
-    executions_per_trial: int = 1
-    max_consecutive_failed_trials: int = 3
-    strategy: str = "default"
-    paper_baseline: bool = True
-    final_epochs: int | None = None
-    verbose: int = 1
-
-    def __post_init__(self) -> None:
-        if self.tuner not in TUNERS:
-            raise ValueError(f"TuneConfig.tuner={self.tuner!r}: use one of {TUNERS}")
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"TuneConfig.strategy={self.strategy!r}: use one of {STRATEGIES}")
-        for name in ("max_trials", "epochs", "executions_per_trial", "max_consecutive_failed_trials",
-                     "hyperband_iterations"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"TuneConfig.{name}={v!r}: must be an integer >= 1")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"TuneConfig.seed={self.seed!r}: must be an integer >= 0")
-        if self.hyperband_factor < 2:
-            raise ValueError(f"TuneConfig.hyperband_factor={self.hyperband_factor!r}: must be >= 2")
-        if self.final_epochs is not None and (isinstance(self.final_epochs, bool) or self.final_epochs < 1):
-            raise ValueError(f"TuneConfig.final_epochs={self.final_epochs!r}: must be an integer >= 1 or None")
-        if self.num_initial_points is not None and self.num_initial_points < 1:
-            raise ValueError(f"TuneConfig.num_initial_points={self.num_initial_points!r}: must be >= 1 or None")
-        if self.objective != "val_loss" and not self.objective.startswith("val_"):
-            raise ValueError(
-                f"TuneConfig.objective={self.objective!r}: tune on a validation metric "
-                "(val_loss, val_recon, val_kl, val_err_kl)"
-            )
+from pelsvae_tf.atomic import atomic_write_text
+from pelsvae_tf.data import PreparedDataset
+from pelsvae_tf.model import ModelConfig
+from pelsvae_tf.train import check_dataset_compatibility
+from pelsvae_tf.train import make_strategy as _make_train_strategy
+from pelsvae_tf.tuning.config import PROJECT_NAME, STRATEGIES, TUNERS, TuneConfig  # noqa: F401  (re-exported)
+from pelsvae_tf.tuning.hypermodel import PELSVAEHyperModel
+from pelsvae_tf.tuning.report import load_trials, paper_baseline, write_report
+from pelsvae_tf.tuning.search_space import PAPER_BEST, SearchSpace  # noqa: F401  (re-exported)
 
 
 def distributed_role() -> str:
@@ -114,52 +57,50 @@ def make_strategy(name: str):
     """The ``tf.distribute`` strategy named ``name`` for training inside trials.
 
     None for "default" (KerasTuner then opens no strategy scope); otherwise
-    :func:`pelsvae_tf.train.trainer.make_strategy` ("mirrored": all local devices,
+    :func:`pelsvae_tf.train.strategy.make_strategy` ("mirrored": all local devices,
     "multiworker": the ``TF_CONFIG`` cluster).
     """
     if name not in STRATEGIES:
         raise ValueError(f"strategy={name!r}: use one of {STRATEGIES}")
     if name == "default":
         return None
-    from pelsvae_tf.train.trainer import make_strategy as _make
-
-    return _make(name)
+    return _make_train_strategy(name)
 
 
-def _tuner_classes():
-    import keras_tuner as kt
+class _PELSVAETunerMixin:
+    """Declares the whole space without building models, and records who ran each trial."""
 
-    from pelsvae_tf.atomic import atomic_write_text
+    def _populate_initial_space(self):
+        # Every hyperparameter (conditional ones included) is declared by
+        # declare_hyperparameters, so there is no need to build one model per condition.
+        if self.hypermodel is None:
+            return
+        hp = self.oracle.get_space()
+        self.hypermodel.declare_hyperparameters(hp)
+        self.oracle.update_space(hp)
 
-    class _PELSVAETunerMixin:
-        """Declares the whole space without building models, and records who ran each trial."""
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        record = Path(self.project_dir) / "tuners" / f"{self.tuner_id}.json"
+        ran = json.loads(record.read_text()) if record.exists() else []
+        ran.append({"trial_id": trial.trial_id, "status": trial.status, "pid": os.getpid()})
+        atomic_write_text(record, json.dumps(ran, indent=1) + "\n")
 
-        def _populate_initial_space(self):
-            # Every hyperparameter (conditional ones included) is declared by
-            # declare_hyperparameters, so there is no need to build one model per condition.
-            if self.hypermodel is None:
-                return
-            hp = self.oracle.get_space()
-            self.hypermodel.declare_hyperparameters(hp)
-            self.oracle.update_space(hp)
 
-        def on_trial_end(self, trial):
-            super().on_trial_end(trial)
-            record = Path(self.project_dir) / "tuners" / f"{self.tuner_id}.json"
-            ran = json.loads(record.read_text()) if record.exists() else []
-            ran.append({"trial_id": trial.trial_id, "status": trial.status, "pid": os.getpid()})
-            atomic_write_text(record, json.dumps(ran, indent=1) + "\n")
+class BayesianTuner(_PELSVAETunerMixin, kt.BayesianOptimization):
+    """KerasTuner Bayesian optimisation (GP, UCB acquisition) over the PELS-VAE space."""
 
-    class BayesianTuner(_PELSVAETunerMixin, kt.BayesianOptimization):
-        """KerasTuner Bayesian optimisation (GP, UCB acquisition) over the PELS-VAE space."""
 
-    class RandomTuner(_PELSVAETunerMixin, kt.RandomSearch):
-        """KerasTuner random search over the PELS-VAE space."""
+class RandomTuner(_PELSVAETunerMixin, kt.RandomSearch):
+    """KerasTuner random search over the PELS-VAE space."""
 
-    class HyperbandTuner(_PELSVAETunerMixin, kt.Hyperband):
-        """KerasTuner Hyperband over the PELS-VAE space (epochs are the budget)."""
 
-    return {"bayesian": BayesianTuner, "random": RandomTuner, "hyperband": HyperbandTuner}
+class HyperbandTuner(_PELSVAETunerMixin, kt.Hyperband):
+    """KerasTuner Hyperband over the PELS-VAE space (epochs are the budget)."""
+
+
+#: ``TuneConfig.tuner`` -> tuner class
+TUNER_CLASSES = {"bayesian": BayesianTuner, "random": RandomTuner, "hyperband": HyperbandTuner}
 
 
 def serve_oracle(tuner, poll_s: float = 1.0, timeout_s: float | None = None) -> None:
@@ -171,13 +112,6 @@ def serve_oracle(tuner, poll_s: float = 1.0, timeout_s: float | None = None) -> 
     cleanly. Returns when a worker has been told to stop and no trial or worker is still
     active; raises ``TimeoutError`` after ``timeout_s`` seconds (None = wait forever).
     """
-    import time
-    from concurrent import futures
-
-    import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute.oracle_chief import OracleServicer, exit_chief
-
     address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
     tuner.save()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
@@ -206,9 +140,7 @@ def make_tuner(hypermodel, config: TuneConfig, directory: str | Path, overwrite:
     ``overwrite=False`` reloads an existing search (resume). ``strategy`` (a
     ``tf.distribute.Strategy`` or None) wraps model building and training of every trial.
     """
-    import keras_tuner as kt
-
-    cls = _tuner_classes()[config.tuner]
+    cls = TUNER_CLASSES[config.tuner]
     common = dict(
         hypermodel=hypermodel,
         objective=kt.Objective(config.objective, direction="min"),
@@ -259,8 +191,6 @@ class TuneResult:
 
 def _check_resume(out_dir: Path, payload: dict, overwrite: bool) -> None:
     """Refuse to resume a search whose space / model base differs from this call's."""
-    from pelsvae_tf.atomic import atomic_write_text
-
     path = out_dir / "tune_setup.json"
     if path.exists() and not overwrite:
         old = json.loads(path.read_text())
@@ -281,6 +211,7 @@ def tune(
     space: SearchSpace | None = None,
     base_model=None,
     overwrite: bool = False,
+    base_train=None,
 ) -> TuneResult:
     """Search PELS-VAE hyperparameters on the prepared dataset ``data_dir``.
 
@@ -296,15 +227,12 @@ def tune(
             the paper's best model at the dataset's ``seq_len`` and class count, with the TCN
             receptive-field check set to "warn" so the paper's whole grid is searchable.
         overwrite: start again, deleting a previous search in ``out_dir``.
+        base_train: :class:`~pelsvae_tf.train.TrainConfig` every trial starts from (beta
+            schedule, early stopping, ...; see :class:`PELSVAEHyperModel`); default ``TrainConfig()``.
 
     Returns:
         a :class:`TuneResult`.
     """
-    from pelsvae_tf.data.dataset import PreparedDataset
-    from pelsvae_tf.model.vae import ModelConfig
-    from pelsvae_tf.train.trainer import check_dataset_compatibility
-    from pelsvae_tf.tuning.hypermodel import PELSVAEHyperModel
-
     config = config or TuneConfig()
     space = space or SearchSpace.paper()
     data_dir = Path(data_dir)
@@ -331,11 +259,12 @@ def tune(
         "data_dir": str(data_dir.resolve()),
         "tuner": config.tuner,
         "tune_config": config.to_dict(),
+        "base_train": base_train.to_dict() if base_train is not None else None,
     }
     if role != "worker":
         _check_resume(out_dir, setup, overwrite)
 
-    hypermodel = PELSVAEHyperModel(base_model, space, seed=config.seed)
+    hypermodel = PELSVAEHyperModel(base_model, space, seed=config.seed, train_base=base_train)
     # The chief only serves the oracle: it needs no strategy (a multi-worker one would try to
     # join the TF_CONFIG cluster).
     strategy = make_strategy(config.strategy) if role != "chief" else None
@@ -364,8 +293,6 @@ def tune(
     if role == "worker":
         return result
 
-    from pelsvae_tf.tuning.report import paper_baseline, write_report
-
     baseline = None
     if config.paper_baseline:
         baseline = paper_baseline(hypermodel, dataset, out_dir, epochs=config.epochs, strategy=strategy,
@@ -381,8 +308,6 @@ def tune(
 
 def _consecutive_failures_message(project_dir, config: "TuneConfig") -> str:
     """A one-paragraph error for a search stopped by KerasTuner's consecutive-failure limit."""
-    from pelsvae_tf.tuning.report import load_trials
-
     reason = ""
     try:
         trials = load_trials(project_dir)

@@ -180,7 +180,7 @@ class _RunView:
 
 def _open_run(run_dir: Path) -> _RunView:
     from pelsvae_tf.data.dataset import PreparedDataset
-    from pelsvae_tf.train.trainer import load_run
+    from pelsvae_tf.train import load_run
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

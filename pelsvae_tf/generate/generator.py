@@ -936,7 +936,7 @@ class Generator:
 
 def _load_decoder(run_dir: Path):
     """Decoder, class names, training sequence length and ``ModelConfig`` of a run."""
-    from pelsvae_tf.train.trainer import load_run
+    from pelsvae_tf.train import load_run
 
     run = load_run(run_dir)
     seq_len = int(getattr(run.model_config, "seq_len", 300) or 300)

@@ -798,7 +798,7 @@ def _model_curve_stats(run_dir: Path, label: np.ndarray, star_id: np.ndarray, ma
                        mag_range: np.ndarray) -> dict[str, np.ndarray]:
     """``amplitude_model`` / ``mag_mean_model`` [mag] of training stars (see :func:`write_train_stats`)."""
     from pelsvae_tf.generate.phase_function import PhaseFunction, curve_model_stats
-    from pelsvae_tf.train.trainer import load_run
+    from pelsvae_tf.train import load_run
 
     run = load_run(run_dir)
     lat = load_latents(run_dir)

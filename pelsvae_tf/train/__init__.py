@@ -1,5 +1,9 @@
 """Training: ``TrainConfig``, the training loop shared by ``pelsvae train`` and tuning trials, callbacks, resume.
 
+Modules in pipeline order: ``config`` (TrainConfig, TF-free), ``schedules``, ``strategy``,
+``callbacks``, ``loop`` (the one training loop), ``checkpoint`` (resume state), ``trainer``
+(``train``) and ``run`` (``Run``, ``load_run``, latents).
+
 Public names are imported lazily (:func:`pelsvae_tf._lazy.lazy_exports`): importing this package
 does not load TensorFlow.
 """
@@ -7,7 +11,7 @@ does not load TensorFlow.
 from pelsvae_tf._lazy import lazy_exports
 
 _EXPORTS = {
-    "beta_at_epoch": "callbacks",
+    "beta_at_epoch": "schedules",
     "BetaScheduler": "callbacks",
     "ResumableEarlyStopping": "callbacks",
     "ResumableReduceLROnPlateau": "callbacks",
@@ -21,22 +25,26 @@ _EXPORTS = {
     "LR_SCHEDULES": "config",
     "STRATEGIES": "config",
     "BETA_SCHEDULES": "config",
-    "read_checkpoint_state": "trainer",
+    "read_checkpoint_state": "checkpoint",
     "TrainConfig": "config",
-    "Run": "trainer",
-    "make_strategy": "trainer",
-    "is_chief": "trainer",
-    "seed_states": "trainer",
-    "restore_seed_states": "trainer",
-    "epoch_batches": "trainer",
-    "learning_rate_schedule": "trainer",
+    "Run": "run",
+    "make_strategy": "strategy",
+    "is_chief": "strategy",
+    "seed_states": "checkpoint",
+    "restore_seed_states": "checkpoint",
+    "epoch_batches": "loop",
+    "learning_rate_schedule": "schedules",
     "check_dataset_compatibility": "trainer",
-    "model_config_differences": "trainer",
-    "dataset_identity": "trainer",
+    "model_config_differences": "checkpoint",
+    "dataset_identity": "checkpoint",
     "train": "trainer",
-    "encode_split": "trainer",
-    "write_latents": "trainer",
-    "load_run": "trainer",
+    "encode_split": "run",
+    "write_latents": "run",
+    "load_run": "run",
+    "fit": "loop",
+    "compile_model": "loop",
+    "make_datasets": "loop",
+    "standard_callbacks": "loop",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

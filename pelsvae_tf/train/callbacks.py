@@ -13,34 +13,16 @@ import io
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import keras
 
 from pelsvae_tf.atomic import atomic_path, atomic_write_text
-
-from pelsvae_tf.train.trainer import BETA_SCHEDULES, read_checkpoint_state, seed_states  # noqa: F401
-
-
-def beta_at_epoch(epoch: int, beta: float, schedule: str = "constant", warmup_epochs: int = 10) -> float:
-    """KL weight for ``epoch`` (0-based; dimensionless).
-
-    - ``"constant"``: ``beta`` every epoch.
-    - ``"linear"``: rises linearly from ``beta / warmup_epochs`` to ``beta`` over the first
-      ``warmup_epochs`` epochs, then stays (KL annealing).
-    - ``"cyclical"``: Fu et al. (2019): cycles of ``warmup_epochs`` epochs, rising linearly over
-      the first half of each cycle and held at ``beta`` for the second half.
-    """
-    if schedule not in BETA_SCHEDULES:
-        raise ValueError(f"beta schedule {schedule!r} is not supported; use one of {BETA_SCHEDULES}")
-    if schedule == "constant" or warmup_epochs <= 0:
-        return float(beta)
-    if schedule == "linear":
-        return float(beta) * min(1.0, (epoch + 1) / warmup_epochs)
-    half = max(1, warmup_epochs // 2)
-    pos = epoch % warmup_epochs
-    return float(beta) * min(1.0, (pos + 1) / half)
+from pelsvae_tf.options import BETA_SCHEDULES  # noqa: F401  (re-exported)
+from pelsvae_tf.train.checkpoint import read_checkpoint_state, seed_states
+from pelsvae_tf.train.schedules import beta_at_epoch  # noqa: F401  (re-exported: its 0.1 home)
 
 
 class BetaScheduler(keras.callbacks.Callback):
@@ -161,7 +143,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         write: ``False`` on a non-chief worker of a multi-worker cluster: the history is kept in
             memory but nothing is written (the chief alone writes the run directory).
 
-    ``state.json`` also holds ``seed_states`` (:func:`~pelsvae_tf.train.trainer.seed_states`): the
+    ``state.json`` also holds ``seed_states`` (:func:`~pelsvae_tf.train.checkpoint.seed_states`): the
     random generators' positions, which ``model.save`` does not store, so a resumed run draws the
     same dropout masks and latent samples as an uninterrupted one.
     """
@@ -213,8 +195,6 @@ class EpochCheckpoint(keras.callbacks.Callback):
             try:
                 os.link(self.ckpt_dir / name, tmp)
             except OSError:  # pragma: no cover - filesystems without hard links
-                import shutil
-
                 shutil.copyfile(self.ckpt_dir / name, tmp)
         write_history_csv(self.run_dir / "history.csv", self.history)
         if old and old.get("checkpoint") and old["checkpoint"] != name:

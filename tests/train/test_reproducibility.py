@@ -89,7 +89,7 @@ def test_determinism_can_be_turned_off():
 def test_cli_no_deterministic_flag():
     import argparse
 
-    from pelsvae_tf.train.trainer import _cli_configs, register
+    from pelsvae_tf.cli.train import _cli_configs, register
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="verb"))

@@ -59,7 +59,7 @@ def test_tiny_run_learns_and_is_self_describing(tiny_run, tiny_dataset):
 def test_training_improves_reconstructions_over_the_untrained_model(tiny_run, tiny_dataset):
     """The trained decoder reproduces validation curves better than the same network untrained."""
     from pelsvae_tf.model.vae import build_pelsvae
-    from pelsvae_tf.train.trainer import load_run
+    from pelsvae_tf.train import load_run
 
     run = load_run(tiny_run)
     fresh = build_pelsvae(run.model_config)
@@ -117,7 +117,7 @@ def test_killed_run_resumes_without_losing_an_epoch(tiny_dataset, tmp_path):
     assert float(rows[done]["loss"]) < float(rows[0]["loss"])
     import keras
 
-    from pelsvae_tf.train.trainer import load_run
+    from pelsvae_tf.train import load_run
 
     run = load_run(out)
     steps = -(-int(tiny_dataset.physics_mask("train", run.physics).sum()) // 32)
@@ -201,7 +201,7 @@ def test_lr_schedules_decay_as_configured():
 def test_cli_config_file_and_flag_precedence(tmp_path):
     import argparse
 
-    from pelsvae_tf.train.trainer import _cli_configs, register
+    from pelsvae_tf.cli.train import _cli_configs, register
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="verb"))
