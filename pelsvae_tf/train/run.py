@@ -24,6 +24,7 @@ import keras
 import numpy as np
 
 from pelsvae_tf.atomic import atomic_path
+from pelsvae_tf.model import vae as _vae  # noqa: F401  (registers PELSVAE and its layers for load_model)
 from pelsvae_tf.rundir import RunDir
 from pelsvae_tf.train.config import TrainConfig
 
