@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="/tmp/bench_decoder_subsample")
     args = ap.parse_args(argv)
 
-    from pelsvae_tf.model.vae import ModelConfig
+    from pelsvae_tf.model import ModelConfig
     from pelsvae_tf.train.trainer import TrainConfig, train
 
     print_machine_info()

@@ -45,7 +45,7 @@ def build_default_run(work: Path, epochs: int, n_per_class: int, seed: int) -> P
     from pelsvae_tf.classes import CLASSES
     from pelsvae_tf.data.prepare import PrepareConfig, prepare
     from pelsvae_tf.sky import SkyConfig, build_sky
-    from pelsvae_tf.model.vae import ModelConfig
+    from pelsvae_tf.model import ModelConfig
     from pelsvae_tf.train.trainer import TrainConfig, train
 
     work = work / f"n{n_per_class}-s{seed}"  # each finished step is reused only for the same settings

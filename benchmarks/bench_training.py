@@ -60,7 +60,7 @@ def synthetic_batches(n: int, seq_len: int, n_phys: int, seed: int = 0) -> dict:
 
 def model_config(arch: str, args):
     """The benchmarked ``ModelConfig``: paper-best TCN, or a GRU / LSTM of the same width."""
-    from pelsvae_tf.model.vae import ModelConfig
+    from pelsvae_tf.model import ModelConfig
 
     return ModelConfig(arch=arch, n_blocks=args.n_blocks, hidden=args.hidden, kernel_size=5, latent_dim=4,
                        rnn_layers=args.rnn_layers, seq_len=args.seq_len,

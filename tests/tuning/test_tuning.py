@@ -140,7 +140,7 @@ def test_random_search_report_resume_and_best_config_reproduces_the_trial(tiny_d
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from pelsvae_tf.model.vae import ModelConfig
+    from pelsvae_tf.model import ModelConfig
     from pelsvae_tf.train.trainer import TrainConfig, train
     from pelsvae_tf.tuning.report import load_trials, plot_val_loss
     from pelsvae_tf.tuning.tuners import TuneConfig, tune
