@@ -45,7 +45,7 @@ def untrained_generator(n_points: int, seed: int = 0):
     from pelsvae_tf.classes import CLASSES
     from pelsvae_tf.data.dataset import PHYSICS_COLUMNS, PhysicsScaler
     from pelsvae_tf.generate.generator import Generator
-    from pelsvae_tf.model.vae import ModelConfig, build_pelsvae
+    from pelsvae_tf.model import ModelConfig, build_pelsvae
     from pelsvae_tf.regress.regressors import RegressorConfig, make_regressor
 
     physics = ("teff", "abs_gmag", "period")

@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import tensorflow as tf
 
-    from pelsvae_tf.model.vae import ModelConfig, build_decoder, count_params
+    from pelsvae_tf.model import ModelConfig, build_decoder, count_params
 
     info = print_machine_info()
     cfg = ModelConfig(arch="tcn", hidden=48, n_blocks=9, kernel_size=5, latent_dim=4, seq_len=args.seq_len, seed=0,

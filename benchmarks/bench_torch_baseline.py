@@ -227,7 +227,7 @@ def train_comparison(seq_lens: list[int], batch: int, steps: int, peak: float, c
     import torch
 
     from bench_roofline import analytic_flops
-    from pelsvae_tf.model.vae import ModelConfig, build_pelsvae
+    from pelsvae_tf.model import ModelConfig, build_pelsvae
 
     rows = []
     rng = np.random.default_rng(1)
@@ -389,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.torch_threads)
 
     from bench_roofline import analytic_flops
-    from pelsvae_tf.model.vae import ModelConfig, build_decoder, count_params, inference_decoder_fn
+    from pelsvae_tf.model import ModelConfig, build_decoder, count_params, inference_decoder_fn
 
     info = print_machine_info()
     info["torch"] = torch.__version__

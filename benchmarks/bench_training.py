@@ -93,7 +93,7 @@ def bench_mode(mode: str, args, arch: str = "tcn") -> dict:
     import keras
     import tensorflow as tf
 
-    from pelsvae_tf.model.vae import build_pelsvae, count_params
+    from pelsvae_tf.model import build_pelsvae, count_params
 
     model = build_pelsvae(model_config(arch, args))
     model.compile(optimizer=keras.optimizers.Adam(1e-3), **MODES[mode])

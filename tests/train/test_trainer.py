@@ -58,7 +58,7 @@ def test_tiny_run_learns_and_is_self_describing(tiny_run, tiny_dataset):
 
 def test_training_improves_reconstructions_over_the_untrained_model(tiny_run, tiny_dataset):
     """The trained decoder reproduces validation curves better than the same network untrained."""
-    from pelsvae_tf.model.vae import build_pelsvae
+    from pelsvae_tf.model import build_pelsvae
     from pelsvae_tf.train import load_run
 
     run = load_run(tiny_run)
