@@ -7,11 +7,11 @@ does not load TensorFlow.
 from pelsvae_tf._lazy import lazy_exports
 
 _EXPORTS = {
-    "LOSS_TERMS": "evaluation",
-    "COMPARED_FEATURES": "evaluation",
-    "EvalConfig": "evaluation",
-    "EROS1_EPOCHS": "evaluation",
-    "EROS1_YEARS": "evaluation",
+    "LOSS_TERMS": "config",
+    "COMPARED_FEATURES": "distribution",
+    "EvalConfig": "config",
+    "EROS1_EPOCHS": "eros1_realism",
+    "EROS1_YEARS": "eros1_realism",
     "evaluate": "evaluation",
     "SHAPE_FEATURE_NAMES": "metrics",
     "FEATURE_NAMES_WITH_MAG": "metrics",
