@@ -62,6 +62,7 @@ from pelsvae_tf.textio import from_jsonable_nan, to_jsonable, write_json
 #: Stages of :func:`evaluate` (progress bar and ``metrics.json["stage_seconds"]``).
 _STAGES: tuple[str, ...] = ("load run", "loss curves", "reconstruction", "latents", "generation",
                             "period recovery", "distribution match", "train-on-synthetic", "table 3",
+                            "physics recovery", "realism (EROS-1)", "spread at fixed physics", "report")
 
 
 def evaluate(
