@@ -19,7 +19,7 @@ from pelsvae_tf.rundir import RunDir
 
 
 def _regressor_available(run_dir: Path, kind: str) -> bool:
-    return RunDir(run_dir).regressor_path(kind).exists()
+    return (RunDir(run_dir).regressors_dir / kind).exists()
 
 
 def _ensure_regressors(view: _RunView, cfg: EvalConfig, notes: list[str]) -> bool:
