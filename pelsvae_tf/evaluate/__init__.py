@@ -1,5 +1,13 @@
 """Evaluation: metric families (reconstruction, TSTR, realism, spread, physics recovery), figures, report.
 
+Modules in the order :func:`evaluate` (:mod:`.evaluation`) runs them: :mod:`.config` (``EvalConfig``),
+:mod:`.runview` (the loaded run), :mod:`.reconstruction`, :mod:`.generation` (generated curves),
+:mod:`.distribution` (period recovery, feature distributions, C2ST), :mod:`.tstr`,
+:mod:`.regressor_sections` (Table 3, Fig. 8 via :mod:`.physics_recovery`, :mod:`.spread`),
+:mod:`.eros1_realism` (via :mod:`.realism`, :mod:`.curvesets`, :mod:`.realism_features`),
+:mod:`.figures` (drawn with :mod:`.plots`) and :mod:`.report`. Array metrics: :mod:`.metrics`
+(errors, Fourier shape), :mod:`.periods`, :mod:`.two_sample`.
+
 Public names are imported lazily (:func:`pelsvae_tf._lazy.lazy_exports`): importing this package
 does not load TensorFlow.
 """
