@@ -59,6 +59,9 @@ def register(subparsers) -> None:
                           "a 'Realism against EROS-1' section (generated vs real curves, pelsvae_tf.evaluate.realism)",
         },
     )
+    for action in p._actions:  # the folder's metavar as before
+        if action.dest == "real_eros1":
+            action.metavar = "DIR"
     p.add_argument("--no-physics-recovery", action="store_true", help="skip the RR Lyrae Teff sweep (Fig. 8)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cli)
