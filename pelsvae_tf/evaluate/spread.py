@@ -35,6 +35,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from pelsvae_tf.classes import canonical_class
+from pelsvae_tf.evaluate.physics_recovery import shape_numbers
+from pelsvae_tf.generate.cadence import phases
+
 #: Keys :func:`spread_at_fixed_physics` reads from the dataset arrays.
 REQUIRED_KEYS: tuple[str, ...] = ("phase", "mag", "label", "phys")
 
@@ -126,9 +130,6 @@ def spread_at_fixed_physics(
         ValueError: missing array keys, inconsistent shapes, a class the generator does not know,
             a physics parameter of the regressor missing from ``physics_columns``, bad counts/seed.
     """
-    from pelsvae_tf.generate.cadence import phases
-    from pelsvae_tf.classes import canonical_class
-    from pelsvae_tf.evaluate.physics_recovery import shape_numbers
 
     n_anchors = _check_int("n_anchors", n_anchors, 1)
     k_near = _check_int("k_near", k_near, 4)
