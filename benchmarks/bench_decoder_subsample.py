@@ -53,8 +53,8 @@ def _test_metrics(run_dir: Path, data_dir: Path) -> dict[str, float]:
     pf = PhaseFunction(run.decoder, n_grid=int(ds.seq_len), model_config=run.model_config)
     dec = pf.scaled_np(z, onehot, a["phase"][idx])
     resid = dec["mag"] - a["mag"][idx]
-    rmse = np.sqrt(np.mean(resid ** 2, axis=1))
-    chi2 = np.mean(resid ** 2 / np.maximum(a["err"][idx], 1e-3) ** 2, axis=1)
+    rmse = np.sqrt(np.mean(resid**2, axis=1))
+    chi2 = np.mean(resid**2 / np.maximum(a["err"][idx], 1e-3) ** 2, axis=1)
     return {"rmse": float(np.median(rmse)), "chi2": float(np.median(chi2)), "n_test": int(idx.size)}
 
 
@@ -64,8 +64,13 @@ def main(argv=None) -> int:
     ap.add_argument("--like", required=True, help="run whose model / train config is copied (e.g. runs/demo/run)")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--settings", type=float, nargs="+", default=[1.0, 0.3],
-                    help="decoder_subsample values; the first is the baseline")
+    ap.add_argument(
+        "--settings",
+        type=float,
+        nargs="+",
+        default=[1.0, 0.3],
+        help="decoder_subsample values; the first is the baseline",
+    )
     ap.add_argument("--out", default="/tmp/bench_decoder_subsample")
     args = ap.parse_args(argv)
 
@@ -76,30 +81,42 @@ def main(argv=None) -> int:
     cfg = json.loads((Path(args.like) / "config.json").read_text())
     base_model = ModelConfig.from_dict(cfg["model"])
     base_train = TrainConfig.from_dict(cfg["train"])
-    print(f"model: {base_model.arch} {base_model.n_blocks} blocks x {base_model.hidden}, time tag "
-          f"{base_model.time_encoding}, {args.epochs} epochs, seeds {args.seeds}, data {args.data}")
+    print(
+        f"model: {base_model.arch} {base_model.n_blocks} blocks x {base_model.hidden}, time tag "
+        f"{base_model.time_encoding}, {args.epochs} epochs, seeds {args.seeds}, data {args.data}"
+    )
     results: dict[float, list[dict]] = {s: [] for s in args.settings}
     for seed in args.seeds:
         for sub in args.settings:
             run_dir = Path(args.out) / f"sub{sub}_seed{seed}"
             mc = dataclasses.replace(base_model, decoder_subsample=sub, seed=seed)
-            tc = dataclasses.replace(base_train, epochs=args.epochs, seed=seed) if hasattr(base_train, "seed") \
+            tc = (
+                dataclasses.replace(base_train, epochs=args.epochs, seed=seed)
+                if hasattr(base_train, "seed")
                 else dataclasses.replace(base_train, epochs=args.epochs)
+            )
             train(args.data, run_dir, mc, tc)
             m = _test_metrics(run_dir, Path(args.data))
             results[sub].append(m)
-            print(f"decoder_subsample={sub} seed={seed}: test RMSE {m['rmse']:.4f}, chi2/pt {m['chi2']:.2f} "
-                  f"({m['n_test']} real test stars)", flush=True)
+            print(
+                f"decoder_subsample={sub} seed={seed}: test RMSE {m['rmse']:.4f}, chi2/pt {m['chi2']:.2f} "
+                f"({m['n_test']} real test stars)",
+                flush=True,
+            )
     base = args.settings[0]
-    print("\n| decoder_subsample | test RMSE (median over stars), median [range] over seeds | chi^2 per point | "
-          "RMSE vs baseline |")
+    print(
+        "\n| decoder_subsample | test RMSE (median over stars), median [range] over seeds | chi^2 per point | "
+        "RMSE vs baseline |"
+    )
     print("|---|---|---|---|")
     b = statistics.median(r["rmse"] for r in results[base])
     for sub, rs in results.items():
         rm = [r["rmse"] for r in rs]
         ch = [r["chi2"] for r in rs]
-        print(f"| {sub} | {statistics.median(rm):.4f} [{min(rm):.4f}, {max(rm):.4f}] | "
-              f"{statistics.median(ch):.2f} [{min(ch):.2f}, {max(ch):.2f}] | {statistics.median(rm) / b:.3f}x |")
+        print(
+            f"| {sub} | {statistics.median(rm):.4f} [{min(rm):.4f}, {max(rm):.4f}] | "
+            f"{statistics.median(ch):.2f} [{min(ch):.2f}, {max(ch):.2f}] | {statistics.median(rm) / b:.3f}x |"
+        )
     return 0
 
 

@@ -44,8 +44,9 @@ def main(argv=None) -> int:
     warnings.simplefilter("ignore")
     gen = Generator.load()
     cad = survey_cadence(args.points, 3000.0, seed=0)
-    gen.generate_to(Path(args.out).with_suffix(".warm.parquet"), args.cls, n=args.chunk, cadence=cad, seed=1,
-                    progress=False)
+    gen.generate_to(
+        Path(args.out).with_suffix(".warm.parquet"), args.cls, n=args.chunk, cadence=cad, seed=1, progress=False
+    )
     base = _peak_mib()
     t = time.perf_counter()
     gen.generate_to(args.out, args.cls, n=args.n, cadence=cad, seed=0, chunk_curves=args.chunk)
@@ -53,11 +54,15 @@ def main(argv=None) -> int:
     peak = _peak_mib()
     in_memory = args.n * args.points * 7 * 8 / 2**20
     size = Path(args.out).stat().st_size / 2**20
-    print(f"generate_to: {args.n:,} {args.cls} curves x {args.points} points in {dt:.0f} s "
-          f"({args.n / dt:,.0f} curves/s), file {size:,.0f} MiB")
-    print(f"peak RSS {peak:,.0f} MiB; baseline after load + one {args.chunk:,}-curve chunk {base:,.0f} MiB "
-          f"(peak / baseline {peak / base:.2f}x); the in-memory result would need ~{in_memory:,.0f} MiB "
-          f"(peak / in-memory {peak / in_memory:.3f}x)")
+    print(
+        f"generate_to: {args.n:,} {args.cls} curves x {args.points} points in {dt:.0f} s "
+        f"({args.n / dt:,.0f} curves/s), file {size:,.0f} MiB"
+    )
+    print(
+        f"peak RSS {peak:,.0f} MiB; baseline after load + one {args.chunk:,}-curve chunk {base:,.0f} MiB "
+        f"(peak / baseline {peak / base:.2f}x); the in-memory result would need ~{in_memory:,.0f} MiB "
+        f"(peak / in-memory {peak / in_memory:.3f}x)"
+    )
     return 0
 
 

@@ -49,8 +49,9 @@ def untrained_generator(n_points: int, seed: int = 0):
     from pelsvae_tf.regress.regressors import RegressorConfig, make_regressor
 
     physics = ("teff", "abs_gmag", "period")
-    cfg = ModelConfig(arch="tcn", hidden=48, n_blocks=9, kernel_size=5, latent_dim=4, physics=physics,
-                      seq_len=n_points, seed=seed)
+    cfg = ModelConfig(
+        arch="tcn", hidden=48, n_blocks=9, kernel_size=5, latent_dim=4, physics=physics, seq_len=n_points, seed=seed
+    )
     model = build_pelsvae(cfg)
     rng = np.random.default_rng(seed)
     n = 800
@@ -62,10 +63,17 @@ def untrained_generator(n_points: int, seed: int = 0):
     scaler = PhysicsScaler.fit(phys, PHYSICS_COLUMNS)
     reg = make_regressor(RegressorConfig(kind="forest", n_repeats=10, num_trees=100, seed=seed), physics, 4)
     reg.fit(scaler.transform(phys[:, :3], physics), rng.normal(size=(n, 4)), np.full((n, 4), -2.0), label)
-    stats = {"label": label, "phys": phys.astype(np.float32), "period": phys[:, 2],
-             "mag_mean": rng.uniform(13, 19, n), "mag_range": rng.uniform(0.1, 1.5, n),
-             "err_median": np.full(n, 0.02), "star_id": np.asarray([f"s{i}" for i in range(n)]),
-             "physics_columns": np.asarray(PHYSICS_COLUMNS), "classes": np.asarray(CLASSES)}
+    stats = {
+        "label": label,
+        "phys": phys.astype(np.float32),
+        "period": phys[:, 2],
+        "mag_mean": rng.uniform(13, 19, n),
+        "mag_range": rng.uniform(0.1, 1.5, n),
+        "err_median": np.full(n, 0.02),
+        "star_id": np.asarray([f"s{i}" for i in range(n)]),
+        "physics_columns": np.asarray(PHYSICS_COLUMNS),
+        "classes": np.asarray(CLASSES),
+    }
     stats["amplitude_model"] = stats["mag_range"]
     stats["mag_mean_model"] = stats["mag_mean"]
     return Generator(model.decoder, reg, CLASSES, scaler, stats, n_grid=n_points, model_config=cfg)
@@ -86,16 +94,21 @@ def old_path_seconds(gen, n: int, cadence, seed: int = 0) -> float:
     ph = np.sort(to_phase(times, per, np.zeros(n)).astype(np.float32), axis=1)
     ref = np.tile(((np.arange(64) + 0.5) / 64).astype(np.float32), (n, 1))
     dec = gen.decoder
-    fn = tf.function(lambda a, b, c: dec({"z": a, "class_onehot": b, "phase": c}, training=False),
-                     input_signature=[tf.TensorSpec([None, z.shape[1]]), tf.TensorSpec([None, oh.shape[1]]),
-                                      tf.TensorSpec([None, None])])
+    fn = tf.function(
+        lambda a, b, c: dec({"z": a, "class_onehot": b, "phase": c}, training=False),
+        input_signature=[
+            tf.TensorSpec([None, z.shape[1]]),
+            tf.TensorSpec([None, oh.shape[1]]),
+            tf.TensorSpec([None, None]),
+        ],
+    )
     fn(z[:2], oh[:2], ph[:2])
     fn(z[:2], oh[:2], ref[:2])
     t0 = time.perf_counter()
     for arr in (ph, ref):
         step = max(1, 262_144 // arr.shape[1])
         for s in range(0, n, step):
-            out = fn(z[s:s + step], oh[s:s + step], arr[s:s + step])
+            out = fn(z[s : s + step], oh[s : s + step], arr[s : s + step])
             out["mag"].numpy()
     return time.perf_counter() - t0
 
@@ -104,7 +117,6 @@ def naive_per_curve(gen, n: int, cadence, seed: int = 0) -> float:
     """Seconds for ``n`` curves generated one by one (regressor + eager decoder per curve)."""
     from pelsvae_tf.generate.cadence import to_phase
 
-    rng = np.random.default_rng(seed)
     cls_idx = np.asarray([gen.classes.index(c) for c in gen.classes_with_physics])
     t0 = time.perf_counter()
     for i in range(n):
@@ -115,8 +127,9 @@ def naive_per_curve(gen, n: int, cadence, seed: int = 0) -> float:
         period = gen._stats_column("period")[row]
         times = cadence.times_for(1, period, np.zeros(1))
         ph = np.sort(to_phase(times, period, 0.0), axis=1).astype(np.float32)
-        out = gen.decoder({"z": z, "class_onehot": np.eye(len(gen.classes), dtype=np.float32)[lab],
-                           "phase": ph}, training=False)
+        out = gen.decoder(
+            {"z": z, "class_onehot": np.eye(len(gen.classes), dtype=np.float32)[lab], "phase": ph}, training=False
+        )
         _ = np.asarray(out["mag"]) * 1.0 + 15.0
     return time.perf_counter() - t0
 
@@ -156,20 +169,29 @@ def main(argv=None) -> int:
             best = min(best, time.perf_counter() - t0)
         old = old_path_seconds(gen, n, cad) if args.old_path else float("nan")
         rows.append((n, best, n / best, old))
-        print(f"batched  n={n:>6}: {best:8.3f} s  {n / best:10.1f} curves/s"
-              + (f"; old path (decoder only) {old:.3f} s, {n / old:.1f} curves/s" if args.old_path else ""), flush=True)
+        print(
+            f"batched  n={n:>6}: {best:8.3f} s  {n / best:10.1f} curves/s"
+            + (f"; old path (decoder only) {old:.3f} s, {n / old:.1f} curves/s" if args.old_path else ""),
+            flush=True,
+        )
     naive_n = int(args.naive_n)
     naive_per_curve(gen, 2, cad)  # warm-up
     t_naive = naive_per_curve(gen, naive_n, cad)
     naive_rate = naive_n / t_naive
     print(f"naive per-curve loop n={naive_n}: {t_naive:.3f} s  {naive_rate:.1f} curves/s")
     print()
-    print("| curves | seconds | curves/s | x paper (77/s) | x naive loop | old path decode only: curves/s | end to end vs old decode |")
+    print(
+        "| curves | seconds | curves/s | x paper (77/s) | x naive loop | old path decode only: curves/s | end to end vs old decode |"
+    )
     print("|---|---|---|---|---|---|---|")
     for n, t, rate, old in rows:
-        print(f"| {n} | {t:.3f} | {rate:.1f} | {rate / PAPER_CURVES_PER_S:.2f} | {rate / naive_rate:.1f} | "
-              f"{n / old:.1f} | {old / t:.2f}x |")
-    print(f"| naive loop ({naive_n}) | {t_naive:.3f} | {naive_rate:.1f} | {naive_rate / PAPER_CURVES_PER_S:.2f} | 1.0 | | |")
+        print(
+            f"| {n} | {t:.3f} | {rate:.1f} | {rate / PAPER_CURVES_PER_S:.2f} | {rate / naive_rate:.1f} | "
+            f"{n / old:.1f} | {old / t:.2f}x |"
+        )
+    print(
+        f"| naive loop ({naive_n}) | {t_naive:.3f} | {naive_rate:.1f} | {naive_rate / PAPER_CURVES_PER_S:.2f} | 1.0 | | |"
+    )
     return 0
 
 

@@ -52,8 +52,14 @@ def run_naive(sky: Path, out: Path, cfg) -> int:
         reason, res = clean_curve(lc.time, lc.mag, lc.err, float(row["period"]), cfg)
         if reason is None:
             kept.append(res)
-            rows.append({"star_id": lc.id, "cls": row["cls"], "period": float(row["period"]),
-                         "phys": np.array([row[c] for c in PHYSICS_COLUMNS], dtype=float)})
+            rows.append(
+                {
+                    "star_id": lc.id,
+                    "cls": row["cls"],
+                    "period": float(row["period"]),
+                    "phys": np.array([row[c] for c in PHYSICS_COLUMNS], dtype=float),
+                }
+            )
     summary = pd.DataFrame(rows)
     summary["split"] = split_stars(summary, cfg)
     summary["copies"] = augmentation_plan(summary, cfg)
@@ -62,18 +68,35 @@ def run_naive(sky: Path, out: Path, cfg) -> int:
 
     def add(split, ph, m, e, s, real):
         sm, se, meta = cleaning.minmax_scale(m, e)
-        rec = dict(phase=ph, mag=sm, err=se, label=label[s["cls"]], phys=s["phys"], period=s["period"],
-                   star_id=s["star_id"], is_real=real, **meta)
+        rec = dict(
+            phase=ph,
+            mag=sm,
+            err=se,
+            label=label[s["cls"]],
+            phys=s["phys"],
+            period=s["period"],
+            star_id=s["star_id"],
+            is_real=real,
+            **meta,
+        )
         for k in SHARD_ARRAYS:
             out_rows[split][k].append(rec[k])
 
     for res, (_, s) in zip(kept, summary.iterrows()):
         rng = np.random.default_rng([cfg.seed, 4, _stable_hash(s["star_id"])])
-        add(s["split"], *cleaning.resample_to_length(res["phase"], res["mag"], res["err"], cfg.seq_len, rng,
-                                                     cfg.short_policy), s, True)
+        add(
+            s["split"],
+            *cleaning.resample_to_length(res["phase"], res["mag"], res["err"], cfg.seq_len, rng, cfg.short_policy),
+            s,
+            True,
+        )
         for _ in range(int(s["copies"])):
-            add("train", *cleaning.augment_folded(res["phase"], res["mag"], res["err"], cfg.seq_len, rng,
-                                                  cfg.short_policy), s, False)
+            add(
+                "train",
+                *cleaning.augment_folded(res["phase"], res["mag"], res["err"], cfg.seq_len, rng, cfg.short_policy),
+                s,
+                False,
+            )
     splits = {s: {k: np.asarray(v) for k, v in d.items()} for s, d in out_rows.items()}
     write_prepared(out, splits, {"prepare_config": cfg.to_dict()}, None, shard_size=cfg.shard_size)
     return sum(len(d["label"]) for d in splits.values())
@@ -97,8 +120,12 @@ def child(variant: str, sky: Path, out: Path, aug_scale: float) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=20000, help="raw light curves (split evenly over the 8 classes)")
-    ap.add_argument("--aug-scale", type=float, default=1.0,
-                    help="PrepareConfig.aug_scale for both variants (1 = the paper's targets)")
+    ap.add_argument(
+        "--aug-scale",
+        type=float,
+        default=1.0,
+        help="PrepareConfig.aug_scale for both variants (1 = the paper's targets)",
+    )
     ap.add_argument("--workdir", default=None, help="where the sky and outputs go (default: a temp dir)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--sky", default=None, help=argparse.SUPPRESS)
@@ -126,18 +153,32 @@ def main(argv=None) -> int:
     results = {}
     for variant in ("naive", "streaming"):
         out = work / f"out-{variant}"
-        cmd = [sys.executable, __file__, "--child", variant, "--sky", str(sky), "--out", str(out),
-               "--aug-scale", str(a.aug_scale)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            variant,
+            "--sky",
+            str(sky),
+            "--out",
+            str(out),
+            "--aug-scale",
+            str(a.aug_scale),
+        ]
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
         res = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
         r = json.loads(res.stdout.strip().splitlines()[-1])
         r["raw_per_s"] = n_raw / r["wall_s"]
         results[variant] = r
-        print(f"{variant:9s}: {r['wall_s']:7.1f} s  {r['raw_per_s']:7.1f} raw curves/s  "
-              f"peak RSS {r['peak_rss_mb']:7.1f} MB  ({r['n_out']} prepared curves)")
+        print(
+            f"{variant:9s}: {r['wall_s']:7.1f} s  {r['raw_per_s']:7.1f} raw curves/s  "
+            f"peak RSS {r['peak_rss_mb']:7.1f} MB  ({r['n_out']} prepared curves)"
+        )
     s, n = results["streaming"], results["naive"]
-    print(f"ratio streaming/naive: throughput x{s['raw_per_s'] / n['raw_per_s']:.2f}, "
-          f"peak memory x{s['peak_rss_mb'] / n['peak_rss_mb']:.2f}")
+    print(
+        f"ratio streaming/naive: throughput x{s['raw_per_s'] / n['raw_per_s']:.2f}, "
+        f"peak memory x{s['peak_rss_mb'] / n['peak_rss_mb']:.2f}"
+    )
     return 0
 
 

@@ -34,7 +34,6 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import numpy as np  # noqa: E402
-
 from common import print_machine_info  # noqa: E402
 
 DEFAULT_SDSS = HERE.parent.parent / "shared" / "data" / "sdss_s82_rrlyrae"
@@ -44,8 +43,8 @@ def build_default_run(work: Path, epochs: int, n_per_class: int, seed: int) -> P
     """Built-in sky -> prepare (seq_len 100) -> small cVAE in ``work``; each finished step is reused."""
     from pelsvae_tf.classes import CLASSES
     from pelsvae_tf.data.prepare import PrepareConfig, prepare
-    from pelsvae_tf.sky import SkyConfig, build_sky
     from pelsvae_tf.model import ModelConfig
+    from pelsvae_tf.sky import SkyConfig, build_sky
     from pelsvae_tf.train.trainer import TrainConfig, train
 
     work = work / f"n{n_per_class}-s{seed}"  # each finished step is reused only for the same settings
@@ -58,8 +57,19 @@ def build_default_run(work: Path, epochs: int, n_per_class: int, seed: int) -> P
         prepare(sky / "photometry", sky / "catalog.csv", data, cfg, progress=True)
     run = work / f"run-{epochs}ep"
     if not (run / "model.keras").exists() or not (run / "latents.npz").exists():
-        mc = ModelConfig(arch="tcn", hidden=16, n_blocks=4, kernel_size=5, latent_dim=4, dropout=0.0,
-                         time_encoding="fourier", dense_units=(16,), physics=(), seq_len=100, seed=seed)
+        mc = ModelConfig(
+            arch="tcn",
+            hidden=16,
+            n_blocks=4,
+            kernel_size=5,
+            latent_dim=4,
+            dropout=0.0,
+            time_encoding="fourier",
+            dense_units=(16,),
+            physics=(),
+            seq_len=100,
+            seed=seed,
+        )
         tc = TrainConfig(epochs=epochs, batch_size=64, learning_rate=3e-3, seed=seed, verbose=1, tensorboard=False)
         train(data, run, mc, tc)
     return run
@@ -112,8 +122,18 @@ def sdss_curves(sdss_dir: Path, band: str, seq_len: int, seed: int, max_stars: i
         m2[~own] = rng.normal(m2[~own], e2[~own])
         o = np.argsort(ph2, kind="stable")
         sm, se, meta = cleaning.minmax_scale(m2[o], e2[o])
-        rows.append(dict(phase=ph2[o], mag=sm, err=se, own=own[o], mag_range=meta["mag_range"],
-                         period=float(r["Per"]), type=str(r["Type"]), id=str(int(r["Num"]))))
+        rows.append(
+            dict(
+                phase=ph2[o],
+                mag=sm,
+                err=se,
+                own=own[o],
+                mag_range=meta["mag_range"],
+                period=float(r["Per"]),
+                type=str(r["Type"]),
+                id=str(int(r["Num"])),
+            )
+        )
     if not rows:
         raise ValueError(f"no SDSS star survived cleaning in band {band!r}: {skipped}")
     out = {k: np.stack([row[k] for row in rows]) for k in rows[0]}
@@ -129,8 +149,9 @@ def weighted_rmse_masked(mag, mag_hat, err, mask, floor=1e-3):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; prints machine info, SDSS vs in-domain errors and ratios. Returns 0."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--run-dir", default=None, help="trained run on the built-in sky (default: train a small one)")
     p.add_argument("--work", default="/tmp/pelsvae_bench_sdss", help="work folder of the default run (resumable)")
     p.add_argument("--sdss-dir", default=str(DEFAULT_SDSS), help="folder with periods.csv and light-curves/")
@@ -147,16 +168,21 @@ def main(argv: list[str] | None = None) -> int:
 
     info = print_machine_info()
     t0 = time.perf_counter()
-    run_dir = Path(args.run_dir) if args.run_dir else build_default_run(Path(args.work), args.epochs,
-                                                                         args.n_per_class, args.seed)
+    run_dir = (
+        Path(args.run_dir)
+        if args.run_dir
+        else build_default_run(Path(args.work), args.epochs, args.n_per_class, args.seed)
+    )
     t_run = time.perf_counter() - t0
     view = _open_run(run_dir)
     if "RRLYR" not in view.classes:
         raise ValueError(f"the run's classes {view.classes} lack RRLYR")
     rr = view.classes.index("RRLYR")
     seq_len = int(view.run.model.model_config.seq_len)
-    print(f"== run {run_dir} ({'cVAE-P ' + '+'.join(view.physics) if view.physics else 'cVAE'}, seq_len {seq_len}); "
-          f"ready in {t_run:.0f} s ==")
+    print(
+        f"== run {run_dir} ({'cVAE-P ' + '+'.join(view.physics) if view.physics else 'cVAE'}, seq_len {seq_len}); "
+        f"ready in {t_run:.0f} s =="
+    )
 
     # -- in-domain baseline: held-out built-in-sky RR Lyrae ----------------------------------
     test = view.dataset.arrays("test")
@@ -172,14 +198,19 @@ def main(argv: list[str] | None = None) -> int:
     w_in_mag = w_in * test["mag_range"][idx_in]
     wt_in = 1.0 / np.maximum(test["err"][idx_in], 1e-3) ** 2
     flat_in = np.sum(wt_in * test["mag"][idx_in], axis=1, keepdims=True) / np.sum(wt_in, axis=1, keepdims=True)
-    w_in_flat = M.weighted_rmse(test["mag"][idx_in], np.broadcast_to(flat_in, test["mag"][idx_in].shape),
-                                test["err"][idx_in])
+    w_in_flat = M.weighted_rmse(
+        test["mag"][idx_in], np.broadcast_to(flat_in, test["mag"][idx_in].shape), test["err"][idx_in]
+    )
 
     # -- SDSS --------------------------------------------------------------------------------
     sd = sdss_curves(Path(args.sdss_dir), args.band, seq_len, args.seed, args.max_stars)
     n = len(sd["id"])
-    arrays = {"phase": sd["phase"].astype(np.float32), "mag": sd["mag"].astype(np.float32),
-              "err": sd["err"].astype(np.float32), "label": np.full(n, rr)}
+    arrays = {
+        "phase": sd["phase"].astype(np.float32),
+        "mag": sd["mag"].astype(np.float32),
+        "err": sd["err"].astype(np.float32),
+        "label": np.full(n, rr),
+    }
     note = ""
     if view.physics:
         train = view.dataset.arrays("train")
@@ -203,32 +234,60 @@ def main(argv: list[str] | None = None) -> int:
     print(f"SDSS band {args.band}: {n} stars encoded as RRLYR{note}; skipped {sd['skipped'] or 'none'}")
     print(f"  own points per star: median {int(np.median(sd['own'].sum(1)))} (padded to {seq_len})")
     med_in, med_sd, med_flat = float(np.median(w_in)), float(np.median(w_sd)), float(np.median(w_flat))
-    print(f"in-domain (built-in sky test RR Lyrae, n={len(idx_in)}): median weighted RMSE {med_in:.4f} scaled "
-          f"({np.median(w_in_mag):.4f} mag); flat-curve baseline {np.median(w_in_flat):.4f} scaled")
-    print(f"real SDSS (never trained on, n={n}):                median weighted RMSE {med_sd:.4f} scaled "
-          f"({np.median(w_sd_mag):.4f} mag)")
+    print(
+        f"in-domain (built-in sky test RR Lyrae, n={len(idx_in)}): median weighted RMSE {med_in:.4f} scaled "
+        f"({np.median(w_in_mag):.4f} mag); flat-curve baseline {np.median(w_in_flat):.4f} scaled"
+    )
+    print(
+        f"real SDSS (never trained on, n={n}):                median weighted RMSE {med_sd:.4f} scaled "
+        f"({np.median(w_sd_mag):.4f} mag)"
+    )
     print(f"  ratio SDSS / in-domain: {med_sd / med_in:.3f}")
     print(f"  flat-curve baseline on SDSS: {med_flat:.4f} scaled -> model / flat = {med_sd / med_flat:.3f}")
     by_type = {}
     for typ in sorted(set(sd["type"].tolist())):
         m = sd["type"] == typ
-        by_type[typ] = {"n": int(m.sum()), "median_wrmse_scaled": float(np.median(w_sd[m])),
-                        "median_flat_scaled": float(np.median(w_flat[m]))}
-        print(f"  RR{typ}: n={m.sum()}, median {np.median(w_sd[m]):.4f} scaled "
-              f"(flat {np.median(w_flat[m]):.4f}; ratio to in-domain {np.median(w_sd[m]) / med_in:.3f})")
+        by_type[typ] = {
+            "n": int(m.sum()),
+            "median_wrmse_scaled": float(np.median(w_sd[m])),
+            "median_flat_scaled": float(np.median(w_flat[m])),
+        }
+        print(
+            f"  RR{typ}: n={m.sum()}, median {np.median(w_sd[m]):.4f} scaled "
+            f"(flat {np.median(w_flat[m]):.4f}; ratio to in-domain {np.median(w_sd[m]) / med_in:.3f})"
+        )
     print(f"total {time.perf_counter() - t0:.0f} s")
     if args.json:
         from pelsvae_tf.atomic import atomic_write_text
 
-        atomic_write_text(args.json, json.dumps({
-            "machine": info, "run_dir": str(run_dir), "band": args.band, "n_sdss": n,
-            "skipped": sd["skipped"], "in_domain": {"n": int(len(idx_in)), "median_wrmse_scaled": med_in,
-                                                    "median_flat_scaled": float(np.median(w_in_flat)),
-                                                    "median_wrmse_mag": float(np.median(w_in_mag))},
-            "sdss": {"median_wrmse_scaled": med_sd, "median_wrmse_mag": float(np.median(w_sd_mag)),
-                     "median_flat_scaled": med_flat, "by_type": by_type},
-            "ratio_sdss_to_in_domain": med_sd / med_in,
-        }, indent=1, default=str) + "\n")
+        atomic_write_text(
+            args.json,
+            json.dumps(
+                {
+                    "machine": info,
+                    "run_dir": str(run_dir),
+                    "band": args.band,
+                    "n_sdss": n,
+                    "skipped": sd["skipped"],
+                    "in_domain": {
+                        "n": int(len(idx_in)),
+                        "median_wrmse_scaled": med_in,
+                        "median_flat_scaled": float(np.median(w_in_flat)),
+                        "median_wrmse_mag": float(np.median(w_in_mag)),
+                    },
+                    "sdss": {
+                        "median_wrmse_scaled": med_sd,
+                        "median_wrmse_mag": float(np.median(w_sd_mag)),
+                        "median_flat_scaled": med_flat,
+                        "by_type": by_type,
+                    },
+                    "ratio_sdss_to_in_domain": med_sd / med_in,
+                },
+                indent=1,
+                default=str,
+            )
+            + "\n",
+        )
     return 0
 
 

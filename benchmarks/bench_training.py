@@ -36,9 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import machine_info, matmul_flops  # noqa: E402
 
-MODES = {"eager": dict(run_eagerly=True, jit_compile=False),
-         "function": dict(run_eagerly=False, jit_compile=False),
-         "xla": dict(run_eagerly=False, jit_compile=True)}
+MODES = {
+    "eager": dict(run_eagerly=True, jit_compile=False),
+    "function": dict(run_eagerly=False, jit_compile=False),
+    "xla": dict(run_eagerly=False, jit_compile=True),
+}
 
 
 def synthetic_batches(n: int, seq_len: int, n_phys: int, seed: int = 0) -> dict:
@@ -62,9 +64,17 @@ def model_config(arch: str, args):
     """The benchmarked ``ModelConfig``: paper-best TCN, or a GRU / LSTM of the same width."""
     from pelsvae_tf.model import ModelConfig
 
-    return ModelConfig(arch=arch, n_blocks=args.n_blocks, hidden=args.hidden, kernel_size=5, latent_dim=4,
-                       rnn_layers=args.rnn_layers, seq_len=args.seq_len,
-                       physics=("teff", "abs_gmag", "period"), seed=0)
+    return ModelConfig(
+        arch=arch,
+        n_blocks=args.n_blocks,
+        hidden=args.hidden,
+        kernel_size=5,
+        latent_dim=4,
+        rnn_layers=args.rnn_layers,
+        seq_len=args.seq_len,
+        physics=("teff", "abs_gmag", "period"),
+        seed=0,
+    )
 
 
 def forward_flops_per_curve(model, seq_len: int) -> float:
@@ -143,8 +153,10 @@ def main(argv=None) -> int:
 
     info = machine_info()
     print("machine:", json.dumps(info))
-    print(f"model: TCN {args.n_blocks} blocks x {args.hidden} filters, kernel 5, latent 4, "
-          f"batch {args.batch_size}, length {args.seq_len}; {args.steps} timed steps after {args.warmup} warm-up")
+    print(
+        f"model: TCN {args.n_blocks} blocks x {args.hidden} filters, kernel 5, latent 4, "
+        f"batch {args.batch_size}, length {args.seq_len}; {args.steps} timed steps after {args.warmup} warm-up"
+    )
     results = []
     for mode in modes:
         try:
@@ -155,8 +167,10 @@ def main(argv=None) -> int:
         if "error" in r:
             print(f"{mode:>9}: FAILED {r['error']}")
         else:
-            print(f"{mode:>9}: {r['curves_per_s']:8.1f} curves/s  ({r['timed_s']:.2f} s for {r['steps']} steps; "
-                  f"warm-up {r['warmup_s']:.1f} s; {r['params']} params)")
+            print(
+                f"{mode:>9}: {r['curves_per_s']:8.1f} curves/s  ({r['timed_s']:.2f} s for {r['steps']} steps; "
+                f"warm-up {r['warmup_s']:.1f} s; {r['params']} params)"
+            )
     ok = {r["mode"]: r for r in results if "error" not in r}
     base = "eager" if "eager" in ok else (next(iter(ok)) if ok else None)
     if base:
@@ -178,8 +192,10 @@ def main(argv=None) -> int:
         if "error" in r:
             print(f"{arch:>9}: FAILED {r['error']}")
             continue
-        line = (f"{arch:>9}: {r['curves_per_s']:8.1f} curves/s  ({args.rnn_layers} layer(s) x {args.hidden} units, "
-                f"{r['params']} params, function mode)")
+        line = (
+            f"{arch:>9}: {r['curves_per_s']:8.1f} curves/s  ({args.rnn_layers} layer(s) x {args.hidden} units, "
+            f"{r['params']} params, function mode)"
+        )
         if tcn_fn:
             r["tcn_speedup"] = tcn_fn["curves_per_s"] / r["curves_per_s"]
             line += f"; TCN / {arch} = {r['tcn_speedup']:.2f}x (paper: TCN >= 3x faster than GRU)"
@@ -192,11 +208,23 @@ def main(argv=None) -> int:
         rate = r["train_flops_per_curve"] * r["curves_per_s"]
         r["train_gflops_per_s"] = rate / 1e9
         r["pct_of_matmul_peak"] = 100.0 * rate / peak
-        print(f"roofline {r['mode']:>8}: {r['train_flops_per_curve'] / 1e6:.0f} MFLOP per curve (fwd+bwd) x "
-              f"{r['curves_per_s']:.1f} curves/s = {rate / 1e9:.2f} GFLOP/s = {r['pct_of_matmul_peak']:.1f} % of peak")
+        print(
+            f"roofline {r['mode']:>8}: {r['train_flops_per_curve'] / 1e6:.0f} MFLOP per curve (fwd+bwd) x "
+            f"{r['curves_per_s']:.1f} curves/s = {rate / 1e9:.2f} GFLOP/s = {r['pct_of_matmul_peak']:.1f} % of peak"
+        )
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": info, "args": vars(args), "matmul_peak_flops": peak,
-                                               "results": results, "archs": arch_results}, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "machine": info,
+                    "args": vars(args),
+                    "matmul_peak_flops": peak,
+                    "results": results,
+                    "archs": arch_results,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -32,9 +32,9 @@ def build_demo(workdir: Path, epochs: int, seed: int) -> tuple[Path, Path]:
     """Sky (rare ACEP/DSCT/T2CEP) -> prepared (seq_len 100) -> small cVAE-P -> regressors."""
     from pelsvae_tf.classes import CLASSES
     from pelsvae_tf.data.prepare import PrepareConfig, prepare
-    from pelsvae_tf.sky import SkyConfig, build_sky
     from pelsvae_tf.model import ModelConfig
     from pelsvae_tf.regress.regressors import RegressorConfig, fit_regressors
+    from pelsvae_tf.sky import SkyConfig, build_sky
     from pelsvae_tf.train.trainer import TrainConfig, train
 
     counts = {c: 120 for c in CLASSES}
@@ -44,12 +44,24 @@ def build_demo(workdir: Path, epochs: int, seed: int) -> tuple[Path, Path]:
         build_sky(SkyConfig(n_per_class=counts, seed=seed), sky)
     data = workdir / "data"
     if not (data / "schema.json").exists():
-        prepare(sky / "photometry", sky / "catalog.csv", data,
-                PrepareConfig(seq_len=100, aug_targets={c: 150 for c in CLASSES}, seed=seed))
+        prepare(
+            sky / "photometry",
+            sky / "catalog.csv",
+            data,
+            PrepareConfig(seq_len=100, aug_targets={c: 150 for c in CLASSES}, seed=seed),
+        )
     run = workdir / "run"
     if not (run / "model.keras").exists():
-        mc = ModelConfig(arch="tcn", hidden=16, n_blocks=4, kernel_size=5, latent_dim=4,
-                         physics=("teff", "abs_gmag", "period"), seq_len=100, seed=seed)
+        mc = ModelConfig(
+            arch="tcn",
+            hidden=16,
+            n_blocks=4,
+            kernel_size=5,
+            latent_dim=4,
+            physics=("teff", "abs_gmag", "period"),
+            seq_len=100,
+            seed=seed,
+        )
         train(data, run, mc, TrainConfig(epochs=epochs, batch_size=64, learning_rate=3e-3, seed=seed))
     fit_regressors(run, ("forest",), RegressorConfig(n_repeats=20, num_trees=50, seed=seed))
     return data, run
@@ -78,8 +90,9 @@ def main(argv=None) -> int:
         data, run = build_demo(workdir, args.vae_epochs, args.seed)
     else:
         data, run = Path(args.data), Path(args.run)
-    cfg = AugmentExperimentConfig(n_rare=args.n_rare, synthetic_per_class=args.synthetic_per_class,
-                                  epochs=args.epochs, seed=args.seed)
+    cfg = AugmentExperimentConfig(
+        n_rare=args.n_rare, synthetic_per_class=args.synthetic_per_class, epochs=args.epochs, seed=args.seed
+    )
     res = augmentation_experiment(data, run, cfg)
     print(f"rare classes (fewest real training stars): {res['rare_classes']}")
     print(f"real training stars per class: {res['real_train_counts']}")
@@ -87,11 +100,15 @@ def main(argv=None) -> int:
     print(f"{'':22s} {'train curves':>12s} {'accuracy':>9s} {'balanced':>9s} {'rare recall':>12s}")
     for name, key in (("real only", "real"), ("real + synthetic", "real_plus_synthetic")):
         r = res[key]
-        print(f"{name:22s} {r['n_train']:12d} {r['accuracy']:9.3f} {r['balanced_accuracy']:9.3f} "
-              f"{r['rare_recall_mean']:12.3f}")
+        print(
+            f"{name:22s} {r['n_train']:12d} {r['accuracy']:9.3f} {r['balanced_accuracy']:9.3f} "
+            f"{r['rare_recall_mean']:12.3f}"
+        )
     diff = res["real_plus_synthetic"]["accuracy"] - res["real"]["accuracy"]
-    print(f"test accuracy: real only {res['real']['accuracy']:.3f}, real + synthetic "
-          f"{res['real_plus_synthetic']['accuracy']:.3f} ({diff:+.3f})")
+    print(
+        f"test accuracy: real only {res['real']['accuracy']:.3f}, real + synthetic "
+        f"{res['real_plus_synthetic']['accuracy']:.3f} ({diff:+.3f})"
+    )
     out = Path(args.out) if args.out else workdir / "augment_results.json"
     atomic_write_text(out, json.dumps(res, indent=2) + "\n")
     print(f"wrote {out}")

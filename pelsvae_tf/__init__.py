@@ -10,8 +10,7 @@ Heavy submodules (TensorFlow) are imported lazily: ``import pelsvae_tf`` is chea
 
 __version__ = "0.1.0"
 
-from pelsvae_tf.classes import CLASSES, PHYSICS_PARAMS  # noqa: F401
-
 from pelsvae_tf import _lazy
+from pelsvae_tf.classes import CLASSES, PHYSICS_PARAMS  # noqa: F401
 
 _lazy.install()  # old 0.1 module paths (pelsvae_tf.generator, tuning, ...) -> new homes, with a warning

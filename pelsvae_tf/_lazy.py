@@ -52,7 +52,9 @@ del DEPRECATED_MODULES["pelsvae_tf.model"]  # the 0.1 module's names are the sub
 _DEPRECATED_PACKAGES = ("tuning", "serving")
 
 
-def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
+def lazy_exports(
+    package: str, exports: dict[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
     """Return ``(__getattr__, __dir__, __all__)`` for a package whose public names are lazy.
 
     Args:
@@ -89,8 +91,7 @@ class _AliasLoader(importlib.abc.Loader):
 
     def create_module(self, spec):
         warnings.warn(
-            f"`{self.old}` is deprecated since pelsvae_tf 0.2 and will be removed in 0.3; "
-            f"import `{self.new}` instead",
+            f"`{self.old}` is deprecated since pelsvae_tf 0.2 and will be removed in 0.3; import `{self.new}` instead",
             DeprecationWarning,
             stacklevel=4,
         )

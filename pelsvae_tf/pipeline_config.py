@@ -84,8 +84,10 @@ class PipelineConfig(ConfigBase):
             if r not in options.REGRESSOR_KINDS:
                 raise ValueError(f"regressors: unknown kind {r!r}; use {', '.join(options.REGRESSOR_KINDS)}")
         if self.time_encoding is not None and self.time_encoding not in options.TIME_ENCODINGS:
-            raise ValueError(f"time_encoding must be {', '.join(options.TIME_ENCODINGS[:-1])} or "
-                             f"{options.TIME_ENCODINGS[-1]}, got {self.time_encoding!r}")
+            raise ValueError(
+                f"time_encoding must be {', '.join(options.TIME_ENCODINGS[:-1])} or "
+                f"{options.TIME_ENCODINGS[-1]}, got {self.time_encoding!r}"
+            )
         if self.seq_len < 16:
             raise ValueError(f"seq_len must be >= 16 points, got {self.seq_len}")
 

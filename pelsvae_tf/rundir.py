@@ -171,7 +171,9 @@ class RunDir:
         """
         data_dir = self.config.get("data_dir")
         if not data_dir:
-            raise ValueError(f"{self.config_path} has no 'data_dir': the run does not say which dataset it was trained on")
+            raise ValueError(
+                f"{self.config_path} has no 'data_dir': the run does not say which dataset it was trained on"
+            )
         path = Path(data_dir)
         if not path.is_absolute() and not path.exists():
             path = (self.path / path).resolve()

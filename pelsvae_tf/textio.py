@@ -83,8 +83,7 @@ def format_value(x: Any, digits: int = 3, style: str = "fixed") -> str:
     return str(x)
 
 
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 3,
-                   style: str = "fixed") -> str:
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 3, style: str = "fixed") -> str:
     """A GitHub-flavoured Markdown table (no trailing newline); cells by :func:`format_value`,
     ``|`` inside a cell replaced by ``/``."""
     cell = lambda v: format_value(v, digits, style).replace("|", "/")  # noqa: E731

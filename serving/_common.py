@@ -81,7 +81,12 @@ def signature_from_metadata_json(model: str, name: str, meta: Mapping[str, Any])
 
 
 def _values(value: Any, name: str) -> np.ndarray:
-    unit = PHYSICS_PARAMS.get(name, (None, None))[1] or {"t0": "d", "times": "d", "mag_mean": "mag", "amplitude": "mag"}.get(name)
+    unit = PHYSICS_PARAMS.get(name, (None, None))[1] or {
+        "t0": "d",
+        "times": "d",
+        "mag_mean": "mag",
+        "amplitude": "mag",
+    }.get(name)
     try:
         import astropy.units as u
 
@@ -186,8 +191,13 @@ def generator_inputs(
     return sig.validate(out)
 
 
-def to_generated(outputs: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray],
-                 classes: Sequence[str] = CLASSES, noise: bool = True, meta: Mapping[str, Any] | None = None):
+def to_generated(
+    outputs: Mapping[str, np.ndarray],
+    inputs: Mapping[str, np.ndarray],
+    classes: Sequence[str] = CLASSES,
+    noise: bool = True,
+    meta: Mapping[str, Any] | None = None,
+):
     """``generator`` outputs + the request's inputs -> :class:`GeneratedLightCurves` (as the local Generator)."""
     from pelsvae_tf.generate.generator import GeneratedLightCurves
 
@@ -208,16 +218,29 @@ def to_generated(outputs: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndar
     mag_model = np.asarray(outputs["mag_model"], np.float64)
     err = np.asarray(outputs["err"], np.float64)
     # canonical parameter order (teff, abs_gmag, period, ...), as the local Generator's table
-    physics = {k: (period if k == "period" else np.asarray(inputs[k], np.float64))
-               for k in PHYSICS_PARAMS if k in inputs or k == "period"}
+    physics = {
+        k: (period if k == "period" else np.asarray(inputs[k], np.float64))
+        for k in PHYSICS_PARAMS
+        if k in inputs or k == "period"
+    }
     return GeneratedLightCurves(
-        time=time, phase=phase, mag=np.asarray(outputs["mag"] if noise else mag_model, np.float64).copy(),
-        mag_model=mag_model, err=err, scaled_mag=np.asarray(outputs["scaled_mag"], np.float64),
+        time=time,
+        phase=phase,
+        mag=np.asarray(outputs["mag"] if noise else mag_model, np.float64).copy(),
+        mag_model=mag_model,
+        err=err,
+        scaled_mag=np.asarray(outputs["scaled_mag"], np.float64),
         scaled_err=np.asarray(outputs["scaled_err"], np.float64),
-        cls=np.asarray(classes)[label], label=label, period=period, t0=t0,
-        mag_mean=np.asarray(inputs["mag_mean"], np.float64), amplitude=amp,
-        dummy=np.asarray(outputs["dummy"], np.float64), physics=physics,
-        z=np.asarray(outputs["z"], np.float32), meta=dict(meta or {}, noise=bool(noise)),
+        cls=np.asarray(classes)[label],
+        label=label,
+        period=period,
+        t0=t0,
+        mag_mean=np.asarray(inputs["mag_mean"], np.float64),
+        amplitude=amp,
+        dummy=np.asarray(outputs["dummy"], np.float64),
+        physics=physics,
+        z=np.asarray(outputs["z"], np.float32),
+        meta=dict(meta or {}, noise=bool(noise)),
         in_training_range=np.asarray(outputs["in_training_range"]).astype(bool),
     )
 

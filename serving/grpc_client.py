@@ -30,9 +30,16 @@ class GrpcClient:
         spec: the signature's :class:`SignatureDoc`; ``None`` asks the server once.
     """
 
-    def __init__(self, target: str = "localhost:8500", model: str = "generator", version: int | None = None,
-                 signature: str = "serving_default", timeout: float = 60.0, max_message_mb: int = 256,
-                 spec: SignatureDoc | None = None):
+    def __init__(
+        self,
+        target: str = "localhost:8500",
+        model: str = "generator",
+        version: int | None = None,
+        signature: str = "serving_default",
+        timeout: float = 60.0,
+        max_message_mb: int = 256,
+        spec: SignatureDoc | None = None,
+    ):
         if ":" not in target:
             raise ValueError(f"target={target!r} must be host:port, e.g. localhost:8500")
         if version is not None and int(version) < 1:
@@ -68,7 +75,9 @@ class GrpcClient:
                 raise ConnectionError(
                     f"cannot reach TF Serving gRPC at {self.target}: {exc.details()}; start it as in serving/README.md"
                 ) from None
-            raise ServingError(f"{self.model}: server answered {code.name}: {exc.details()}", status=code.name) from None
+            raise ServingError(
+                f"{self.model}: server answered {code.name}: {exc.details()}", status=code.name
+            ) from None
 
     def _model_spec(self, msg) -> None:
         msg.name = self.model
@@ -107,12 +116,35 @@ class GrpcClient:
         resp = self._call(self.stub.Predict, self.build_request(inputs))
         return {k: tf.make_ndarray(v) for k, v in resp.outputs.items()}
 
-    def generate(self, cls, *, n: int | None = None, times=None, phase=None, t0=0.0, mag_mean=None, amplitude=None,
-                 seed: int | Sequence[int] = 0, noise: bool = True, classes: Sequence[str] = CLASSES,
-                 **physics) -> "GeneratedLightCurves":  # noqa: F821
+    def generate(
+        self,
+        cls,
+        *,
+        n: int | None = None,
+        times=None,
+        phase=None,
+        t0=0.0,
+        mag_mean=None,
+        amplitude=None,
+        seed: int | Sequence[int] = 0,
+        noise: bool = True,
+        classes: Sequence[str] = CLASSES,
+        **physics,
+    ) -> "GeneratedLightCurves":  # noqa: F821
         """Generate through the served ``generator``; see :meth:`pelsvae_tf.serving.rest_client.RestClient.generate`."""
-        inputs = generator_inputs(self.spec(), cls, n=n, times=times, phase=phase, t0=t0, mag_mean=mag_mean,
-                                  amplitude=amplitude, seed=seed, classes=classes, **physics)
+        inputs = generator_inputs(
+            self.spec(),
+            cls,
+            n=n,
+            times=times,
+            phase=phase,
+            t0=t0,
+            mag_mean=mag_mean,
+            amplitude=amplitude,
+            seed=seed,
+            classes=classes,
+            **physics,
+        )
         return to_generated(self.predict(inputs), inputs, classes, noise, {"server": self.target, "model": self.model})
 
 

@@ -57,8 +57,15 @@ class RestClient:
             metadata endpoint on first use (requests are validated against it before sending).
     """
 
-    def __init__(self, base_url: str = "http://localhost:8501", model: str = "generator", version: int | None = None,
-                 signature: str = "serving_default", timeout: float = 60.0, spec: SignatureDoc | None = None):
+    def __init__(
+        self,
+        base_url: str = "http://localhost:8501",
+        model: str = "generator",
+        version: int | None = None,
+        signature: str = "serving_default",
+        timeout: float = 60.0,
+        spec: SignatureDoc | None = None,
+    ):
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url={base_url!r} must start with http:// or https:// (e.g. http://localhost:8501)")
         if version is not None and int(version) < 1:
@@ -85,8 +92,9 @@ class RestClient:
     # -- HTTP ------------------------------------------------------------------------------------
     def _http(self, url: str, body: Mapping[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body, allow_nan=True).encode("utf-8")
-        req = urllib.request.Request(url, data=data, method="GET" if body is None else "POST",
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            url, data=data, method="GET" if body is None else "POST", headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 return json.loads(resp.read().decode("utf-8"))
@@ -109,7 +117,9 @@ class RestClient:
     def spec(self) -> SignatureDoc:
         """The served signature (from ``/metadata``, cached)."""
         if self._spec is None:
-            self._spec = signature_from_metadata_json(self.model, self.signature, self._http(self.model_url + "/metadata"))
+            self._spec = signature_from_metadata_json(
+                self.model, self.signature, self._http(self.model_url + "/metadata")
+            )
         return self._spec
 
     # -- requests ---------------------------------------------------------------------------------
@@ -159,17 +169,41 @@ class RestClient:
             instances = {k: np.stack([np.asarray(r[k]) for r in rows]) for k in rows[0]}
         return self._outputs(self._http(self.predict_url, self.request_body(instances, "instances")), "predictions")
 
-    def generate(self, cls, *, n: int | None = None, times=None, phase=None, t0=0.0, mag_mean=None, amplitude=None,
-                 seed: int | Sequence[int] = 0, noise: bool = True, fmt: str = "inputs",
-                 classes: Sequence[str] = CLASSES, **physics) -> "GeneratedLightCurves":  # noqa: F821
+    def generate(
+        self,
+        cls,
+        *,
+        n: int | None = None,
+        times=None,
+        phase=None,
+        t0=0.0,
+        mag_mean=None,
+        amplitude=None,
+        seed: int | Sequence[int] = 0,
+        noise: bool = True,
+        fmt: str = "inputs",
+        classes: Sequence[str] = CLASSES,
+        **physics,
+    ) -> "GeneratedLightCurves":  # noqa: F821
         """Generate light curves through the served ``generator`` (one request).
 
         Same arguments and result type as :meth:`pelsvae_tf.generate.generator.Generator.generate`
         (``GeneratedLightCurves``: ``to_pandas``/``to_table``/``plot``), except that
         ``mag_mean`` and ``amplitude`` [mag] must be given and curve ``i`` uses seed ``seed + i``.
         """
-        inputs = generator_inputs(self.spec(), cls, n=n, times=times, phase=phase, t0=t0, mag_mean=mag_mean,
-                                  amplitude=amplitude, seed=seed, classes=classes, **physics)
+        inputs = generator_inputs(
+            self.spec(),
+            cls,
+            n=n,
+            times=times,
+            phase=phase,
+            t0=t0,
+            mag_mean=mag_mean,
+            amplitude=amplitude,
+            seed=seed,
+            classes=classes,
+            **physics,
+        )
         out = self.predict_inputs(inputs) if fmt == "inputs" else self.predict_instances(inputs)
         return to_generated(out, inputs, classes, noise, {"server": self.base_url, "model": self.model})
 

@@ -48,4 +48,3 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip("../shared/data is not present (only in the development checkout)")
     return SHARED_DATA
-

@@ -14,18 +14,20 @@ TensorFlow.
 
 from __future__ import annotations
 
-
 import sys as _sys
 
 if __name__ == "tuning":  # a source checkout's top-level `tuning` (pelsvae_tf 0.1 name): deprecated
-    import pelsvae_tf  # noqa: F401  (installs the finder that aliases `tuning.*`)
     import importlib as _importlib
     import warnings as _warnings
 
-    _warnings.warn("`tuning` is deprecated since pelsvae_tf 0.2 and will be removed in 0.3; "
-                   "import `pelsvae_tf.tuning` instead", DeprecationWarning, stacklevel=2)
-    _sys.modules["tuning"] = _importlib.import_module("pelsvae_tf.tuning")
+    import pelsvae_tf  # noqa: F401  (installs the finder that aliases `tuning.*`)
 
+    _warnings.warn(
+        "`tuning` is deprecated since pelsvae_tf 0.2 and will be removed in 0.3; import `pelsvae_tf.tuning` instead",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    _sys.modules["tuning"] = _importlib.import_module("pelsvae_tf.tuning")
 
 
 import importlib

@@ -60,8 +60,13 @@ class TuneConfig(ConfigBase):
             raise ValueError(f"TuneConfig.tuner={self.tuner!r}: use one of {TUNERS}")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"TuneConfig.strategy={self.strategy!r}: use one of {STRATEGIES}")
-        for name in ("max_trials", "epochs", "executions_per_trial", "max_consecutive_failed_trials",
-                     "hyperband_iterations"):
+        for name in (
+            "max_trials",
+            "epochs",
+            "executions_per_trial",
+            "max_consecutive_failed_trials",
+            "hyperband_iterations",
+        ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"TuneConfig.{name}={v!r}: must be an integer >= 1")

@@ -138,16 +138,12 @@ class PELSVAEHyperModel(kt.HyperModel):
     ) -> None:
         super().__init__(name=name, tunable=True)
         if not isinstance(base_config, ModelConfig):
-            raise ValueError(
-                f"PELSVAEHyperModel.base_config: expected a ModelConfig, got {type(base_config).__name__}"
-            )
+            raise ValueError(f"PELSVAEHyperModel.base_config: expected a ModelConfig, got {type(base_config).__name__}")
         self.base_config = base_config
         self.space = space if space is not None else SearchSpace.paper()
         self.seed = int(seed)
         if train_base is not None and not isinstance(train_base, TrainConfig):
-            raise ValueError(
-                f"PELSVAEHyperModel.train_base: expected a TrainConfig, got {type(train_base).__name__}"
-            )
+            raise ValueError(f"PELSVAEHyperModel.train_base: expected a TrainConfig, got {type(train_base).__name__}")
         self.train_base = train_base if train_base is not None else TrainConfig()
         self._datasets: dict[str, Any] = {}
 
@@ -235,8 +231,14 @@ class PELSVAEHyperModel(kt.HyperModel):
                 oracle records a failed trial instead of a fake score.
         """
         return self.fit_values(
-            self.values(hp), model, data, epochs=epochs, callbacks=callbacks, verbose=verbose,
-            initial_epoch=initial_epoch, **kwargs,
+            self.values(hp),
+            model,
+            data,
+            epochs=epochs,
+            callbacks=callbacks,
+            verbose=verbose,
+            initial_epoch=initial_epoch,
+            **kwargs,
         )
 
     def fit_values(
@@ -273,17 +275,25 @@ class PELSVAEHyperModel(kt.HyperModel):
                 # Hyperband continues a model from its checkpoint (weights only): put the
                 # optimizer at the step where that model stopped so the LR schedule goes on.
                 model.optimizer.iterations.assign(int(initial_epoch) * steps)
-        hint = (f"(lr={float(values['lr']):.3g}, scheduler={values['lr_scheduler']}, "
-                f"beta={float(values['beta']):.3g}); a lower lr upper bound in the SearchSpace avoids this")
+        hint = (
+            f"(lr={float(values['lr']):.3g}, scheduler={values['lr_scheduler']}, "
+            f"beta={float(values['beta']):.3g}); a lower lr upper bound in the SearchSpace avoids this"
+        )
         try:
-            history = loop.fit(model, dataset, config, tc, initial_epoch=int(initial_epoch), steps=steps,
-                               extra_callbacks=list(callbacks or []), verbose=verbose)
+            history = loop.fit(
+                model,
+                dataset,
+                config,
+                tc,
+                initial_epoch=int(initial_epoch),
+                steps=steps,
+                extra_callbacks=list(callbacks or []),
+                verbose=verbose,
+            )
         except TrainingDivergedError as exc:
             raise kt.errors.FailedTrialError(f"trial diverged: {exc} {hint}") from None
         if not loop.finite_history(history):
-            raise kt.errors.FailedTrialError(
-                f"trial diverged: val_loss = {history.history.get('val_loss', [])} {hint}"
-            )
+            raise kt.errors.FailedTrialError(f"trial diverged: val_loss = {history.history.get('val_loss', [])} {hint}")
         return history
 
     # ------------------------------------------------------------------ helpers

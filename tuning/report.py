@@ -37,14 +37,31 @@ from pelsvae_tf.tuning.search_space import PAPER_BEST, PAPER_TABLE2_BEST
 
 #: Table columns for the hyperparameters, in Table 2 order.
 HP_COLUMNS: tuple[str, ...] = (
-    "seq_arch", "hidden", "n_blocks", "kernel_size", "dilation_base", "rnn_layers", "latent_dim",
-    "dropout", "lr", "lr_scheduler", "beta", "batch_size",
+    "seq_arch",
+    "hidden",
+    "n_blocks",
+    "kernel_size",
+    "dilation_base",
+    "rnn_layers",
+    "latent_dim",
+    "dropout",
+    "lr",
+    "lr_scheduler",
+    "beta",
+    "batch_size",
 )
 
 
 #: Integer hyperparameters (kept as nullable integers in the table: inactive ones are <NA>).
 INT_COLUMNS: tuple[str, ...] = (
-    "best_epoch", "hidden", "n_blocks", "kernel_size", "dilation_base", "rnn_layers", "latent_dim", "batch_size",
+    "best_epoch",
+    "hidden",
+    "n_blocks",
+    "kernel_size",
+    "dilation_base",
+    "rnn_layers",
+    "latent_dim",
+    "batch_size",
 )
 
 
@@ -69,7 +86,9 @@ def load_trials(project_dir: str | Path) -> pd.DataFrame:
             "trial_id": state["trial_id"],
             "status": state.get("status"),
             "val_loss": float(score) if score is not None else math.nan,
-            "best_epoch": int(state["best_step"]) + 1 if state.get("best_step") is not None and score is not None else None,
+            "best_epoch": int(state["best_step"]) + 1
+            if state.get("best_step") is not None and score is not None
+            else None,
         }
         for name in HP_COLUMNS:
             row[name] = values.get(name)
@@ -86,8 +105,10 @@ def load_trials(project_dir: str | Path) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     for name in df.columns:
         if name in INT_COLUMNS or name.startswith("tuner/") and name != "tuner/trial_id":
-            df[name] = pd.array([None if v is None or (isinstance(v, float) and math.isnan(v)) else int(v)
-                                 for v in df[name]], dtype="Int64")
+            df[name] = pd.array(
+                [None if v is None or (isinstance(v, float) and math.isnan(v)) else int(v) for v in df[name]],
+                dtype="Int64",
+            )
     extra = [c for c in df.columns if c not in columns]
     return df[columns[:-1] + extra + ["message"]].sort_values("trial_id").reset_index(drop=True)
 
@@ -243,24 +264,32 @@ def write_report(out_dir: str | Path, hypermodel, config, baseline: dict | None 
 
     best = best_trial(trials)
     values = trial_values(out_dir / PROJECT_NAME, best["trial_id"])
-    best_info = {"trial_id": best["trial_id"], "val_loss": float(best["val_loss"]),
-                 "best_epoch": _py(best["best_epoch"]), "values": values}
+    best_info = {
+        "trial_id": best["trial_id"],
+        "val_loss": float(best["val_loss"]),
+        "best_epoch": _py(best["best_epoch"]),
+        "values": values,
+    }
     paths["best_hyperparameters"] = atomic_write_text(
         out_dir / "best_hyperparameters.json", json.dumps(best_info, indent=2) + "\n"
     )
     cfg = training_config(hypermodel, values, config.final_epochs or config.epochs)
-    paths["best_config"] = atomic_write_text(out_dir / "best_config.json", json.dumps(cfg, indent=2, sort_keys=True) + "\n")
+    paths["best_config"] = atomic_write_text(
+        out_dir / "best_config.json", json.dumps(cfg, indent=2, sort_keys=True) + "\n"
+    )
 
     rows = []
     for name in HP_COLUMNS:
         if name == "dilation_base" or (name not in PAPER_BEST and name not in values):
             continue
-        rows.append({
-            "hyperparameter": name,
-            "paper best": _fmt(PAPER_BEST.get(name)),
-            "source": "Table 2" if name in PAPER_TABLE2_BEST else "reference code",
-            "search best": _fmt(values.get(name)),
-        })
+        rows.append(
+            {
+                "hyperparameter": name,
+                "paper best": _fmt(PAPER_BEST.get(name)),
+                "source": "Table 2" if name in PAPER_TABLE2_BEST else "reference code",
+                "search best": _fmt(values.get(name)),
+            }
+        )
     table = pd.DataFrame(rows)
     n_done = int((trials["status"] == "COMPLETED").sum())
     lines = [

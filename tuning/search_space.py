@@ -125,7 +125,9 @@ class SearchSpace(ConfigBase):
         _check_choices("lr_schedulers", self.lr_schedulers, LR_SCHEDULERS)
         _check_choices("batch_sizes", self.batch_sizes, positive=True)
         if any(k < 2 for k in self.kernel_size):
-            raise ValueError(f"SearchSpace.kernel_size: {self.kernel_size} has a value < 2; a TCN kernel needs >= 2 taps")
+            raise ValueError(
+                f"SearchSpace.kernel_size: {self.kernel_size} has a value < 2; a TCN kernel needs >= 2 taps"
+            )
         b = self.dilation_base
         if isinstance(b, bool) or not isinstance(b, int) or b < 2 or (b & (b - 1)) != 0:
             raise ValueError(f"SearchSpace.dilation_base: {b!r} must be a power of two >= 2 (paper: 2)")
@@ -189,9 +191,7 @@ class SearchSpace(ConfigBase):
             return getattr(cls, name)()
         path = Path(name)
         if not path.exists():
-            raise FileNotFoundError(
-                f"search space {name!r}: not a preset (paper, small, tiny) and no such JSON file"
-            )
+            raise FileNotFoundError(f"search space {name!r}: not a preset (paper, small, tiny) and no such JSON file")
         try:
             data = json.loads(path.read_text())
         except json.JSONDecodeError as exc:
@@ -208,10 +208,4 @@ class SearchSpace(ConfigBase):
                 per_arch += len(self.n_blocks) * len(self.kernel_size)
             else:
                 per_arch += len(self.rnn_layers)
-        return (
-            per_arch
-            * len(self.hidden)
-            * len(self.latent_dim)
-            * len(self.lr_schedulers)
-            * len(self.batch_sizes)
-        )
+        return per_arch * len(self.hidden) * len(self.latent_dim) * len(self.lr_schedulers) * len(self.batch_sizes)

@@ -41,7 +41,7 @@ from pelsvae_tf.tuning.search_space import PAPER_BEST, SearchSpace  # noqa: F401
 
 
 def distributed_role() -> str:
-    """"chief", "worker" or "local", from the KERASTUNER_* environment variables."""
+    """ "chief", "worker" or "local", from the KERASTUNER_* environment variables."""
     if "KERASTUNER_ORACLE_IP" not in os.environ:
         return "local"
     missing = [v for v in ("KERASTUNER_ORACLE_PORT", "KERASTUNER_TUNER_ID") if v not in os.environ]
@@ -269,13 +269,19 @@ def tune(
     # join the TF_CONFIG cluster).
     strategy = make_strategy(config.strategy) if role != "chief" else None
     tuner = make_tuner(hypermodel, config, out_dir, overwrite=overwrite and role != "worker", strategy=strategy)
-    budget = (f"brackets up to {config.epochs} epochs" if config.tuner == "hyperband"
-              else f"{config.max_trials} trials x {config.epochs} epochs")
+    budget = (
+        f"brackets up to {config.epochs} epochs"
+        if config.tuner == "hyperband"
+        else f"{config.max_trials} trials x {config.epochs} epochs"
+    )
     replicas = strategy.num_replicas_in_sync if strategy is not None else 1
-    training = (f"training strategy {config.strategy} ({replicas} replicas)" if role != "chief"
-                else "no training on the chief")
-    print(f"pelsvae tune [{role}, tuner id {tuner.tuner_id}]: {config.tuner} search, {budget}, "
-          f"{training} -> {out_dir}", file=sys.stderr)
+    training = (
+        f"training strategy {config.strategy} ({replicas} replicas)" if role != "chief" else "no training on the chief"
+    )
+    print(
+        f"pelsvae tune [{role}, tuner id {tuner.tuner_id}]: {config.tuner} search, {budget}, {training} -> {out_dir}",
+        file=sys.stderr,
+    )
     if role == "chief":
         tuner.oracle.verbose = config.verbose
         serve_oracle(tuner)
@@ -295,8 +301,9 @@ def tune(
 
     baseline = None
     if config.paper_baseline:
-        baseline = paper_baseline(hypermodel, dataset, out_dir, epochs=config.epochs, strategy=strategy,
-                                  verbose=config.verbose)
+        baseline = paper_baseline(
+            hypermodel, dataset, out_dir, epochs=config.epochs, strategy=strategy, verbose=config.verbose
+        )
     paths = write_report(out_dir, hypermodel, config, baseline=baseline)
     best = json.loads(paths["best_hyperparameters"].read_text())
     result.best_config_path = paths["best_config"]
@@ -316,10 +323,12 @@ def _consecutive_failures_message(project_dir, config: "TuneConfig") -> str:
             reason = f" The last failure: {str(failed['message'].iloc[-1]).strip()}"
     except Exception:  # the report is a courtesy here; the search state stays on disk either way
         pass
-    return (f"the search stopped after {config.max_consecutive_failed_trials} failed trials in a row "
-            f"(--max-consecutive-failed-trials).{reason} Fix the search space or base config (e.g. "
-            f"--receptive-field-check warn, or TCN blocks whose receptive field covers the curve), then "
-            f"rerun the same command to continue: completed trials are kept.")
+    return (
+        f"the search stopped after {config.max_consecutive_failed_trials} failed trials in a row "
+        f"(--max-consecutive-failed-trials).{reason} Fix the search space or base config (e.g. "
+        f"--receptive-field-check warn, or TCN blocks whose receptive field covers the curve), then "
+        f"rerun the same command to continue: completed trials are kept."
+    )
 
 
 __all__ = [

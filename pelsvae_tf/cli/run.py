@@ -41,7 +41,7 @@ HELPS = {
     "strategy": "tf.distribute strategy for training",
     "seed": "seed of every stage",
     "deterministic": "TensorFlow op determinism for training (--no-deterministic: faster; runs then differ "
-                     "in the last bits)",
+    "in the last bits)",
 }
 
 

@@ -32,22 +32,28 @@ def _parse_counts(text: str) -> int | dict[str, int]:
 def register(subparsers) -> None:
     """Add the ``pelsvae sky`` verb."""
     p = subparsers.add_parser(
-        "sky", help="build the built-in sky: OGLE-like raw photometry + catalogue + truth for 8 classes",
+        "sky",
+        help="build the built-in sky: OGLE-like raw photometry + catalogue + truth for 8 classes",
         description="Simulate OGLE-III-like I-band photometry of the 8 classes, grounded in real OGLE-III "
-                    "and Gaia DR2 catalogues, written as OGLE .dat files + catalog.csv (x-match layout) + "
-                    "truth.csv. Deterministic for a seed; an interrupted run resumes.")
+        "and Gaia DR2 catalogues, written as OGLE .dat files + catalog.csv (x-match layout) + "
+        "truth.csv. Deterministic for a seed; an interrupted run resumes.",
+    )
     p.add_argument("--out", required=True, help="output directory (photometry/, catalog.csv, truth.csv)")
-    p.add_argument("--n-per-class", dest="counts", default=None,
-                   help="stars per class: an integer, or CLASS=N,... (e.g. RRLYR=500,ECL=200) "
-                        f"(default: {_DEFAULTS.n_per_class})")
+    p.add_argument(
+        "--n-per-class",
+        dest="counts",
+        default=None,
+        help=f"stars per class: an integer, or CLASS=N,... (e.g. RRLYR=500,ECL=200) (default: {_DEFAULTS.n_per_class})",
+    )
     add_config_flags(p, SkyConfig, only=("seed", "years"))
-    p.add_argument("--epochs-min", type=int, default=None,
-                   help=f"fewest epochs per star (default: {_DEFAULTS.epochs[0]})")
-    p.add_argument("--epochs-max", type=int, default=None,
-                   help=f"most epochs per star (default: {_DEFAULTS.epochs[1]})")
+    p.add_argument(
+        "--epochs-min", type=int, default=None, help=f"fewest epochs per star (default: {_DEFAULTS.epochs[0]})"
+    )
+    p.add_argument(
+        "--epochs-max", type=int, default=None, help=f"most epochs per star (default: {_DEFAULTS.epochs[1]})"
+    )
     add_config_flags(p, SkyConfig, exclude=("n_per_class", "seed", "years", "epochs"))
-    p.add_argument("--config", default=None,
-                   help="SkyConfig JSON file; overrides the options above")
+    p.add_argument("--config", default=None, help="SkyConfig JSON file; overrides the options above")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_cli)
 

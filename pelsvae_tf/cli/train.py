@@ -19,14 +19,38 @@ from pelsvae_tf.train.config import TrainConfig
 
 #: ModelConfig fields offered as flags (besides --physics, --dense-units and --model-seed)
 MODEL_FLAGS = (
-    "arch", "hidden", "n_blocks", "kernel_size", "rnn_layers", "latent_dim", "dropout", "beta", "loss",
-    "time_encoding", "tcn_channels", "err_floor", "receptive_field_check", "tcn_norm", "decoder_padding",
+    "arch",
+    "hidden",
+    "n_blocks",
+    "kernel_size",
+    "rnn_layers",
+    "latent_dim",
+    "dropout",
+    "beta",
+    "loss",
+    "time_encoding",
+    "tcn_channels",
+    "err_floor",
+    "receptive_field_check",
+    "tcn_norm",
+    "decoder_padding",
     "decoder_subsample",
 )
 #: TrainConfig fields offered as flags (besides --jit-compile, --no-tensorboard, --no-deterministic)
 TRAIN_FLAGS = (
-    "epochs", "batch_size", "learning_rate", "lr_schedule", "lr_decay_rate", "early_stopping_patience",
-    "beta_schedule", "beta_warmup_epochs", "seed", "strategy", "steps_per_epoch", "verbose", "clipnorm",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "lr_schedule",
+    "lr_decay_rate",
+    "early_stopping_patience",
+    "beta_schedule",
+    "beta_warmup_epochs",
+    "seed",
+    "strategy",
+    "steps_per_epoch",
+    "verbose",
+    "clipnorm",
 )
 #: one-line helps where the dataclass docstring is longer than a command line wants
 _MODEL_HELPS = {
@@ -75,28 +99,61 @@ def register(subparsers) -> None:
         "--physics",
         default=None,
         help="comma-separated physical parameters for a cVAE-P, e.g. teff,abs_gmag,period ('' = cVAE) "
-             "(default: '' (cVAE))",
+        "(default: '' (cVAE))",
     )
     add_config_flags(p, ModelConfig, dest_prefix="m_", only=MODEL_FLAGS, helps=_MODEL_HELPS)
-    p.add_argument("--dense-units", dest="m_dense_units", default=None, metavar="UNITS",
-                   help="comma-separated encoder dense sizes (default: "
-                        + ",".join(str(u) for u in ModelConfig().dense_units) + ")")
-    p.add_argument("--model-seed", dest="m_seed", type=int, default=None, metavar="SEED",
-                   help="model seed (weight initialisation) (default: --seed)")
-    add_config_flags(
-        p, TrainConfig, dest_prefix="t_", only=TRAIN_FLAGS, rename={"learning_rate": "lr"}, helps=_TRAIN_HELPS,
-        choices={"verbose": (0, 1, 2)},
-        defaults={"verbose": "1 (2 when stdout is not a terminal)",
-                  "steps_per_epoch": "one pass over the training split", "clipnorm": "no clipping, as the paper"},
-    )
-    p.add_argument("--jit-compile", dest="t_jit_compile", action="store_true", default=None,
-                   help="XLA-compile the train step (default: off)")
-    p.add_argument("--no-tensorboard", dest="t_tensorboard", action="store_false", default=None,
-                   help="skip TensorBoard logs (default: logs written)")
     p.add_argument(
-        "--no-deterministic", dest="t_deterministic", action="store_false", default=None,
+        "--dense-units",
+        dest="m_dense_units",
+        default=None,
+        metavar="UNITS",
+        help="comma-separated encoder dense sizes (default: "
+        + ",".join(str(u) for u in ModelConfig().dense_units)
+        + ")",
+    )
+    p.add_argument(
+        "--model-seed",
+        dest="m_seed",
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="model seed (weight initialisation) (default: --seed)",
+    )
+    add_config_flags(
+        p,
+        TrainConfig,
+        dest_prefix="t_",
+        only=TRAIN_FLAGS,
+        rename={"learning_rate": "lr"},
+        helps=_TRAIN_HELPS,
+        choices={"verbose": (0, 1, 2)},
+        defaults={
+            "verbose": "1 (2 when stdout is not a terminal)",
+            "steps_per_epoch": "one pass over the training split",
+            "clipnorm": "no clipping, as the paper",
+        },
+    )
+    p.add_argument(
+        "--jit-compile",
+        dest="t_jit_compile",
+        action="store_true",
+        default=None,
+        help="XLA-compile the train step (default: off)",
+    )
+    p.add_argument(
+        "--no-tensorboard",
+        dest="t_tensorboard",
+        action="store_false",
+        default=None,
+        help="skip TensorBoard logs (default: logs written)",
+    )
+    p.add_argument(
+        "--no-deterministic",
+        dest="t_deterministic",
+        action="store_false",
+        default=None,
         help="turn TensorFlow op determinism off (faster; two runs then differ in the last bits) "
-             "(default: deterministic)",
+        "(default: deterministic)",
     )
     p.set_defaults(func=_cli_train)
 
@@ -163,13 +220,19 @@ def _cli_train(args) -> int:
     run = train(args.data, args.out, model_config, train_config)
     if not is_chief(train_config.strategy):
         task = json.loads(os.environ["TF_CONFIG"]).get("task", {})
-        print(f"trained {len(run.history)} epochs ({task.get('type', 'worker')} {task.get('index', '?')}: nothing "
-              "written, the chief writes the run directory)")
+        print(
+            f"trained {len(run.history)} epochs ({task.get('type', 'worker')} {task.get('index', '?')}: nothing "
+            "written, the chief writes the run directory)"
+        )
         return 0
     last = run.history[-1] if run.history else {}
     print(
         f"trained {len(run.history)} epochs -> {run.run_dir}/model.keras"
-        + (f" (val_loss {last.get('val_loss', float('nan')):.4g}, val_recon {last.get('val_recon', float('nan')):.4g})" if last else "")
+        + (
+            f" (val_loss {last.get('val_loss', float('nan')):.4g}, val_recon {last.get('val_recon', float('nan')):.4g})"
+            if last
+            else ""
+        )
     )
     return 0
 

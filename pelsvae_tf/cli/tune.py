@@ -28,8 +28,19 @@ from pelsvae_tf.tuning.search_space import LR_SAMPLINGS
 
 #: TuneConfig fields offered as flags (``paper_baseline`` is ``--no-paper-baseline``; ``verbose``
 #: has its own default rule)
-TUNE_FLAGS = ("max_trials", "epochs", "final_epochs", "tuner", "seed", "strategy", "num_initial_points",
-              "hyperband_factor", "hyperband_iterations", "executions_per_trial", "max_consecutive_failed_trials")
+TUNE_FLAGS = (
+    "max_trials",
+    "epochs",
+    "final_epochs",
+    "tuner",
+    "seed",
+    "strategy",
+    "num_initial_points",
+    "hyperband_factor",
+    "hyperband_iterations",
+    "executions_per_trial",
+    "max_consecutive_failed_trials",
+)
 _HELPS = {
     "max_trials": "number of trials (bayesian/random; hyperband sizes its own brackets from --epochs)",
     "epochs": "epochs per trial (hyperband: max epochs of one model)",
@@ -62,30 +73,59 @@ def register(subparsers) -> None:
     p.add_argument("--data", required=True, help="prepared dataset directory (from `pelsvae prepare`)")
     p.add_argument("--out", required=True, help="output directory (search state, report, best_config.json)")
     add_config_flags(p, TuneConfig, only=TUNE_FLAGS, helps=_HELPS, choices={"tuner": TUNERS})
-    p.add_argument("--search-space", default="paper",
-                   help="search space: 'paper' (Table 2), 'small' (TCN-only, for the main job), "
-                        "'tiny' (tests) or a JSON file of SearchSpace fields")
-    p.add_argument("--lr-sampling", choices=LR_SAMPLINGS, default=None,
-                   help="override how lr is drawn: 'log' (log-uniform) or 'linear' (paper's literal U(5e-5, 0.1))")
-    p.add_argument("--base-config", default=None,
-                   help="JSON with the ModelConfig every trial starts from (a ModelConfig, or a training "
-                        "config with a 'model' entry, whose 'train' entry, if any, is the TrainConfig every trial "
-                        "starts from: beta schedule, early stopping, ...); default: the paper's best model")
-    p.add_argument("--physics", default=None,
-                   help="comma-separated physical parameters seen by the encoder (cVAE-P: "
-                        "teff,abs_gmag,period); 'none' for the class-only cVAE; default: from --base-config or none")
-    p.add_argument("--loss", choices=options.LOSS_KINDS, default=None,
-                   help="loss of every trial: 'paper' (eq. 4) or 'reference' (MSE + beta KL/1e4); default: paper")
-    p.add_argument("--receptive-field-check", choices=("warn", "error", "off"), default=None,
-                   help="TCNs whose receptive field is shorter than the curves: 'warn' (default unless "
-                        "--base-config says otherwise) trains them, as the paper's grid contains some; "
-                        "'error' turns them into failed trials")
-    p.add_argument("--no-paper-baseline", action="store_true",
-                   help="do not train the paper's best configuration for comparison after the search")
+    p.add_argument(
+        "--search-space",
+        default="paper",
+        help="search space: 'paper' (Table 2), 'small' (TCN-only, for the main job), "
+        "'tiny' (tests) or a JSON file of SearchSpace fields",
+    )
+    p.add_argument(
+        "--lr-sampling",
+        choices=LR_SAMPLINGS,
+        default=None,
+        help="override how lr is drawn: 'log' (log-uniform) or 'linear' (paper's literal U(5e-5, 0.1))",
+    )
+    p.add_argument(
+        "--base-config",
+        default=None,
+        help="JSON with the ModelConfig every trial starts from (a ModelConfig, or a training "
+        "config with a 'model' entry, whose 'train' entry, if any, is the TrainConfig every trial "
+        "starts from: beta schedule, early stopping, ...); default: the paper's best model",
+    )
+    p.add_argument(
+        "--physics",
+        default=None,
+        help="comma-separated physical parameters seen by the encoder (cVAE-P: "
+        "teff,abs_gmag,period); 'none' for the class-only cVAE; default: from --base-config or none",
+    )
+    p.add_argument(
+        "--loss",
+        choices=options.LOSS_KINDS,
+        default=None,
+        help="loss of every trial: 'paper' (eq. 4) or 'reference' (MSE + beta KL/1e4); default: paper",
+    )
+    p.add_argument(
+        "--receptive-field-check",
+        choices=("warn", "error", "off"),
+        default=None,
+        help="TCNs whose receptive field is shorter than the curves: 'warn' (default unless "
+        "--base-config says otherwise) trains them, as the paper's grid contains some; "
+        "'error' turns them into failed trials",
+    )
+    p.add_argument(
+        "--no-paper-baseline",
+        action="store_true",
+        help="do not train the paper's best configuration for comparison after the search",
+    )
     p.add_argument("--overwrite", action="store_true", help="delete a previous search in --out and start again")
-    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=None,
-                   help="Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch "
-                        "(default: 1 on a terminal, 2 when stdout is a file or pipe)")
+    p.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=None,
+        help="Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch "
+        "(default: 1 on a terminal, 2 when stdout is a file or pipe)",
+    )
     p.set_defaults(func=run)
 
 
@@ -150,16 +190,27 @@ def run(args) -> int:
 
     data = Path(args.data)
     if not (data / "schema.json").exists():
-        raise FileNotFoundError(f"--data {data}: no prepared dataset there (schema.json missing); run `pelsvae prepare`")
+        raise FileNotFoundError(
+            f"--data {data}: no prepared dataset there (schema.json missing); run `pelsvae prepare`"
+        )
     space = SearchSpace.preset(args.search_space)
     if args.lr_sampling is not None:
         space = space.replace(lr_sampling=args.lr_sampling)
-    base = TuneConfig(paper_baseline=not args.no_paper_baseline,
-                      verbose=args.verbose if args.verbose is not None else (1 if _stdout_is_tty() else 2))
+    base = TuneConfig(
+        paper_baseline=not args.no_paper_baseline,
+        verbose=args.verbose if args.verbose is not None else (1 if _stdout_is_tty() else 2),
+    )
     config = config_from_args(argparse.Namespace(**{k: getattr(args, k, None) for k in TUNE_FLAGS}), TuneConfig, base)
     model = _base_model(args, data, config.seed)
-    result = tune(data, args.out, config=config, space=space, base_model=model, overwrite=args.overwrite,
-                  base_train=_base_train(args))
+    result = tune(
+        data,
+        args.out,
+        config=config,
+        space=space,
+        base_model=model,
+        overwrite=args.overwrite,
+        base_train=_base_train(args),
+    )
     if result.role == "worker":
         print(f"pelsvae tune: worker finished; trials run here: {', '.join(result.trials_run) or 'none'}")
         return 0

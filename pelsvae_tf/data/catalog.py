@@ -12,8 +12,9 @@ from pelsvae_tf.data.readers import read_ogle3_catalog, read_xmatch
 from pelsvae_tf.data.shards import PHYSICS_COLUMNS
 
 
-def load_catalog(catalog: str | Path | Sequence[str | Path] | pd.DataFrame,
-                 xmatch: str | Path | Sequence | None = None) -> pd.DataFrame:
+def load_catalog(
+    catalog: str | Path | Sequence[str | Path] | pd.DataFrame, xmatch: str | Path | Sequence | None = None
+) -> pd.DataFrame:
     """Catalogue with canonical columns ``ogle_id, cls, subtype, period`` + the 6 physics columns.
 
     ``catalog`` may be an x-match layout CSV / list / directory (``read_xmatch``), an OGLE-III
@@ -38,16 +39,22 @@ def load_catalog(catalog: str | Path | Sequence[str | Path] | pd.DataFrame,
         else:
             cat = read_xmatch(catalog)
             if cat.attrs.get("n_duplicates", 0):
-                duplicates.append((f"catalogue {_describe(catalog)}", int(cat.attrs["n_duplicates"]),
-                                   list(cat.attrs.get("duplicate_ids", []))))
+                duplicates.append(
+                    (
+                        f"catalogue {_describe(catalog)}",
+                        int(cat.attrs["n_duplicates"]),
+                        list(cat.attrs.get("duplicate_ids", [])),
+                    )
+                )
     for c in ("ogle_id", "cls", "period"):
         if c not in cat.columns:
             raise ValueError(f"catalogue lacks column {c!r}; give an x-match layout CSV (OGLE-ID, Type, Period, ...)")
     cat["ogle_id"] = cat["ogle_id"].astype(str)
     dup = cat["ogle_id"].duplicated(keep="first")
     if dup.any():
-        duplicates.append((f"catalogue {_describe(catalog)}", int(dup.sum()),
-                           sorted(set(cat.loc[dup, "ogle_id"].tolist()))))
+        duplicates.append(
+            (f"catalogue {_describe(catalog)}", int(dup.sum()), sorted(set(cat.loc[dup, "ogle_id"].tolist())))
+        )
         cat = cat[~dup].reset_index(drop=True)
     if "subtype" not in cat.columns:
         cat["subtype"] = np.nan
@@ -57,8 +64,9 @@ def load_catalog(catalog: str | Path | Sequence[str | Path] | pd.DataFrame,
     if xmatch is not None:
         xm = read_xmatch(xmatch)
         if xm.attrs.get("n_duplicates", 0):
-            duplicates.append((f"x-match {_describe(xmatch)}", int(xm.attrs["n_duplicates"]),
-                               list(xm.attrs.get("duplicate_ids", []))))
+            duplicates.append(
+                (f"x-match {_describe(xmatch)}", int(xm.attrs["n_duplicates"]), list(xm.attrs.get("duplicate_ids", [])))
+            )
         xm = xm.set_index("ogle_id")
         for c in PHYSICS_COLUMNS:
             if c == "period":

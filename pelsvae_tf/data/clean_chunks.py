@@ -33,8 +33,9 @@ def max_light_t0(time: np.ndarray, mag: np.ndarray, period: float) -> float:
     return t_ref + period * (((d + np.pi) / (2 * np.pi)) % 1.0)
 
 
-def clean_curve(time: np.ndarray, mag: np.ndarray, err: np.ndarray, period: float, config: PrepareConfig
-                ) -> tuple[str | None, dict[str, Any]]:
+def clean_curve(
+    time: np.ndarray, mag: np.ndarray, err: np.ndarray, period: float, config: PrepareConfig
+) -> tuple[str | None, dict[str, Any]]:
     """Apply the cleaning steps to one curve. Returns ``(skip_reason or None, result)`` with
     ``result`` holding ``phase, mag, err`` (folded, sorted, untrimmed), ``snr``, ``n_clipped``."""
     s = cleaning.snr(mag, err, config.snr_method) if mag.size >= 2 else 0.0

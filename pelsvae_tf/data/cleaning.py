@@ -116,7 +116,7 @@ def phase_running_median(phase: np.ndarray, y: np.ndarray, window: int) -> np.nd
     order = np.argsort(phase, kind="stable")
     ys = y[order]
     h = window // 2
-    padded = np.concatenate([ys[n - h:], ys, ys[:h]]) if h else ys
+    padded = np.concatenate([ys[n - h :], ys, ys[:h]]) if h else ys
     med = np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
     out = np.empty(n)
     out[order] = med
@@ -266,9 +266,7 @@ def minmax_scale(mag: Any, err: Any) -> tuple[np.ndarray, np.ndarray, dict[str, 
     return (m - lo) / rng_, e / rng_, meta
 
 
-def inverse_minmax_scale(
-    scaled_mag: Any, scaled_err: Any, meta: dict[str, float]
-) -> tuple[np.ndarray, np.ndarray]:
+def inverse_minmax_scale(scaled_mag: Any, scaled_err: Any, meta: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
     """Undo :func:`minmax_scale`: returns (mag, err) in mag; works on [..., L] arrays with
     per-curve ``meta`` values broadcast over the last axis."""
     for k in ("mag_min", "mag_range"):

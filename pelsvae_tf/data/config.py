@@ -9,8 +9,17 @@ from pelsvae_tf.classes import DEFAULT_PHYSICS, canonical_class, check_physics_n
 from pelsvae_tf.config import ConfigBase
 
 #: skip reasons that ``strict=True`` turns into errors (bad input, not selection cuts)
-STRICT_REASONS = ("missing_file", "empty", "nan_inf", "bad_format", "bad_error", "bad_period",
-                  "unknown_class", "id_not_in_catalog", "duplicate_id")
+STRICT_REASONS = (
+    "missing_file",
+    "empty",
+    "nan_inf",
+    "bad_format",
+    "bad_error",
+    "bad_period",
+    "unknown_class",
+    "id_not_in_catalog",
+    "duplicate_id",
+)
 #: selection cuts of the method, always counted skips
 CUT_REASONS = ("low_snr", "dropped_subtype", "too_few_points", "class_cap")
 PHASE_ZERO = options.PHASE_ZERO

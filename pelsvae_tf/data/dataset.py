@@ -17,9 +17,22 @@ from pelsvae_tf.atomic import atomic_dir, atomic_write_text
 from pelsvae_tf.classes import CLASSES, check_physics_names
 from pelsvae_tf.data.scaler import PhysicsScaler
 from pelsvae_tf.data.shards import (  # noqa: F401  (re-exported: the 0.1 names of this module)
-    FORMAT_NAME, FORMAT_VERSION, PHYSICS_COLUMNS, SHARD_ARRAYS, SPLITS, STAR_ID_DTYPE, STAR_ID_MIN_WIDTH,
-    concat_arrays, empty_arrays, make_schema, read_shard, shard_name, split_summary, star_id_array,
-    validate_arrays, write_shard,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    PHYSICS_COLUMNS,
+    SHARD_ARRAYS,
+    SPLITS,
+    STAR_ID_DTYPE,
+    STAR_ID_MIN_WIDTH,
+    concat_arrays,
+    empty_arrays,
+    make_schema,
+    read_shard,
+    shard_name,
+    split_summary,
+    star_id_array,
+    validate_arrays,
+    write_shard,
 )
 
 
@@ -76,7 +89,6 @@ def write_prepared(
     return out_dir
 
 
-
 class PreparedDataset:
     """Read a prepared dataset directory (format ``pelsvae-prepared`` v1).
 
@@ -88,9 +100,7 @@ class PreparedDataset:
         self.path = Path(path)
         schema_path = self.path / "schema.json"
         if not self.path.exists():
-            raise FileNotFoundError(
-                f"prepared dataset {self.path} does not exist; create it with `pelsvae prepare`"
-            )
+            raise FileNotFoundError(f"prepared dataset {self.path} does not exist; create it with `pelsvae prepare`")
         if not schema_path.exists():
             raise FileNotFoundError(
                 f"{self.path} has no schema.json: not a prepared dataset (or preparation was "
@@ -98,13 +108,10 @@ class PreparedDataset:
             )
         self.schema: dict[str, Any] = json.loads(schema_path.read_text())
         if self.schema.get("format") != FORMAT_NAME:
-            raise ValueError(
-                f"{schema_path}: format {self.schema.get('format')!r}; expected {FORMAT_NAME!r}"
-            )
+            raise ValueError(f"{schema_path}: format {self.schema.get('format')!r}; expected {FORMAT_NAME!r}")
         if int(self.schema.get("version", -1)) != FORMAT_VERSION:
             raise ValueError(
-                f"{schema_path}: version {self.schema.get('version')}; this pelsvae_tf reads "
-                f"version {FORMAT_VERSION}"
+                f"{schema_path}: version {self.schema.get('version')}; this pelsvae_tf reads version {FORMAT_VERSION}"
             )
         self.classes: tuple[str, ...] = tuple(self.schema["classes"])
         self.seq_len: int = int(self.schema["seq_len"])
@@ -165,8 +172,17 @@ class PreparedDataset:
         """
         from pelsvae_tf.data.tfdata import to_tf  # TensorFlow only when a pipeline is asked for
 
-        return to_tf(self, split, batch_size=batch_size, physics=physics, shuffle=shuffle, seed=seed,
-                     drop_remainder=drop_remainder, repeat=repeat, require_physics=require_physics)
+        return to_tf(
+            self,
+            split,
+            batch_size=batch_size,
+            physics=physics,
+            shuffle=shuffle,
+            seed=seed,
+            drop_remainder=drop_remainder,
+            repeat=repeat,
+            require_physics=require_physics,
+        )
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{s}={self.n(s)}" for s in self.splits)

@@ -40,8 +40,13 @@ def _parse_list_cell(text, where: str) -> np.ndarray:
         raise LightCurveError(f"{where}: non-numeric entry in {s[:60]!r}...", "bad_format") from None
 
 
-def read_eros1(directory: str | Path, splits: Sequence[str] = ("train", "test"), band: str = "r",
-               min_points: int = 10, min_quality: int | None = None) -> tuple[pd.DataFrame, list[LightCurve]]:
+def read_eros1(
+    directory: str | Path,
+    splits: Sequence[str] = ("train", "test"),
+    band: str = "r",
+    min_points: int = 10,
+    min_quality: int | None = None,
+) -> tuple[pd.DataFrame, list[LightCurve]]:
     """Read EROS-1 LMC light curves in the RAMP variable-star layout.
 
     ``directory`` holds ``<split>.csv`` (index ``patch_starid``; ``type`` 1 = binary, 2 = Cepheid,
@@ -79,8 +84,10 @@ def read_eros1(directory: str | Path, splits: Sequence[str] = ("train", "test"),
         lcs = pd.read_csv(lc_path, index_col=0)
         miss = [c for c in cols if c not in lcs.columns]
         if miss:
-            raise ValueError(f"{lc_path}: column(s) {miss} missing; an EROS-1 light-curve table has "
-                             f"time_points_b/r, light_points_b/r, error_points_b/r")
+            raise ValueError(
+                f"{lc_path}: column(s) {miss} missing; an EROS-1 light-curve table has "
+                f"time_points_b/r, light_points_b/r, error_points_b/r"
+            )
         lcs = lcs.reindex(cat.index)
         for sid, c in cat.iterrows():
             code = c["type"]
@@ -101,8 +108,9 @@ def read_eros1(directory: str | Path, splits: Sequence[str] = ("train", "test"),
             m = _parse_list_cell(r[cols[1]], where + " " + cols[1])
             e = _parse_list_cell(r[cols[2]], where + " " + cols[2])
             if not (t.size == m.size == e.size):
-                raise LightCurveError(f"{where}: time/mag/err lists differ in length ({t.size}, {m.size}, "
-                                      f"{e.size})", "bad_format")
+                raise LightCurveError(
+                    f"{where}: time/mag/err lists differ in length ({t.size}, {m.size}, {e.size})", "bad_format"
+                )
             ok = np.isfinite(t) & np.isfinite(m) & np.isfinite(e) & (e > 0) & (np.abs(m - EROS1_FILL) > 1e-6)
             if ok.sum() < min_points:
                 skipped += 1
@@ -111,11 +119,27 @@ def read_eros1(directory: str | Path, splits: Sequence[str] = ("train", "test"),
             t, m, e = t[ok][order], m[ok][order], e[ok][order]
             cls = EROS1_TYPES[int(code)]
             period = float(c["period"]) / div
-            meta = {"id": str(sid), "time_offset": 0.0, "time_format": "jd", "band": "EROS-" + band,
-                    "source": str(lc_path), "cls": cls, "period": period}
+            meta = {
+                "id": str(sid),
+                "time_offset": 0.0,
+                "time_format": "jd",
+                "band": "EROS-" + band,
+                "source": str(lc_path),
+                "cls": cls,
+                "period": period,
+            }
             curves.append(LightCurve(t, m, e, meta))
-            rows.append({"id": str(sid), "cls": cls, "eros_type": int(code), "period": period, "quality": q,
-                         "split": split, "n_points": int(t.size)})
+            rows.append(
+                {
+                    "id": str(sid),
+                    "cls": cls,
+                    "eros_type": int(code),
+                    "period": period,
+                    "quality": q,
+                    "split": split,
+                    "n_points": int(t.size),
+                }
+            )
     out = pd.DataFrame(rows, columns=["id", "cls", "eros_type", "period", "quality", "split", "n_points"])
     out.attrs["n_skipped"] = skipped
     return out, curves

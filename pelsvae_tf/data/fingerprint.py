@@ -12,7 +12,6 @@ from pelsvae_tf.atomic import sha256_file
 from pelsvae_tf.data.catalog import _describe
 from pelsvae_tf.data.config import PrepareConfig
 
-
 #: version of the resume fingerprint layout (bumped when its content changes)
 FINGERPRINT_VERSION = 3
 
@@ -45,8 +44,9 @@ def source_digest(source: Any) -> str | None:
     return h.hexdigest()
 
 
-def _fingerprint(files: list[Path], photometry: str | Path, config: PrepareConfig, catalog: Any,
-                 xmatch: Any = None) -> dict[str, Any]:
+def _fingerprint(
+    files: list[Path], photometry: str | Path, config: PrepareConfig, catalog: Any, xmatch: Any = None
+) -> dict[str, Any]:
     """Identity of a preparation's inputs, stored in ``schema.json["prepare_fingerprint"]``.
 
     Every light-curve file enters by (name relative to ``photometry``, size in bytes,
@@ -63,11 +63,18 @@ def _fingerprint(files: list[Path], photometry: str | Path, config: PrepareConfi
             rel = f.name
         st = f.stat()
         h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return {"version": FINGERPRINT_VERSION, "n_files": len(files),
-            "first": files[0].name if files else "", "last": files[-1].name if files else "",
-            "files_sha256": h.hexdigest(), "catalog": _describe(catalog), "catalog_sha256": source_digest(catalog),
-            "xmatch": None if xmatch is None else _describe(xmatch), "xmatch_sha256": source_digest(xmatch),
-            "config": config.to_dict()}
+    return {
+        "version": FINGERPRINT_VERSION,
+        "n_files": len(files),
+        "first": files[0].name if files else "",
+        "last": files[-1].name if files else "",
+        "files_sha256": h.hexdigest(),
+        "catalog": _describe(catalog),
+        "catalog_sha256": source_digest(catalog),
+        "xmatch": None if xmatch is None else _describe(xmatch),
+        "xmatch_sha256": source_digest(xmatch),
+        "config": config.to_dict(),
+    }
 
 
 def fingerprint_differences(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
@@ -77,8 +84,10 @@ def fingerprint_differences(old: dict[str, Any] | None, new: dict[str, Any]) -> 
         return ["it was prepared by another pelsvae version (no full fingerprint of its input files)"]
     out = []
     if any(old.get(k) != new.get(k) for k in ("n_files", "first", "last", "files_sha256")):
-        out.append(f"the light-curve files changed ({old.get('n_files')} then, {new.get('n_files')} now; "
-                   f"a file was added, removed, or modified: its size or modification time differs)")
+        out.append(
+            f"the light-curve files changed ({old.get('n_files')} then, {new.get('n_files')} now; "
+            f"a file was added, removed, or modified: its size or modification time differs)"
+        )
     if old.get("catalog_sha256") != new.get("catalog_sha256"):
         out.append(f"the catalogue content changed (then {old.get('catalog')}, now {new.get('catalog')})")
     if old.get("xmatch_sha256") != new.get("xmatch_sha256"):

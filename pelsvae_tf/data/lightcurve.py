@@ -53,8 +53,9 @@ class LightCurve:
         """Absolute times as ``astropy.time.Time`` (``time + time_offset`` in ``time_format``)."""
         from astropy.time import Time
 
-        return Time(self.time + float(self.meta["time_offset"]), format=self.meta["time_format"],
-                    scale=self.meta["time_scale"])
+        return Time(
+            self.time + float(self.meta["time_offset"]), format=self.meta["time_format"], scale=self.meta["time_scale"]
+        )
 
     @property
     def time_q(self):

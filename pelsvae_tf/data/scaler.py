@@ -38,16 +38,12 @@ class PhysicsScaler:
 
     # -- fitting --------------------------------------------------------------------------
     @classmethod
-    def fit(
-        cls, raw: np.ndarray, names: Sequence[str] = PHYSICS_COLUMNS, kind: str = "minmax"
-    ) -> "PhysicsScaler":
+    def fit(cls, raw: np.ndarray, names: Sequence[str] = PHYSICS_COLUMNS, kind: str = "minmax") -> "PhysicsScaler":
         """Fit on ``raw`` [N, P] physical values (units of :data:`PHYSICS_COLUMNS`); NaNs are ignored."""
         names = check_physics_names(names)
         raw = np.asarray(raw, dtype=np.float64)
         if raw.ndim != 2 or raw.shape[1] != len(names):
-            raise ValueError(
-                f"PhysicsScaler.fit: raw has shape {raw.shape}; expected [N, {len(names)}] for {names}"
-            )
+            raise ValueError(f"PhysicsScaler.fit: raw has shape {raw.shape}; expected [N, {len(names)}] for {names}")
         stats = {}
         for j, name in enumerate(names):
             col = raw[:, j]
@@ -70,14 +66,10 @@ class PhysicsScaler:
         shift, scale = [], []
         for n in names:
             if n not in self.stats:
-                raise ValueError(
-                    f"PhysicsScaler: parameter {n!r} was not fitted; fitted: {sorted(self.stats)}"
-                )
+                raise ValueError(f"PhysicsScaler: parameter {n!r} was not fitted; fitted: {sorted(self.stats)}")
             st = self.stats[n]
             if not np.isfinite(st["min"]):
-                raise ValueError(
-                    f"PhysicsScaler: no training star has {n!r}; drop it from the selected physics"
-                )
+                raise ValueError(f"PhysicsScaler: no training star has {n!r}; drop it from the selected physics")
             if self.kind == "minmax":
                 shift.append(st["min"])
                 scale.append(minmax_range(st["min"], st["max"], constant="unit"))
@@ -92,8 +84,7 @@ class PhysicsScaler:
         names = tuple(names)
         if raw.ndim != 2 or raw.shape[1] != len(names):
             raise ValueError(
-                f"PhysicsScaler.transform: raw has shape {raw.shape}; expected [N, {len(names)}] "
-                f"for parameters {names}"
+                f"PhysicsScaler.transform: raw has shape {raw.shape}; expected [N, {len(names)}] for parameters {names}"
             )
         shift, scale = self._affine(names)
         return ((raw - shift) / scale).astype(np.float32)
@@ -103,9 +94,7 @@ class PhysicsScaler:
         scaled = np.asarray(scaled, dtype=np.float64)
         names = tuple(names)
         if scaled.ndim != 2 or scaled.shape[1] != len(names):
-            raise ValueError(
-                f"PhysicsScaler.inverse_transform: shape {scaled.shape}; expected [N, {len(names)}]"
-            )
+            raise ValueError(f"PhysicsScaler.inverse_transform: shape {scaled.shape}; expected [N, {len(names)}]")
         shift, scale = self._affine(names)
         return scaled * scale + shift
 
@@ -135,9 +124,7 @@ class PhysicsScaler:
         """Inverse of :meth:`to_dict`."""
         if "stats" not in data:
             raise ValueError("PhysicsScaler.from_dict: missing 'stats' (not a physics_scaler.json?)")
-        stats = {
-            n: {k: (np.nan if v is None else v) for k, v in st.items()} for n, st in data["stats"].items()
-        }
+        stats = {n: {k: (np.nan if v is None else v) for k, v in st.items()} for n, st in data["stats"].items()}
         return cls(stats, kind=data.get("kind", "minmax"))
 
     def save(self, path: str | Path) -> Path:

@@ -54,6 +54,7 @@ def star_id_array(ids: Iterable[Any]) -> np.ndarray:
     width = max([STAR_ID_MIN_WIDTH] + [len(s) for s in ids])
     return np.asarray(ids, dtype=f"<U{width}").reshape(-1)
 
+
 #: key -> (dtype, rank) of every array in a shard; rank 2 arrays are [n, seq_len] except ``phys``.
 SHARD_ARRAYS: dict[str, tuple[str, int]] = {
     "phase": ("float32", 2),
@@ -69,7 +70,6 @@ SHARD_ARRAYS: dict[str, tuple[str, int]] = {
     "star_id": (STAR_ID_DTYPE, 1),
     "is_real": ("bool", 1),
 }
-
 
 
 def validate_arrays(arrays: Mapping[str, np.ndarray], seq_len: int | None = None) -> dict[str, np.ndarray]:
@@ -93,9 +93,7 @@ def validate_arrays(arrays: Mapping[str, np.ndarray], seq_len: int | None = None
         else:
             a = a.astype(dtype, copy=False)
         if a.ndim != rank or a.shape[0] != n:
-            raise ValueError(
-                f"prepared arrays: {key!r} has shape {a.shape}; expected rank {rank} with {n} rows"
-            )
+            raise ValueError(f"prepared arrays: {key!r} has shape {a.shape}; expected rank {rank} with {n} rows")
         out[key] = a
     L = out["phase"].shape[1]
     if seq_len is not None and L != seq_len:
@@ -182,9 +180,7 @@ def make_schema(
     classes: Sequence[str] = CLASSES,
 ) -> dict[str, Any]:
     """Assemble ``schema.json`` content from per-split summaries (see :func:`split_summary`)."""
-    counts = {
-        split: {c: info["per_class"][c]["n"] for c in classes} for split, info in split_info.items()
-    }
+    counts = {split: {c: info["per_class"][c]["n"] for c in classes} for split, info in split_info.items()}
     schema: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -245,15 +241,29 @@ class ShardWriter:
         self.buf = {k: [] for k in SHARD_ARRAYS}
 
     def summary(self) -> dict[str, Any]:
-        per_class = {c: {"n": int(self.label_counts[i]), "n_real": int(self.real_counts[i])}
-                     for i, c in enumerate(self.classes)}
+        per_class = {
+            c: {"n": int(self.label_counts[i]), "n_real": int(self.real_counts[i])} for i, c in enumerate(self.classes)
+        }
         n_real = int(self.real_counts.sum())
-        return {"n": int(self.n), "n_real": n_real, "n_augmented": int(self.n - n_real),
-                "per_class": per_class, "shards": list(self.shards)}
+        return {
+            "n": int(self.n),
+            "n_real": n_real,
+            "n_augmented": int(self.n - n_real),
+            "per_class": per_class,
+            "shards": list(self.shards),
+        }
 
 
 def _curve_record(ph, m, e, meta_src: dict, is_real: bool) -> dict[str, Any]:
     sm, se, meta = cleaning.minmax_scale(m, e)
-    return dict(phase=ph.astype(np.float32), mag=sm.astype(np.float32), err=se.astype(np.float32),
-                mag_min=meta["mag_min"], mag_range=meta["mag_range"], mag_mean=meta["mag_mean"],
-                err_median=meta["err_median"], is_real=is_real, **meta_src)
+    return dict(
+        phase=ph.astype(np.float32),
+        mag=sm.astype(np.float32),
+        err=se.astype(np.float32),
+        mag_min=meta["mag_min"],
+        mag_range=meta["mag_range"],
+        mag_mean=meta["mag_mean"],
+        err_median=meta["err_median"],
+        is_real=is_real,
+        **meta_src,
+    )

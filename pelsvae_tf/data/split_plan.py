@@ -30,8 +30,8 @@ def split_stars(summary: pd.DataFrame, config: PrepareConfig) -> pd.Series:
         if n == 2 and config.split[2] > 0:
             n_tr, n_va = 1, 0
         n_va = min(n_va, n - n_tr)
-        out.loc[idx[n_tr:n_tr + n_va]] = "val"
-        out.loc[idx[n_tr + n_va:]] = "test"
+        out.loc[idx[n_tr : n_tr + n_va]] = "val"
+        out.loc[idx[n_tr + n_va :]] = "test"
     return out
 
 
@@ -45,8 +45,11 @@ def apply_caps(summary: pd.DataFrame, config: PrepareConfig) -> pd.Series:
         idx = summary.index[summary["cls"] == cls].to_numpy()
         if cap is None or idx.size <= cap:
             continue
-        has = np.all(np.isfinite(np.stack(summary.loc[idx, "phys"].to_numpy())[:, cols]), axis=1) if cols else \
-            np.ones(idx.size, bool)
+        has = (
+            np.all(np.isfinite(np.stack(summary.loc[idx, "phys"].to_numpy())[:, cols]), axis=1)
+            if cols
+            else np.ones(idx.size, bool)
+        )
         order = np.concatenate([rng.permutation(idx[has]), rng.permutation(idx[~has])])
         keep.loc[order[cap:]] = False
     return keep

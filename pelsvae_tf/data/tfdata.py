@@ -35,9 +35,7 @@ def to_tf(
         keep = dataset.physics_mask(split, physics)
         dropped = int((~keep).sum())
         if dropped:
-            log.info(
-                "to_tf(%s): dropped %d of %d curves lacking %s", split, dropped, keep.size, list(physics)
-            )
+            log.info("to_tf(%s): dropped %d of %d curves lacking %s", split, dropped, keep.size, list(physics))
     if not keep.any():
         raise ValueError(
             f"to_tf: split {split!r} has no curve with all of {list(physics)}; "

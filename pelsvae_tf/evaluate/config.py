@@ -15,6 +15,7 @@ GENERATIONS: tuple[str, ...] = ("auto", "regressor", "prior")
 #: Values of :attr:`EvalConfig.classifier` (two-sample test and TSTR).
 CLASSIFIERS: tuple[str, ...] = ("forest", "logistic")
 
+
 @dataclasses.dataclass
 class EvalConfig(ConfigBase):
     """Sample sizes and options of :func:`evaluate`.
@@ -83,8 +84,13 @@ class EvalConfig(ConfigBase):
     def validate(self) -> None:
         """Raise ``ValueError`` naming the field for an impossible setting."""
         positive = (
-            "n_recon_per_class", "max_test_per_class", "n_generated_per_class", "max_real_per_class",
-            "cadence_epochs", "n_period_checks_per_class", "batch_size",
+            "n_recon_per_class",
+            "max_test_per_class",
+            "n_generated_per_class",
+            "max_real_per_class",
+            "cadence_epochs",
+            "n_period_checks_per_class",
+            "batch_size",
         )
         for name in positive:
             if int(getattr(self, name)) < 1:
@@ -92,8 +98,9 @@ class EvalConfig(ConfigBase):
         if self.generation not in GENERATIONS:
             raise ValueError(f"EvalConfig.generation must be 'auto', 'regressor' or 'prior' (got {self.generation!r})")
         if self.regressor not in options.REGRESSOR_KINDS:
-            raise ValueError(f"EvalConfig.regressor must be 'density', 'forest', 'linear' or 'mlp' "
-                             f"(got {self.regressor!r})")
+            raise ValueError(
+                f"EvalConfig.regressor must be 'density', 'forest', 'linear' or 'mlp' (got {self.regressor!r})"
+            )
         if self.classifier not in CLASSIFIERS:
             raise ValueError(f"EvalConfig.classifier must be 'forest' or 'logistic' (got {self.classifier!r})")
         if not self.cadence_baseline > 0 or not self.cadence_season > 0:

@@ -28,6 +28,7 @@ class CurveSet:
     :func:`pelsvae_tf.classes.canonical_class` (an unknown name raises); ``period`` [d] per curve; ``name``: label used in reports; ``ids``
     optional identifiers. Raises ``ValueError`` naming the field on inconsistent input.
     """
+
     time: list
     mag: list
     err: list
@@ -40,8 +41,9 @@ class CurveSet:
         n = len(self.time)
         for f in ("mag", "err", "cls", "period"):
             if len(getattr(self, f)) != n:
-                raise ValueError(f"CurveSet.{f}: {len(getattr(self, f))} entries but time has {n}; "
-                                 f"give one entry per curve")
+                raise ValueError(
+                    f"CurveSet.{f}: {len(getattr(self, f))} entries but time has {n}; give one entry per curve"
+                )
         self.cls = [canonical_class(c) for c in self.cls]
         self.period = [float(p) for p in self.period]
         bad = [i for i, p in enumerate(self.period) if not (math.isfinite(p) and p > 0)]
@@ -63,31 +65,49 @@ class CurveSet:
         return sorted(set(self.cls))
 
     @classmethod
-    def from_lightcurves(cls, curves: Iterable[Any], classes: Sequence[str], periods: Sequence[float],
-                         name: str = "X") -> "CurveSet":
+    def from_lightcurves(
+        cls, curves: Iterable[Any], classes: Sequence[str], periods: Sequence[float], name: str = "X"
+    ) -> "CurveSet":
         """Build from :class:`~pelsvae_tf.data.lightcurve.LightCurve` objects, classes and periods [d]."""
         curves = list(curves)
-        return cls([c.time for c in curves], [c.mag for c in curves], [c.err for c in curves], list(classes),
-                   list(periods), name=name, ids=[c.id for c in curves])
+        return cls(
+            [c.time for c in curves],
+            [c.mag for c in curves],
+            [c.err for c in curves],
+            list(classes),
+            list(periods),
+            name=name,
+            ids=[c.id for c in curves],
+        )
 
 
 # ------------------------------------------------------------------------------------------
 # constructors
 # ------------------------------------------------------------------------------------------
-def curves_from_eros1(directory: str | Path, band: str = "r", classes: Sequence[str] | None = None,
-                      splits: Sequence[str] = ("train", "test"), max_per_class: int | None = None,
-                      seed: int = 0) -> CurveSet:
+def curves_from_eros1(
+    directory: str | Path,
+    band: str = "r",
+    classes: Sequence[str] | None = None,
+    splits: Sequence[str] = ("train", "test"),
+    max_per_class: int | None = None,
+    seed: int = 0,
+) -> CurveSet:
     """EROS-1 LMC curves (:func:`pelsvae_tf.data.readers.read_eros1`) as a :class:`CurveSet`.
 
     ``max_per_class`` randomly keeps at most that many stars per class (seeded)."""
     cat, curves = read_eros1(directory, splits=splits, band=band)
     keep = _subsample(cat["cls"].tolist(), classes, max_per_class, seed)
-    return CurveSet.from_lightcurves([curves[i] for i in keep], cat["cls"].iloc[keep].tolist(),
-                                     cat["period"].iloc[keep].tolist(), name=f"EROS-1 {band}")
+    return CurveSet.from_lightcurves(
+        [curves[i] for i in keep],
+        cat["cls"].iloc[keep].tolist(),
+        cat["period"].iloc[keep].tolist(),
+        name=f"EROS-1 {band}",
+    )
 
 
-def curves_from_sdss_rrlyrae(directory: str | Path, band: str = "r", max_stars: int | None = None,
-                             seed: int = 0) -> CurveSet:
+def curves_from_sdss_rrlyrae(
+    directory: str | Path, band: str = "r", max_stars: int | None = None, seed: int = 0
+) -> CurveSet:
     """SDSS Stripe 82 RR Lyrae (Sesar et al. 2010) in one band (``u g r i z``) as a :class:`CurveSet`
     of class RRLYR (``periods.csv``: ``Num``, ``Per`` [d]; ``light-curves/<Num>.csv``)."""
     directory = Path(directory)
@@ -127,8 +147,9 @@ def curves_from_sky(config: Any = None, classes: Sequence[str] | None = None, na
     return CurveSet(t, m, e, c, p, name=name, ids=ids)
 
 
-def curves_from_prepared(path: str | Path, split: str = "test", real_only: bool = True,
-                         max_per_class: int | None = None, seed: int = 0) -> CurveSet:
+def curves_from_prepared(
+    path: str | Path, split: str = "test", real_only: bool = True, max_per_class: int | None = None, seed: int = 0
+) -> CurveSet:
     """Curves of a prepared dataset split, back in magnitudes (``mag_min + mag * mag_range``,
     errors times ``mag_range``) with ``time = phase * period`` [d]; ``real_only`` drops augmented
     copies."""
@@ -157,16 +178,25 @@ def curves_from_generated(generated: Any, name: str = "generated") -> CurveSet:
     :class:`CurveSet`; errors are floored at 1e-4 mag."""
     for f in ("time", "mag", "err", "cls", "period"):
         if not hasattr(generated, f):
-            raise ValueError(f"curves_from_generated: input has no {f!r}; pass GeneratedLightCurves "
-                             f"(or an object with time, mag, err, cls, period)")
+            raise ValueError(
+                f"curves_from_generated: input has no {f!r}; pass GeneratedLightCurves "
+                f"(or an object with time, mag, err, cls, period)"
+            )
     t, m, e = (np.asarray(getattr(generated, f), dtype=np.float64) for f in ("time", "mag", "err"))
     n = len(generated.cls)
-    return CurveSet([t[i] for i in range(n)], [m[i] for i in range(n)], [np.maximum(e[i], 1e-4) for i in range(n)],
-                    [str(c) for c in generated.cls], [float(p) for p in generated.period], name=name)
+    return CurveSet(
+        [t[i] for i in range(n)],
+        [m[i] for i in range(n)],
+        [np.maximum(e[i], 1e-4) for i in range(n)],
+        [str(c) for c in generated.cls],
+        [float(p) for p in generated.period],
+        name=name,
+    )
 
 
-def _subsample(cls_list: Sequence[str], classes: Sequence[str] | None, max_per_class: int | None,
-               seed: int) -> np.ndarray:
+def _subsample(
+    cls_list: Sequence[str], classes: Sequence[str] | None, max_per_class: int | None, seed: int
+) -> np.ndarray:
     cls_arr = np.asarray(cls_list, dtype=object)
     wanted = None if classes is None else {canonical_class(c) for c in classes}
     rng = np.random.default_rng(seed)

@@ -34,11 +34,18 @@ def _period_recovery(gen: dict, classes, train_periods: dict, cfg: EvalConfig, r
         hi = min(float(np.max(pc)) * 2 if len(pc) else cfg.cadence_baseline / 2, cfg.cadence_baseline)
         hi = max(hi, lo * 2)
         chosen = _pick(rng, pos, cfg.n_period_checks_per_class)
-        found = np.array([
-            M.lomb_scargle_period(gen["time"][i], gen["mag"][i], np.maximum(gen["err"][i], cfg.err_floor),
-                                  min_period=lo, max_period=hi)
-            for i in chosen
-        ])
+        found = np.array(
+            [
+                M.lomb_scargle_period(
+                    gen["time"][i],
+                    gen["mag"][i],
+                    np.maximum(gen["err"][i], cfg.err_floor),
+                    min_period=lo,
+                    max_period=hi,
+                )
+                for i in chosen
+            ]
+        )
         true = gen["period"][chosen]
         out[name] = {
             "n": int(len(chosen)),

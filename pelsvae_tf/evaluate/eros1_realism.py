@@ -15,7 +15,6 @@ from pelsvae_tf.evaluate.runview import _RunView
 from pelsvae_tf.generate.cadence import Cadence
 from pelsvae_tf.sky import ERROR_SCATTER_DEX, eros1_error, ogle_cadence
 
-
 #: EROS-1-like cadence of the realism check: epochs per curve (median of the shared EROS-1 red-band
 #: light curves: 120) over three LMC seasons of the sky's ``survey="eros1"`` layout (baseline 842-878 d,
 #: 5-95 %; real EROS-1 red band: median 894 d).
@@ -29,19 +28,24 @@ def _check_real_eros1(cfg: EvalConfig) -> Path | None:
     if cfg.real_eros1 is None:
         return None
     d = Path(cfg.real_eros1)
-    missing = [f for f in ("train.csv", "test.csv", "train_varlength_features.csv.gz",
-                           "test_varlength_features.csv.gz") if not (d / f).exists()]
+    missing = [
+        f
+        for f in ("train.csv", "test.csv", "train_varlength_features.csv.gz", "test_varlength_features.csv.gz")
+        if not (d / f).exists()
+    ]
     if not d.is_dir() or missing:
         raise FileNotFoundError(
             f"EvalConfig.real_eros1={cfg.real_eros1!r} (--real-eros1) is not an EROS-1 RAMP folder"
             + (f" (missing {missing})" if d.is_dir() else " (no such directory)")
             + "; point it at the folder holding train.csv, test.csv and *_varlength_features.csv.gz "
-              "(e.g. shared/data/eros1_lmc_ramp), or leave it unset")
+            "(e.g. shared/data/eros1_lmc_ramp), or leave it unset"
+        )
     return d
 
 
-def _realism_eros1(view: _RunView, cfg: EvalConfig, use_regressor: bool, eros_dir: Path,
-                   notes: list[str]) -> tuple[dict | None, str]:
+def _realism_eros1(
+    view: _RunView, cfg: EvalConfig, use_regressor: bool, eros_dir: Path, notes: list[str]
+) -> tuple[dict | None, str]:
     """Realism of the run's generated curves against real EROS-1 LMC curves (red band).
 
     For each class shared by the run and EROS-1, ``n_generated_per_class`` curves come from the
@@ -58,11 +62,12 @@ def _realism_eros1(view: _RunView, cfg: EvalConfig, use_regressor: bool, eros_di
     eros_classes = ("CEP", "ECL", "LPV", "RRLYR")
     shared = [c for c in view.classes if c in eros_classes]
     if not shared:
-        notes.append(f"realism against EROS-1 skipped: the run's classes {list(view.classes)} include none of "
-                     f"EROS-1's {list(eros_classes)}")
+        notes.append(
+            f"realism against EROS-1 skipped: the run's classes {list(view.classes)} include none of "
+            f"EROS-1's {list(eros_classes)}"
+        )
         return None, ""
-    real = R.curves_from_eros1(eros_dir, band="r", classes=shared, max_per_class=cfg.max_real_per_class,
-                               seed=cfg.seed)
+    real = R.curves_from_eros1(eros_dir, band="r", classes=shared, max_per_class=cfg.max_real_per_class, seed=cfg.seed)
     shared = [c for c in shared if c in set(real.cls)]
     generator = _make_generator(view, cfg, use_regressor)
     prior = _make_generator(view, cfg, use_regressor=False) if use_regressor else generator
@@ -89,17 +94,26 @@ def _realism_eros1(view: _RunView, cfg: EvalConfig, use_regressor: bool, eros_di
     if not cl:
         notes.append("realism against EROS-1 skipped: no training star of the shared classes to condition on")
         return None, ""
-    gen = SimpleNamespace(time=np.concatenate(t), mag=np.concatenate(m), err=np.concatenate(e),
-                          cls=np.asarray(cl), period=np.concatenate(per))
+    gen = SimpleNamespace(
+        time=np.concatenate(t),
+        mag=np.concatenate(m),
+        err=np.concatenate(e),
+        cls=np.asarray(cl),
+        period=np.concatenate(per),
+    )
     curves = R.curves_from_generated(gen, name="generated")
     classes = sorted(set(cl) & set(real.cls))
     res, _ = R.realism_section(curves, real, classes, seed=cfg.seed)
     res["reference"] = {"path": str(eros_dir), "band": "r", "max_per_class": cfg.max_real_per_class}
-    res["observation"] = (f"{n} generated curves per class, {EROS1_EPOCHS} epochs over {EROS1_YEARS} LMC "
-                          f"seasons (sky survey='eros1' cadence), EROS-1 red-band error model"
-                          + (", one noise draw" if cfg.add_noise else ", no noise"))
-    md = ("## Realism against EROS-1\n\n"
-          f"Generated: {res['observation']}. Real: EROS-1 LMC red band ({eros_dir}), at most "
-          f"{cfg.max_real_per_class} stars per class. Features and tests: `pelsvae_tf.evaluate.realism`.\n\n"
-          + R.markdown(res))
+    res["observation"] = (
+        f"{n} generated curves per class, {EROS1_EPOCHS} epochs over {EROS1_YEARS} LMC "
+        f"seasons (sky survey='eros1' cadence), EROS-1 red-band error model"
+        + (", one noise draw" if cfg.add_noise else ", no noise")
+    )
+    md = (
+        "## Realism against EROS-1\n\n"
+        f"Generated: {res['observation']}. Real: EROS-1 LMC red band ({eros_dir}), at most "
+        f"{cfg.max_real_per_class} stars per class. Features and tests: `pelsvae_tf.evaluate.realism`.\n\n"
+        + R.markdown(res)
+    )
     return res, md

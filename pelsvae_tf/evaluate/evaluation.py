@@ -55,14 +55,26 @@ from pelsvae_tf.evaluate.generation import _ensure_regressors, _generate
 from pelsvae_tf.evaluate.reconstruction import _reconstruction
 from pelsvae_tf.evaluate.regressor_sections import _physics_recovery, _spread, _table3
 from pelsvae_tf.evaluate.report import _generation_summary, _report_md
-from pelsvae_tf.evaluate.runview import _RunView, _open_run
+from pelsvae_tf.evaluate.runview import _open_run, _RunView
 from pelsvae_tf.evaluate.tstr import _tstr
 from pelsvae_tf.textio import from_jsonable_nan, to_jsonable, write_json
 
 #: Stages of :func:`evaluate` (progress bar and ``metrics.json["stage_seconds"]``).
-_STAGES: tuple[str, ...] = ("load run", "loss curves", "reconstruction", "latents", "generation",
-                            "period recovery", "distribution match", "train-on-synthetic", "table 3",
-                            "physics recovery", "realism (EROS-1)", "spread at fixed physics", "report")
+_STAGES: tuple[str, ...] = (
+    "load run",
+    "loss curves",
+    "reconstruction",
+    "latents",
+    "generation",
+    "period recovery",
+    "distribution match",
+    "train-on-synthetic",
+    "table 3",
+    "physics recovery",
+    "realism (EROS-1)",
+    "spread at fixed physics",
+    "report",
+)
 
 
 def evaluate(
@@ -113,8 +125,11 @@ def evaluate(
     step(stages[0])
     history = pd.read_csv(hist_path)
     figures = {
-        "loss": "loss_curves.png", "reconstructions": "reconstructions.png", "latent_pairs": "latent_pairs.png",
-        "latent_vs_physics": "latent_vs_physics.png", "features": "feature_distributions.png",
+        "loss": "loss_curves.png",
+        "reconstructions": "reconstructions.png",
+        "latent_pairs": "latent_pairs.png",
+        "latent_vs_physics": "latent_vs_physics.png",
+        "features": "feature_distributions.png",
         "confusion": "confusion_tstr.png",
     }
     try:
@@ -124,8 +139,17 @@ def evaluate(
     return metrics
 
 
-def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figures: dict, notes: list,
-                  step, t_start: float, stage_seconds: dict) -> dict:
+def _write_report(
+    view: _RunView,
+    cfg: EvalConfig,
+    history,
+    out_dir: Path,
+    figures: dict,
+    notes: list,
+    step,
+    t_start: float,
+    stage_seconds: dict,
+) -> dict:
     """Compute every metric and figure into a temporary folder that atomically becomes ``out_dir``."""
 
     run_dir = view.run_dir
@@ -156,7 +180,9 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
         test = view.dataset.arrays("test")
         held = np.flatnonzero(test["is_real"].astype(bool))
         held_out = {k: test[k][held] for k in ("phase", "mag", "mag_range", "period", "label")}
-        dist, feats = _distribution_match(gen["folded"], held_out, view.classes, cfg, np.random.default_rng(cfg.seed + 3))
+        dist, feats = _distribution_match(
+            gen["folded"], held_out, view.classes, cfg, np.random.default_rng(cfg.seed + 3)
+        )
         _fig_features(feats, tmp / figures["features"])
         step(stages[6])
         tstr = _tstr(gen["folded"], view, cfg, np.random.default_rng(cfg.seed + 4))
@@ -193,14 +219,18 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
             "final_epoch": {k: float(v) for k, v in history.iloc[-1].items() if np.isscalar(v)},
             "reconstruction": rec,
             "latents": latent_info,
-            "generation": {"per_class_source": gen["source"], "n_per_class": cfg.n_generated_per_class,
-                           "path": "pelsvae_tf.generate.generator.Generator.generate" if use_reg else "decoder on N(0, I) latents",
-                           "sampling": f"distribution match and TSTR: {view.dataset.seq_len} random phases per curve "
-                                       f"(the prepared real curves' point count), noise, min-max scaled on the noisy "
-                                       f"points like the real curves; features {list(COMPARED_FEATURES)}",
-                           "cadence": f"period recovery: {cfg.n_period_checks_per_class} curves per class, survey-like, "
-                                      f"{cfg.cadence_epochs} epochs over {cfg.cadence_baseline:g} d, "
-                                      f"{cfg.cadence_season:g} d seasons", "noise": cfg.add_noise},
+            "generation": {
+                "per_class_source": gen["source"],
+                "n_per_class": cfg.n_generated_per_class,
+                "path": "pelsvae_tf.generate.generator.Generator.generate" if use_reg else "decoder on N(0, I) latents",
+                "sampling": f"distribution match and TSTR: {view.dataset.seq_len} random phases per curve "
+                f"(the prepared real curves' point count), noise, min-max scaled on the noisy "
+                f"points like the real curves; features {list(COMPARED_FEATURES)}",
+                "cadence": f"period recovery: {cfg.n_period_checks_per_class} curves per class, survey-like, "
+                f"{cfg.cadence_epochs} epochs over {cfg.cadence_baseline:g} d, "
+                f"{cfg.cadence_season:g} d seasons",
+                "noise": cfg.add_noise,
+            },
             "period_recovery": periods,
             "distribution_match": dist,
             "tstr": tstr,
@@ -213,8 +243,12 @@ def _write_report(view: _RunView, cfg: EvalConfig, history, out_dir: Path, figur
         }
         metrics = to_jsonable(metrics)
         metrics["out_dir"] = str(out_dir)
-        report_view = dict(metrics, out_dir=str(tmp), generation=_generation_summary(gen["source"]),
-                           generation_detail=metrics["generation"])
+        report_view = dict(
+            metrics,
+            out_dir=str(tmp),
+            generation=_generation_summary(gen["source"]),
+            generation_detail=metrics["generation"],
+        )
         atomic_write_text(tmp / "report.md", _report_md(from_jsonable_nan(report_view), table3, figures, realism_md))
         write_json(tmp / "metrics.json", metrics, indent=1)
         step(stages[-1])

@@ -12,8 +12,16 @@ from scipy.stats import spearmanr
 from pelsvae_tf.classes import PHYSICS_PARAMS
 from pelsvae_tf.evaluate.config import LOSS_TERMS
 from pelsvae_tf.evaluate.distribution import COMPARED_FEATURES
-from pelsvae_tf.evaluate.plots import (class_colour, plot_confusion_matrix, plot_feature_hist, plot_latent_pair,
-                                       plot_latent_vs_param, plot_loss_term, plot_reconstruction, save_figure)
+from pelsvae_tf.evaluate.plots import (
+    class_colour,
+    plot_confusion_matrix,
+    plot_feature_hist,
+    plot_latent_pair,
+    plot_latent_vs_param,
+    plot_loss_term,
+    plot_reconstruction,
+    save_figure,
+)
 from pelsvae_tf.evaluate.runview import _RunView
 
 
@@ -38,8 +46,7 @@ def _fig_reconstructions(fig_data: dict, classes, out: Path, n_per_class: int) -
     for r in rows:
         by_class.setdefault(r["label"], []).append(r)
     present = sorted(by_class)
-    fig, axes = plt.subplots(len(present), n_per_class, figsize=(3.2 * n_per_class, 2.2 * len(present)),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(present), n_per_class, figsize=(3.2 * n_per_class, 2.2 * len(present)), squeeze=False)
     for i, c in enumerate(present):
         for j in range(n_per_class):
             ax = axes[i, j]
@@ -47,8 +54,17 @@ def _fig_reconstructions(fig_data: dict, classes, out: Path, n_per_class: int) -
                 ax.axis("off")
                 continue
             r = by_class[c][j]
-            plot_reconstruction(r["phase"], r["mag"], r["err"], r["grid"], r["mag_model"], r["err_model"], ax=ax,
-                                title=f"{classes[c]} {r['star_id']}  wRMSE={r['wrmse']:.3f}", colour=class_colour(c))
+            plot_reconstruction(
+                r["phase"],
+                r["mag"],
+                r["err"],
+                r["grid"],
+                r["mag_model"],
+                r["err_model"],
+                ax=ax,
+                title=f"{classes[c]} {r['star_id']}  wRMSE={r['wrmse']:.3f}",
+                colour=class_colour(c),
+            )
             if i < len(present) - 1:
                 ax.set_xlabel("")
     fig.suptitle("Test stars: observed vs decoded, folded (paper Fig. 5/7 analogue)", fontsize=10)
@@ -97,11 +113,11 @@ def _fig_latents(view: _RunView, out_pairs: Path, out_phys: Path) -> dict:
         vals = phys[:, cols.index(p)] if phys is not None and phys.ndim == 2 and p in cols else np.full(len(z), np.nan)
         unit = PHYSICS_PARAMS[p][1]
         for i in range(d):
-            plot_latent_vs_param(vals, z[:, i], lab, view.classes, f"{p} [{unit}]", f"z{i}", ax=axes[i, j],
-                                 logx=(p == "period"))
+            plot_latent_vs_param(
+                vals, z[:, i], lab, view.classes, f"{p} [{unit}]", f"z{i}", ax=axes[i, j], logx=(p == "period")
+            )
             ok = np.isfinite(vals)
             if ok.sum() > 2:
-
                 x = np.log10(vals[ok]) if p == "period" else vals[ok]
                 corr[f"z{i}~{p}"] = float(spearmanr(x, z[ok, i]).statistic)
     axes[0, 0].legend(fontsize=6, markerscale=2)
@@ -134,10 +150,15 @@ def _fig_features(feats: dict, out: Path) -> None:
 def _fig_confusion(tstr: dict, classes, out: Path) -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
-    plot_confusion_matrix(np.array(tstr["confusion_trtr"]), classes, ax=axes[0],
-                          title=f"train on real: acc {tstr['accuracy_trtr']:.2f}")
-    plot_confusion_matrix(np.array(tstr["confusion_tstr"]), classes, ax=axes[1],
-                          title=f"train on synthetic: acc {tstr['accuracy_tstr']:.2f}")
+    plot_confusion_matrix(
+        np.array(tstr["confusion_trtr"]), classes, ax=axes[0], title=f"train on real: acc {tstr['accuracy_trtr']:.2f}"
+    )
+    plot_confusion_matrix(
+        np.array(tstr["confusion_tstr"]),
+        classes,
+        ax=axes[1],
+        title=f"train on synthetic: acc {tstr['accuracy_tstr']:.2f}",
+    )
     fig.suptitle("Test on real held-out stars", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     save_figure(fig, out)

@@ -45,9 +45,15 @@ def _make_generator(view: _RunView, cfg: EvalConfig, use_regressor: bool = True)
         if not _train_stats_current(view.paths.train_stats_path):
             write_train_stats(view.run_dir)
         stats = view.paths.train_stats()
-        view.__dict__["_generator"] = Generator(view.decoder, None, view.classes, view.physics_scaler, stats,
-                                                n_grid=int(view.dataset.seq_len),
-                                                model_config=view.run.model.model_config)
+        view.__dict__["_generator"] = Generator(
+            view.decoder,
+            None,
+            view.classes,
+            view.physics_scaler,
+            stats,
+            n_grid=int(view.dataset.seq_len),
+            model_config=view.run.model.model_config,
+        )
         # one phase function per run view: the reconstruction stage's (_decode) if it ran first
         pf = view.__dict__.setdefault("_phase_function", view.__dict__["_generator"].phase_function)
         view.__dict__["_generator"].phase_function = pf
@@ -58,13 +64,13 @@ def _make_generator(view: _RunView, cfg: EvalConfig, use_regressor: bool = True)
 def _load_regressor_cached(view: _RunView, kind: str):
     cache = view.__dict__.setdefault("_regressors", {})
     if kind not in cache:
-
         cache[kind] = load_regressor(view.paths.regressors_dir / kind)
     return cache[kind]
 
 
-def _class_curves(view: _RunView, cfg: EvalConfig, generator, c: int, n: int, cadence, seed: int,
-                  use_regressor: bool) -> dict[str, np.ndarray] | None:
+def _class_curves(
+    view: _RunView, cfg: EvalConfig, generator, c: int, n: int, cadence, seed: int, use_regressor: bool
+) -> dict[str, np.ndarray] | None:
     """``n`` curves of class ``c`` observed at ``cadence``, in magnitudes, from ``generator``.
 
     With the regressor (``use_regressor``): :meth:`Generator.generate` (physics, period, mean
@@ -78,11 +84,9 @@ def _class_curves(view: _RunView, cfg: EvalConfig, generator, c: int, n: int, ca
     rng = np.random.default_rng(seed)
     t0 = rng.uniform(0.0, 1000.0, n)
     if use_regressor:
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PhysicsRangeWarning)
-            res = generator.generate(view.classes[c], n=n, cadence=cadence, seed=int(seed), t0=t0,
-                                     noise=cfg.add_noise)
+            res = generator.generate(view.classes[c], n=n, cadence=cadence, seed=int(seed), t0=t0, noise=cfg.add_noise)
     else:
         st = generator.train_stats
         mm, amp = generator._meta_columns()
@@ -93,10 +97,25 @@ def _class_curves(view: _RunView, cfg: EvalConfig, generator, c: int, n: int, ca
         d = int(view.run.model.model_config.latent_dim)
         z = rng.normal(size=(n, d)).astype(np.float32)
         pick = np.flatnonzero(real)[rng.integers(0, int(real.sum()), size=n)]
-        res = generator.from_latents(z, view.classes[c], np.asarray(st["period"], np.float64)[pick], cadence, t0=t0,
-                                     mag_mean=mm[pick], amplitude=amp[pick], seed=int(seed), noise=cfg.add_noise)
-    return {"time": res.time, "phase": res.phase, "mag": res.mag, "err": res.err, "period": res.period,
-            "amplitude": res.amplitude}
+        res = generator.from_latents(
+            z,
+            view.classes[c],
+            np.asarray(st["period"], np.float64)[pick],
+            cadence,
+            t0=t0,
+            mag_mean=mm[pick],
+            amplitude=amp[pick],
+            seed=int(seed),
+            noise=cfg.add_noise,
+        )
+    return {
+        "time": res.time,
+        "phase": res.phase,
+        "mag": res.mag,
+        "err": res.err,
+        "period": res.period,
+        "amplitude": res.amplitude,
+    }
 
 
 def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str, Any]:
@@ -128,13 +147,15 @@ def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str,
     for c, name in enumerate(view.classes):
         g, with_reg = (generator, True) if name in knows else (prior, False)
         rng = np.random.default_rng([cfg.seed, 101, c])
-        random_phases = Cadence.from_phases(np.sort(rng.uniform(0.0, 1.0, size=(n, L)), axis=1),
-                                            f"{L} random phases")
+        random_phases = Cadence.from_phases(np.sort(rng.uniform(0.0, 1.0, size=(n, L)), axis=1), f"{L} random phases")
         cur = _class_curves(view, cfg, g, c, n, random_phases, cfg.seed + 7 * c, with_reg)
         if cur is None:
             continue  # class absent from the training data
-        source[name] = (f"regressor:{cfg.regressor}" if with_reg else
-                        "prior N(0, I)" + (" (no training star with physics)" if use_regressor else ""))
+        source[name] = (
+            f"regressor:{cfg.regressor}"
+            if with_reg
+            else "prior N(0, I)" + (" (no training star with physics)" if use_regressor else "")
+        )
         sc = scale_like_prepared(cur["phase"], cur["mag"], cur["err"])
         rng_range = np.ptp(cur["mag"], axis=1)
         folded["phase"].append(sc["phase"])
@@ -143,8 +164,9 @@ def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str,
         folded["mag_range"].append(np.maximum(rng_range, 1e-6))
         folded["period"].append(np.asarray(cur["period"], np.float64))
         folded["label"].append(np.full(n, c))
-        cad = survey_cadence(cfg.cadence_epochs, cfg.cadence_baseline, cfg.cadence_season,
-                             seed=cfg.seed + 1000 + c, n_curves=n_check)
+        cad = survey_cadence(
+            cfg.cadence_epochs, cfg.cadence_baseline, cfg.cadence_season, seed=cfg.seed + 1000 + c, n_curves=n_check
+        )
         sv = _class_curves(view, cfg, g, c, n_check, cad, cfg.seed + 7 * c + 3, with_reg)
         amp = sv["amplitude"][:, None]
         survey["time"].append(sv["time"])
@@ -154,5 +176,8 @@ def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str,
         survey["label"].append(np.full(n_check, c))
     if not folded["label"]:
         raise ValueError("the training split has no real star: nothing to condition generation on")
-    return {"folded": {k: np.concatenate(v) for k, v in folded.items()},
-            "survey": {k: np.concatenate(v) for k, v in survey.items()}, "source": source}
+    return {
+        "folded": {k: np.concatenate(v) for k, v in folded.items()},
+        "survey": {k: np.concatenate(v) for k, v in survey.items()},
+        "source": source,
+    }

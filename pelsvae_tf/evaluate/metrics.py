@@ -286,4 +286,3 @@ def summarize(values: np.ndarray) -> dict[str, float]:
         "p90": float(np.percentile(v, 90)),
         "n": int(len(v)),
     }
-

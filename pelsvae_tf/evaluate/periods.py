@@ -10,7 +10,6 @@ import numpy as np
 from astropy.timeseries import LombScargle
 
 
-
 def lomb_scargle_period(
     time: np.ndarray,
     mag: np.ndarray,
@@ -47,7 +46,9 @@ def lomb_scargle_period(
     if not (np.all(np.isfinite(t)) and np.all(np.isfinite(y))):
         raise ValueError("time/mag contain NaN or infinite values; drop those points first")
     if not (0 < min_period < max_period):
-        raise ValueError(f"period search range must satisfy 0 < min_period < max_period (got {min_period}, {max_period})")
+        raise ValueError(
+            f"period search range must satisfy 0 < min_period < max_period (got {min_period}, {max_period})"
+        )
     if backend not in ("light-curve", "astropy"):
         raise ValueError(f"backend must be 'light-curve' or 'astropy' (got {backend!r})")
     dy = None
@@ -71,7 +72,8 @@ def lomb_scargle_period(
         step = float(freqs[1] - freqs[0])
     else:
         freq, power = LombScargle(t, y, dy).autopower(
-            minimum_frequency=f_lo, maximum_frequency=f_hi, samples_per_peak=samples_per_peak, method="fast")
+            minimum_frequency=f_lo, maximum_frequency=f_hi, samples_per_peak=samples_per_peak, method="fast"
+        )
         f_best = float(freq[int(np.argmax(power))])
     fine = np.linspace(max(f_best - step, f_lo), min(f_best + step, f_hi), 64)
     fine_power = LombScargle(t, y, dy).power(fine, method="cython")

@@ -50,8 +50,12 @@ log = logging.getLogger("pelsvae_tf.evaluate.physics_recovery")
 
 QUANTITIES = ("R21", "phi31", "skewness", "amplitude")
 #: which part of the generator a quantity tests
-QUANTITY_SOURCE = {"R21": "decoder+regressor", "phi31": "decoder+regressor", "skewness": "decoder+regressor",
-                   "amplitude": "knn magnitude metadata"}
+QUANTITY_SOURCE = {
+    "R21": "decoder+regressor",
+    "phi31": "decoder+regressor",
+    "skewness": "decoder+regressor",
+    "amplitude": "knn magnitude metadata",
+}
 
 
 def shape_numbers(phase: np.ndarray, mag: np.ndarray, n_harmonics: int = 4) -> dict[str, np.ndarray]:
@@ -73,10 +77,19 @@ def truth_numbers(teff: np.ndarray) -> dict[str, np.ndarray]:
     """Built-in sky ground truth at ``teff`` [K]: R21, phi31 [rad], amplitude [mag], skewness."""
     tr = rrlyrae_shape_truth(np.asarray(teff, dtype=np.float64))
     grid = np.linspace(0.0, 1.0, 200, endpoint=False)
-    shapes = np.stack([fourier_shape(grid, r21, p21, r31, p31) for r21, p21, r31, p31 in
-                       zip(tr["R21"], tr["phi21"], tr["R31"], tr["phi31"])])
-    return {"R21": tr["R21"], "phi31": np.mod(tr["phi31"], 2 * np.pi), "amplitude": tr["amplitude"],
-            "skewness": skewness(shapes), "period": tr["period"]}
+    shapes = np.stack(
+        [
+            fourier_shape(grid, r21, p21, r31, p31)
+            for r21, p21, r31, p31 in zip(tr["R21"], tr["phi21"], tr["R31"], tr["phi31"])
+        ]
+    )
+    return {
+        "R21": tr["R21"],
+        "phi31": np.mod(tr["phi31"], 2 * np.pi),
+        "amplitude": tr["amplitude"],
+        "skewness": skewness(shapes),
+        "period": tr["period"],
+    }
 
 
 def _circ_median(a: np.ndarray) -> float:
@@ -97,8 +110,13 @@ def _median(q: str, a: np.ndarray) -> float:
 
 def _compare(q: str, teff: np.ndarray, gen: np.ndarray, ref: np.ndarray) -> dict[str, float]:
     ok = np.isfinite(gen) & np.isfinite(ref)
-    out = {"spearman_gen_vs_teff": float("nan"), "spearman_ref_vs_teff": float("nan"),
-           "pearson_gen_vs_ref": float("nan"), "rmse": float("nan"), "slope_ratio": float("nan")}
+    out = {
+        "spearman_gen_vs_teff": float("nan"),
+        "spearman_ref_vs_teff": float("nan"),
+        "pearson_gen_vs_ref": float("nan"),
+        "rmse": float("nan"),
+        "slope_ratio": float("nan"),
+    }
     if ok.sum() < 3:
         return out
     g, r, t = gen[ok], ref[ok], teff[ok]
@@ -223,27 +241,39 @@ def physics_recovery(
     data_rel = _data_relation(run_dir, label, teffs, half_width=max(step / 2, 100.0))
     cad = phases(int(n_points))
     results: dict[str, Any] = {
-        "teff": teffs.tolist(), "fixed": fixed, "period_mode": period_mode, "n_per_teff": int(n_per_teff),
-        "n_points": int(n_points), "quantity_source": QUANTITY_SOURCE,
+        "teff": teffs.tolist(),
+        "fixed": fixed,
+        "period_mode": period_mode,
+        "n_per_teff": int(n_per_teff),
+        "n_points": int(n_points),
+        "quantity_source": QUANTITY_SOURCE,
         "truth": {q: np.asarray(truth[q]).tolist() for q in QUANTITIES},
-        "data": None if data_rel is None else {"median": {q: v.tolist() for q, v in data_rel["median"].items()},
-                                               "n_per_bin": data_rel["n_per_bin"]},
+        "data": None
+        if data_rel is None
+        else {"median": {q: v.tolist() for q, v in data_rel["median"].items()}, "n_per_bin": data_rel["n_per_bin"]},
         "regressors": {},
     }
     curves = {}
     for name, gen in gens.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PhysicsRangeWarning)
-            res = gen.generate("RRLYR", teff=rep_teff, n=rep_teff.size, cadence=cad, seed=seed, noise=False,
-                               **params)
+            res = gen.generate("RRLYR", teff=rep_teff, n=rep_teff.size, cadence=cad, seed=seed, noise=False, **params)
         nums = shape_numbers(res.phase, res.mag_model)
-        med = {q: np.asarray([_median(q, nums[q][i * n_per_teff:(i + 1) * n_per_teff]) for i in range(n_t)])
-               for q in QUANTITIES}
-        entry = {"median": {q: v.tolist() for q, v in med.items()},
-                 "iqr": {q: [float(np.subtract(*np.nanpercentile(nums[q][i * n_per_teff:(i + 1) * n_per_teff],
-                                                                 [75, 25]))) for i in range(n_t)]
-                         for q in QUANTITIES},
-                 "vs_truth": {q: _compare(q, teffs, med[q], np.asarray(truth[q])) for q in QUANTITIES}}
+        med = {
+            q: np.asarray([_median(q, nums[q][i * n_per_teff : (i + 1) * n_per_teff]) for i in range(n_t)])
+            for q in QUANTITIES
+        }
+        entry = {
+            "median": {q: v.tolist() for q, v in med.items()},
+            "iqr": {
+                q: [
+                    float(np.subtract(*np.nanpercentile(nums[q][i * n_per_teff : (i + 1) * n_per_teff], [75, 25])))
+                    for i in range(n_t)
+                ]
+                for q in QUANTITIES
+            },
+            "vs_truth": {q: _compare(q, teffs, med[q], np.asarray(truth[q])) for q in QUANTITIES},
+        }
         if data_rel is not None:
             entry["vs_data"] = {q: _compare(q, teffs, med[q], data_rel["median"][q]) for q in QUANTITIES}
         results["regressors"][name] = entry
@@ -261,8 +291,9 @@ def physics_recovery(
 def _figure(path: Path, teffs, curves, results, n_per_teff, n_show) -> None:
     names = list(curves)
     cols = np.unique(np.linspace(0, len(teffs) - 1, min(n_show, len(teffs))).round().astype(int))
-    fig, axes = plt.subplots(len(names), len(cols) + 1, figsize=(2.4 * (len(cols) + 1), 2.1 * len(names)),
-                             squeeze=False, sharey=False)
+    fig, axes = plt.subplots(
+        len(names), len(cols) + 1, figsize=(2.4 * (len(cols) + 1), 2.1 * len(names)), squeeze=False, sharey=False
+    )
     for r, name in enumerate(names):
         ph, sm = curves[name]
         for c, ti in enumerate(cols):
@@ -282,9 +313,14 @@ def _figure(path: Path, teffs, curves, results, n_per_teff, n_show) -> None:
         ax.plot(teffs, results["truth"]["R21"], "k--", label="truth (sky)")
         if results.get("data"):
             ax.plot(teffs, results["data"]["median"]["R21"], "s", color="gray", ms=4, label="training data")
-        ax.errorbar(teffs, results["regressors"][name]["median"]["R21"],
-                    yerr=np.asarray(results["regressors"][name]["iqr"]["R21"]) / 2, fmt="o-", ms=3,
-                    label="generated")
+        ax.errorbar(
+            teffs,
+            results["regressors"][name]["median"]["R21"],
+            yerr=np.asarray(results["regressors"][name]["iqr"]["R21"]) / 2,
+            fmt="o-",
+            ms=3,
+            label="generated",
+        )
         ax.set_ylabel("R21", fontsize=9)
         if r == 0:
             ax.legend(fontsize=7)

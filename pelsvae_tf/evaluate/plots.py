@@ -88,7 +88,14 @@ def plot_reconstruction(
     em = None if err_model is None else np.asarray(err_model, float)[order]
     for shift in (0.0, 1.0):
         ax.errorbar(
-            phase + shift, mag, yerr=err, fmt=".", ms=3, color="0.45", elinewidth=0.5, alpha=0.7,
+            phase + shift,
+            mag,
+            yerr=err,
+            fmt=".",
+            ms=3,
+            color="0.45",
+            elinewidth=0.5,
+            alpha=0.7,
             label="observed" if shift == 0 else None,
         )
         ax.plot(pm + shift, mm, "-", color=colour, lw=1.5, label="decoded" if shift == 0 else None)
@@ -179,8 +186,15 @@ def plot_confusion_matrix(cm: np.ndarray, classes: Sequence[str], ax=None, title
     for r in range(n):
         for c in range(n):
             if cm[r, c] > 0:
-                ax.text(c, r, f"{int(cm[r, c])}", ha="center", va="center", fontsize=6,
-                        color="white" if frac[r, c] > 0.5 else "black")
+                ax.text(
+                    c,
+                    r,
+                    f"{int(cm[r, c])}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if frac[r, c] > 0.5 else "black",
+                )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     if title:

@@ -35,7 +35,6 @@ generated curves (:func:`curves_from_generated`).
 :func:`realism_section` returns ``(dict, markdown)`` for a report.
 """
 
-
 from __future__ import annotations
 
 from pathlib import Path
@@ -52,10 +51,23 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from pelsvae_tf.classes import canonical_class
 from pelsvae_tf.data.readers import read_ogle3_catalog
 from pelsvae_tf.evaluate import metrics as M
-from pelsvae_tf.evaluate.curvesets import (CurveSet, curves_from_eros1, curves_from_generated,  # noqa: F401
-                                           curves_from_prepared, curves_from_sdss_rrlyrae, curves_from_sky)
-from pelsvae_tf.evaluate.realism_features import (FEATURES, FOURIER_ORDER, MIN_POINTS,  # noqa: F401
-                                                  SHAPE_FEATURES, curve_features, feature_matrix, fourier_fit)
+from pelsvae_tf.evaluate.curvesets import (  # noqa: F401
+    CurveSet,
+    curves_from_eros1,
+    curves_from_generated,
+    curves_from_prepared,
+    curves_from_sdss_rrlyrae,
+    curves_from_sky,
+)
+from pelsvae_tf.evaluate.realism_features import (  # noqa: F401
+    FEATURES,
+    FOURIER_ORDER,
+    MIN_POINTS,
+    SHAPE_FEATURES,
+    curve_features,
+    feature_matrix,
+    fourier_fit,
+)
 from pelsvae_tf.textio import markdown_table
 
 # ------------------------------------------------------------------------------------------
@@ -66,8 +78,9 @@ RF_TREES = 200
 
 
 def _rf(seed: int, n_trees: int | None = None):
-    return RandomForestClassifier(n_estimators=int(n_trees or RF_TREES), min_samples_leaf=2, class_weight="balanced", n_jobs=1,
-                                  random_state=seed)
+    return RandomForestClassifier(
+        n_estimators=int(n_trees or RF_TREES), min_samples_leaf=2, class_weight="balanced", n_jobs=1, random_state=seed
+    )
 
 
 def c2st_auc(a: np.ndarray, b: np.ndarray, seed: int = 0, folds: int = 5, n_trees: int | None = None) -> float:
@@ -93,8 +106,14 @@ def _clean(F: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return F[ok], y[ok]
 
 
-def tstr(train_F: np.ndarray, train_y: np.ndarray, test_F: np.ndarray, test_y: np.ndarray, seed: int = 0,
-         n_trees: int | None = None) -> dict[str, Any]:
+def tstr(
+    train_F: np.ndarray,
+    train_y: np.ndarray,
+    test_F: np.ndarray,
+    test_y: np.ndarray,
+    seed: int = 0,
+    n_trees: int | None = None,
+) -> dict[str, Any]:
     """Train a random forest on ``(train_F, train_y)``, test on ``(test_F, test_y)``: balanced
     accuracy and the confusion counts ``{true: {predicted: n}}``."""
     clf = _rf(seed, n_trees).fit(train_F, train_y)
@@ -113,9 +132,15 @@ def trtr_cv(F: np.ndarray, y: np.ndarray, seed: int = 0, folds: int = 5, n_trees
     return float(balanced_accuracy_score(y, pred))
 
 
-def compare(curves: CurveSet, real: CurveSet, classes: Sequence[str] | None = None, seed: int = 0,
-            features_x: np.ndarray | None = None, features_real: np.ndarray | None = None,
-            n_trees: int | None = None) -> dict[str, Any]:
+def compare(
+    curves: CurveSet,
+    real: CurveSet,
+    classes: Sequence[str] | None = None,
+    seed: int = 0,
+    features_x: np.ndarray | None = None,
+    features_real: np.ndarray | None = None,
+    n_trees: int | None = None,
+) -> dict[str, Any]:
     """Compare ``curves`` (X) with ``real`` per class (see module doc).
 
     ``classes`` defaults to the classes present in both. Precomputed feature matrices
@@ -133,17 +158,27 @@ def compare(curves: CurveSet, real: CurveSet, classes: Sequence[str] | None = No
         classes = [canonical_class(c) for c in classes]
         missing = [c for c in classes if c not in shared]
         if missing:
-            raise ValueError(f"compare: class(es) {missing} absent from {curves.name!r} or {real.name!r} "
-                             f"(shared: {shared}); choose classes present in both")
+            raise ValueError(
+                f"compare: class(es) {missing} absent from {curves.name!r} or {real.name!r} "
+                f"(shared: {shared}); choose classes present in both"
+            )
         shared = classes
     if not shared:
-        raise ValueError(f"compare: no class shared by {curves.name!r} ({curves.classes()}) and "
-                         f"{real.name!r} ({real.classes()})")
+        raise ValueError(
+            f"compare: no class shared by {curves.name!r} ({curves.classes()}) and {real.name!r} ({real.classes()})"
+        )
     Fx = feature_matrix(curves) if features_x is None else features_x
     Fr = feature_matrix(real) if features_real is None else features_real
     yx, yr = np.asarray(curves.cls, dtype=object), np.asarray(real.cls, dtype=object)
-    out: dict[str, Any] = {"x": curves.name, "real": real.name, "classes": shared, "features": list(FEATURES),
-                           "n_x": {}, "n_real": {}, "per_class": {}}
+    out: dict[str, Any] = {
+        "x": curves.name,
+        "real": real.name,
+        "classes": shared,
+        "features": list(FEATURES),
+        "n_x": {},
+        "n_real": {},
+        "per_class": {},
+    }
     n_shape = len(SHAPE_FEATURES)
     for c in shared:
         a, b = Fx[yx == c], Fr[yr == c]
@@ -164,8 +199,12 @@ def compare(curves: CurveSet, real: CurveSet, classes: Sequence[str] | None = No
         for key, cols in (("with_period", slice(None)), ("shape_only", slice(0, n_shape))):
             ts = tstr(Ftr[:, cols], ytr, Fte[:, cols], yte, seed, n_trees)
             tr = trtr_cv(Fte[:, cols], yte, seed, n_trees=n_trees)
-            cl[key] = {"tstr": ts["balanced_accuracy"], "trtr_cv": tr, "gap": tr - ts["balanced_accuracy"],
-                       "confusion_tstr": ts["confusion"]}
+            cl[key] = {
+                "tstr": ts["balanced_accuracy"],
+                "trtr_cv": tr,
+                "gap": tr - ts["balanced_accuracy"],
+                "confusion_tstr": ts["confusion"],
+            }
         out["classification"] = cl
     return out
 
@@ -178,17 +217,34 @@ def markdown(result: dict[str, Any]) -> str:
         pc = result["per_class"][c]
         ks = {k: v for k, v in pc["ks"].items() if np.isfinite(v)}
         worst = max(ks, key=ks.get) if ks else "-"
-        rows.append([c, result["n_x"][c], result["n_real"][c], f"{pc['c2st_auc']:.3f}", f"{pc['c2st_auc_shape']:.3f}",
-                     f"{ks.get(worst, float('nan')):.2f} ({worst})"])
-    lines = [f"Realism of **{x}** against **{r}** (band-robust features; C2ST = 5-fold random-forest ROC AUC, "
-             f"0.5 = indistinguishable)", "",
-             markdown_table(["class", "n X", "n real", "C2ST AUC", "C2ST AUC (no period)", "largest KS (feature)"], rows)]
+        rows.append(
+            [
+                c,
+                result["n_x"][c],
+                result["n_real"][c],
+                f"{pc['c2st_auc']:.3f}",
+                f"{pc['c2st_auc_shape']:.3f}",
+                f"{ks.get(worst, float('nan')):.2f} ({worst})",
+            ]
+        )
+    lines = [
+        f"Realism of **{x}** against **{r}** (band-robust features; C2ST = 5-fold random-forest ROC AUC, "
+        f"0.5 = indistinguishable)",
+        "",
+        markdown_table(["class", "n X", "n real", "C2ST AUC", "C2ST AUC (no period)", "largest KS (feature)"], rows),
+    ]
     if "classification" in result:
         cl = result["classification"]
-        rows = [[label, f"{cl[key]['tstr']:.3f}", f"{cl[key]['trtr_cv']:.3f}", f"{cl[key]['gap']:+.3f}"]
-                for key, label in (("with_period", "shape + log10 P"), ("shape_only", "shape only"))]
-        lines += ["", f"Balanced accuracy on {r} ({', '.join(result['classes'])}):", "",
-                  markdown_table(["features", f"train on {x}, test on {r}", f"train on {r} (5-fold CV)", "gap"], rows)]
+        rows = [
+            [label, f"{cl[key]['tstr']:.3f}", f"{cl[key]['trtr_cv']:.3f}", f"{cl[key]['gap']:+.3f}"]
+            for key, label in (("with_period", "shape + log10 P"), ("shape_only", "shape only"))
+        ]
+        lines += [
+            "",
+            f"Balanced accuracy on {r} ({', '.join(result['classes'])}):",
+            "",
+            markdown_table(["features", f"train on {x}, test on {r}", f"train on {r} (5-fold CV)", "gap"], rows),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -203,10 +259,11 @@ def ogle_fourier_reference(catalog: Any = None, classes: Sequence[str] = OGLE_FO
     cat = read_ogle3_catalog(columns=["P_1", "R21_1", "phi31_1"]) if catalog is None else catalog
     for col in ("cls", "P_1", "R21_1", "phi31_1"):
         if col not in cat.columns:
-            raise ValueError(f"ogle_fourier_reference: catalogue column {col!r} missing; read it with "
-                             f"read_ogle3_catalog(columns=['P_1', 'R21_1', 'phi31_1'])")
-    ok = cat["cls"].isin(list(classes)) & (cat["P_1"] > 0) & cat["R21_1"].between(0, 1.5) \
-        & np.isfinite(cat["phi31_1"])
+            raise ValueError(
+                f"ogle_fourier_reference: catalogue column {col!r} missing; read it with "
+                f"read_ogle3_catalog(columns=['P_1', 'R21_1', 'phi31_1'])"
+            )
+    ok = cat["cls"].isin(list(classes)) & (cat["P_1"] > 0) & cat["R21_1"].between(0, 1.5) & np.isfinite(cat["phi31_1"])
     return cat.loc[ok, ["cls", "P_1", "R21_1", "phi31_1"]].reset_index(drop=True)
 
 
@@ -224,15 +281,23 @@ def ogle_fourier_ks(curves: CurveSet, reference: Any, features: np.ndarray | Non
         ref = reference[reference["cls"] == c]
         j = {f: FEATURES.index(f) for f in FEATURES}
         phi31 = np.mod(np.arctan2(a[:, j["sin_phi31"]], a[:, j["cos_phi31"]]), 2 * np.pi)
-        out[c] = {"n_x": int(len(a)), "n_ogle": int(len(ref)),
-                  "ks_R21": _ks(a[:, j["R21"]], ref["R21_1"].to_numpy(float)),
-                  "ks_phi31": _ks(phi31, np.mod(ref["phi31_1"].to_numpy(float), 2 * np.pi)),
-                  "ks_log10_P": _ks(a[:, j["log10_P"]], np.log10(ref["P_1"].to_numpy(float)))}
+        out[c] = {
+            "n_x": int(len(a)),
+            "n_ogle": int(len(ref)),
+            "ks_R21": _ks(a[:, j["R21"]], ref["R21_1"].to_numpy(float)),
+            "ks_phi31": _ks(phi31, np.mod(ref["phi31_1"].to_numpy(float), 2 * np.pi)),
+            "ks_log10_P": _ks(a[:, j["log10_P"]], np.log10(ref["P_1"].to_numpy(float))),
+        }
     return out
 
 
-def plot_fourier_diagrams(curves: CurveSet, reference: Any, path: str | Path, features: np.ndarray | None = None,
-                          ks: dict[str, Any] | None = None) -> Path:
+def plot_fourier_diagrams(
+    curves: CurveSet,
+    reference: Any,
+    path: str | Path,
+    features: np.ndarray | None = None,
+    ks: dict[str, Any] | None = None,
+) -> Path:
     """Figure: R21 vs log10 P and phi31 vs log10 P per class, ``curves`` over the OGLE-III catalogue
     (grey), KS statistics in the titles; written to ``path`` (PNG). Returns the path."""
     matplotlib.use("Agg")
@@ -241,8 +306,10 @@ def plot_fourier_diagrams(curves: CurveSet, reference: Any, path: str | Path, fe
     ks = ogle_fourier_ks(curves, reference, F) if ks is None else ks
     classes = list(ks)
     if not classes:
-        raise ValueError("plot_fourier_diagrams: no class shared with the OGLE-III reference "
-                         f"({sorted(set(reference['cls']))}); curves have {curves.classes()}")
+        raise ValueError(
+            "plot_fourier_diagrams: no class shared with the OGLE-III reference "
+            f"({sorted(set(reference['cls']))}); curves have {curves.classes()}"
+        )
     y = np.asarray(curves.cls, dtype=object)
     fig, axes = plt.subplots(2, len(classes), figsize=(3.6 * len(classes), 6.4), squeeze=False)
     j = {f: FEATURES.index(f) for f in FEATURES}
@@ -273,13 +340,34 @@ def plot_fourier_diagrams(curves: CurveSet, reference: Any, path: str | Path, fe
     return path
 
 
-def realism_section(curves: CurveSet, real: CurveSet, classes: Sequence[str] | None = None, seed: int = 0,
-                    n_trees: int | None = None) -> tuple[dict[str, Any], str]:
+def realism_section(
+    curves: CurveSet, real: CurveSet, classes: Sequence[str] | None = None, seed: int = 0, n_trees: int | None = None
+) -> tuple[dict[str, Any], str]:
     """Report hook: ``(compare(curves, real, classes, seed), markdown)`` with a ``## Realism`` heading."""
     res = compare(curves, real, classes, seed, n_trees=n_trees)
     return res, "## Realism\n\n" + markdown(res)
 
 
-__all__ = ["CurveSet", "FEATURES", "SHAPE_FEATURES", "FOURIER_ORDER", "curve_features", "feature_matrix",
-           "fourier_fit", "c2st_auc", "tstr", "trtr_cv", "compare", "markdown", "realism_section",
-           "ogle_fourier_reference", "ogle_fourier_ks", "plot_fourier_diagrams", "curves_from_eros1", "curves_from_sdss_rrlyrae", "curves_from_sky", "curves_from_prepared", "curves_from_generated"]
+__all__ = [
+    "CurveSet",
+    "FEATURES",
+    "SHAPE_FEATURES",
+    "FOURIER_ORDER",
+    "curve_features",
+    "feature_matrix",
+    "fourier_fit",
+    "c2st_auc",
+    "tstr",
+    "trtr_cv",
+    "compare",
+    "markdown",
+    "realism_section",
+    "ogle_fourier_reference",
+    "ogle_fourier_ks",
+    "plot_fourier_diagrams",
+    "curves_from_eros1",
+    "curves_from_sdss_rrlyrae",
+    "curves_from_sky",
+    "curves_from_prepared",
+    "curves_from_generated",
+]

@@ -17,14 +17,26 @@ from pelsvae_tf.evaluate.curvesets import CurveSet
 #: Harmonics of the Fourier fit at the known period.
 FOURIER_ORDER = 4
 #: Feature names, in column order (``log10_P`` last; dropped by the "shape only" variants).
-FEATURES = ("R21", "R31", "cos_phi21", "sin_phi21", "cos_phi31", "sin_phi31", "skew", "kurtosis",
-            "stetson_k", "eta", "log10_P")
+FEATURES = (
+    "R21",
+    "R31",
+    "cos_phi21",
+    "sin_phi21",
+    "cos_phi31",
+    "sin_phi31",
+    "skew",
+    "kurtosis",
+    "stetson_k",
+    "eta",
+    "log10_P",
+)
 SHAPE_FEATURES = FEATURES[:-1]
 MIN_POINTS = 2 * FOURIER_ORDER + 4
 
 
-def fourier_fit(time: np.ndarray, mag: np.ndarray, err: np.ndarray, period: float,
-                order: int = FOURIER_ORDER) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fourier_fit(
+    time: np.ndarray, mag: np.ndarray, err: np.ndarray, period: float, order: int = FOURIER_ORDER
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted least-squares Fourier series at ``period`` [d] (:func:`pelsvae_tf.evaluate.metrics.fourier_fit`
     of the folded curve, errors floored at 1e-4 mag).
 
@@ -32,8 +44,9 @@ def fourier_fit(time: np.ndarray, mag: np.ndarray, err: np.ndarray, period: floa
     at the input times)`` for ``m(t) = A0 + sum_k A_k cos(2 pi k t / P + phi_k)``.
     """
     ph = fold_phase(time, period)
-    fit = M.fourier_fit(ph, np.asarray(mag, np.float64), n_harmonics=order,
-                        err=np.maximum(np.asarray(err, np.float64), 1e-4))
+    fit = M.fourier_fit(
+        ph, np.asarray(mag, np.float64), n_harmonics=order, err=np.maximum(np.asarray(err, np.float64), 1e-4)
+    )
     amp = np.array([fit[f"A{k}"][0] for k in range(1, order + 1)])
     phi = np.array([fit[f"phi{k}"][0] for k in range(1, order + 1)])
     phase = np.arctan2(np.sin(phi), np.cos(phi))
@@ -46,8 +59,9 @@ def _extractor():
     return lc.Extractor(lc.Skew(), lc.Kurtosis(), lc.StetsonK(), lc.Eta())
 
 
-def curve_features(time: np.ndarray, mag: np.ndarray, err: np.ndarray, period: float,
-                   extractor: Any = None) -> np.ndarray:
+def curve_features(
+    time: np.ndarray, mag: np.ndarray, err: np.ndarray, period: float, extractor: Any = None
+) -> np.ndarray:
     """Band-robust features of one curve (see module doc), in the order of :data:`FEATURES`.
 
     ``time`` [d], ``mag`` [mag], ``err`` [mag], ``period`` [d]. Clips outliers first (three passes
@@ -95,5 +109,13 @@ def curve_features(time: np.ndarray, mag: np.ndarray, err: np.ndarray, period: f
 def feature_matrix(curves: CurveSet) -> np.ndarray:
     """``[n_curves, len(FEATURES)]`` feature matrix of a :class:`CurveSet` (NaN rows for unusable curves)."""
     ext = _extractor()
-    return np.stack([curve_features(curves.time[i], curves.mag[i], curves.err[i], curves.period[i], ext)
-                     for i in range(len(curves))]) if len(curves) else np.zeros((0, len(FEATURES)))
+    return (
+        np.stack(
+            [
+                curve_features(curves.time[i], curves.mag[i], curves.err[i], curves.period[i], ext)
+                for i in range(len(curves))
+            ]
+        )
+        if len(curves)
+        else np.zeros((0, len(FEATURES)))
+    )

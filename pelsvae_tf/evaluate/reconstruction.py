@@ -7,7 +7,7 @@ import numpy as np
 
 from pelsvae_tf.evaluate import metrics as M
 from pelsvae_tf.evaluate.config import EvalConfig
-from pelsvae_tf.evaluate.runview import _RunView, _decode, _encode, _pick
+from pelsvae_tf.evaluate.runview import _decode, _encode, _pick, _RunView
 
 
 def _reconstruction(view: _RunView, cfg: EvalConfig, rng: np.random.Generator) -> tuple[dict, dict]:
@@ -19,10 +19,12 @@ def _reconstruction(view: _RunView, cfg: EvalConfig, rng: np.random.Generator) -
         has = view.dataset.physics_mask("test", view.physics)
         dropped_physics = int(np.sum(usable & ~has))
         usable &= has
-    idx = np.concatenate([
-        _pick(rng, np.flatnonzero(usable & (a["label"] == c)), cfg.max_test_per_class)
-        for c in range(len(view.classes))
-    ]).astype(int)
+    idx = np.concatenate(
+        [
+            _pick(rng, np.flatnonzero(usable & (a["label"] == c)), cfg.max_test_per_class)
+            for c in range(len(view.classes))
+        ]
+    ).astype(int)
     if len(idx) == 0:
         raise ValueError(
             "the test split has no real star the model can encode"
@@ -56,7 +58,7 @@ def _reconstruction(view: _RunView, cfg: EvalConfig, rng: np.random.Generator) -
         "n_dropped_missing_physics": dropped_physics,
         "latent": "z_mean (deterministic)",
         "units": "weighted_rmse_scaled: fraction of each star's magnitude range; weighted_rmse_mag: mag; "
-                 "fraction_beating_flat: share of stars whose model error is below the flat baseline's",
+        "fraction_beating_flat: share of stars whose model error is below the flat baseline's",
         "overall": {
             "weighted_rmse_scaled": M.summarize(w_scaled),
             "weighted_rmse_mag": M.summarize(w_mag),
@@ -64,7 +66,7 @@ def _reconstruction(view: _RunView, cfg: EvalConfig, rng: np.random.Generator) -
         },
         "baseline_flat": {
             "description": "each test star predicted by its own error-weighted mean (a flat curve): the best "
-                           "constant under the weighted RMSE; a model that learnt any shape beats it",
+            "constant under the weighted RMSE; a model that learnt any shape beats it",
             "weighted_rmse_scaled": M.summarize(flat),
             "weighted_rmse_mag": M.summarize(flat_mag),
         },
@@ -86,9 +88,17 @@ def _reconstruction(view: _RunView, cfg: EvalConfig, rng: np.random.Generator) -
         fp = np.asarray(fig_pos)
         dense = _decode(view, enc["z_mean"][fp], a["label"][fi], np.tile(grid, (len(fi), 1)), cfg.batch_size)
         for k, (i, p) in enumerate(zip(fi, fp)):
-            fig["rows"].append(dict(
-                label=int(a["label"][i]), star_id=str(a["star_id"][i]), phase=a["phase"][i], mag=a["mag"][i],
-                err=a["err"][i], grid=grid, mag_model=dense["mag"][k], err_model=dense["err"][k],
-                wrmse=float(w_scaled[p]),
-            ))
+            fig["rows"].append(
+                dict(
+                    label=int(a["label"][i]),
+                    star_id=str(a["star_id"][i]),
+                    phase=a["phase"][i],
+                    mag=a["mag"][i],
+                    err=a["err"][i],
+                    grid=grid,
+                    mag_model=dense["mag"][k],
+                    err_model=dense["err"][k],
+                    wrmse=float(w_scaled[p]),
+                )
+            )
     return out, fig

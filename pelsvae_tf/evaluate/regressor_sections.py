@@ -27,8 +27,9 @@ def _spread(view: _RunView, cfg: EvalConfig, notes: list[str]) -> dict | None:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PhysicsRangeWarning)
-        return spread_at_fixed_physics(generator, view.dataset.arrays("train"), view.dataset.physics_columns,
-                                       classes=classes, seed=cfg.seed)
+        return spread_at_fixed_physics(
+            generator, view.dataset.arrays("train"), view.dataset.physics_columns, classes=classes, seed=cfg.seed
+        )
 
 
 def _table3(view: _RunView, notes: list[str]):

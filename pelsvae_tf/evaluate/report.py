@@ -21,20 +21,45 @@ def _report_md(m: dict, table3, figures: dict[str, str], realism_md: str = "") -
         "",
         "## Reconstruction of real test stars (paper Fig. 5/7)",
         f"Error-weighted RMSE per star (z = latent mean); {rec['n_stars']} test stars"
-        + (f", {rec['n_dropped_missing_physics']} without the model's physical parameters skipped." if rec["n_dropped_missing_physics"] else "."),
+        + (
+            f", {rec['n_dropped_missing_physics']} without the model's physical parameters skipped."
+            if rec["n_dropped_missing_physics"]
+            else "."
+        ),
         "",
         markdown_table(
-            ["class", "n", "median wRMSE (scaled)", "mean wRMSE (scaled)", "median wRMSE (mag)",
-             "flat baseline median (scaled)", "share beating flat"],
-            [[c, rec["per_class"][c]["n"],
-              rec["per_class"][c].get("weighted_rmse_scaled", {}).get("median", float("nan")),
-              rec["per_class"][c].get("weighted_rmse_scaled", {}).get("mean", float("nan")),
-              rec["per_class"][c].get("weighted_rmse_mag", {}).get("median", float("nan")),
-              rec["per_class"][c].get("flat_baseline_weighted_rmse_scaled", {}).get("median", float("nan")),
-              rec["per_class"][c].get("fraction_beating_flat", float("nan"))] for c in cls]
-            + [["all", rec["n_stars"], rec["overall"]["weighted_rmse_scaled"]["median"],
-                rec["overall"]["weighted_rmse_scaled"]["mean"], rec["overall"]["weighted_rmse_mag"]["median"],
-                rec["baseline_flat"]["weighted_rmse_scaled"]["median"], rec["fraction_beating_flat"]]],
+            [
+                "class",
+                "n",
+                "median wRMSE (scaled)",
+                "mean wRMSE (scaled)",
+                "median wRMSE (mag)",
+                "flat baseline median (scaled)",
+                "share beating flat",
+            ],
+            [
+                [
+                    c,
+                    rec["per_class"][c]["n"],
+                    rec["per_class"][c].get("weighted_rmse_scaled", {}).get("median", float("nan")),
+                    rec["per_class"][c].get("weighted_rmse_scaled", {}).get("mean", float("nan")),
+                    rec["per_class"][c].get("weighted_rmse_mag", {}).get("median", float("nan")),
+                    rec["per_class"][c].get("flat_baseline_weighted_rmse_scaled", {}).get("median", float("nan")),
+                    rec["per_class"][c].get("fraction_beating_flat", float("nan")),
+                ]
+                for c in cls
+            ]
+            + [
+                [
+                    "all",
+                    rec["n_stars"],
+                    rec["overall"]["weighted_rmse_scaled"]["median"],
+                    rec["overall"]["weighted_rmse_scaled"]["mean"],
+                    rec["overall"]["weighted_rmse_mag"]["median"],
+                    rec["baseline_flat"]["weighted_rmse_scaled"]["median"],
+                    rec["fraction_beating_flat"],
+                ]
+            ],
         ),
         "",
         "Flat baseline: each star predicted by its own error-weighted mean magnitude (no shape at all).",
@@ -61,14 +86,23 @@ def _report_md(m: dict, table3, figures: dict[str, str], realism_md: str = "") -
         pr = m["period_recovery"].get(c, {})
         dm = m["distribution_match"].get(c, {})
         f = dm.get("features", {})
-        rows.append([
-            c, pr.get("rate", float("nan")), pr.get("rate_with_half_double", float("nan")),
-            f.get("amplitude_mag", {}).get("ks", float("nan")), f.get("R21", {}).get("ks", float("nan")),
-            f.get("cos_phi21", {}).get("ks", float("nan")), f.get("skewness", {}).get("ks", float("nan")),
-            dm.get("c2st", {}).get("auc", float("nan")),
-        ])
+        rows.append(
+            [
+                c,
+                pr.get("rate", float("nan")),
+                pr.get("rate_with_half_double", float("nan")),
+                f.get("amplitude_mag", {}).get("ks", float("nan")),
+                f.get("R21", {}).get("ks", float("nan")),
+                f.get("cos_phi21", {}).get("ks", float("nan")),
+                f.get("skewness", {}).get("ks", float("nan")),
+                dm.get("c2st", {}).get("auc", float("nan")),
+            ]
+        )
     parts += [
-        markdown_table(["class", "P recovered", "P, P/2, 2P", "KS amp (mag)", "KS R21", "KS cos phi21", "KS skew", "C2ST AUC"], rows),
+        markdown_table(
+            ["class", "P recovered", "P, P/2, 2P", "KS amp (mag)", "KS R21", "KS cos phi21", "KS skew", "C2ST AUC"],
+            rows,
+        ),
         "",
         f"![feature distributions]({figures['features']})",
         "",
@@ -98,16 +132,42 @@ def _report_md(m: dict, table3, figures: dict[str, str], realism_md: str = "") -
     parts += ["", "## Spread of shapes at fixed physics, generated / data"]
     sp = m.get("spread")
     if isinstance(sp, dict) and sp.get("per_class"):
-        parts += [f"Method: {sp['method']}. IQR of R21 (dimensionless) and circular IQR of phi31 (rad), "
-                  "medians over the anchors; 1 = the generator keeps the real spread, 0 = one shape per physics "
-                  "vector.", ""]
-        rows = [[c, len(e.get("anchors", [])), e.get("median_gen_iqr_R21", float("nan")),
-                 e.get("median_data_iqr_R21", float("nan")), e.get("median_ratio_R21", float("nan")),
-                 e.get("median_gen_iqr_phi31", float("nan")), e.get("median_data_iqr_phi31", float("nan")),
-                 e.get("median_ratio_phi31", float("nan"))] if "skipped" not in e else
-                [c, 0, "skipped", e["skipped"], "", "", "", ""] for c, e in sp["per_class"].items()]
-        parts.append(markdown_table(["class", "anchors", "R21 IQR gen", "R21 IQR data", "R21 gen / data",
-                                      "phi31 IQR gen", "phi31 IQR data", "phi31 gen / data"], rows))
+        parts += [
+            f"Method: {sp['method']}. IQR of R21 (dimensionless) and circular IQR of phi31 (rad), "
+            "medians over the anchors; 1 = the generator keeps the real spread, 0 = one shape per physics "
+            "vector.",
+            "",
+        ]
+        rows = [
+            [
+                c,
+                len(e.get("anchors", [])),
+                e.get("median_gen_iqr_R21", float("nan")),
+                e.get("median_data_iqr_R21", float("nan")),
+                e.get("median_ratio_R21", float("nan")),
+                e.get("median_gen_iqr_phi31", float("nan")),
+                e.get("median_data_iqr_phi31", float("nan")),
+                e.get("median_ratio_phi31", float("nan")),
+            ]
+            if "skipped" not in e
+            else [c, 0, "skipped", e["skipped"], "", "", "", ""]
+            for c, e in sp["per_class"].items()
+        ]
+        parts.append(
+            markdown_table(
+                [
+                    "class",
+                    "anchors",
+                    "R21 IQR gen",
+                    "R21 IQR data",
+                    "R21 gen / data",
+                    "phi31 IQR gen",
+                    "phi31 IQR data",
+                    "phi31 gen / data",
+                ],
+                rows,
+            )
+        )
     else:
         parts.append("Not available (see notes).")
     if m["notes"]:
@@ -120,6 +180,8 @@ def _generation_summary(source: dict[str, str]) -> str:
     groups: dict[str, list[str]] = {}
     for cls, src in source.items():
         groups.setdefault(src, []).append(cls)
-    parts = [f"{src} for {len(cl)} class{'es' if len(cl) > 1 else ''} ({', '.join(cl)})"
-             for src, cl in sorted(groups.items(), key=lambda kv: -len(kv[1]))]
+    parts = [
+        f"{src} for {len(cl)} class{'es' if len(cl) > 1 else ''} ({', '.join(cl)})"
+        for src, cl in sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    ]
     return "; ".join(parts)

@@ -98,15 +98,16 @@ def _decode(view: _RunView, z: np.ndarray, labels: np.ndarray, phase: np.ndarray
     phase functions (:class:`~pelsvae_tf.generate.phase_function.PhaseFunction`, the generator's path), in
     batches of ``batch`` curves."""
     if "_phase_function" not in view.__dict__:
-        view.__dict__["_phase_function"] = PhaseFunction(view.decoder, n_grid=int(view.dataset.seq_len),
-                                                         model_config=view.run.model.model_config)
+        view.__dict__["_phase_function"] = PhaseFunction(
+            view.decoder, n_grid=int(view.dataset.seq_len), model_config=view.run.model.model_config
+        )
     pf = view.__dict__["_phase_function"]
     z = np.asarray(z, np.float32)
     onehot = _onehot(labels, len(view.classes))
     phase = np.asarray(phase, np.float32)
     outs: dict[str, list[np.ndarray]] = {}
     for s in range(0, len(z), batch):
-        for k, v in pf.scaled_np(z[s:s + batch], onehot[s:s + batch], phase[s:s + batch]).items():
+        for k, v in pf.scaled_np(z[s : s + batch], onehot[s : s + batch], phase[s : s + batch]).items():
             outs.setdefault(k, []).append(v)
     return {k: np.concatenate(v) for k, v in outs.items()}
 

@@ -144,8 +144,9 @@ def spread_at_fixed_physics(
         raise ValueError("classes must name at least one class")
     missing = [k for k in REQUIRED_KEYS if k not in dataset_arrays]
     if missing:
-        raise ValueError(f"dataset_arrays lacks {missing}; it needs {list(REQUIRED_KEYS)} "
-                         f"(e.g. PreparedDataset.arrays('train'))")
+        raise ValueError(
+            f"dataset_arrays lacks {missing}; it needs {list(REQUIRED_KEYS)} (e.g. PreparedDataset.arrays('train'))"
+        )
     phase = np.asarray(dataset_arrays["phase"], dtype=np.float64)
     mag = np.asarray(dataset_arrays["mag"], dtype=np.float64)
     label = np.asarray(dataset_arrays["label"])
@@ -154,16 +155,18 @@ def spread_at_fixed_physics(
         raise ValueError(f"dataset_arrays: phase {phase.shape} and mag {mag.shape} must be the same [N, L]")
     n_stars = phase.shape[0]
     if label.shape != (n_stars,) or phys.ndim != 2 or phys.shape[0] != n_stars:
-        raise ValueError(f"dataset_arrays: label {label.shape} must be [{n_stars}] and phys {phys.shape} "
-                         f"[{n_stars}, P]")
+        raise ValueError(
+            f"dataset_arrays: label {label.shape} must be [{n_stars}] and phys {phys.shape} [{n_stars}, P]"
+        )
     physics_columns = tuple(physics_columns)
     if phys.shape[1] != len(physics_columns):
         raise ValueError(f"physics_columns names {len(physics_columns)} columns but phys has {phys.shape[1]}")
     names = tuple(dict.fromkeys(tuple(getattr(generator, "physics", ())) + ("period",)))
     absent = [n for n in names if n not in physics_columns]
     if absent:
-        raise ValueError(f"the generator needs {list(names)} but physics_columns {list(physics_columns)} "
-                         f"lacks {absent}")
+        raise ValueError(
+            f"the generator needs {list(names)} but physics_columns {list(physics_columns)} lacks {absent}"
+        )
     gen_classes = tuple(generator.classes)
     canon = []
     for c in classes:
@@ -171,8 +174,7 @@ def spread_at_fixed_physics(
         if cc not in gen_classes:
             raise ValueError(f"class {c!r} is not among the generator's classes {list(gen_classes)}")
         canon.append(cc)
-    real = (np.asarray(dataset_arrays["is_real"]).astype(bool) if "is_real" in dataset_arrays
-            else np.ones(n_stars, bool))
+    real = np.asarray(dataset_arrays["is_real"]).astype(bool) if "is_real" in dataset_arrays else np.ones(n_stars, bool)
     cols = [physics_columns.index(n) for n in names]
     cadence = phases(n_points)
 
@@ -185,8 +187,10 @@ def spread_at_fixed_physics(
             ok &= x[:, names.index("period")] > 0
         sel = np.flatnonzero(ok)
         if len(sel) < k_near:
-            per_class[cls] = {"n_stars": int(len(sel)),
-                              "skipped": f"{len(sel)} real stars with {list(names)}, fewer than k_near={k_near}"}
+            per_class[cls] = {
+                "n_stars": int(len(sel)),
+                "skipped": f"{len(sel)} real stars with {list(names)}, fewer than k_near={k_near}",
+            }
             continue
         zs = _standardise(x[sel], names)
         rng = np.random.default_rng([seed, ci])
@@ -199,11 +203,16 @@ def spread_at_fixed_physics(
             data = shape_numbers(phase[near], mag[near], n_harmonics=n_harmonics)
             anchor_phys = {n: float(x[sel[j], k]) for k, n in enumerate(names)}
             gen = generator.generate(cls, n=n_gen, cadence=cadence, seed=int(gseed), noise=False, **anchor_phys)
-            sh = shape_numbers(np.asarray(gen.phase, np.float64), np.asarray(gen.scaled_mag, np.float64),
-                               n_harmonics=n_harmonics)
-            row = {"physics": anchor_phys,
-                   "data_iqr_R21": iqr(data["R21"]), "gen_iqr_R21": iqr(sh["R21"]),
-                   "data_iqr_phi31": circular_iqr(data["phi31"]), "gen_iqr_phi31": circular_iqr(sh["phi31"])}
+            sh = shape_numbers(
+                np.asarray(gen.phase, np.float64), np.asarray(gen.scaled_mag, np.float64), n_harmonics=n_harmonics
+            )
+            row = {
+                "physics": anchor_phys,
+                "data_iqr_R21": iqr(data["R21"]),
+                "gen_iqr_R21": iqr(sh["R21"]),
+                "data_iqr_phi31": circular_iqr(data["phi31"]),
+                "gen_iqr_phi31": circular_iqr(sh["phi31"]),
+            }
             for f in ("R21", "phi31"):
                 den = row[f"data_iqr_{f}"]
                 row[f"ratio_{f}"] = row[f"gen_iqr_{f}"] / den if np.isfinite(den) and den > 0 else float("nan")
@@ -214,12 +223,22 @@ def spread_at_fixed_physics(
             entry[f"median_{key}"] = float(np.median(v[np.isfinite(v)])) if np.any(np.isfinite(v)) else float("nan")
         per_class[cls] = entry
     return {
-        "method": (f"per class, {n_anchors} random real anchor stars; data = IQR over the {k_near} real "
-                   f"stars nearest in standardised physics {list(names)} (period as log10 P), generated = IQR over "
-                   f"{n_gen} noise-free curves at the anchor's physics; R21 IQR and circular phi31 IQR "
-                   f"[rad]; ratio generated / data, median over anchors; the data spread includes "
-                   f"photometric noise and neighbour physics spread (an upper bound of the intrinsic one)"),
-        "config": {"classes": list(canon), "physics": list(names), "n_anchors": n_anchors, "k_near": k_near,
-                   "n_gen": n_gen, "seed": seed, "n_points": n_points, "n_harmonics": n_harmonics},
+        "method": (
+            f"per class, {n_anchors} random real anchor stars; data = IQR over the {k_near} real "
+            f"stars nearest in standardised physics {list(names)} (period as log10 P), generated = IQR over "
+            f"{n_gen} noise-free curves at the anchor's physics; R21 IQR and circular phi31 IQR "
+            f"[rad]; ratio generated / data, median over anchors; the data spread includes "
+            f"photometric noise and neighbour physics spread (an upper bound of the intrinsic one)"
+        ),
+        "config": {
+            "classes": list(canon),
+            "physics": list(names),
+            "n_anchors": n_anchors,
+            "k_near": k_near,
+            "n_gen": n_gen,
+            "seed": seed,
+            "n_points": n_points,
+            "n_harmonics": n_harmonics,
+        },
         "per_class": per_class,
     }

@@ -7,7 +7,7 @@ import numpy as np
 from pelsvae_tf.evaluate import metrics as M
 from pelsvae_tf.evaluate.config import EvalConfig
 from pelsvae_tf.evaluate.distribution import COMPARED_FEATURES, _features
-from pelsvae_tf.evaluate.runview import _RunView, _pick
+from pelsvae_tf.evaluate.runview import _pick, _RunView
 
 
 def _tstr(gen: dict, view: _RunView, cfg: EvalConfig, rng: np.random.Generator) -> dict:
@@ -18,13 +18,23 @@ def _tstr(gen: dict, view: _RunView, cfg: EvalConfig, rng: np.random.Generator) 
     train = view.dataset.arrays("train")
     test = view.dataset.arrays("test")
     tr = np.flatnonzero(train["is_real"].astype(bool))
-    tr = np.concatenate([_pick(rng, tr[train["label"][tr] == c], cfg.max_real_per_class)
-                         for c in range(len(view.classes))]).astype(int)
+    tr = np.concatenate(
+        [_pick(rng, tr[train["label"][tr] == c], cfg.max_real_per_class) for c in range(len(view.classes))]
+    ).astype(int)
     te = np.flatnonzero(test["is_real"].astype(bool))
     x_syn = _features(gen, n_harmonics=cfg.n_harmonics)
     x_tr = _features(train, tr, cfg.n_harmonics)
     x_te = _features(test, te, cfg.n_harmonics)
-    res = M.tstr_accuracy(x_syn, gen["label"], x_tr, train["label"][tr], x_te, test["label"][te],
-                          n_classes=len(view.classes), classifier=cfg.classifier, seed=cfg.seed)
+    res = M.tstr_accuracy(
+        x_syn,
+        gen["label"],
+        x_tr,
+        train["label"][tr],
+        x_te,
+        test["label"][te],
+        n_classes=len(view.classes),
+        classifier=cfg.classifier,
+        seed=cfg.seed,
+    )
     res["features"] = list(COMPARED_FEATURES)
     return res

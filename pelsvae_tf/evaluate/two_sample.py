@@ -17,7 +17,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 
-
 def distribution_distances(
     a: np.ndarray,
     b: np.ndarray,
@@ -66,10 +65,8 @@ def distribution_distances(
 
 def _classifier(kind: str, seed: int):
     if kind == "forest":
-
         return RandomForestClassifier(n_estimators=100, min_samples_leaf=2, random_state=seed, n_jobs=1)
     if kind == "logistic":
-
         return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed))
     raise ValueError(f"classifier must be 'forest' or 'logistic' (got {kind!r})")
 
@@ -152,7 +149,9 @@ def tstr_accuracy(
     ys, yr, yt = (np.asarray(v, dtype=np.int64).ravel() for v in (y_synthetic, y_real_train, y_test))
     for name, x, y in (("synthetic", xs, ys), ("real_train", xr, yr), ("test", xt, yt)):
         if x.ndim != 2 or len(x) != len(y) or len(x) == 0:
-            raise ValueError(f"tstr_accuracy: {name} features {x.shape} and labels {y.shape} must be [n, F] and [n], n > 0")
+            raise ValueError(
+                f"tstr_accuracy: {name} features {x.shape} and labels {y.shape} must be [n, F] and [n], n > 0"
+            )
         if not np.all(np.isfinite(x)):
             raise ValueError(f"tstr_accuracy: {name} features contain NaN/inf")
     labels = np.arange(n_classes)

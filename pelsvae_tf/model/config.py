@@ -158,8 +158,10 @@ class ModelConfig(ConfigBase):
         except (TypeError, ValueError):
             floor_ok = False
         if not floor_ok:
-            bad("err_floor", "must be a number >= 0 (scaled error added in quadrature; 0 = the paper's "
-                             "exact loss without a floor)")
+            bad(
+                "err_floor",
+                "must be a number >= 0 (scaled error added in quadrature; 0 = the paper's exact loss without a floor)",
+            )
         if self.receptive_field_check not in RF_CHECKS:
             bad("receptive_field_check", f"use one of {RF_CHECKS}")
         if self.arch == "tcn" and self.receptive_field_check != "off":

@@ -26,11 +26,15 @@ def static_subsample_problem(config: "ModelConfig") -> str | None:
         return None
     fix = "use decoder_subsample=1 (--decoder-subsample 1) or drop jit_compile (--jit-compile)"
     if config.decoder_padding != "causal":
-        return ("ModelConfig.decoder_subsample < 1 needs decoder_padding='causal': a 'same'-padded decoder "
-                f"would see the unscored points XLA keeps at the end of each sequence; {fix}")
+        return (
+            "ModelConfig.decoder_subsample < 1 needs decoder_padding='causal': a 'same'-padded decoder "
+            f"would see the unscored points XLA keeps at the end of each sequence; {fix}"
+        )
     if config.tcn_norm == "batch":
-        return ("ModelConfig.decoder_subsample < 1 with tcn_norm='batch': the unscored points XLA keeps would "
-                f"enter the batch statistics; use tcn_norm='layer', or {fix}")
+        return (
+            "ModelConfig.decoder_subsample < 1 with tcn_norm='batch': the unscored points XLA keeps would "
+            f"enter the batch statistics; use tcn_norm='layer', or {fix}"
+        )
     return None
 
 
@@ -99,8 +103,9 @@ def direct_graph_supported(config: "ModelConfig") -> bool:
     return config.arch == "tcn" and config.decoder_padding == "causal" and config.tcn_norm in ("layer", "none")
 
 
-def inference_decoder_fn(decoder: keras.Model, jit_compile: bool = False, graph: str = "direct",
-                         config: "ModelConfig | None" = None):
+def inference_decoder_fn(
+    decoder: keras.Model, jit_compile: bool = False, graph: str = "direct", config: "ModelConfig | None" = None
+):
     """The fastest measured way to run a decoder for generation: one inference graph.
 
     Args:
@@ -127,6 +132,7 @@ def inference_decoder_fn(decoder: keras.Model, jit_compile: bool = False, graph:
     if graph == "direct" and config is not None and direct_graph_supported(config):
         fn = _direct_tcn_decoder(decoder, config)
     else:
+
         def fn(z, onehot, phase):
             out = decoder({"z": z, "class_onehot": onehot, "phase": phase}, training=False)
             return out["mag"], out["err"]

@@ -61,9 +61,7 @@ class SequenceFeatures(keras.layers.Layer):
     def __init__(self, time_encoding: str = "phase", **kwargs):
         super().__init__(**kwargs)
         if time_encoding not in TIME_ENCODINGS:
-            raise ValueError(
-                f"time_encoding={time_encoding!r} is not supported; use one of {TIME_ENCODINGS}"
-            )
+            raise ValueError(f"time_encoding={time_encoding!r} is not supported; use one of {TIME_ENCODINGS}")
         self.time_encoding = time_encoding
 
     def call(self, inputs):
@@ -92,9 +90,7 @@ class TimeTaggedRepeat(keras.layers.Layer):
     def __init__(self, time_encoding: str = "phase", **kwargs):
         super().__init__(**kwargs)
         if time_encoding not in TIME_ENCODINGS:
-            raise ValueError(
-                f"time_encoding={time_encoding!r} is not supported; use one of {TIME_ENCODINGS}"
-            )
+            raise ValueError(f"time_encoding={time_encoding!r} is not supported; use one of {TIME_ENCODINGS}")
         self.time_encoding = time_encoding
 
     def call(self, inputs):

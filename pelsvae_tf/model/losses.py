@@ -35,10 +35,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from pelsvae_tf.model.layers import gaussian_kl
-
 from pelsvae_tf.model.config import DEFAULT_ERR_FLOOR
+from pelsvae_tf.model.layers import gaussian_kl
 from pelsvae_tf.options import LOSS_KINDS
+
 #: divisor applied to the KL term by the reference code
 REFERENCE_KL_DIVISOR = 1e4
 #: smallest variance (scaled units^2) used in a division; only matters for ``err_floor`` < 1e-6

@@ -85,12 +85,7 @@ class PELSVAE(keras.Model):
             )
         missing = [k for k in names if k not in inputs]
         if missing:
-            hint = (
-                " (this is a cVAE-P: build the dataset with physics="
-                f"{cfg.physics})"
-                if "phys" in missing
-                else ""
-            )
+            hint = f" (this is a cVAE-P: build the dataset with physics={cfg.physics})" if "phys" in missing else ""
             raise ValueError(f"PELSVAE input batch lacks key(s) {missing}{hint}")
 
         def shape_of(key):

@@ -73,8 +73,10 @@ def input_shape_checks(sig: SignatureDoc, x: Mapping[str, Any]) -> list:
     rank_checks = [
         tf.debugging.Assert(
             tf.equal(tf.size(shapes[t.name]), t.rank),
-            [f"input {t.name} must have rank {t.rank}, shape {shape_str(t)}: {shape_meaning(t)}. Got shape",
-             shapes[t.name]],
+            [
+                f"input {t.name} must have rank {t.rank}, shape {shape_str(t)}: {shape_meaning(t)}. Got shape",
+                shapes[t.name],
+            ],
             summarize=8,
         )
         for t in sig.inputs
@@ -85,27 +87,42 @@ def input_shape_checks(sig: SignatureDoc, x: Mapping[str, Any]) -> list:
             s = shapes[t.name]
             for i, d in enumerate(t.shape):
                 if d is not None:
-                    checks.append(tf.debugging.Assert(
-                        tf.equal(s[i], d),
-                        [f"input {t.name} must have shape {shape_str(t)} (dimension {i} = {d}): "
-                         f"{shape_meaning(t)}. Got shape", s],
-                        summarize=8,
-                    ))
+                    checks.append(
+                        tf.debugging.Assert(
+                            tf.equal(s[i], d),
+                            [
+                                f"input {t.name} must have shape {shape_str(t)} (dimension {i} = {d}): "
+                                f"{shape_meaning(t)}. Got shape",
+                                s,
+                            ],
+                            summarize=8,
+                        )
+                    )
             if t.rank == 2 and t.shape[1] is None:
-                checks.append(tf.debugging.Assert(
-                    tf.greater_equal(s[1], 1),
-                    [f"input {t.name} has no points (shape [B, 0]); send at least one value per light curve "
-                     f"(T >= 1). Got shape", s],
-                    summarize=8,
-                ))
+                checks.append(
+                    tf.debugging.Assert(
+                        tf.greater_equal(s[1], 1),
+                        [
+                            f"input {t.name} has no points (shape [B, 0]); send at least one value per light curve "
+                            f"(T >= 1). Got shape",
+                            s,
+                        ],
+                        summarize=8,
+                    )
+                )
         ref = sig.inputs[0]
         for t in sig.inputs[1:]:
-            checks.append(tf.debugging.Assert(
-                tf.equal(shapes[t.name][0], shapes[ref.name][0]),
-                [f"input {t.name} has a different batch size than {ref.name} (dimension 0 = number of light "
-                 f"curves); give every input one row per light curve. Batch sizes of {t.name} and {ref.name}",
-                 shapes[t.name][0], shapes[ref.name][0]],
-            ))
+            checks.append(
+                tf.debugging.Assert(
+                    tf.equal(shapes[t.name][0], shapes[ref.name][0]),
+                    [
+                        f"input {t.name} has a different batch size than {ref.name} (dimension 0 = number of light "
+                        f"curves); give every input one row per light curve. Batch sizes of {t.name} and {ref.name}",
+                        shapes[t.name][0],
+                        shapes[ref.name][0],
+                    ],
+                )
+            )
     return checks
 
 
@@ -116,7 +133,9 @@ def onehot_checks(onehot) -> list:
         assert_finite(onehot, "class_onehot"),
         tf.debugging.assert_non_negative(onehot, message=f"class_onehot must be >= 0 in every column; {fix}"),
         tf.debugging.assert_near(
-            tf.reduce_sum(onehot, axis=1), tf.ones_like(onehot[:, 0]), atol=1e-3,
+            tf.reduce_sum(onehot, axis=1),
+            tf.ones_like(onehot[:, 0]),
+            atol=1e-3,
             message=f"class_onehot rows must sum to 1 (one class per light curve); {fix}",
         ),
     ]

@@ -111,8 +111,7 @@ def export_models(
         raise ValueError(f"{len(classes)} class names given but the decoder takes a {n_classes}-class one-hot")
     shared_info = base_info(version, classes, latent_dim, scaler, source, n_grid, tf.__version__)
     ranges = {n: scaler.range(n) for n in scaler.names}
-    phase_function = PhaseFunction(decoder, n_grid=n_grid, chunk_points=config.chunk_points,
-                                   model_config=model_config)
+    phase_function = PhaseFunction(decoder, n_grid=n_grid, chunk_points=config.chunk_points, model_config=model_config)
     written: dict[str, str] = {}
     kept: list[str] = []
     graphs: dict[str, tuple[Any, list]] = {}
@@ -139,25 +138,37 @@ def export_models(
                 sigs, fns = {"serving_default": sig}, {"serving_default": fn}
             elif name.startswith("regressor_"):
                 kind = name.split("_", 1)[1]
-                reg = fitted(kind, f"no fitted {kind!r} regressor to export; run `pelsvae regress RUN_DIR --kinds {kind}` "
-                                   "or leave the model out of ExportConfig.models")
+                reg = fitted(
+                    kind,
+                    f"no fitted {kind!r} regressor to export; run `pelsvae regress RUN_DIR --kinds {kind}` "
+                    "or leave the model out of ExportConfig.models",
+                )
                 if kind not in graphs:
                     graphs[kind] = regressor_graph(reg, scaler, n_classes, ydf_tmp)
                 graph, tracked = graphs[kind]
-                sig = regressor_signature(name, graph.physics, latent_dim, graph.dummy, n_classes if graph.use_class else None)
+                sig = regressor_signature(
+                    name, graph.physics, latent_dim, graph.dummy, n_classes if graph.use_class else None
+                )
                 module.tracked = list(tracked)
                 fn = bind(module, "serve", graph, sig)
                 sigs, fns = {"serving_default": sig}, {"serving_default": fn}
                 info["regressor"] = {"kind": kind, "physics": list(graph.physics), "config": reg.config.to_dict()}
             else:  # generator
                 kind = config.generator_regressor
-                reg = fitted(kind, f"no fitted {kind!r} regressor for the generator; run `pelsvae regress RUN_DIR "
-                                   f"--kinds {kind}` or set ExportConfig.generator_regressor to a fitted kind")
+                reg = fitted(
+                    kind,
+                    f"no fitted {kind!r} regressor for the generator; run `pelsvae regress RUN_DIR "
+                    f"--kinds {kind}` or set ExportConfig.generator_regressor to a fitted kind",
+                )
                 gen, tracked = generator_graph(reg, scaler, phase_function, n_classes, train_stats, ydf_tmp)
                 sigs = generator_signatures(gen.regressor.physics, n_classes, latent_dim)
                 module.decoder = decoder
                 module.tracked = list(tracked)
-                info["regressor"] = {"kind": kind, "physics": list(gen.regressor.physics), "config": reg.config.to_dict()}
+                info["regressor"] = {
+                    "kind": kind,
+                    "physics": list(gen.regressor.physics),
+                    "config": reg.config.to_dict(),
+                }
                 fns = {k: bind(module, k, gen, s) for k, s in sigs.items()}
             warm = warmup_requests(name, sigs, config.warmup_batch, config.warmup_points, ranges, n_classes)
             publish_version(vdir, module, fns, sigs, info, warm)
@@ -166,8 +177,12 @@ def export_models(
     return {"version": version, "models": written, "models_config": str(cfg_path), "kept": kept}
 
 
-def export_run(run_dir: str | Path | RunDir, out: str | Path = "saved_models", version: int | None = None,
-               config: ExportConfig | None = None) -> dict[str, Any]:
+def export_run(
+    run_dir: str | Path | RunDir,
+    out: str | Path = "saved_models",
+    version: int | None = None,
+    config: ExportConfig | None = None,
+) -> dict[str, Any]:
     """Export a trained run (``pelsvae train`` + ``pelsvae regress``) for TensorFlow Serving.
 
     Reads ``RUN_DIR/model.keras`` (decoder), ``physics_scaler.json`` and the fitted regressors in
@@ -190,9 +205,19 @@ def export_run(run_dir: str | Path | RunDir, out: str | Path = "saved_models", v
                 f"{rdir} holds no fitted regressor; run `pelsvae regress {rd.path} --kinds {kind}` before exporting"
             )
         regressors[kind] = rd.regressor(rdir)
-    return export_models(out, run.decoder, run.classes, run.physics_scaler, regressors, version, config,
-                         run_source(rd, needed), n_grid=int(run.model_config.seq_len), train_stats=rd.train_stats(),
-                         model_config=run.model_config)
+    return export_models(
+        out,
+        run.decoder,
+        run.classes,
+        run.physics_scaler,
+        regressors,
+        version,
+        config,
+        run_source(rd, needed),
+        n_grid=int(run.model_config.seq_len),
+        train_stats=rd.train_stats(),
+        model_config=run.model_config,
+    )
 
 
 def saved_model_ops(saved_model_dir: str | Path) -> set[str]:
@@ -218,8 +243,10 @@ def load_saved_model(version_dir: str | Path):
         try:
             import ydf_tf  # noqa: F401  (registers the SimpleML inference ops in this process)
         except ImportError as exc:
-            raise ImportError(f"{version_dir} uses YDF decision-forest ops: pip install ydf-tf==2.21.0.post1 "
-                              "(stock TF Serving has them built in)") from exc
+            raise ImportError(
+                f"{version_dir} uses YDF decision-forest ops: pip install ydf-tf==2.21.0.post1 "
+                "(stock TF Serving has them built in)"
+            ) from exc
     return tf.saved_model.load(str(version_dir))
 
 

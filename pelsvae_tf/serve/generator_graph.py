@@ -23,7 +23,9 @@ from pelsvae_tf.serve.regressor_graph import scale_physics
 def phase_from_times(times, t0, period, xp=np):
     """Phase in [0, 1) of ``times`` [B, T] (days) for ``t0`` and ``period`` [B] (days), in float64."""
     if xp is np:
-        x = (np.asarray(times, np.float64) - np.asarray(t0, np.float64)[:, None]) / np.asarray(period, np.float64)[:, None]
+        x = (np.asarray(times, np.float64) - np.asarray(t0, np.float64)[:, None]) / np.asarray(period, np.float64)[
+            :, None
+        ]
         return np.mod(x, 1.0).astype(np.float32)
     x = (times - t0[:, None]) / period[:, None]
     return tf.cast(tf.math.floormod(x, tf.constant(1.0, tf.float64)), tf.float32)
@@ -65,9 +67,14 @@ class GeneratorGraph:
         f32 = tf.float32
         self.core = tf.function(
             self._core,
-            input_signature=[tf.TensorSpec([None, len(regressor.physics)], tf.float64),
-                             tf.TensorSpec([None, n_classes], f32), tf.TensorSpec([None, None], f32),
-                             tf.TensorSpec([None], f32), tf.TensorSpec([None], f32), tf.TensorSpec([None], tf.int64)],
+            input_signature=[
+                tf.TensorSpec([None, len(regressor.physics)], tf.float64),
+                tf.TensorSpec([None, n_classes], f32),
+                tf.TensorSpec([None, None], f32),
+                tf.TensorSpec([None], f32),
+                tf.TensorSpec([None], f32),
+                tf.TensorSpec([None], tf.int64),
+            ],
             autograph=False,
         )
 
@@ -81,10 +88,18 @@ class GeneratorGraph:
         lab = tf.argmax(onehot, axis=1)
         rng = tf.gather(tf.constant(self.ranges), lab)  # [B, P, 2]
         inside = tf.reduce_all((phys >= rng[:, :, 0]) & (phys <= rng[:, :, 1]), axis=1)
-        return {"mag": out["mag"], "mag_model": out["mag_model"], "err": out["err"], "phase": phase,
-                "mag_min": out["mag_min"], "scaled_mag": out["scaled_mag"], "scaled_err": out["scaled_err"],
-                "dummy": dummy if self.regressor.dummy else tf.fill([b], tf.constant(np.nan, tf.float32)),
-                "z": z, "in_training_range": tf.cast(inside, tf.int32)}
+        return {
+            "mag": out["mag"],
+            "mag_model": out["mag_model"],
+            "err": out["err"],
+            "phase": phase,
+            "mag_min": out["mag_min"],
+            "scaled_mag": out["scaled_mag"],
+            "scaled_err": out["scaled_err"],
+            "dummy": dummy if self.regressor.dummy else tf.fill([b], tf.constant(np.nan, tf.float32)),
+            "z": z,
+            "in_training_range": tf.cast(inside, tf.int32),
+        }
 
     def __call__(self, x: Mapping[str, Any]) -> dict:
         period, seed = x["period"], x["seed"]
@@ -115,18 +130,25 @@ class GeneratorGraph:
         return {k: tf.identity(v, name=k) for k, v in out.items()}
 
 
-def training_ranges(train_stats: Mapping[str, np.ndarray] | None, scaler, physics: Sequence[str],
-                    n_classes: int) -> np.ndarray:
+def training_ranges(
+    train_stats: Mapping[str, np.ndarray] | None, scaler, physics: Sequence[str], n_classes: int
+) -> np.ndarray:
     """[C, P, 2] min and max of the training stars per class and physical parameter (the
     ``in_training_range`` output; the scaler's ranges without ``train_stats``), infinities clipped."""
-    table = np.asarray([[class_range(train_stats, scaler, c, p) for p in physics] for c in range(n_classes)],
-                       np.float64)
+    table = np.asarray(
+        [[class_range(train_stats, scaler, c, p) for p in physics] for c in range(n_classes)], np.float64
+    )
     return np.nan_to_num(table, nan=0.0, posinf=np.finfo(np.float64).max, neginf=-np.finfo(np.float64).max)
 
 
-def generator_graph(regressor, scaler, phase_function, n_classes: int,
-                    train_stats: Mapping[str, np.ndarray] | None = None,
-                    temp_dir: str | None = None) -> tuple[GeneratorGraph, list]:
+def generator_graph(
+    regressor,
+    scaler,
+    phase_function,
+    n_classes: int,
+    train_stats: Mapping[str, np.ndarray] | None = None,
+    temp_dir: str | None = None,
+) -> tuple[GeneratorGraph, list]:
     """The generator graph of a fitted regressor (any kind: each samples in-graph) and the TF
     objects the SavedModel must track. ``temp_dir`` holds YDF model files until they are saved."""
     sampler, tracked = graph_sampler(regressor, temp_dir=temp_dir)

@@ -20,8 +20,15 @@ from pelsvae_tf.serve.signatures import SignatureDoc
 EXPORT_INFO_FILE = "pelsvae_export.json"
 
 
-def base_info(version: int, classes: Sequence[str], latent_dim: int, scaler, source: Mapping[str, Any],
-              n_grid: int, tensorflow_version: str) -> dict[str, Any]:
+def base_info(
+    version: int,
+    classes: Sequence[str],
+    latent_dim: int,
+    scaler,
+    source: Mapping[str, Any],
+    n_grid: int,
+    tensorflow_version: str,
+) -> dict[str, Any]:
     """The fields every model of one export shares (the model name and signatures are added per model)."""
     return {
         "format": "pelsvae-export",

@@ -26,8 +26,16 @@ def scale_physics(x: Mapping[str, Any], physics: Sequence[str], shift: np.ndarra
 class RegressorGraph:
     """Graph function raw physics + dummy -> z, wrapping a scaled-input latent function."""
 
-    def __init__(self, physics: Sequence[str], shift: np.ndarray, scale: np.ndarray, latent_fn: Callable,
-                 dummy: bool, use_class: bool, n_classes: int):
+    def __init__(
+        self,
+        physics: Sequence[str],
+        shift: np.ndarray,
+        scale: np.ndarray,
+        latent_fn: Callable,
+        dummy: bool,
+        use_class: bool,
+        n_classes: int,
+    ):
         self.physics = tuple(physics)
         self.shift = np.asarray(shift, np.float64)
         self.scale = np.asarray(scale, np.float64)
@@ -49,11 +57,11 @@ class RegressorGraph:
         if self.dummy:
             d = x["dummy"]
             checks.append(assert_finite(d, "dummy"))
+            checks.append(tf.debugging.assert_non_negative(d, message="dummy must lie in [0, 1] (a U(0, 1) draw)"))
             checks.append(
-                tf.debugging.assert_non_negative(d, message="dummy must lie in [0, 1] (a U(0, 1) draw)")
-            )
-            checks.append(
-                tf.debugging.assert_less_equal(d, tf.constant(1.0, d.dtype), message="dummy must lie in [0, 1] (a U(0, 1) draw)")
+                tf.debugging.assert_less_equal(
+                    d, tf.constant(1.0, d.dtype), message="dummy must lie in [0, 1] (a U(0, 1) draw)"
+                )
             )
         onehot = None
         if self.use_class:

@@ -144,9 +144,7 @@ def _convert(sig: SignatureDoc, t: TensorDoc, arr: np.ndarray) -> np.ndarray:
     if arr.dtype == object or arr.dtype.kind in "USb":
         raise ValueError(f"{where}: expected numbers of dtype {t.dtype}, got {arr.dtype} values")
     if arr.ndim != t.rank:
-        raise ValueError(
-            f"{where}: expected rank {t.rank} (shape {_shape_str(t.shape)}), got shape {tuple(arr.shape)}"
-        )
+        raise ValueError(f"{where}: expected rank {t.rank} (shape {_shape_str(t.shape)}), got shape {tuple(arr.shape)}")
     for i, (want, got) in enumerate(zip(t.shape, arr.shape)):
         if want is not None and want != got:
             raise ValueError(f"{where}: dimension {i} must be {want} (shape {_shape_str(t.shape)}), got {got}")
@@ -200,8 +198,9 @@ def decoder_signature(latent_dim: int, n_classes: int) -> SignatureDoc:
     )
 
 
-def regressor_signature(model: str, physics: Sequence[str], latent_dim: int, dummy: bool = True,
-                        n_classes: int | None = None) -> SignatureDoc:
+def regressor_signature(
+    model: str, physics: Sequence[str], latent_dim: int, dummy: bool = True, n_classes: int | None = None
+) -> SignatureDoc:
     """``regressor_mlp`` / ``regressor_forest`` serving_default: raw physical parameters (+ dummy,
     + class index when the regressor was fitted with the class as input) -> z."""
     inputs = physics_inputs(physics)
@@ -225,8 +224,14 @@ def generator_signatures(physics: Sequence[str], n_classes: int, latent_dim: int
         period,
         TensorDoc("mag_mean", "float32", (None,), "mag", "phase-averaged magnitude of the noise-free model curve"),
         TensorDoc("amplitude", "float32", (None,), "mag", "peak-to-peak of the noise-free model curve (> 0)"),
-        TensorDoc("seed", "int64", (None,), "", "per-curve random seed (latent draw and noise); "
-                  "pelsvae_tf.counter_rng.curve_seeds(s, n) gives what Generator.generate(seed=s) uses"),
+        TensorDoc(
+            "seed",
+            "int64",
+            (None,),
+            "",
+            "per-curve random seed (latent draw and noise); "
+            "pelsvae_tf.counter_rng.curve_seeds(s, n) gives what Generator.generate(seed=s) uses",
+        ),
     )
     class_index = TensorDoc("class_index", "int32", (None,), "", f"class index in [0, {n_classes})")
     class_onehot = TensorDoc("class_onehot", "float32", (None, n_classes), "", "one-hot variability class")
@@ -243,8 +248,13 @@ def generator_signatures(physics: Sequence[str], n_classes: int, latent_dim: int
         TensorDoc("scaled_err", "float32", (None, None), "", "decoder error output at each time (scaled)"),
         TensorDoc("dummy", "float32", (None,), "", "U(0, 1) dummy fed to the regressor (from seed; NaN if none)"),
         TensorDoc("z", "float32", (None, latent_dim), "", "latent vector fed to the decoder"),
-        TensorDoc("in_training_range", "int32", (None,), "",
-                  "1 if every physical parameter lies inside the class's training range, else 0"),
+        TensorDoc(
+            "in_training_range",
+            "int32",
+            (None,),
+            "",
+            "1 if every physical parameter lies inside the class's training range, else 0",
+        ),
     )
     return {
         "serving_default": SignatureDoc(
@@ -253,5 +263,7 @@ def generator_signatures(physics: Sequence[str], n_classes: int, latent_dim: int
         "generate_onehot": SignatureDoc(
             "generator", "generate_onehot", phys + (class_onehot, times, t0) + common_tail, outputs
         ),
-        "generate_phase": SignatureDoc("generator", "generate_phase", phys + (class_index, phase) + common_tail, outputs),
+        "generate_phase": SignatureDoc(
+            "generator", "generate_phase", phys + (class_index, phase) + common_tail, outputs
+        ),
     }

@@ -51,8 +51,14 @@ def keep_existing(version_dir: Path, source: Mapping[str, Any], out: Path, model
     )
 
 
-def publish_version(version_dir: Path, module, fns: Mapping[str, Any], sigs: Mapping[str, SignatureDoc],
-                    info: Mapping[str, Any], warmup: Sequence[Any]) -> Path:
+def publish_version(
+    version_dir: Path,
+    module,
+    fns: Mapping[str, Any],
+    sigs: Mapping[str, SignatureDoc],
+    info: Mapping[str, Any],
+    warmup: Sequence[Any],
+) -> Path:
     """Save ``module`` with signatures ``fns`` (name -> tf.function), warmup and info, atomically."""
     with atomic_dir(version_dir) as tmp:
         tf.saved_model.save(module, str(tmp), signatures={k: f.get_concrete_function() for k, f in fns.items()})

@@ -59,8 +59,14 @@ def request_arrays(request) -> dict[str, np.ndarray]:
     return {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
 
 
-def warmup_requests(model: str, sigs: Mapping[str, SignatureDoc], batch: int, points: int,
-                    ranges: Mapping[str, tuple[float, float]], n_classes: int) -> list[Any]:
+def warmup_requests(
+    model: str,
+    sigs: Mapping[str, SignatureDoc],
+    batch: int,
+    points: int,
+    ranges: Mapping[str, tuple[float, float]],
+    n_classes: int,
+) -> list[Any]:
     """One request of :func:`example_inputs` per signature of ``sigs`` (seed = its position)."""
     return [
         make_predict_request(model, k, example_inputs(s, batch, points, seed=i, ranges=ranges, n_classes=n_classes))
@@ -68,8 +74,14 @@ def warmup_requests(model: str, sigs: Mapping[str, SignatureDoc], batch: int, po
     ]
 
 
-def example_inputs(sig: SignatureDoc, batch: int = 2, points: int = 50, seed: int = 0,
-                   ranges: Mapping[str, tuple[float, float]] | None = None, n_classes: int = 8) -> dict[str, np.ndarray]:
+def example_inputs(
+    sig: SignatureDoc,
+    batch: int = 2,
+    points: int = 50,
+    seed: int = 0,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+    n_classes: int = 8,
+) -> dict[str, np.ndarray]:
     """Valid inputs for ``sig`` (used as warmup requests, in tests and in the benchmark).
 
     ``batch`` curves of ``points`` points; class indices cycle through ``range(n_classes)``.
@@ -79,8 +91,14 @@ def example_inputs(sig: SignatureDoc, batch: int = 2, points: int = 50, seed: in
     rng = np.random.default_rng(seed)
     ranges = dict(ranges or {})
     out: dict[str, np.ndarray] = {}
-    defaults = {"teff": (5000.0, 8000.0), "abs_gmag": (-1.0, 3.0), "period": (0.3, 10.0),
-                "radius": (1.0, 50.0), "lum": (1.0, 1000.0), "bp_rp": (0.3, 1.5)}
+    defaults = {
+        "teff": (5000.0, 8000.0),
+        "abs_gmag": (-1.0, 3.0),
+        "period": (0.3, 10.0),
+        "radius": (1.0, 50.0),
+        "lum": (1.0, 1000.0),
+        "bp_rp": (0.3, 1.5),
+    }
     for t in sig.inputs:
         n, dtype = t.name, t.dtype
         if n in ranges or n in defaults:
@@ -116,4 +134,3 @@ def example_inputs(sig: SignatureDoc, batch: int = 2, points: int = 50, seed: in
             raise ValueError(f"no example value for input {n!r}")
         out[n] = np.asarray(v).astype(dtype)
     return out
-

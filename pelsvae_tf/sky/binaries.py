@@ -22,8 +22,9 @@ def double_wave(phase: np.ndarray, depth1: float, depth2: float) -> np.ndarray:
     return c1 * env + c2 * np.cos(p) * env
 
 
-def eclipses(phase: np.ndarray, depth1: float, depth2: float, width: float, phase2: float = 0.5,
-             reflection: float = 0.0) -> np.ndarray:
+def eclipses(
+    phase: np.ndarray, depth1: float, depth2: float, width: float, phase2: float = 0.5, reflection: float = 0.0
+) -> np.ndarray:
     """Detached / semi-detached binary [mag]: primary eclipse of ``depth1`` at phase 0 and
     secondary of ``depth2`` at ``phase2``, each of half-width ``width`` (phase units) with a
     rounded, limb-darkened-like profile ``depth (1 - x^2)^0.6``, plus an ellipsoidal/reflection
@@ -47,15 +48,26 @@ def _blocked_fraction(d: np.ndarray, r_e: float, r_o: float, n_r: int) -> tuple[
     with np.errstate(divide="ignore", invalid="ignore"):
         c = (rr**2 + dd**2 - r_o**2) / (2 * rr * np.maximum(dd, 1e-12))
     frac = np.arccos(np.clip(c, -1.0, 1.0)) / np.pi
-    frac = np.where(dd + rr <= r_o, 1.0, frac)     # ring entirely behind the occulter
-    frac = np.where(dd >= rr + r_o, 0.0, frac)      # occulter clear of the ring
-    frac = np.where(rr >= dd + r_o, 0.0, frac)      # occulter entirely inside the ring's circle
+    frac = np.where(dd + rr <= r_o, 1.0, frac)  # ring entirely behind the occulter
+    frac = np.where(dd >= rr + r_o, 0.0, frac)  # occulter clear of the ring
+    frac = np.where(rr >= dd + r_o, 0.0, frac)  # occulter entirely inside the ring's circle
     return frac, rho
 
 
-def binary_flux(phase: np.ndarray, r1: float, r2: float, sb_ratio: float, incl: float, u1: float = 0.6,
-                u2: float = 0.6, mass_ratio: float = 1.0, albedo: float = 0.5, gravity_darkening: float = 0.32,
-                n_r: int = 64, proximity: bool = True) -> np.ndarray:
+def binary_flux(
+    phase: np.ndarray,
+    r1: float,
+    r2: float,
+    sb_ratio: float,
+    incl: float,
+    u1: float = 0.6,
+    u2: float = 0.6,
+    mass_ratio: float = 1.0,
+    albedo: float = 0.5,
+    gravity_darkening: float = 0.32,
+    n_r: int = 64,
+    proximity: bool = True,
+) -> np.ndarray:
     """Relative flux (1 = the two stars' total, unperturbed) of a circular binary of two
     limb-darkened spheres.
 
@@ -73,8 +85,10 @@ def binary_flux(phase: np.ndarray, r1: float, r2: float, sb_ratio: float, incl: 
     if not (0 < r1 < 1 and 0 < r2 < 1 and r1 + r2 < 1):
         raise ValueError(f"binary_flux: radii r1={r1}, r2={r2} (units of the separation) need 0 < r and r1 + r2 < 1")
     if not (sb_ratio > 0 and mass_ratio > 0 and 0 <= incl <= 90):
-        raise ValueError(f"binary_flux: need sb_ratio > 0 (got {sb_ratio}), mass_ratio > 0 (got {mass_ratio}), "
-                         f"0 <= incl <= 90 deg (got {incl})")
+        raise ValueError(
+            f"binary_flux: need sb_ratio > 0 (got {sb_ratio}), mass_ratio > 0 (got {mass_ratio}), "
+            f"0 <= incl <= 90 deg (got {incl})"
+        )
     ph = np.asarray(phase, dtype=np.float64)
     x = 2 * np.pi * ph
     si, ci = np.sin(np.radians(incl)), np.cos(np.radians(incl))
@@ -142,5 +156,14 @@ def draw_binary(rng: np.random.Generator, subtype: str) -> dict[str, float]:
         J = float(np.exp(rng.uniform(np.log(0.03), 0.0)))  # log-uniform 0.03-1
         u, albedo, tau = 0.5, 1.0, 1.0
     cos_i = float(rng.uniform(0, 0.9 * min(r1 + r2, 1.0)))
-    return {"kind": kind, "r1": r1, "r2": r2, "sb_ratio": J, "incl": float(np.degrees(np.arccos(cos_i))),
-            "mass_ratio": q, "u": u, "albedo": albedo, "tau": tau}
+    return {
+        "kind": kind,
+        "r1": r1,
+        "r2": r2,
+        "sb_ratio": J,
+        "incl": float(np.degrees(np.arccos(cos_i))),
+        "mass_ratio": q,
+        "u": u,
+        "albedo": albedo,
+        "tau": tau,
+    }

@@ -84,19 +84,62 @@ from pelsvae_tf.sky.survey import ERROR_SCATTER_DEX, SKY_TIME_START, ogle_cadenc
 log = logging.getLogger("pelsvae_tf.data")
 
 #: catalog.csv columns (the OGLE x Gaia DR2 cross-match layout).
-CATALOG_COLUMNS = ("OGLE-ID", "Type", "subType", "Period", "I", "V_I", "teff_val", "abs_Gmag", "bp_rp",
-                   "radius_val", "lum_val")
+CATALOG_COLUMNS = (
+    "OGLE-ID",
+    "Type",
+    "subType",
+    "Period",
+    "I",
+    "V_I",
+    "teff_val",
+    "abs_Gmag",
+    "bp_rp",
+    "radius_val",
+    "lum_val",
+)
 #: truth.csv columns.
-TRUTH_COLUMNS = ("OGLE-ID", "Type", "subType", "model", "Period", "t0", "I_mean", "A_1", "R21", "phi21",
-                 "R31", "phi31", "amplitude", "depth1", "depth2", "width", "teff_true", "bailey_type",
-                 "n_epochs", "n_outliers", "field", "shape_source", "period_true", "harmonics", "r1", "r2",
-                 "sb_ratio", "incl", "mass_ratio", "blazhko_period", "blazhko_amp", "lpv_period_jitter",
-                 "lpv_amp_jitter", "survey")
+TRUTH_COLUMNS = (
+    "OGLE-ID",
+    "Type",
+    "subType",
+    "model",
+    "Period",
+    "t0",
+    "I_mean",
+    "A_1",
+    "R21",
+    "phi21",
+    "R31",
+    "phi31",
+    "amplitude",
+    "depth1",
+    "depth2",
+    "width",
+    "teff_true",
+    "bailey_type",
+    "n_epochs",
+    "n_outliers",
+    "field",
+    "shape_source",
+    "period_true",
+    "harmonics",
+    "r1",
+    "r2",
+    "sb_ratio",
+    "incl",
+    "mass_ratio",
+    "blazhko_period",
+    "blazhko_amp",
+    "lpv_period_jitter",
+    "lpv_amp_jitter",
+    "survey",
+)
 ECL_TYPICAL_DEPTH = 0.4  # mag, used only by the S/N floor of the star selection
 
 
-def simulate_star(cls: str, index: int, config: SkyConfig, samples: pd.DataFrame | None = None
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any], dict[str, Any]]:
+def simulate_star(
+    cls: str, index: int, config: SkyConfig, samples: pd.DataFrame | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any], dict[str, Any]]:
     """Simulate one star: returns ``(time [HJD-2450000], mag, err, catalog_row, truth_row)``.
 
     Deterministic for ``(config.seed, class, index)`` regardless of the other stars.
@@ -161,28 +204,50 @@ def simulate_star(cls: str, index: int, config: SkyConfig, samples: pd.DataFrame
     if cls == "ECL":
         bp = draw_binary(rng, subtype)
         model = "contact" if bp["kind"] == "contact" else "eclipses"
-        kw = dict(r1=bp["r1"], r2=bp["r2"], sb_ratio=bp["sb_ratio"], incl=bp["incl"], u1=bp["u"], u2=bp["u"],
-                  mass_ratio=bp["mass_ratio"], albedo=bp["albedo"], gravity_darkening=bp["tau"])
+        kw = dict(
+            r1=bp["r1"],
+            r2=bp["r2"],
+            sb_ratio=bp["sb_ratio"],
+            incl=bp["incl"],
+            u1=bp["u"],
+            u2=bp["u"],
+            mass_ratio=bp["mass_ratio"],
+            albedo=bp["albedo"],
+            gravity_darkening=bp["tau"],
+        )
         shape = -2.5 * np.log10(binary_flux(phase, **kw))
         gm = -2.5 * np.log10(binary_flux(np.linspace(0, 1, 1024, endpoint=False), **kw))
         shape -= float(np.mean(gm))
         si = np.sin(np.radians(bp["incl"]))
         c2 = (bp["r1"] + bp["r2"]) ** 2 - np.cos(np.radians(bp["incl"])) ** 2
         width = float(np.arcsin(min(1.0, np.sqrt(max(c2, 0.0)) / si)) / (2 * np.pi))
-        truth.update(depth1=float(gm[0] - gm.min()), depth2=float(gm[512] - gm.min()), width=width,
-                     amplitude=float(gm.max() - gm.min()), r1=bp["r1"], r2=bp["r2"], sb_ratio=bp["sb_ratio"],
-                     incl=bp["incl"], mass_ratio=bp["mass_ratio"])
+        truth.update(
+            depth1=float(gm[0] - gm.min()),
+            depth2=float(gm[512] - gm.min()),
+            width=width,
+            amplitude=float(gm.max() - gm.min()),
+            r1=bp["r1"],
+            r2=bp["r2"],
+            sb_ratio=bp["sb_ratio"],
+            incl=bp["incl"],
+            mass_ratio=bp["mass_ratio"],
+        )
     elif model == "fourier":
         amp_factor: Any = 1.0
         if cls == "RRLYR" and config.rr_blazhko_frac > 0 and rng.uniform() < config.rr_blazhko_frac:
             pb = float(np.exp(rng.uniform(np.log(20.0), np.log(200.0))))
-            ab, bph, psi = float(rng.uniform(0.05, 0.3)), float(rng.uniform(0.0, 0.02)), float(rng.uniform(0, 2 * np.pi))
+            ab, bph, psi = (
+                float(rng.uniform(0.05, 0.3)),
+                float(rng.uniform(0.0, 0.02)),
+                float(rng.uniform(0, 2 * np.pi)),
+            )
             amp_factor, dph = blazhko(time, pb, ab, bph, psi)
             cycles = cycles + dph
             truth.update(blazhko_period=pb, blazhko_amp=ab)
         if cls == "LPV" and (config.lpv_period_jitter > 0 or config.lpv_amp_jitter > 0):
-            cycles, amp_factor = stochastic_phase(rng, time, period_true, t0, config.lpv_period_jitter,
-                                                  config.lpv_amp_jitter)
+            cycles, amp_factor = stochastic_phase(
+                rng, time, period_true, t0, config.lpv_period_jitter, config.lpv_amp_jitter
+            )
             truth.update(lpv_period_jitter=config.lpv_period_jitter, lpv_amp_jitter=config.lpv_amp_jitter)
         R, P = pulsator_template(R21, phi21, R31, phi31, config.harmonics)
         grid = np.linspace(0, 1, 512, endpoint=False)
@@ -213,13 +278,33 @@ def simulate_star(cls: str, index: int, config: SkyConfig, samples: pd.DataFrame
     if cls == "RRLYR" and rng.uniform() < config.rr_teff_missing_frac:
         teff_cat = np.nan
     catalog = {
-        "OGLE-ID": star_id, "Type": cls, "subType": subtype, "Period": period, "I": i_mean,
-        "V_I": float(row["V_I"]), "teff_val": teff_cat, "abs_Gmag": float(row["abs_gmag"]),
-        "bp_rp": float(row["bp_rp"]), "radius_val": float(row["radius"]), "lum_val": float(row["lum"]),
+        "OGLE-ID": star_id,
+        "Type": cls,
+        "subType": subtype,
+        "Period": period,
+        "I": i_mean,
+        "V_I": float(row["V_I"]),
+        "teff_val": teff_cat,
+        "abs_Gmag": float(row["abs_gmag"]),
+        "bp_rp": float(row["bp_rp"]),
+        "radius_val": float(row["radius"]),
+        "lum_val": float(row["lum"]),
     }
-    truth.update({"OGLE-ID": star_id, "Type": cls, "subType": subtype, "model": model, "Period": period,
-                  "t0": t0, "I_mean": i_mean, "teff_true": teff_true, "n_epochs": n_ep,
-                  "n_outliers": n_out, "field": field})
+    truth.update(
+        {
+            "OGLE-ID": star_id,
+            "Type": cls,
+            "subType": subtype,
+            "model": model,
+            "Period": period,
+            "t0": t0,
+            "I_mean": i_mean,
+            "teff_true": teff_true,
+            "n_epochs": n_ep,
+            "n_outliers": n_out,
+            "field": field,
+        }
+    )
     if cls != "RRLYR":
         truth["bailey_type"] = ""
     return time, mag, err, catalog, truth
@@ -247,8 +332,8 @@ def build_sky(config: SkyConfig | None = None, out_dir: str | Path = "sky", prog
         old = json.loads(cfg_path.read_text())
         if old != config.to_dict():
             raise ValueError(
-                f"{out_dir} holds a sky built with another configuration ({cfg_path}); "
-                f"choose a new --out or delete it")
+                f"{out_dir} holds a sky built with another configuration ({cfg_path}); choose a new --out or delete it"
+            )
         if (out_dir / "catalog.csv").exists() and (out_dir / "truth.csv").exists():
             log.info("built-in sky in %s is already complete", out_dir)
             return out_dir

@@ -26,8 +26,9 @@ def sky_samples() -> pd.DataFrame:
     return df
 
 
-def rr_donor(samples: pd.DataFrame, bailey: str, period: float, amp: float, snr_floor: float,
-             rng: np.random.Generator) -> pd.Series:
+def rr_donor(
+    samples: pd.DataFrame, bailey: str, period: float, amp: float, snr_floor: float, rng: np.random.Generator
+) -> pd.Series:
     """A real cross-matched RR Lyrae of Bailey type ``bailey`` (one of the 5 nearest in log-period,
     among those above the S/N floor for amplitude ``amp`` [mag]) that lends its photometry and physics."""
     pool = samples[(samples["cls"] == "RRLYR") & (samples["subtype"] == bailey)]

@@ -20,8 +20,15 @@ def damped_random_walk(rng: np.random.Generator, t: np.ndarray, sigma: float, ta
     return out
 
 
-def stochastic_phase(rng: np.random.Generator, t: np.ndarray, period: float, t0: float, sigma_p: float,
-                     sigma_a: float, tau_cycles: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+def stochastic_phase(
+    rng: np.random.Generator,
+    t: np.ndarray,
+    period: float,
+    t0: float,
+    sigma_p: float,
+    sigma_a: float,
+    tau_cycles: float = 3.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Pulsation phase [cycles] and amplitude factor of a star whose period and amplitude wander.
 
     The relative period change ``dP/P`` and the log amplitude are damped random walks of rms

@@ -19,7 +19,7 @@ _RRC = {"period": 0.315, "amplitude": 0.264, "R21": 0.123, "phi21": 4.861, "R31"
 #: within-type scatter of the real stars (1 sigma; log10 P for the period)
 RR_SCATTER = {"period": 0.058, "amplitude": 0.11, "R21": 0.06, "phi21": 0.45, "R31": 0.05, "phi31": 0.65}
 RR_TEFF_SPLIT = 6850.0  # K: RRab cooler, RRc hotter
-RR_TEFF_WIDTH = 200.0   # K: logistic width of the fundamental -> first-overtone transition
+RR_TEFF_WIDTH = 200.0  # K: logistic width of the fundamental -> first-overtone transition
 
 
 def rrlyrae_shape_truth(teff: Any) -> dict[str, np.ndarray]:
@@ -52,8 +52,9 @@ def fourier_shape(phase: np.ndarray, R21: float, phi21: float, R31: float, phi31
     return np.cos(p) + R21 * np.cos(2 * p + phi21) + R31 * np.cos(3 * p + phi31)
 
 
-def pulsator_template(R21: float, phi21: float, R31: float, phi31: float, order: int = 6
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def pulsator_template(
+    R21: float, phi21: float, R31: float, phi31: float, order: int = 6
+) -> tuple[np.ndarray, np.ndarray]:
     """Amplitude ratios ``R_k1`` and phase differences ``phi_k1`` [rad], k = 1..order, of a
     pulsator's cosine Fourier series ``sum_k R_k1 cos(2 pi k phi + phi_k1)``.
 
@@ -89,8 +90,7 @@ def fourier_series(phase: np.ndarray, R: np.ndarray, P: np.ndarray) -> np.ndarra
     return out
 
 
-def blazhko(t: np.ndarray, period_b: float, amp: float, phase_amp: float, psi: float
-            ) -> tuple[np.ndarray, np.ndarray]:
+def blazhko(t: np.ndarray, period_b: float, amp: float, phase_amp: float, psi: float) -> tuple[np.ndarray, np.ndarray]:
     """Blazhko modulation at times ``t`` [d]: amplitude factor ``1 + amp sin(2 pi t / period_b + psi)``
     and pulsation phase shift ``phase_amp cos(2 pi t / period_b + psi)`` [cycles]."""
     x = 2 * np.pi * np.asarray(t, dtype=np.float64) / period_b + psi

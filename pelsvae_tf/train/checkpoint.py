@@ -33,8 +33,13 @@ def seed_states(model) -> list[list]:
     rows = []
     for layer in model._flatten_layers(include_self=True):
         for i, gen in enumerate(getattr(layer, "_seed_generators", [])):
-            rows.append([layer.path if hasattr(layer, "path") else layer.name, i,
-                         [int(v) for v in np.asarray(gen.state.value).ravel()]])
+            rows.append(
+                [
+                    layer.path if hasattr(layer, "path") else layer.name,
+                    i,
+                    [int(v) for v in np.asarray(gen.state.value).ravel()],
+                ]
+            )
     return rows
 
 

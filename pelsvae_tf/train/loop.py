@@ -51,8 +51,15 @@ def compile_model(model, tc: TrainConfig, steps: int) -> None:
     )
 
 
-def epoch_batches(elements: dict, batch_size: int, seed: int, start_epoch: int, end_epoch: int,
-                  steps_per_epoch: int | None = None, drop_remainder: bool = False):
+def epoch_batches(
+    elements: dict,
+    batch_size: int,
+    seed: int,
+    start_epoch: int,
+    end_epoch: int,
+    steps_per_epoch: int | None = None,
+    drop_remainder: bool = False,
+):
     """``tf.data.Dataset`` of the training batches of epochs ``start_epoch .. end_epoch - 1``.
 
     ``elements``: dict of tensors of the whole split (first axis = curves). Pass ``p`` over the
@@ -97,10 +104,12 @@ def make_datasets(dataset, physics, tc: TrainConfig, initial_epoch: int, replica
     drop = replicas > 1 and 0 < n_train % tc.batch_size < replicas
     if tc.steps_per_epoch is None and drop:
         steps = n_train // tc.batch_size
-    train_ds = epoch_batches(whole, tc.batch_size, int(tc.seed), int(initial_epoch), tc.epochs, tc.steps_per_epoch,
-                             drop_remainder=drop)
-    val_ds = dataset.to_tf("val", batch_size=val_batch_size(tc.batch_size, n_val, replicas), physics=physics,
-                           shuffle=False)
+    train_ds = epoch_batches(
+        whole, tc.batch_size, int(tc.seed), int(initial_epoch), tc.epochs, tc.steps_per_epoch, drop_remainder=drop
+    )
+    val_ds = dataset.to_tf(
+        "val", batch_size=val_batch_size(tc.batch_size, n_val, replicas), physics=physics, shuffle=False
+    )
     return train_ds, val_ds, steps
 
 
@@ -122,7 +131,9 @@ def standard_callbacks(beta: float, tc: TrainConfig, saved: dict | None = None) 
         stateful["plateau"] = plateau
     if tc.early_stopping_patience:
         stopper = ResumableEarlyStopping(
-            monitor="val_loss", patience=tc.early_stopping_patience, restore_best_weights=False,
+            monitor="val_loss",
+            patience=tc.early_stopping_patience,
+            restore_best_weights=False,
             verbose=min(tc.verbose, 1),
         )
         stopper.restore(saved.get("early_stopping"))
@@ -144,8 +155,19 @@ def op_determinism(enabled: bool):
             tf_config.disable_op_determinism()
 
 
-def fit(model, dataset, model_config, tc: TrainConfig, *, initial_epoch: int = 0, steps: int | None = None,
-        callbacks=None, extra_callbacks=(), saved_callbacks: dict | None = None, verbose=None):
+def fit(
+    model,
+    dataset,
+    model_config,
+    tc: TrainConfig,
+    *,
+    initial_epoch: int = 0,
+    steps: int | None = None,
+    callbacks=None,
+    extra_callbacks=(),
+    saved_callbacks: dict | None = None,
+    verbose=None,
+):
     """Train ``model`` (compiled, see :func:`compile_model`) on ``dataset`` up to ``tc.epochs``.
 
     Args:
@@ -194,8 +216,13 @@ def fit(model, dataset, model_config, tc: TrainConfig, *, initial_epoch: int = 0
         if tc.strategy == "multiworker":
             stack.enter_context(scalar_metrics_reduced_across_workers())
         return model.fit(
-            train_ds, validation_data=val_ds, epochs=tc.epochs, initial_epoch=int(initial_epoch),
-            steps_per_epoch=fit_steps, callbacks=cbs, verbose=tc.verbose if verbose is None else verbose,
+            train_ds,
+            validation_data=val_ds,
+            epochs=tc.epochs,
+            initial_epoch=int(initial_epoch),
+            steps_per_epoch=fit_steps,
+            callbacks=cbs,
+            verbose=tc.verbose if verbose is None else verbose,
             shuffle=False,
         )
 

@@ -81,9 +81,12 @@ def encode_split(model, dataset, split: str, batch_size: int = 512) -> dict[str,
     if n == 0:
         z = np.zeros((0, d), np.float32)
         return {
-            "z_mean": z, "z_log_var": z.copy(), "label": np.zeros(0, np.int32),
+            "z_mean": z,
+            "z_log_var": z.copy(),
+            "label": np.zeros(0, np.int32),
             "phys": np.zeros((0, a["phys"].shape[1]), np.float32),
-            "star_id": np.zeros(0, a["star_id"].dtype), "split": np.zeros(0, "<U5"),
+            "star_id": np.zeros(0, a["star_id"].dtype),
+            "split": np.zeros(0, "<U5"),
         }
     label = a["label"][keep].astype(np.int32)
     inputs = {

@@ -167,9 +167,15 @@ def train(data_dir, run_dir, model_config=None, train_config: TrainConfig | None
                 write_latents(model, dataset, run.latents_path, batch_size=max(train_config.batch_size, 256))
     if not chief:
         return Run(
-            run_dir=run_dir, model=model, model_config=model_config, train_config=train_config,
-            config=payload, physics_scaler=dataset.physics_scaler,
-            classes=tuple(dataset.classes), schema=dataset.schema, history=history,
+            run_dir=run_dir,
+            model=model,
+            model_config=model_config,
+            train_config=train_config,
+            config=payload,
+            physics_scaler=dataset.physics_scaler,
+            classes=tuple(dataset.classes),
+            schema=dataset.schema,
+            history=history,
             data_dir=str(Path(dataset.path).resolve()),
         )
     return load_run(run_dir)
@@ -185,8 +191,16 @@ def _fit(model, dataset, run_dir, model_config, tc: TrainConfig, initial_epoch, 
     extra.append(EpochCheckpoint(run_dir, history, callbacks[1], extra_state={"seed": int(tc.seed)}, write=chief))
     if tc.restore_best_weights and tc.early_stopping_patience and chief:
         extra.append(BestWeights(run_dir))
-    loop.fit(model, dataset, model_config, tc, initial_epoch=initial_epoch, steps=steps, callbacks=callbacks,
-             extra_callbacks=extra)
+    loop.fit(
+        model,
+        dataset,
+        model_config,
+        tc,
+        initial_epoch=initial_epoch,
+        steps=steps,
+        callbacks=callbacks,
+        extra_callbacks=extra,
+    )
     if tc.restore_best_weights and tc.early_stopping_patience:
         best = run_dir / "checkpoints" / "best.weights.h5"
         if best.exists():

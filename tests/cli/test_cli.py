@@ -21,21 +21,47 @@ from tests.fixtures.model import tiny_run_configs
 
 ROOT = Path(__file__).resolve().parents[2]
 #: the user's environment: no TF_CPP_MIN_LOG_LEVEL (the CLI must quiet TensorFlow by itself)
-ENV = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "PELSVAE_TRACEBACK",
-                                                          "PELSVAE_VERBOSE")}
+ENV = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "PELSVAE_TRACEBACK", "PELSVAE_VERBOSE")}
 ENV["PYTHONPATH"] = str(ROOT)
 TF_LOG = re.compile(r"^[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\]", re.M)
 
 
 def _pelsvae(*args, timeout=300, **kw):
-    return subprocess.run([sys.executable, "-m", "pelsvae_tf", *args], env=kw.pop("env", ENV),
-                          capture_output=True, text=True, timeout=timeout, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "pelsvae_tf", *args],
+        env=kw.pop("env", ENV),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kw,
+    )
 
 
 def _tiny_train_args(data, out, epochs):
-    return ["train", "--data", str(data), "--out", str(out), "--physics", "teff,abs_gmag,period", "--hidden", "8",
-            "--n-blocks", "4", "--kernel-size", "5", "--dense-units", "16", "--epochs", str(epochs),
-            "--batch-size", "32", "--lr", "5e-3", "--no-tensorboard"]
+    return [
+        "train",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--physics",
+        "teff,abs_gmag,period",
+        "--hidden",
+        "8",
+        "--n-blocks",
+        "4",
+        "--kernel-size",
+        "5",
+        "--dense-units",
+        "16",
+        "--epochs",
+        str(epochs),
+        "--batch-size",
+        "32",
+        "--lr",
+        "5e-3",
+        "--no-tensorboard",
+    ]
 
 
 def test_ctrl_c_during_train_is_one_line_exit_130_and_rerun_resumes(tiny_dataset, tmp_path):
@@ -64,8 +90,10 @@ def test_ctrl_c_during_train_is_one_line_exit_130_and_rerun_resumes(tiny_dataset
     kept = json.loads(state_path.read_text())["epoch"]
     assert 1 <= kept < 200
     last = stderr.strip().splitlines()[-1]
-    assert last == (f"pelsvae train: interrupted: {out} keeps the {kept} completed epoch(s) "
-                    f"(checkpoints/state.json); re-run the same command to resume from epoch {kept + 1}")
+    assert last == (
+        f"pelsvae train: interrupted: {out} keeps the {kept} completed epoch(s) "
+        f"(checkpoints/state.json); re-run the same command to resume from epoch {kept + 1}"
+    )
     assert not TF_LOG.search(stderr) and "cuInit" not in stderr, stderr[:3000]
     assert "Epoch 1/200" in stdout and "\r" not in stdout and "\x08" not in stdout
     # the line's advice works: the same command (up to a nearer last epoch) resumes
@@ -101,7 +129,8 @@ def test_dense_units_error_names_the_option(tiny_dataset, tmp_path):
     res = _pelsvae("train", "--data", str(tiny_dataset.path), "--out", str(tmp_path / "r"), "--dense-units", "64,x")
     assert res.returncode == 2, res.stderr[-2000:]
     assert res.stderr.strip().splitlines()[-1] == (
-        "pelsvae train: error: --dense-units '64,x': give comma-separated integers, e.g. --dense-units 64,32")
+        "pelsvae train: error: --dense-units '64,x': give comma-separated integers, e.g. --dense-units 64,32"
+    )
     assert not TF_LOG.search(res.stderr) and "cuInit" not in res.stderr
 
 

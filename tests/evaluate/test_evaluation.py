@@ -13,8 +13,14 @@ import pytest
 from pelsvae_tf.evaluate import evaluation as E
 from pelsvae_tf.generate.cadence import survey_cadence, to_phase
 
-FIGURES = ("loss_curves.png", "reconstructions.png", "latent_pairs.png", "latent_vs_physics.png",
-           "feature_distributions.png", "confusion_tstr.png")
+FIGURES = (
+    "loss_curves.png",
+    "reconstructions.png",
+    "latent_pairs.png",
+    "latent_vs_physics.png",
+    "feature_distributions.png",
+    "confusion_tstr.png",
+)
 
 
 def _sinusoid_set(n_per_class: int, classes, seed: int, period_base: float = 0.5):
@@ -108,8 +114,11 @@ def _file_paths(obj):
     elif isinstance(obj, list):
         for v in obj:
             yield from _file_paths(v)
-    elif isinstance(obj, str) and " " not in obj and (obj.startswith("/") or obj.endswith(
-            (".png", ".json", ".csv", ".md", ".npz", ".keras", ".parquet"))):
+    elif (
+        isinstance(obj, str)
+        and " " not in obj
+        and (obj.startswith("/") or obj.endswith((".png", ".json", ".csv", ".md", ".npz", ".keras", ".parquet")))
+    ):
         yield obj
 
 
@@ -126,9 +135,17 @@ def _report_features(run, cfg):
 def test_evaluate_tiny_run_writes_every_file(fitted_run, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(fitted_run, run)  # the report is written into the copy, not the shared fixture
-    cfg = E.EvalConfig(n_generated_per_class=40, max_real_per_class=50, n_period_checks_per_class=4,
-                       c2st_folds=3, physics_recovery=True, regressor="linear", fit_regressors_if_missing=False,
-                       classifier="logistic", n_recon_per_class=2)
+    cfg = E.EvalConfig(
+        n_generated_per_class=40,
+        max_real_per_class=50,
+        n_period_checks_per_class=4,
+        c2st_folds=3,
+        physics_recovery=True,
+        regressor="linear",
+        fit_regressors_if_missing=False,
+        classifier="logistic",
+        n_recon_per_class=2,
+    )
     m = E.evaluate(run, config=cfg, progress=False)
     out = run / "report"
     for name in FIGURES + ("metrics.json", "report.md", "physics_recovery.png", "physics_recovery.json"):
@@ -168,8 +185,11 @@ def test_evaluate_tiny_run_writes_every_file(fitted_run, tmp_path):
     assert rec["n_stars"] == int(use.sum())
     assert flat["median"] == pytest.approx(float(np.median(spread)), rel=1e-5)
     assert rec["baseline_flat"]["weighted_rmse_mag"]["median"] == pytest.approx(
-        float(np.median(spread * te["mag_range"][use])), rel=1e-5)
-    assert rec["ratio_to_flat_median"] == pytest.approx(rec["overall"]["weighted_rmse_scaled"]["median"] / flat["median"])
+        float(np.median(spread * te["mag_range"][use])), rel=1e-5
+    )
+    assert rec["ratio_to_flat_median"] == pytest.approx(
+        rec["overall"]["weighted_rmse_scaled"]["median"] / flat["median"]
+    )
     assert set(on_disk["loss_terms"]) >= {"loss", "recon", "kl"}
     # generation went through Generator.generate with the linear regressor
     assert on_disk["generation"]["path"] == "pelsvae_tf.generate.generator.Generator.generate"
@@ -213,16 +233,30 @@ def test_evaluate_tiny_run_writes_every_file(fitted_run, tmp_path):
     assert m2["tstr"]["accuracy_tstr"] == m["tstr"]["accuracy_tstr"]
     assert m2["distribution_match"] == m["distribution_match"]
     assert m2["spread"] == m["spread"]
-    numbers = {"model": rec["overall"]["weighted_rmse_scaled"]["median"], "flat": flat["median"],
-               "fraction_beating_flat": rec["fraction_beating_flat"],
-               "generated_over_real_amplitude_mag": dict(zip(compared, np.round(gen_amp / real_amp, 2).tolist()))}
-    print("EVAL_NUMBERS", json.dumps({"rec": rec["overall"], "flat": rec["baseline_flat"],
-                                      "beat": rec["fraction_beating_flat"], "tstr": {k: t[k] for k in (
-                                          "accuracy_tstr", "accuracy_trtr")},
-                                      "dm": {c: {"amp_mag": dm[c]["features"]["amplitude_mag"],
-                                                 "auc": dm[c].get("c2st", {}).get("auc")} for c in compared},
-                                      "period": on_disk["period_recovery"], "seconds": on_disk["seconds"],
-                                      "stages": on_disk["stage_seconds"]}))
+    numbers = {
+        "model": rec["overall"]["weighted_rmse_scaled"]["median"],
+        "flat": flat["median"],
+        "fraction_beating_flat": rec["fraction_beating_flat"],
+        "generated_over_real_amplitude_mag": dict(zip(compared, np.round(gen_amp / real_amp, 2).tolist())),
+    }
+    print(
+        "EVAL_NUMBERS",
+        json.dumps(
+            {
+                "rec": rec["overall"],
+                "flat": rec["baseline_flat"],
+                "beat": rec["fraction_beating_flat"],
+                "tstr": {k: t[k] for k in ("accuracy_tstr", "accuracy_trtr")},
+                "dm": {
+                    c: {"amp_mag": dm[c]["features"]["amplitude_mag"], "auc": dm[c].get("c2st", {}).get("auc")}
+                    for c in compared
+                },
+                "period": on_disk["period_recovery"],
+                "seconds": on_disk["seconds"],
+                "stages": on_disk["stage_seconds"],
+            }
+        ),
+    )
     # a model that learnt light-curve shapes beats the flat baseline (tiny_run, measured: median
     # wRMSE 0.19 against 0.28, ~88 % of the test stars better than flat)
     assert numbers["model"] < 0.85 * numbers["flat"], numbers
@@ -243,8 +277,18 @@ def test_cli_has_help_for_every_option(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["evaluate", "--help"])
     text = capsys.readouterr().out
-    for opt in ("--out", "--config", "--seed", "--n-generated-per-class", "--generation", "--regressor",
-                "--classifier", "--no-physics-recovery", "--quiet", "--real-eros1"):
+    for opt in (
+        "--out",
+        "--config",
+        "--seed",
+        "--n-generated-per-class",
+        "--generation",
+        "--regressor",
+        "--classifier",
+        "--no-physics-recovery",
+        "--quiet",
+        "--real-eros1",
+    ):
         assert opt in text
 
 
@@ -258,15 +302,31 @@ def test_evaluate_realism_against_eros1(fitted_run, shared_data, tmp_path, monke
     eros = shared_data / "eros1_lmc_ramp"
     with pytest.raises(FileNotFoundError, match=r"EvalConfig.real_eros1=.*not an EROS-1 RAMP folder"):
         E.evaluate(fitted_run, out_dir=tmp_path / "bad", config=E.EvalConfig(real_eros1=str(tmp_path)))
-    cfg = E.EvalConfig(real_eros1=eros, regressor="linear", n_generated_per_class=30, max_real_per_class=30,
-                       max_test_per_class=20, n_period_checks_per_class=3, physics_recovery=False)
+    cfg = E.EvalConfig(
+        real_eros1=eros,
+        regressor="linear",
+        n_generated_per_class=30,
+        max_real_per_class=30,
+        max_test_per_class=20,
+        n_period_checks_per_class=3,
+        physics_recovery=False,
+    )
     assert cfg.real_eros1 == str(eros) and E.EvalConfig.from_dict(cfg.to_dict()) == cfg
     m = E.evaluate(fitted_run, out_dir=tmp_path / "report", config=cfg, progress=False)
     r = m["realism"]
     cl = r["classification"]["with_period"]
-    print("EVAL_REALISM", json.dumps({"n_x": r["n_x"], "c2st": {c: r["per_class"][c]["c2st_auc"] for c in r["classes"]},
-                                      "tstr": cl, "shape": r["classification"]["shape_only"],
-                                      "seconds": m["stage_seconds"].get("realism (EROS-1)")}))
+    print(
+        "EVAL_REALISM",
+        json.dumps(
+            {
+                "n_x": r["n_x"],
+                "c2st": {c: r["per_class"][c]["c2st_auc"] for c in r["classes"]},
+                "tstr": cl,
+                "shape": r["classification"]["shape_only"],
+                "seconds": m["stage_seconds"].get("realism (EROS-1)"),
+            }
+        ),
+    )
     assert r["classes"] == ["CEP", "ECL", "LPV", "RRLYR"]
     assert r["n_real"] == {c: 30 for c in r["classes"]}
     assert all(25 <= r["n_x"][c] <= 30 for c in r["classes"])  # a few degenerate curves may drop

@@ -76,8 +76,9 @@ def test_lomb_scargle_recovers_known_period():
     mag = 15 + 0.3 * np.sin(2 * np.pi * t / period) + rng.normal(0, 0.02, t.size)
     found = M.lomb_scargle_period(t, mag, np.full(t.size, 0.02), min_period=0.1, max_period=10)
     assert M.period_recovered(found, period, rtol=1e-3)[0]
-    found_astropy = M.lomb_scargle_period(t, mag, np.full(t.size, 0.02), min_period=0.1, max_period=10,
-                                          backend="astropy")
+    found_astropy = M.lomb_scargle_period(
+        t, mag, np.full(t.size, 0.02), min_period=0.1, max_period=10, backend="astropy"
+    )
     assert abs(found_astropy / found - 1) < 1e-4  # both coarse searches land on the same refined peak
     # a double-wave (ellipsoidal-like) curve: LS finds P/2, accepted only with harmonics
     mag2 = 15 + 0.2 * np.cos(4 * np.pi * t / period) + rng.normal(0, 0.01, t.size)

@@ -25,7 +25,9 @@ def test_fourier_features_recover_known_shape():
     f = dict(zip(R.FEATURES, R.curve_features(t, m, e, 0.61)))
     assert f["R21"] == pytest.approx(0.5, abs=0.03) and f["R31"] == pytest.approx(0.3, abs=0.03)
     d21, d31 = 1.3 - 2 * 0.4, 2.9 - 3 * 0.4
-    assert f["cos_phi21"] == pytest.approx(np.cos(d21), abs=0.05) and f["sin_phi21"] == pytest.approx(np.sin(d21), abs=0.05)
+    assert f["cos_phi21"] == pytest.approx(np.cos(d21), abs=0.05) and f["sin_phi21"] == pytest.approx(
+        np.sin(d21), abs=0.05
+    )
     assert f["cos_phi31"] == pytest.approx(np.cos(d31), abs=0.1)
     assert f["log10_P"] == pytest.approx(np.log10(0.61))
 
@@ -65,8 +67,9 @@ def test_compare_sky_against_itself_and_eros(shared_data):
         assert res["per_class"][c]["c2st_auc"] < 0.75
     assert res["classification"]["with_period"]["tstr"] > 0.9
     assert md.startswith("## Realism") and "| RRLYR | 40 | 40 |" in md
-    eros = R.curves_from_eros1(shared_data / "eros1_lmc_ramp", splits=("test",), classes=["RRLYR", "ECL"],
-                               max_per_class=60)
+    eros = R.curves_from_eros1(
+        shared_data / "eros1_lmc_ramp", splits=("test",), classes=["RRLYR", "ECL"], max_per_class=60
+    )
     assert set(eros.cls) == {"RRLYR", "ECL"} and len(eros) == 120
     res2 = R.compare(a, eros, n_trees=50)
     assert res2["n_real"] == {"ECL": 60, "RRLYR": 60}
@@ -98,8 +101,9 @@ def test_curves_from_generated_duck_type():
     t = np.sort(rng.uniform(0, 50, (4, 200)), axis=1)
     period = np.array([0.5, 0.7, 2.0, 3.0])
     mag = 15 + 0.3 * np.cos(2 * np.pi * t / period[:, None]) + rng.normal(0, 0.005, t.shape)
-    g = SimpleNamespace(time=t, mag=mag, err=np.full(t.shape, 0.005), cls=np.array(["RRLYR"] * 2 + ["CEP"] * 2),
-                        period=period)
+    g = SimpleNamespace(
+        time=t, mag=mag, err=np.full(t.shape, 0.005), cls=np.array(["RRLYR"] * 2 + ["CEP"] * 2), period=period
+    )
     cs = R.curves_from_generated(g)
     F = R.feature_matrix(cs)
     assert len(cs) == 4 and cs.classes() == ["CEP", "RRLYR"]

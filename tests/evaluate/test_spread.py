@@ -10,9 +10,9 @@ import pytest
 
 from pelsvae_tf.classes import CLASSES
 from pelsvae_tf.data.dataset import PHYSICS_COLUMNS
-from pelsvae_tf.sky import fourier_shape
-from pelsvae_tf.generate.generator import GeneratedLightCurves
 from pelsvae_tf.evaluate.spread import circular_iqr, iqr, spread_at_fixed_physics
+from pelsvae_tf.generate.generator import GeneratedLightCurves
+from pelsvae_tf.sky import fourier_shape
 
 #: Two physics clusters of RR Lyrae, 15 stars each (= k_near, so an anchor's neighbours are its
 #: cluster): (Teff [K], abs G [mag], period [d]), the data's R21 / phi31 [rad] spread, and the
@@ -55,10 +55,24 @@ class _KnownSpreadGenerator:
         phi = np.mod(0.05 + f * s_phi * _u(n), 2 * np.pi)[order]
         m = _curves(ph, r21, phi)
         z = np.zeros(n)
-        return GeneratedLightCurves(time=ph.copy(), phase=ph.copy(), mag=m, mag_model=m, err=np.zeros_like(m),
-                                    scaled_mag=m, scaled_err=np.zeros_like(m), cls=np.full(n, cls),
-                                    label=np.full(n, CLASSES.index(cls)), period=np.full(n, phys["period"]),
-                                    t0=z, mag_mean=z, amplitude=z + 0.4, dummy=z, physics={}, z=np.zeros((n, 2)))
+        return GeneratedLightCurves(
+            time=ph.copy(),
+            phase=ph.copy(),
+            mag=m,
+            mag_model=m,
+            err=np.zeros_like(m),
+            scaled_mag=m,
+            scaled_err=np.zeros_like(m),
+            cls=np.full(n, cls),
+            label=np.full(n, CLASSES.index(cls)),
+            period=np.full(n, phys["period"]),
+            t0=z,
+            mag_mean=z,
+            amplitude=z + 0.4,
+            dummy=z,
+            physics={},
+            z=np.zeros((n, 2)),
+        )
 
 
 def _dataset(extra_cep: int = 0) -> dict[str, np.ndarray]:
@@ -87,8 +101,13 @@ def _dataset(extra_cep: int = 0) -> dict[str, np.ndarray]:
             p[:, PHYSICS_COLUMNS.index(name)] = v
         phys.append(p)
         label.append(np.full(extra_cep, CLASSES.index("CEP")))
-    return {"phase": np.concatenate(phase), "mag": np.concatenate(mag), "phys": np.concatenate(phys),
-            "label": np.concatenate(label), "is_real": np.ones(sum(len(x) for x in label), bool)}
+    return {
+        "phase": np.concatenate(phase),
+        "mag": np.concatenate(mag),
+        "phys": np.concatenate(phys),
+        "label": np.concatenate(label),
+        "is_real": np.ones(sum(len(x) for x in label), bool),
+    }
 
 
 def test_iqr_and_circular_iqr():
@@ -103,8 +122,9 @@ def test_iqr_and_circular_iqr():
 def test_ratio_comes_out_as_constructed():
     gen = _KnownSpreadGenerator()
     data = _dataset()
-    res = spread_at_fixed_physics(gen, data, PHYSICS_COLUMNS, classes=("RRLYR",), n_anchors=6, k_near=K,
-                                  n_gen=41, seed=3)
+    res = spread_at_fixed_physics(
+        gen, data, PHYSICS_COLUMNS, classes=("RRLYR",), n_anchors=6, k_near=K, n_gen=41, seed=3
+    )
     e = res["per_class"]["RRLYR"]
     assert e["n_stars"] == 2 * K and len(e["anchors"]) == 6
     seen = set()
@@ -138,15 +158,18 @@ def test_deterministic_for_a_seed_and_skips_small_classes():
     assert a["per_class"]["CEP"]["n_stars"] == 5 and "k_near" in a["per_class"]["CEP"]["skipped"]
 
 
-@pytest.mark.parametrize("change, match", [
-    (dict(dataset_arrays={"phase": np.zeros((2, 3))}), "lacks"),
-    (dict(classes=("NOTACLASS",)), "NOTACLASS"),
-    (dict(classes=()), "at least one"),
-    (dict(n_gen=2), "n_gen"),
-    (dict(k_near=2.5), "k_near"),
-    (dict(seed=-1), "seed"),
-    (dict(physics_columns=PHYSICS_COLUMNS[:2]), "columns"),
-])
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(dataset_arrays={"phase": np.zeros((2, 3))}), "lacks"),
+        (dict(classes=("NOTACLASS",)), "NOTACLASS"),
+        (dict(classes=()), "at least one"),
+        (dict(n_gen=2), "n_gen"),
+        (dict(k_near=2.5), "k_near"),
+        (dict(seed=-1), "seed"),
+        (dict(physics_columns=PHYSICS_COLUMNS[:2]), "columns"),
+    ],
+)
 def test_bad_input_is_named(change, match):
     kw = dict(generator=_KnownSpreadGenerator(), dataset_arrays=_dataset(), physics_columns=PHYSICS_COLUMNS)
     kw.update(change)
@@ -163,8 +186,8 @@ def test_physics_column_the_generator_needs_must_exist():
 
 def _rrlyr_r21_iqr_at_fixed_physics(g, n_anchors: int = 3) -> list[float]:
     """R21 IQR of 64 noise-free RR Lyrae generated at each of ``n_anchors`` training stars' physics."""
-    from pelsvae_tf.generate.cadence import phases
     from pelsvae_tf.evaluate.physics_recovery import shape_numbers
+    from pelsvae_tf.generate.cadence import phases
 
     st = g.train_stats
     names = ("teff", "abs_gmag", "period")

@@ -138,8 +138,12 @@ def test_layer_configs_round_trip():
 
     from pelsvae_tf.model import layers as L
 
-    for layer in (L.GaussianLatent(seed=3, sample_at_inference=True), L.TimeTaggedRepeat("dt"),
-                  L.SequenceFeatures("dt"), L.SqueezeLast()):
+    for layer in (
+        L.GaussianLatent(seed=3, sample_at_inference=True),
+        L.TimeTaggedRepeat("dt"),
+        L.SequenceFeatures("dt"),
+        L.SqueezeLast(),
+    ):
         clone = layer.__class__.from_config(layer.get_config())
         assert clone.get_config() == layer.get_config()
         name = keras.saving.get_registered_name(layer.__class__)
@@ -252,9 +256,9 @@ def test_keras_file_round_trip_in_fresh_process(tmp_path):
         import json, numpy as np, keras
         import pelsvae_tf.model.vae  # registers the classes
         m = keras.saving.load_model({str(path)!r})
-        b = dict(np.load({str(tmp_path / 'batch.npz')!r}))
+        b = dict(np.load({str(tmp_path / "batch.npz")!r}))
         out = m.predict(b, verbose=0)
-        np.savez({str(tmp_path / 'out.npz')!r}, **out)
+        np.savez({str(tmp_path / "out.npz")!r}, **out)
         print(json.dumps({{"cls": type(m).__name__, "beta": float(m.beta.numpy()),
                           "iters": int(m.optimizer.iterations.numpy()),
                           "phys": list(m.model_config.physics)}}))
@@ -318,9 +322,17 @@ def _broken(key, value_fn):
 @pytest.mark.parametrize(
     "key, value_fn, pattern",
     [
-        ("mag", lambda b: b["mag"][:, :90], r"'phase', 'mag' and 'err' must have the same number of time steps T.*mag: 90"),
+        (
+            "mag",
+            lambda b: b["mag"][:, :90],
+            r"'phase', 'mag' and 'err' must have the same number of time steps T.*mag: 90",
+        ),
         ("err", lambda b: b["err"][:, :50], r"same number of time steps T.*err: 50"),
-        ("phys", lambda b: np.zeros((6, 5), "float32"), r"'phys' has width 5.*physics=\('teff', 'abs_gmag', 'period'\) \(3 columns\)"),
+        (
+            "phys",
+            lambda b: np.zeros((6, 5), "float32"),
+            r"'phys' has width 5.*physics=\('teff', 'abs_gmag', 'period'\) \(3 columns\)",
+        ),
         ("class_onehot", lambda b: np.zeros((6, 7), "float32"), r"'class_onehot' has width 7.*n_classes=8"),
         ("phase", lambda b: b["phase"][0], r"'phase' has shape \(100,\) \(rank 1\); expected rank 2.*x\[None, :\]"),
         ("mag", lambda b: b["mag"][..., None], r"'mag' has shape \(6, 100, 1\) \(rank 3\)"),
@@ -353,8 +365,12 @@ def test_rnn_dropout_is_used_and_models_fit_and_round_trip(arch, tmp_path):
 
     cfg = tiny_model_config(arch=arch, hidden=4, rnn_layers=2, dropout=0.25, seq_len=20, seed=5)
     model = build_pelsvae(cfg)
-    rnns = [layer for part in (model.encoder, model.decoder) for layer in part.layers
-            if isinstance(layer, (keras.layers.GRU, keras.layers.LSTM))]
+    rnns = [
+        layer
+        for part in (model.encoder, model.decoder)
+        for layer in part.layers
+        if isinstance(layer, (keras.layers.GRU, keras.layers.LSTM))
+    ]
     assert len(rnns) == 4 and all(layer.dropout == 0.25 for layer in rnns)
     assert all(layer.get_config()["dropout"] == 0.25 for layer in rnns)
     batch = _batch(n=8, length=20)
@@ -394,8 +410,7 @@ def test_err_floor_zero_is_the_plain_error_weighted_mse():
     zero = np.array([[0.0, 0.05, 0.2]], "float32")
     v = float(weighted_mse(x, x_hat, zero, floor=0.0)[0])
     assert np.isfinite(v) and v == pytest.approx((0.01 / VARIANCE_EPS + 1.0) / 3.0, rel=1e-3)
-    out = {"mag": x_hat, "err": sigma, "z_mean": np.zeros((1, 2), "float32"),
-           "z_log_var": np.zeros((1, 2), "float32")}
+    out = {"mag": x_hat, "err": sigma, "z_mean": np.zeros((1, 2), "float32"), "z_log_var": np.zeros((1, 2), "float32")}
     terms = loss_terms({"mag": x, "err": sigma}, out, kind="paper", beta=0.75, err_floor=0.0)
     assert float(terms["recon"]) == pytest.approx(2.0 / 3.0, rel=1e-6)
     assert float(terms["loss"]) == pytest.approx(2.0 / 3.0, rel=1e-6)  # kl = err_kl = 0 here
@@ -406,8 +421,8 @@ def test_err_floor_zero_is_the_plain_error_weighted_mse():
 
 
 def test_loss_takes_the_kl_term_from_the_latent_layer(monkeypatch):
-    from pelsvae_tf.model.layers import gaussian_kl
     from pelsvae_tf.model import build_pelsvae
+    from pelsvae_tf.model.layers import gaussian_kl
 
     model = build_pelsvae(tiny_model_config())
     batch = _batch()
@@ -437,8 +452,8 @@ def test_xla_subsample_path_scores_the_same_points_with_the_same_loss_and_trains
     import keras
     import tensorflow as tf
 
-    from pelsvae_tf.model.losses import loss_terms
     from pelsvae_tf.model import build_pelsvae
+    from pelsvae_tf.model.losses import loss_terms
 
     cfg = tiny_model_config(seq_len=100, decoder_subsample=0.3, dropout=0.0)
     model = build_pelsvae(cfg)
@@ -472,18 +487,22 @@ def test_xla_subsample_path_scores_the_same_points_with_the_same_loss_and_trains
 
 
 def test_jit_compile_with_a_same_padded_subsampled_decoder_is_refused_before_training(tiny_dataset, tmp_path):
+    from pelsvae_tf.model import static_subsample_problem
+    from pelsvae_tf.train.trainer import train
     from tests.fixtures.model import tiny_train_config
 
-    from pelsvae_tf.train.trainer import train
-
-    from pelsvae_tf.model import static_subsample_problem
-
     with pytest.raises(ValueError, match="decoder_padding='causal'.*--decoder-subsample 1.*--jit-compile"):
-        train(tiny_dataset.path, tmp_path / "r", tiny_model_config(decoder_padding="same"),
-              tiny_train_config(jit_compile=True))
+        train(
+            tiny_dataset.path,
+            tmp_path / "r",
+            tiny_model_config(decoder_padding="same"),
+            tiny_train_config(jit_compile=True),
+        )
     assert not (tmp_path / "r" / "checkpoints").exists()
     with pytest.raises(ValueError, match="tcn_norm='batch'.*batch statistics"):
-        train(tiny_dataset.path, tmp_path / "r", tiny_model_config(tcn_norm="batch"), tiny_train_config(jit_compile=True))
+        train(
+            tiny_dataset.path, tmp_path / "r", tiny_model_config(tcn_norm="batch"), tiny_train_config(jit_compile=True)
+        )
     # recurrent decoders are causal whatever decoder_padding says; no subset, nothing to check
     assert static_subsample_problem(tiny_model_config(arch="gru", decoder_padding="same")) is None
     assert static_subsample_problem(tiny_model_config(decoder_padding="same", decoder_subsample=1.0)) is None
@@ -552,9 +571,13 @@ def test_direct_inference_graph_follows_time_encoding_and_falls_back_for_same_pa
     from pelsvae_tf.model import build_pelsvae, direct_graph_supported, inference_decoder_fn
 
     rng = np.random.default_rng(4)
-    for changes, direct in (({"time_encoding": "fourier"}, True), ({"time_encoding": "dt"}, True),
-                            ({"tcn_norm": "none"}, True), ({"decoder_padding": "same"}, False),
-                            ({"tcn_norm": "batch"}, False)):
+    for changes, direct in (
+        ({"time_encoding": "fourier"}, True),
+        ({"time_encoding": "dt"}, True),
+        ({"tcn_norm": "none"}, True),
+        ({"decoder_padding": "same"}, False),
+        ({"tcn_norm": "batch"}, False),
+    ):
         model = build_pelsvae(tiny_model_config(seed=2, **changes))
         assert direct_graph_supported(model.model_config) is direct
         z = rng.standard_normal((3, 4)).astype("float32")

@@ -43,7 +43,9 @@ def test_counter_rng_numpy_twin_matches_graph_and_is_uniform():
     u_np = uniform_np(seed, 2, counter)
     u_tf = uniform_tf(tf.constant(seed), 2, tf.constant(counter)).numpy()
     np.testing.assert_array_equal(u_np, u_tf)
-    np.testing.assert_array_equal(normal_np(seed, 2, counter), normal_tf(tf.constant(seed), 2, tf.constant(counter)).numpy())
+    np.testing.assert_array_equal(
+        normal_np(seed, 2, counter), normal_tf(tf.constant(seed), 2, tf.constant(counter)).numpy()
+    )
     assert 0.0 < u_np.min() and u_np.max() < 1.0
     # U(0,1): mean 1/2, variance 1/12; streams and seeds are different sequences
     assert abs(u_np.mean() - 0.5) < 0.01 and abs(u_np.var() - 1 / 12) < 0.005
@@ -81,8 +83,15 @@ def test_signature_doc_validation_names_the_field():
 
     sig = generator_signatures(("teff", "abs_gmag", "period"), 8, 4)["serving_default"]
     good = {
-        "teff": [6500.0], "abs_gmag": [0.6], "period": [0.55], "class_index": [6], "times": [[0.0, 0.1]],
-        "t0": [0.0], "mag_mean": [15.0], "amplitude": [0.5], "seed": [1],
+        "teff": [6500.0],
+        "abs_gmag": [0.6],
+        "period": [0.55],
+        "class_index": [6],
+        "times": [[0.0, 0.1]],
+        "t0": [0.0],
+        "mag_mean": [15.0],
+        "amplitude": [0.5],
+        "seed": [1],
     }
     arr = sig.validate(good)
     assert arr["times"].dtype == np.float64 and arr["class_index"].dtype == np.int32 and arr["seed"].dtype == np.int64
@@ -125,7 +134,10 @@ def test_layout_versions_and_warmup(exported_models, tmp_path):
         assert info["classes"] == list(exported_models.classes)
         assert info["source"]["run_dir"] == str(exported_models.run_dir.resolve())
     assert [r.model_spec.signature_name for r in read_warmup(root / "generator" / "1")] == [
-        "serving_default", "generate_onehot", "generate_phase"]
+        "serving_default",
+        "generate_onehot",
+        "generate_phase",
+    ]
     cfg = parse_models_config((root / "models.config").read_text())
     assert sorted(c.name for c in cfg.model_config_list.config) == sorted(MODELS)
     # no temporary directories left next to the versions
@@ -208,7 +220,11 @@ def fresh_process(exported_models, tmp_path_factory):
     out = tmp_path_factory.mktemp("fresh") / "result"
     proc = subprocess.run(
         [sys.executable, "-c", FRESH, str(exported_models.root), str(out), ",".join(MODELS)],
-        capture_output=True, text=True, env=_env(), cwd=str(out.parent), timeout=300,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=str(out.parent),
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(Path(str(out) + ".json").read_text())
@@ -254,28 +270,33 @@ def _local_reference(ex, inp: dict, kind: str = "mlp") -> dict:
     """What the in-process path (:meth:`Generator.render`, the same :class:`PhaseFunction`) gives
     for one generator request ``inp`` with per-curve seeds: every output of the signature."""
     from pelsvae_tf.counter_rng import STREAM_DUMMY, uniform_np
-    from pelsvae_tf.serve import phase_from_times
     from pelsvae_tf.generate.generator import sample_latents
+    from pelsvae_tf.serve import phase_from_times
 
     gen = _local_gen(ex, kind)
     reg = gen.regressor
     seeds = np.asarray(inp["seed"], np.int64)
     period = np.asarray(inp["period"], np.float64)
     phase = phase_from_times(inp["times"], inp["t0"], period) if "times" in inp else np.asarray(inp["phase"])
-    labels = (np.asarray(inp["class_index"], np.int64) if "class_index" in inp
-              else np.argmax(inp["class_onehot"], axis=1))
+    labels = (
+        np.asarray(inp["class_index"], np.int64) if "class_index" in inp else np.argmax(inp["class_onehot"], axis=1)
+    )
     raw = {n: (period if n == "period" else np.asarray(inp[n], np.float64)) for n in reg.physics}
     scaled = ex.scaler.transform(np.stack([raw[n] for n in reg.physics], axis=1), reg.physics)
     z = sample_latents(reg, scaled, labels, seeds)
     out = gen.render(z, labels, phase, inp["mag_mean"], inp["amplitude"], seeds)
-    out.update(phase=phase, z=z, dummy=uniform_np(seeds, STREAM_DUMMY, np.zeros(len(seeds), np.uint32)),
-               in_training_range=gen.in_training_range(labels, dict(raw, period=period)).astype(np.int32))
+    out.update(
+        phase=phase,
+        z=z,
+        dummy=uniform_np(seeds, STREAM_DUMMY, np.zeros(len(seeds), np.uint32)),
+        in_training_range=gen.in_training_range(labels, dict(raw, period=period)).astype(np.int32),
+    )
     return out
 
 
 def test_fresh_process_outputs_equal_in_process_models(fresh_process, exported_models):
-    from pelsvae_tf.serve import regressor_reference
     from pelsvae_tf.generate.phase_function import PhaseFunction
+    from pelsvae_tf.serve import regressor_reference
 
     _, arrays = fresh_process
     groups = _groups(arrays)
@@ -325,8 +346,9 @@ def test_saved_model_cli_shows_documented_signatures(exported_models):
     cli = Path(sys.executable).with_name("saved_model_cli")
     cmd = [str(cli)] if cli.exists() else [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
     vdir = exported_models.root / "generator" / "1"
-    proc = subprocess.run(cmd + ["show", "--dir", str(vdir), "--all"], capture_output=True, text=True,
-                          env=_env(), timeout=300)
+    proc = subprocess.run(
+        cmd + ["show", "--dir", str(vdir), "--all"], capture_output=True, text=True, env=_env(), timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     _check_shown(_parse_cli(proc.stdout), signature_docs(vdir), "generator")
 
@@ -373,8 +395,8 @@ def test_generator_matches_local_generator(exported_models, generator_sm):
     import tensorflow as tf
 
     from pelsvae_tf.counter_rng import curve_seeds
-    from pelsvae_tf.serve import ExportConfig
     from pelsvae_tf.generate.generator import DEFAULT_REGRESSOR, Generator
+    from pelsvae_tf.serve import ExportConfig
 
     assert ExportConfig().generator_regressor == DEFAULT_REGRESSOR  # the same regressor local and served
     ex = exported_models
@@ -391,18 +413,33 @@ def test_generator_matches_local_generator(exported_models, generator_sm):
     fn = generator_sm.signatures["serving_default"]
 
     def served(rows, seeds):
-        return {k: v.numpy() for k, v in fn(
-            **{p: tf.constant(v[rows]) for p, v in phys.items()},
-            class_index=tf.constant(np.asarray([ex.classes.index(c) for c in cls[rows]], np.int32)),
-            times=tf.constant(np.tile(times, (len(rows), 1))), t0=tf.constant(t0[rows]),
-            mag_mean=tf.constant(mag_mean[rows], tf.float32), amplitude=tf.constant(amplitude[rows], tf.float32),
-            seed=tf.constant(np.asarray(seeds, np.int64))).items()}
+        return {
+            k: v.numpy()
+            for k, v in fn(
+                **{p: tf.constant(v[rows]) for p, v in phys.items()},
+                class_index=tf.constant(np.asarray([ex.classes.index(c) for c in cls[rows]], np.int32)),
+                times=tf.constant(np.tile(times, (len(rows), 1))),
+                t0=tf.constant(t0[rows]),
+                mag_mean=tf.constant(mag_mean[rows], tf.float32),
+                amplitude=tf.constant(amplitude[rows], tf.float32),
+                seed=tf.constant(np.asarray(seeds, np.int64)),
+            ).items()
+        }
 
     with _no_fail():
-        local = local_gen.generate(list(cls), n=n, cadence=times, t0=t0, mag_mean=mag_mean, amplitude=amplitude,
-                                   seed=40, **phys)
-        one = local_gen.generate(cls[2], n=1, cadence=times, t0=t0[2], mag_mean=mag_mean[2],
-                                 amplitude=amplitude[2], seed=123, **{p: v[2] for p, v in phys.items()})
+        local = local_gen.generate(
+            list(cls), n=n, cadence=times, t0=t0, mag_mean=mag_mean, amplitude=amplitude, seed=40, **phys
+        )
+        one = local_gen.generate(
+            cls[2],
+            n=1,
+            cadence=times,
+            t0=t0[2],
+            mag_mean=mag_mean[2],
+            amplitude=amplitude[2],
+            seed=123,
+            **{p: v[2] for p, v in phys.items()},
+        )
     out = served(np.arange(n), curve_seeds(40, n))
     np.testing.assert_allclose(out["phase"], local.phase, atol=2e-6)
     np.testing.assert_allclose(out["z"], local.z, atol=1e-5)
@@ -415,11 +452,18 @@ def test_generator_matches_local_generator(exported_models, generator_sm):
     # a request out of the training range is flagged per curve
     far = dict(phys)
     far[local_gen.physics[0]] = phys[local_gen.physics[0]] + 1e6
-    flagged = {k: v.numpy() for k, v in fn(
-        **{p: tf.constant(v) for p, v in far.items()},
-        class_index=tf.constant(np.asarray([ex.classes.index(c) for c in cls], np.int32)),
-        times=tf.constant(np.tile(times, (n, 1))), t0=tf.constant(t0), mag_mean=tf.constant(mag_mean, tf.float32),
-        amplitude=tf.constant(amplitude, tf.float32), seed=tf.constant(curve_seeds(40, n))).items()}
+    flagged = {
+        k: v.numpy()
+        for k, v in fn(
+            **{p: tf.constant(v) for p, v in far.items()},
+            class_index=tf.constant(np.asarray([ex.classes.index(c) for c in cls], np.int32)),
+            times=tf.constant(np.tile(times, (n, 1))),
+            t0=tf.constant(t0),
+            mag_mean=tf.constant(mag_mean, tf.float32),
+            amplitude=tf.constant(amplitude, tf.float32),
+            seed=tf.constant(curve_seeds(40, n)),
+        ).items()
+    }
     assert not flagged["in_training_range"].any()
 
 
@@ -447,9 +491,16 @@ def test_generator_with_forest_regressor_inside(exported_models, tmp_path):
 
     ex = exported_models
     forest = ex.regressors["forest"]
-    res = export_models(tmp_path / "sm", ex.decoder, ex.classes, ex.scaler, {"forest": forest},
-                        config=ExportConfig(models=("generator",), generator_regressor="forest", chunk_points=70),
-                        n_grid=_local_gen(ex).n_grid, train_stats=_local_gen(ex).train_stats)
+    res = export_models(
+        tmp_path / "sm",
+        ex.decoder,
+        ex.classes,
+        ex.scaler,
+        {"forest": forest},
+        config=ExportConfig(models=("generator",), generator_regressor="forest", chunk_points=70),
+        n_grid=_local_gen(ex).n_grid,
+        train_stats=_local_gen(ex).train_stats,
+    )
     fn = tf.saved_model.load(res["models"]["generator"]).signatures["serving_default"]
     inp = _gen_inputs(ex)
     out = fn(**{k: tf.constant(v) for k, v in inp.items()})
@@ -534,8 +585,10 @@ def test_generator_is_periodic_deterministic_and_batch_independent(exported_mode
         (lambda d: d.update(class_index=np.full_like(d["class_index"], 8)), "class_index must be < 8"),
         (lambda d: d["teff"].__setitem__(0, np.nan), "teff contains NaN"),
         (lambda d: d.update(amplitude=np.zeros_like(d["amplitude"])), "amplitude must be > 0"),
-        (lambda d: d.update(mag_mean=d["mag_mean"][:2]),
-         r"input mag_mean has a different batch size than teff .*one row per light curve"),
+        (
+            lambda d: d.update(mag_mean=d["mag_mean"][:2]),
+            r"input mag_mean has a different batch size than teff .*one row per light curve",
+        ),
     ],
 )
 def test_in_graph_validation_gives_clear_errors(exported_models, generator_sm, change, message):
@@ -587,30 +640,55 @@ def _negative_onehot(d):
     "name, index, change, message",
     [
         # generator serving_default (warmup 0)
-        ("generator", 0, lambda d: d.update(times=d["times"][0]),
-         r"input times must have rank 2, shape \[B, T\]: one row of T >= 1 values per light curve "
-         r"\(observation times in days.*send a list of B rows. Got shape\] \[40\]"),
-        ("generator", 0, lambda d: d.update(teff=d["teff"][:, None]),
-         r"input teff must have rank 1, shape \[B\]: one value per light curve .*K\); send a flat list of B "
-         r"numbers. Got shape\] \[3 1\]"),
-        ("generator", 0, lambda d: d.update(times=d["times"][:, :0]),
-         r"input times has no points \(shape \[B, 0\]\); send at least one value per light curve \(T >= 1\)"),
+        (
+            "generator",
+            0,
+            lambda d: d.update(times=d["times"][0]),
+            r"input times must have rank 2, shape \[B, T\]: one row of T >= 1 values per light curve "
+            r"\(observation times in days.*send a list of B rows. Got shape\] \[40\]",
+        ),
+        (
+            "generator",
+            0,
+            lambda d: d.update(teff=d["teff"][:, None]),
+            r"input teff must have rank 1, shape \[B\]: one value per light curve .*K\); send a flat list of B "
+            r"numbers. Got shape\] \[3 1\]",
+        ),
+        (
+            "generator",
+            0,
+            lambda d: d.update(times=d["times"][:, :0]),
+            r"input times has no points \(shape \[B, 0\]\); send at least one value per light curve \(T >= 1\)",
+        ),
         ("generator", 0, lambda d: d.update(seed=d["seed"][0]), r"input seed must have rank 1.*Got shape\] \[\]"),
         ("generator", 0, lambda d: d.update(times=d["times"][:, :, None]), r"input times must have rank 2.*\[3 40 1\]"),
         # generate_onehot (warmup 1)
         ("generator", 1, _negative_onehot, r"class_onehot must be >= 0 in every column; send one 1 and zeros"),
-        ("generator", 1, lambda d: d.update(class_onehot=d["class_onehot"][:, :7]),
-         r"input class_onehot must have shape \[B, 8\] \(dimension 1 = 8\).*Got shape\] \[3 7\]"),
+        (
+            "generator",
+            1,
+            lambda d: d.update(class_onehot=d["class_onehot"][:, :7]),
+            r"input class_onehot must have shape \[B, 8\] \(dimension 1 = 8\).*Got shape\] \[3 7\]",
+        ),
         # generate_phase (warmup 2)
         ("generator", 2, lambda d: d.update(phase=d["phase"][:, :0]), r"input phase has no points"),
-        ("decoder", 0, lambda d: d.update(z=d["z"][:, :3]),
-         r"input z must have shape \[B, 4\] \(dimension 1 = 4\): one row of 4 values per light curve \(latent"),
+        (
+            "decoder",
+            0,
+            lambda d: d.update(z=d["z"][:, :3]),
+            r"input z must have shape \[B, 4\] \(dimension 1 = 4\): one row of 4 values per light curve \(latent",
+        ),
         ("decoder", 0, lambda d: d.update(phase=d["phase"][0]), r"input phase must have rank 2, shape \[B, T\]"),
         ("decoder", 0, lambda d: d.update(phase=d["phase"][:, :0]), r"input phase has no points"),
         ("decoder", 0, _negative_onehot, r"class_onehot must be >= 0"),
         ("decoder", 0, lambda d: d.update(class_onehot=2 * d["class_onehot"]), r"class_onehot rows must sum to 1"),
         ("decoder", 0, lambda d: d.update(phase=d["phase"][:2]), r"input phase has a different batch size than z"),
-        ("regressor_mlp", 0, lambda d: d.update(dummy=d["dummy"][:, None]), r"input dummy must have rank 1, shape \[B\]"),
+        (
+            "regressor_mlp",
+            0,
+            lambda d: d.update(dummy=d["dummy"][:, None]),
+            r"input dummy must have rank 1, shape \[B\]",
+        ),
         ("regressor_forest", 0, lambda d: d.update(period=d["period"][:, None]), r"input period must have rank 1"),
     ],
 )
@@ -640,7 +718,8 @@ def test_decoder_is_a_function_of_phase(exported_models, served):
     call = lambda d: {k: v.numpy() for k, v in fn(**{k: tf.constant(v) for k, v in d.items()}).items()}  # noqa: E731
     ordered = call(inp)
     local = PhaseFunction(exported_models.decoder, n_grid=_local_gen(exported_models).n_grid).scaled_np(
-        inp["z"], inp["class_onehot"], inp["phase"])
+        inp["z"], inp["class_onehot"], inp["phase"]
+    )
     np.testing.assert_allclose(ordered["mag"], local["mag"], atol=1e-5)
     perm = np.stack([np.random.default_rng(i).permutation(inp["phase"].shape[1]) for i in range(len(inp["z"]))])
     shuffled = dict(inp, phase=np.take_along_axis(inp["phase"], perm, axis=1))
@@ -656,8 +735,20 @@ def test_decoder_is_a_function_of_phase(exported_models, served):
 def test_cli_export_and_help(exported_models, tmp_path, capsys):
     from pelsvae_tf.cli.main import main
 
-    rc = main(["export", str(exported_models.run_dir), "--out", str(tmp_path / "sm"), "--models", "regressor_mlp",
-               "--version", "7", "--base-path", "/srv/models"])
+    rc = main(
+        [
+            "export",
+            str(exported_models.run_dir),
+            "--out",
+            str(tmp_path / "sm"),
+            "--models",
+            "regressor_mlp",
+            "--version",
+            "7",
+            "--base-path",
+            "/srv/models",
+        ]
+    )
     assert rc == 0
     assert (tmp_path / "sm" / "regressor_mlp" / "7" / "saved_model.pb").exists()
     assert 'base_path: "/srv/models/regressor_mlp"' in (tmp_path / "sm" / "models.config").read_text()
@@ -735,7 +826,8 @@ def test_shipped_saved_models_answer_their_warmup_and_come_from_the_pretrained_r
     gen = request_arrays(read_warmup(SHIPPED / "generator" / "1")[0])
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"input times must have rank 2, shape \[B, T\]"):
         loaded["generator"].signatures["serving_default"](
-            **{k: tf.constant(v[0] if k == "times" else v) for k, v in gen.items()})
+            **{k: tf.constant(v[0] if k == "times" else v) for k, v in gen.items()}
+        )
     # ... and the decoder is a function of phase (shuffled phases -> the same, permuted outputs)
     dec = request_arrays(read_warmup(SHIPPED / "decoder" / "1")[0])
     fn = loaded["decoder"].signatures["serving_default"]

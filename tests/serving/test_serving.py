@@ -42,8 +42,8 @@ def _docs(exported_models, name="generator"):
 
 
 def _inputs(exported_models, n=3, points=25, name="generator", sig="serving_default"):
-    from pelsvae_tf.serve import example_inputs
     from pelsvae_tf.regress.regressors import load_latents
+    from pelsvae_tf.serve import example_inputs
 
     ranges = {k: exported_models.scaler.range(k) for k in exported_models.scaler.names}
     inp = example_inputs(_docs(exported_models, name)[sig], n, points, seed=5, ranges=ranges)
@@ -105,8 +105,12 @@ def test_grpc_request_is_a_predict_request(exported_models):
     again = predict_pb2.PredictRequest.FromString(req.SerializeToString())
     assert again.model_spec.name == "generator" and again.model_spec.signature_name == "generate_onehot"
     assert again.model_spec.version.value == 2
-    want = {"float32": types_pb2.DT_FLOAT, "float64": types_pb2.DT_DOUBLE, "int32": types_pb2.DT_INT32,
-            "int64": types_pb2.DT_INT64}
+    want = {
+        "float32": types_pb2.DT_FLOAT,
+        "float64": types_pb2.DT_DOUBLE,
+        "int32": types_pb2.DT_INT32,
+        "int64": types_pb2.DT_INT64,
+    }
     for t in doc.inputs:
         proto = again.inputs[t.name]
         assert proto.dtype == want[t.dtype], t.name
@@ -128,8 +132,11 @@ def test_rest_client_end_to_end(exported_models, repo, servers):
     assert set(client.spec().input_names) == set(_docs(exported_models)["serving_default"].input_names)
     inp = _inputs(exported_models)
     direct = _direct(repo, "generator", inp)
-    for result in (client.predict_inputs(inp), client.predict_instances(inp),
-                   client.predict_instances([{k: v[i] for k, v in inp.items()} for i in range(3)])):
+    for result in (
+        client.predict_inputs(inp),
+        client.predict_instances(inp),
+        client.predict_instances([{k: v[i] for k, v in inp.items()} for i in range(3)]),
+    ):
         assert set(result) == set(direct)
         for k in direct:
             np.testing.assert_array_equal(result[k], direct[k])
@@ -158,8 +165,15 @@ def test_clients_generate_the_local_generator_table(exported_models, servers):
     times = 2455000.0 + np.linspace(0.0, 30.0, 80)
     cls = ex.classes[int(_inputs(ex)["class_index"][0])]
     lo = {p: ex.scaler.range(p) for p in ex.regressors["mlp"].physics}
-    kw = dict(n=4, times=times, t0=2455000.1, mag_mean=15.2, amplitude=0.7, seed=11,
-              **{p: 0.5 * (a + b) for p, (a, b) in lo.items()})
+    kw = dict(
+        n=4,
+        times=times,
+        t0=2455000.1,
+        mag_mean=15.2,
+        amplitude=0.7,
+        seed=11,
+        **{p: 0.5 * (a + b) for p, (a, b) in lo.items()},
+    )
     rest = RestClient(url).generate(cls, **kw)
     rows = RestClient(url).generate(cls, fmt="instances", **kw)
     with GrpcClient(target) as gc:
@@ -201,7 +215,9 @@ def test_grpc_client_end_to_end(exported_models, repo, servers):
                 np.testing.assert_array_equal(got[k], want[k])
     with GrpcClient(target, "generator", signature="generate_phase") as client:
         inp = _inputs(exported_models, sig="generate_phase")
-        np.testing.assert_array_equal(client.predict(inp)["mag"], _direct(repo, "generator", inp, "generate_phase")["mag"])
+        np.testing.assert_array_equal(
+            client.predict(inp)["mag"], _direct(repo, "generator", inp, "generate_phase")["mag"]
+        )
     with pytest.raises(ServingError, match="not served"):
         GrpcClient(target, "generator", signature="nope").spec()
     with pytest.raises(ServingError, match="NOT_FOUND"):
@@ -232,14 +248,14 @@ def test_clients_reject_bad_inputs_before_sending(exported_models, servers):
         with pytest.raises(ValueError, match="mag_mean is required"):
             client.generate("RRLYR", teff=6500, abs_gmag=0.6, period=0.5, times=[0.0, 1.0], amplitude=0.5)
         with pytest.raises(ValueError, match="unknown variability class"):
-            client.generate("MIRA2", teff=6500, abs_gmag=0.6, period=0.5, times=[0.0, 1.0], mag_mean=15,
-                            amplitude=0.5)
+            client.generate("MIRA2", teff=6500, abs_gmag=0.6, period=0.5, times=[0.0, 1.0], mag_mean=15, amplitude=0.5)
     grpc_client.close()
 
 
 def _post(url, body):
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.status, json.loads(resp.read())
@@ -301,7 +317,9 @@ def test_server_side_errors_are_clear(exported_models, servers):
         # a wrong rank reaches the graph, whose message comes back with INVALID_ARGUMENT
         flat = gc.build_request(inp)
         flat.inputs["times"].CopyFrom(tf.make_tensor_proto(inp["times"][0]))
-        with pytest.raises(ServingError, match=r"INVALID_ARGUMENT.*input times must have rank 2, shape \[B, T\]") as err:
+        with pytest.raises(
+            ServingError, match=r"INVALID_ARGUMENT.*input times must have rank 2, shape \[B, T\]"
+        ) as err:
             gc._call(gc.stub.Predict, flat)
         assert err.value.status == "INVALID_ARGUMENT"
         short = gc.build_request(inp)
@@ -344,20 +362,21 @@ def test_astropy_time_is_mjd_as_in_the_local_package():
     sig = generator_signatures(("teff", "abs_gmag", "period"), 8, 4)["serving_default"]
     times = Time(2455000.5 + np.array([0.0, 0.3, 1.7, 12.25]), format="jd")  # JD in, MJD out
     t0 = Time(55000.1, format="mjd")
-    inp = generator_inputs(sig, "RRLYR", n=2, times=times, t0=t0, teff=6500.0, abs_gmag=0.6, period=0.55,
-                           mag_mean=15.0, amplitude=0.8)
+    inp = generator_inputs(
+        sig, "RRLYR", n=2, times=times, t0=t0, teff=6500.0, abs_gmag=0.6, period=0.55, mag_mean=15.0, amplitude=0.8
+    )
     np.testing.assert_allclose(inp["times"], np.tile(times.mjd, (2, 1)), rtol=0, atol=1e-9)
     np.testing.assert_allclose(inp["times"][0], _as_days(times), rtol=0, atol=0)
     assert inp["times"][0, 0] == pytest.approx(55000.0, abs=1e-6)
     np.testing.assert_allclose(inp["t0"], [55000.1, 55000.1], atol=1e-9)
-    np.testing.assert_allclose(phase_from_times(inp["times"], inp["t0"], inp["period"])[0],
-                               to_phase(times, 0.55, t0=t0), atol=1e-6)
+    np.testing.assert_allclose(
+        phase_from_times(inp["times"], inp["t0"], inp["period"])[0], to_phase(times, 0.55, t0=t0), atol=1e-6
+    )
 
 
 def test_unreachable_server_is_a_connection_error():
-    from pelsvae_tf.serving.rest_client import RestClient
-
     from pelsvae_tf.serve.signatures import decoder_signature
+    from pelsvae_tf.serving.rest_client import RestClient
 
     client = RestClient("http://127.0.0.1:9", "decoder", spec=decoder_signature(4, 8), timeout=5)
     with pytest.raises(ConnectionError, match="serving/README.md"):

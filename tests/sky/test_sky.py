@@ -10,7 +10,14 @@ from scipy.stats import spearmanr
 from pelsvae_tf.classes import CLASSES
 from pelsvae_tf.data.readers import read_ogle_dat, read_xmatch
 from pelsvae_tf.sky import (
-    CATALOG_COLUMNS, SkyConfig, build_sky, double_wave, eclipses, ogle_error, rrlyrae_shape_truth, simulate_star,
+    CATALOG_COLUMNS,
+    SkyConfig,
+    build_sky,
+    double_wave,
+    eclipses,
+    ogle_error,
+    rrlyrae_shape_truth,
+    simulate_star,
     sky_samples,
 )
 
@@ -86,8 +93,14 @@ def test_sky_config_validation_and_json(tmp_path):
     cfg = SkyConfig(n_per_class={"RRLyr": 5, "cep": 2})
     assert cfg.counts()["RRLYR"] == 5 and cfg.counts()["CEP"] == 2 and cfg.counts()["ECL"] == 0
     assert SkyConfig.load(cfg.save(tmp_path / "c.json")) == cfg
-    for bad in (dict(n_per_class=-1), dict(epochs=(5, 3)), dict(years=0), dict(outlier_frac_max=0.7),
-                dict(rr_teff_range=(8000, 7000)), dict(n_per_class={"QSO": 3})):
+    for bad in (
+        dict(n_per_class=-1),
+        dict(epochs=(5, 3)),
+        dict(years=0),
+        dict(outlier_frac_max=0.7),
+        dict(rr_teff_range=(8000, 7000)),
+        dict(n_per_class={"QSO": 3}),
+    ):
         with pytest.raises(ValueError):
             SkyConfig(**bad)
 
@@ -116,7 +129,6 @@ def test_tiny_sky_photometry_is_ogle_like(tiny_sky):
         mean_mag.append(np.median(lc.mag))
     # fainter stars have larger errors
     assert spearmanr(mean_mag, med_err)[0] > 0.8
-
 
 
 def test_error_model_matches_real_ogle_samples(shared_data):
@@ -179,8 +191,20 @@ def test_sky_cli(tmp_path, capsys):
     out = capsys.readouterr().out
     for opt in ("--out", "--n-per-class", "--seed", "--years", "--epochs-min", "--outlier-frac-max", "--config"):
         assert opt in out
-    rc = main(["sky", "--out", str(tmp_path / "s"), "--n-per-class", "ELL=2,RRLyr=1", "--no-progress",
-               "--epochs-min", "50", "--epochs-max", "60"])
+    rc = main(
+        [
+            "sky",
+            "--out",
+            str(tmp_path / "s"),
+            "--n-per-class",
+            "ELL=2,RRLyr=1",
+            "--no-progress",
+            "--epochs-min",
+            "50",
+            "--epochs-max",
+            "60",
+        ]
+    )
     assert rc == 0 and len(list((tmp_path / "s" / "photometry").glob("*.dat"))) == 3
     assert main(["sky", "--out", str(tmp_path / "t"), "--n-per-class", "QSO=3"]) == 2
 
@@ -330,11 +354,17 @@ def test_eros1_survey_errors_and_cadence():
     assert np.median(o[2]) < 0.5 * np.median(err)  # OGLE photometry is far more precise than plates
 
 
-@pytest.mark.parametrize("bad, field", [
-    (dict(survey="sdss"), "SkyConfig.survey"), (dict(harmonics=2), "SkyConfig.harmonics"),
-    (dict(rr_blazhko_frac=1.5), "SkyConfig.rr_blazhko_frac"), (dict(lpv_period_jitter=-0.1), "SkyConfig.lpv_period_jitter"),
-    (dict(lpv_amp_jitter=0.9), "SkyConfig.lpv_amp_jitter"), (dict(period_noise=0.1), "SkyConfig.period_noise"),
-])
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        (dict(survey="sdss"), "SkyConfig.survey"),
+        (dict(harmonics=2), "SkyConfig.harmonics"),
+        (dict(rr_blazhko_frac=1.5), "SkyConfig.rr_blazhko_frac"),
+        (dict(lpv_period_jitter=-0.1), "SkyConfig.lpv_period_jitter"),
+        (dict(lpv_amp_jitter=0.9), "SkyConfig.lpv_amp_jitter"),
+        (dict(period_noise=0.1), "SkyConfig.period_noise"),
+    ],
+)
 def test_sky_config_named_errors(bad, field):
     with pytest.raises(ValueError, match=field.replace(".", r"\.")):
         SkyConfig(**bad)

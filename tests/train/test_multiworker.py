@@ -15,8 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
 
@@ -40,10 +38,37 @@ def _start_cluster(data, outs, epochs, logs: Path):
     procs = []
     for index, out in enumerate(outs):
         env = dict(ENV, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
-        cmd = [sys.executable, "-m", "pelsvae_tf", "train", "--data", str(data), "--out", str(out),
-               "--strategy", "multiworker", "--physics", "teff,abs_gmag,period", "--hidden", "8",
-               "--n-blocks", "4", "--kernel-size", "5", "--dense-units", "16", "--epochs", str(epochs),
-               "--batch-size", "32", "--lr", "5e-3", "--no-tensorboard", "--verbose", "2"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pelsvae_tf",
+            "train",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--strategy",
+            "multiworker",
+            "--physics",
+            "teff,abs_gmag,period",
+            "--hidden",
+            "8",
+            "--n-blocks",
+            "4",
+            "--kernel-size",
+            "5",
+            "--dense-units",
+            "16",
+            "--epochs",
+            str(epochs),
+            "--batch-size",
+            "32",
+            "--lr",
+            "5e-3",
+            "--no-tensorboard",
+            "--verbose",
+            "2",
+        ]
         log = open(logs / f"worker{index}.{epochs}.log", "w")
         procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
     return procs

@@ -65,13 +65,13 @@ def test_epoch_batches_depend_only_on_seed_and_epoch():
 
     per_epoch = -(-n // b)
     full = ids(epoch_batches(elements, b, 7, 0, 5), 5 * per_epoch)
-    assert ids(epoch_batches(elements, b, 7, 2, 5), 3 * per_epoch) == full[2 * per_epoch:]
+    assert ids(epoch_batches(elements, b, 7, 2, 5), 3 * per_epoch) == full[2 * per_epoch :]
     assert sorted(sum(full[:per_epoch], [])) == list(range(n))  # one pass = each curve once
-    assert full[:per_epoch] != full[per_epoch:2 * per_epoch]  # reshuffled every epoch
+    assert full[:per_epoch] != full[per_epoch : 2 * per_epoch]  # reshuffled every epoch
     assert ids(epoch_batches(elements, b, 8, 0, 5), per_epoch) != full[:per_epoch]
     spe = 3
     stream = ids(epoch_batches(elements, b, 7, 0, 9, steps_per_epoch=spe), 9 * spe)
-    assert ids(epoch_batches(elements, b, 7, 4, 9, steps_per_epoch=spe), 5 * spe) == stream[4 * spe:]
+    assert ids(epoch_batches(elements, b, 7, 4, 9, steps_per_epoch=spe), 5 * spe) == stream[4 * spe :]
     assert all(len(batch) == b for batch in stream)  # passes follow each other without a short batch
     dropped = ids(epoch_batches(elements, b, 7, 0, 1, drop_remainder=True), per_epoch)
     assert len(dropped) == n // b

@@ -36,8 +36,14 @@ def test_tiny_run_learns_and_is_self_describing(tiny_run, tiny_dataset):
     assert val[-1] < val[0], f"validation loss did not fall: {val}"
     for col in ("loss", "recon", "kl", "err_kl", "val_recon", "val_kl", "val_err_kl", "beta", "learning_rate"):
         assert col in rows[0]
-    for name in ("config.json", "physics_scaler.json", "model.keras", "checkpoints/last.keras",
-                 "checkpoints/state.json", "latents.npz"):
+    for name in (
+        "config.json",
+        "physics_scaler.json",
+        "model.keras",
+        "checkpoints/last.keras",
+        "checkpoints/state.json",
+        "latents.npz",
+    ):
         assert (tiny_run / name).exists(), name
     cfg = json.loads((tiny_run / "config.json").read_text())
     assert set(cfg) >= {"model", "train", "data_dir", "dataset_schema"}
@@ -88,10 +94,36 @@ def _wait_for_epoch(state_path: Path, epoch: int, proc, timeout=240):
 def test_killed_run_resumes_without_losing_an_epoch(tiny_dataset, tmp_path):
     out = tmp_path / "run"
     cmd = [
-        sys.executable, "-m", "pelsvae_tf.train.trainer", "--data", str(tiny_dataset.path), "--out", str(out),
-        "--physics", "teff,abs_gmag,period", "--hidden", "8", "--n-blocks", "4", "--kernel-size", "5",
-        "--dense-units", "16", "--dropout", "0.1", "--epochs", "60", "--batch-size", "32", "--lr", "5e-3",
-        "--verbose", "0", "--no-tensorboard", "--lr-schedule", "exponential",
+        sys.executable,
+        "-m",
+        "pelsvae_tf.train.trainer",
+        "--data",
+        str(tiny_dataset.path),
+        "--out",
+        str(out),
+        "--physics",
+        "teff,abs_gmag,period",
+        "--hidden",
+        "8",
+        "--n-blocks",
+        "4",
+        "--kernel-size",
+        "5",
+        "--dense-units",
+        "16",
+        "--dropout",
+        "0.1",
+        "--epochs",
+        "60",
+        "--batch-size",
+        "32",
+        "--lr",
+        "5e-3",
+        "--verbose",
+        "0",
+        "--no-tensorboard",
+        "--lr-schedule",
+        "exponential",
     ]
     proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -105,8 +137,13 @@ def test_killed_run_resumes_without_losing_an_epoch(tiny_dataset, tmp_path):
     assert 2 <= done < 60
     assert not (out / "model.keras").exists()  # the run was not finished
     target = done + 2
-    res = subprocess.run(cmd[:cmd.index("--epochs") + 1] + [str(target)] + cmd[cmd.index("--epochs") + 2:],
-                         env=ENV, capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        cmd[: cmd.index("--epochs") + 1] + [str(target)] + cmd[cmd.index("--epochs") + 2 :],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     rows = _history(out)
     assert [int(r["epoch"]) for r in rows] == list(range(target))  # every epoch exactly once
@@ -132,11 +169,11 @@ def test_training_under_mirrored_strategy_on_two_cpus(tiny_dataset, tmp_path):
         import tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        sys.path.insert(0, {str(ROOT / 'tests')!r})
+        sys.path.insert(0, {str(ROOT / "tests")!r})
         from tests.fixtures.model import tiny_model_config, tiny_train_config
         from pelsvae_tf.train.trainer import make_strategy, train
         n = make_strategy("mirrored").num_replicas_in_sync
-        run = train({str(tiny_dataset.path)!r}, {str(tmp_path / 'run')!r}, tiny_model_config(),
+        run = train({str(tiny_dataset.path)!r}, {str(tmp_path / "run")!r}, tiny_model_config(),
                     tiny_train_config(epochs=2, strategy="mirrored"))
         print(json.dumps({{"replicas": n, "history": run.history}}))
         """
@@ -170,8 +207,13 @@ def test_physics_missing_in_dataset_fails_before_training(tiny_dataset, tmp_path
 
 @pytest.mark.parametrize(
     "changes, field",
-    [({"epochs": 0}, "epochs"), ({"lr_schedule": "step"}, "lr_schedule"), ({"strategy": "tpu"}, "strategy"),
-     ({"learning_rate": -1.0}, "learning_rate"), ({"beta_schedule": "sigmoid"}, "beta_schedule")],
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"lr_schedule": "step"}, "lr_schedule"),
+        ({"strategy": "tpu"}, "strategy"),
+        ({"learning_rate": -1.0}, "learning_rate"),
+        ({"beta_schedule": "sigmoid"}, "beta_schedule"),
+    ],
 )
 def test_bad_train_configs_fail_with_field_name(changes, field):
     with pytest.raises(ValueError, match=f"TrainConfig.{field}"):
@@ -207,8 +249,23 @@ def test_cli_config_file_and_flag_precedence(tmp_path):
     register(parser.add_subparsers(dest="verb"))
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps({"model": {"arch": "gru", "latent_dim": 6}, "train": {"epochs": 7}}))
-    args = parser.parse_args(["train", "--data", "d", "--out", "o", "--config", str(cfg), "--latent-dim", "8",
-                              "--physics", "teff,period", "--seed", "5"])
+    args = parser.parse_args(
+        [
+            "train",
+            "--data",
+            "d",
+            "--out",
+            "o",
+            "--config",
+            str(cfg),
+            "--latent-dim",
+            "8",
+            "--physics",
+            "teff,period",
+            "--seed",
+            "5",
+        ]
+    )
     m, t = _cli_configs(args)
     assert (m.arch, m.latent_dim, m.physics, m.seed) == ("gru", 8, ("teff", "period"), 5)
     assert (t.epochs, t.seed) == (7, 5)
@@ -261,8 +318,15 @@ def test_cosine_schedule_runs_inside_fit_and_tensorboard_logs_are_written(tiny_d
     down to lr_min_factor x lr at the last epoch; TensorBoard event files are written."""
     from pelsvae_tf.train.trainer import _learning_rate, train
 
-    tc = tiny_train_config(epochs=3, steps_per_epoch=3, lr_schedule="cosine", lr_min_factor=0.1,
-                           learning_rate=4e-3, tensorboard=True, save_latents=False)
+    tc = tiny_train_config(
+        epochs=3,
+        steps_per_epoch=3,
+        lr_schedule="cosine",
+        lr_min_factor=0.1,
+        learning_rate=4e-3,
+        tensorboard=True,
+        save_latents=False,
+    )
     run = train(tiny_dataset.path, tmp_path / "run", tiny_model_config(), tc)
     rows = _history(tmp_path / "run")
     assert len(rows) == 3 and len(run.history) == 3
@@ -287,8 +351,10 @@ def test_plateau_and_early_stopping_counters_survive_a_resume():
     def start(lr=1e-3, states=None):
         model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
         model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
-        cbs = [ResumableReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, verbose=0),
-               ResumableEarlyStopping(monitor="val_loss", patience=3, verbose=0)]
+        cbs = [
+            ResumableReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, verbose=0),
+            ResumableEarlyStopping(monitor="val_loss", patience=3, verbose=0),
+        ]
         for i, cb in enumerate(cbs):
             cb.set_model(model)
             if states is not None:

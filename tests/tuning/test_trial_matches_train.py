@@ -11,8 +11,19 @@ import pytest
 
 from tests.fixtures.model import tiny_model_config
 
-VALUES = {"seq_arch": "tcn", "hidden": 8, "n_blocks": 4, "kernel_size": 5, "dilation_base": 2, "latent_dim": 4,
-          "dropout": 0.1, "lr": 3e-3, "lr_scheduler": "exponential", "beta": 0.6, "batch_size": 64}
+VALUES = {
+    "seq_arch": "tcn",
+    "hidden": 8,
+    "n_blocks": 4,
+    "kernel_size": 5,
+    "dilation_base": 2,
+    "latent_dim": 4,
+    "dropout": 0.1,
+    "lr": 3e-3,
+    "lr_scheduler": "exponential",
+    "beta": 0.6,
+    "batch_size": 64,
+}
 EPOCHS = 3
 
 
@@ -22,8 +33,9 @@ def test_trial_and_train_from_its_best_config_give_the_same_history(tiny_dataset
     from pelsvae_tf.tuning.hypermodel import PELSVAEHyperModel
     from pelsvae_tf.tuning.report import training_config
 
-    train_base = TrainConfig(beta_schedule="linear", beta_warmup_epochs=3, verbose=0, tensorboard=False,
-                             save_latents=False)
+    train_base = TrainConfig(
+        beta_schedule="linear", beta_warmup_epochs=3, verbose=0, tensorboard=False, save_latents=False
+    )
     hm = PELSVAEHyperModel(tiny_model_config(receptive_field_check="error"), seed=2, train_base=train_base)
     model = hm.build_from_values(VALUES)
     trial = hm.fit_values(VALUES, model, tiny_dataset, epochs=EPOCHS, verbose=0).history

@@ -44,6 +44,7 @@ def _trial_records(out: Path) -> dict[str, list[str]]:
 
 # -- search space -------------------------------------------------------------------------------
 
+
 def test_paper_space_is_table2_and_bad_spaces_name_the_field(tmp_path):
     from pelsvae_tf.tuning.search_space import PAPER_BEST, SearchSpace
 
@@ -55,7 +56,12 @@ def test_paper_space_is_table2_and_bad_spaces_name_the_field(tmp_path):
     assert s.lr_schedulers == ("none", "exponential", "cosine", "plateau") and s.batch_sizes == (32, 64, 128)
     # the paper's best values lie inside its own grid
     assert PAPER_BEST["latent_dim"] in s.latent_dim and s.lr[0] <= PAPER_BEST["lr"] <= s.lr[1]
-    assert (PAPER_BEST["lr"], PAPER_BEST["beta"], PAPER_BEST["dropout"], PAPER_BEST["latent_dim"]) == (1e-3, 0.75, 0.2, 4)
+    assert (PAPER_BEST["lr"], PAPER_BEST["beta"], PAPER_BEST["dropout"], PAPER_BEST["latent_dim"]) == (
+        1e-3,
+        0.75,
+        0.2,
+        4,
+    )
     # TCN: blocks x kernels = 12 per hidden/latent/scheduler/batch combination; RNNs 3 layers each
     assert s.n_grid_points() == (12 + 3 + 3) * 4 * 4 * 4 * 3
 
@@ -118,13 +124,34 @@ def test_values_map_onto_model_config_and_bad_architectures_fail_the_trial():
     from pelsvae_tf.tuning.hypermodel import PELSVAEHyperModel, model_config_from_values
 
     base = _base()
-    gru = model_config_from_values(base, {"seq_arch": "gru", "hidden": 16, "rnn_layers": 2, "n_blocks": None,
-                                          "latent_dim": 6, "dropout": 0.3, "beta": 0.5})
+    gru = model_config_from_values(
+        base,
+        {
+            "seq_arch": "gru",
+            "hidden": 16,
+            "rnn_layers": 2,
+            "n_blocks": None,
+            "latent_dim": 6,
+            "dropout": 0.3,
+            "beta": 0.5,
+        },
+    )
     assert (gru.arch, gru.hidden, gru.rnn_layers, gru.latent_dim, gru.dropout, gru.beta) == ("gru", 16, 2, 6, 0.3, 0.5)
     assert gru.n_blocks == base.n_blocks and gru.physics == TINY_PHYSICS  # untouched fields kept
     hm = PELSVAEHyperModel(base, _tiny_space())
-    values = {"seq_arch": "tcn", "hidden": 8, "n_blocks": 2, "kernel_size": 3, "dilation_base": 2,
-              "latent_dim": 4, "dropout": 0.1, "lr": 1e-3, "lr_scheduler": "none", "beta": 0.5, "batch_size": 32}
+    values = {
+        "seq_arch": "tcn",
+        "hidden": 8,
+        "n_blocks": 2,
+        "kernel_size": 3,
+        "dilation_base": 2,
+        "latent_dim": 4,
+        "dropout": 0.1,
+        "lr": 1e-3,
+        "lr_scheduler": "none",
+        "beta": 0.5,
+        "batch_size": 32,
+    }
     # receptive field 1 + 2*2*3 = 13 steps < seq_len 100 with check "error": a failed trial, not a crash
     with pytest.raises(kt.errors.FailedTrialError, match="receptive field"):
         hm.build_from_values(values)
@@ -133,6 +160,7 @@ def test_values_map_onto_model_config_and_bad_architectures_fail_the_trial():
 
 
 # -- a local search ------------------------------------------------------------------------------
+
 
 def test_random_search_report_resume_and_best_config_reproduces_the_trial(tiny_dataset, tmp_path):
     import matplotlib
@@ -170,8 +198,14 @@ def test_random_search_report_resume_and_best_config_reproduces_the_trial(tiny_d
     assert res.trials_run == list(trials["trial_id"])
 
     # report files
-    for name in ("trials.csv", "trials.md", "val_loss_per_trial.png", "summary.md", "best_config.json",
-                 "best_hyperparameters.json"):
+    for name in (
+        "trials.csv",
+        "trials.md",
+        "val_loss_per_trial.png",
+        "summary.md",
+        "best_config.json",
+        "best_hyperparameters.json",
+    ):
         assert (out / name).stat().st_size > 0, name
     assert (out / "trials.md").read_text().count("| COMPLETED |") == 2
     summary = (out / "summary.md").read_text()
@@ -189,8 +223,11 @@ def test_random_search_report_resume_and_best_config_reproduces_the_trial(tiny_d
     best_cfg = json.loads((out / "best_config.json").read_text())
     mc = ModelConfig.from_dict(best_cfg["model"])
     tc = TrainConfig.from_dict({**best_cfg["train"], "tensorboard": False, "save_latents": False, "verbose": 0})
-    assert (mc.physics, tc.batch_size, tc.learning_rate) == (TINY_PHYSICS, res.best_values["batch_size"],
-                                                            res.best_values["lr"])
+    assert (mc.physics, tc.batch_size, tc.learning_rate) == (
+        TINY_PHYSICS,
+        res.best_values["batch_size"],
+        res.best_values["lr"],
+    )
     run = train(tiny_dataset.path, tmp_path / "run", mc, tc)
     assert run.history[-1]["val_loss"] == pytest.approx(res.best_val_loss, rel=1e-5)
 
@@ -233,6 +270,7 @@ def test_hyperband_continues_the_best_models_from_their_weights(tiny_dataset, tm
 
 # -- distributed: chief + two workers on loopback ------------------------------------------------
 
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -244,10 +282,31 @@ def test_bayesian_chief_and_two_workers_on_loopback_with_mirrored_trials(tiny_da
     base = tmp_path / "base.json"
     base.write_text(json.dumps({"model": _base().to_dict()}))
     # Bayesian: 1 random trial, then the chief's Gaussian process proposes the second
-    args = ["--data", str(tiny_dataset.path), "--out", str(out), "--max-trials", "2", "--epochs", "1",
-            "--tuner", "bayesian", "--num-initial-points", "1", "--search-space", "tiny",
-            "--base-config", str(base), "--seed", "1", "--strategy", "mirrored", "--no-paper-baseline",
-            "--verbose", "0"]
+    args = [
+        "--data",
+        str(tiny_dataset.path),
+        "--out",
+        str(out),
+        "--max-trials",
+        "2",
+        "--epochs",
+        "1",
+        "--tuner",
+        "bayesian",
+        "--num-initial-points",
+        "1",
+        "--search-space",
+        "tiny",
+        "--base-config",
+        str(base),
+        "--seed",
+        "1",
+        "--strategy",
+        "mirrored",
+        "--no-paper-baseline",
+        "--verbose",
+        "0",
+    ]
     # workers split the CPU into 2 logical devices so MirroredStrategy trains on 2 replicas
     worker = textwrap.dedent(
         f"""
@@ -265,8 +324,14 @@ def test_bayesian_chief_and_two_workers_on_loopback_with_mirrored_trials(tiny_da
         for name in ("chief", "tuner0", "tuner1"):
             cmd = ["-m", "pelsvae_tf.tuning.cli", *args] if name == "chief" else ["-c", worker]
             with open(tmp_path / f"{name}.log", "w") as fh:
-                procs[name] = subprocess.Popen([sys.executable, *cmd], env=dict(env, KERASTUNER_TUNER_ID=name),
-                                               cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, text=True)
+                procs[name] = subprocess.Popen(
+                    [sys.executable, *cmd],
+                    env=dict(env, KERASTUNER_TUNER_ID=name),
+                    cwd=ROOT,
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
         for name, p in procs.items():
             p.wait(timeout=400)
             logs[name] = (tmp_path / f"{name}.log").read_text()
@@ -295,6 +360,7 @@ def test_bayesian_chief_and_two_workers_on_loopback_with_mirrored_trials(tiny_da
 
 
 # -- CLI -------------------------------------------------------------------------------------------
+
 
 def test_cli_reports_bad_input_in_one_line(tiny_dataset, tmp_path, capsys):
     from pelsvae_tf.cli.main import VERBS
@@ -336,18 +402,41 @@ def test_cli_search_with_paper_baseline_then_train_from_best_config(tiny_dataset
     base = tmp_path / "base.json"
     base.write_text(json.dumps({"model": _base().to_dict()}))
     out = tmp_path / "tune"
-    args = ["--data", str(tiny_dataset.path), "--out", str(out), "--tuner", "random", "--max-trials", "1",
-            "--epochs", "2", "--search-space", "tiny", "--base-config", str(base), "--seed", "2", "--verbose", "0"]
+    args = [
+        "--data",
+        str(tiny_dataset.path),
+        "--out",
+        str(out),
+        "--tuner",
+        "random",
+        "--max-trials",
+        "1",
+        "--epochs",
+        "2",
+        "--search-space",
+        "tiny",
+        "--base-config",
+        str(base),
+        "--seed",
+        "2",
+        "--verbose",
+        "0",
+    ]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "best validation loss" in printed and "best_config.json" in printed
 
     baseline = json.loads((out / "paper_baseline.json").read_text())
     assert baseline["status"] == "COMPLETED" and baseline["epochs"] == 2
-    assert (baseline["values"]["lr"], baseline["values"]["beta"], baseline["values"]["dropout"],
-            baseline["values"]["latent_dim"]) == (1e-3, 0.75, 0.2, 4)
+    assert (
+        baseline["values"]["lr"],
+        baseline["values"]["beta"],
+        baseline["values"]["dropout"],
+        baseline["values"]["latent_dim"],
+    ) == (1e-3, 0.75, 0.2, 4)
     assert np.isfinite(baseline["val_loss"]) and baseline["val_loss"] == pytest.approx(
-        min(baseline["history"]["val_loss"]))
+        min(baseline["history"]["val_loss"])
+    )
     best = json.loads((out / "best_hyperparameters.json").read_text())
     summary = (out / "summary.md").read_text()
     ratio = best["val_loss"] / baseline["val_loss"]
@@ -360,8 +449,22 @@ def test_cli_search_with_paper_baseline_then_train_from_best_config(tiny_dataset
 
     # the CLI trains the best trial again from best_config.json and reaches its validation loss
     run_dir = tmp_path / "run"
-    assert train_main(["--data", str(tiny_dataset.path), "--out", str(run_dir),
-                       "--config", str(out / "best_config.json"), "--verbose", "0", "--no-tensorboard"]) == 0
+    assert (
+        train_main(
+            [
+                "--data",
+                str(tiny_dataset.path),
+                "--out",
+                str(run_dir),
+                "--config",
+                str(out / "best_config.json"),
+                "--verbose",
+                "0",
+                "--no-tensorboard",
+            ]
+        )
+        == 0
+    )
     history = pd.read_csv(run_dir / "history.csv")
     assert len(history) == 2
     # one training loop (pelsvae_tf.train.loop) for trials and `pelsvae train`: the retrain reproduces
@@ -374,8 +477,9 @@ def test_search_stopped_by_failing_trials_is_one_clear_error(tiny_dataset, tmp_p
     from pelsvae_tf.tuning.tuners import TuneConfig, tune
 
     space = _tiny_space(archs=("tcn",), n_blocks=(2,))  # receptive field 25 steps < seq_len 100
-    cfg = TuneConfig(tuner="random", max_trials=4, epochs=1, seed=0, paper_baseline=False, verbose=0,
-                     max_consecutive_failed_trials=2)
+    cfg = TuneConfig(
+        tuner="random", max_trials=4, epochs=1, seed=0, paper_baseline=False, verbose=0, max_consecutive_failed_trials=2
+    )
     with pytest.raises(ValueError) as info:
         tune(tiny_dataset.path, tmp_path / "t", cfg, space, base_model=_base())
     msg = str(info.value)
