@@ -2,8 +2,8 @@
 
 Hyperparameter choice by 3-fold CV inside the pretrained run's TRAIN split (val never used)."""
 import itertools, time, numpy as np
-from pelsvae_tf.regress.regressors import RegressorConfig, make_regressor, regression_arrays
-from pelsvae_tf.regress.density import density_scores
+from pelsvae_tf.regress import RegressorConfig, make_regressor, regression_arrays
+from pelsvae_tf.regress import density_scores
 P = ("teff", "abs_gmag", "period")
 tr = regression_arrays("pelsvae_tf/resources/pretrained", P, "train")
 n = len(tr["label"]); perm = np.random.default_rng(123).permutation(n); folds = np.array_split(perm, 3)

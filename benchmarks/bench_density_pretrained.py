@@ -2,8 +2,8 @@
 VAL (what fit_regressors' table reports) and TEST. Run on a copy of the run."""
 import shutil, sys, json, numpy as np, pandas as pd
 from pathlib import Path
-from pelsvae_tf.regress.regressors import RegressorConfig, fit_regressors, load_regressor, regression_arrays, rmse, ALL_KINDS
-from pelsvae_tf.regress.density import density_scores
+from pelsvae_tf.regress import RegressorConfig, fit_regressors, load_regressor, regression_arrays, rmse, ALL_KINDS
+from pelsvae_tf.regress import density_scores
 src = Path("pelsvae_tf/resources/pretrained"); out = []
 kinds = tuple(sys.argv[1].split(",")) if len(sys.argv) > 1 else ALL_KINDS
 for seed in (0, 1, 2):
