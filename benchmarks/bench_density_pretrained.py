@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from pelsvae_tf.regress.density import density_scores
-from pelsvae_tf.regress.regressors import (
+from pelsvae_tf.regress import (
     ALL_KINDS,
     RegressorConfig,
     fit_regressors,

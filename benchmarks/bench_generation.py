@@ -46,7 +46,7 @@ def untrained_generator(n_points: int, seed: int = 0):
     from pelsvae_tf.data.dataset import PHYSICS_COLUMNS, PhysicsScaler
     from pelsvae_tf.generate.generator import Generator
     from pelsvae_tf.model import ModelConfig, build_pelsvae
-    from pelsvae_tf.regress.regressors import RegressorConfig, make_regressor
+    from pelsvae_tf.regress import RegressorConfig, make_regressor
 
     physics = ("teff", "abs_gmag", "period")
     cfg = ModelConfig(

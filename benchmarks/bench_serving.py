@@ -43,7 +43,7 @@ def _fresh_model(args, tmp: Path):
     from pelsvae_tf.classes import CLASSES, DEFAULT_PHYSICS
     from pelsvae_tf.data.dataset import PhysicsScaler
     from pelsvae_tf.model import ModelConfig, build_decoder
-    from pelsvae_tf.regress.regressors import RegressorConfig, make_regressor
+    from pelsvae_tf.regress import RegressorConfig, make_regressor
 
     keras.utils.set_random_seed(0)
     cfg = ModelConfig(

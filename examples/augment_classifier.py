@@ -33,7 +33,7 @@ def build_demo(workdir: Path, epochs: int, seed: int) -> tuple[Path, Path]:
     from pelsvae_tf.classes import CLASSES
     from pelsvae_tf.data.prepare import PrepareConfig, prepare
     from pelsvae_tf.model import ModelConfig
-    from pelsvae_tf.regress.regressors import RegressorConfig, fit_regressors
+    from pelsvae_tf.regress import RegressorConfig, fit_regressors
     from pelsvae_tf.sky import SkyConfig, build_sky
     from pelsvae_tf.train.trainer import TrainConfig, train
 

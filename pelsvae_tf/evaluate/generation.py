@@ -14,7 +14,8 @@ from pelsvae_tf.evaluate.runview import _RunView
 from pelsvae_tf.generate.augment import scale_like_prepared
 from pelsvae_tf.generate.cadence import Cadence, survey_cadence
 from pelsvae_tf.generate.generator import Generator, PhysicsRangeWarning
-from pelsvae_tf.regress.regressors import _train_stats_current, fit_regressors, load_regressor, write_train_stats
+from pelsvae_tf.regress import fit_regressors, load_regressor, write_train_stats
+from pelsvae_tf.regress import train_stats_current as _train_stats_current
 from pelsvae_tf.rundir import RunDir
 
 

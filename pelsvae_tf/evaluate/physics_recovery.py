@@ -41,7 +41,7 @@ from pelsvae_tf.atomic import atomic_path
 from pelsvae_tf.evaluate.metrics import fourier_fit, skewness
 from pelsvae_tf.generate.cadence import phases
 from pelsvae_tf.generate.generator import Generator, PhysicsRangeWarning
-from pelsvae_tf.regress.regressors import KINDS, fit_regressors, load_regressor
+from pelsvae_tf.regress import KINDS, fit_regressors, load_regressor
 from pelsvae_tf.rundir import RunDir
 from pelsvae_tf.sky import fourier_shape, rrlyrae_shape_truth
 from pelsvae_tf.textio import write_json

@@ -494,7 +494,7 @@ class Generator:
 
         ``run_dir=None`` loads the small pretrained run shipped with the package
         (:func:`pelsvae_tf.pretrained.pretrained_run_dir`, trained on the built-in sky)."""
-        from pelsvae_tf.regress.regressors import load_physics_scaler, load_regressor
+        from pelsvae_tf.regress import load_physics_scaler, load_regressor
 
         if run_dir is None:
             from pelsvae_tf.pretrained import pretrained_run_dir

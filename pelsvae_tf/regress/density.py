@@ -36,7 +36,7 @@ Sampling (identical in NumPy, :meth:`DensityRegressor.sample`, and in the TF gra
 (float64) below ``u`` (inverse CDF); ``eps_d = normal(s, STREAM_LATENT, d)`` for d < D;
 ``z = m_k + L_k eps`` (float64, returned as float32).
 
-Evaluation helpers: :func:`hdr_coverage` (share of points inside the highest-density regions,
+Evaluation helpers (in :mod:`pelsvae_tf.regress.calibration`): :func:`hdr_coverage` (share of points inside the highest-density regions,
 estimated by sampling), :class:`ClassGaussian` (the per-class Gaussian baseline) and
 :func:`density_scores` (NLL and calibration of any regressor, used by ``fit_regressors``).
 
@@ -44,76 +44,30 @@ Units: inputs are scaled physical parameters (dimensionless), latents are in uni
 N(0, I) prior, log-likelihoods in nats per star (sum over the D latent dimensions).
 """
 
+
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
-from typing import Any
 
+import keras
 import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
 
 from pelsvae_tf.atomic import atomic_write_text
 from pelsvae_tf.counter_rng import normal_np, uniform_np
-from pelsvae_tf.regress.regressors import PhysicsRegressor, STREAM_COMPONENT, STREAM_LATENT
+from pelsvae_tf.regress.base import PhysicsRegressor
+from pelsvae_tf.regress.calibration import ClassGaussian, density_scores, hdr_coverage  # noqa: F401  (0.1 home)
+from pelsvae_tf.regress.config import STREAM_COMPONENT, STREAM_LATENT
+from pelsvae_tf.regress.mixture import (  # noqa: F401  (LOG_2PI re-exported: its 0.1 home)
+    LOG_2PI, _logsumexp, _softplus_np, choose_component_np, mixture_log_prob_np, tril_layout,
+)
 
 __all__ = [
     "DensityRegressor", "ClassGaussian", "hdr_coverage", "density_scores", "mixture_log_prob_np",
     "tril_layout", "STREAM_LATENT", "STREAM_COMPONENT",
 ]
-
-LOG_2PI = math.log(2.0 * math.pi)
-
-
-def tril_layout(d: int) -> tuple[np.ndarray, np.ndarray]:
-    """Layout of a packed lower-triangular ``d x d`` matrix with ``T = d (d + 1) / 2`` entries.
-
-    Returns ``(gather_index [d * d] int32, diag_mask [T] bool)``: entry ``t`` (row-major over
-    ``(i, j)``, ``j <= i``) goes to position ``i * d + j``; ``gather_index`` indexes a vector
-    ``[0, v_0, ..., v_{T-1}]`` (index 0 = a structural zero above the diagonal).
-    """
-    idx = np.zeros(d * d, dtype=np.int32)
-    diag = []
-    t = 0
-    for i in range(d):
-        for j in range(i + 1):
-            idx[i * d + j] = t + 1
-            diag.append(i == j)
-            t += 1
-    return idx, np.asarray(diag, dtype=bool)
-
-
-def _softplus_np(x):
-    return np.logaddexp(0.0, x)
-
-
-def mixture_log_prob_np(z: np.ndarray, logits: np.ndarray, loc: np.ndarray, chol: np.ndarray) -> np.ndarray:
-    """log p(z) [nats] of Gaussian mixtures, float64: ``z [B, D]``, ``logits [B, K]``,
-    ``loc [B, K, D]``, ``chol [B, K, D, D]`` (lower-triangular scale)."""
-    z = np.asarray(z, np.float64)
-    diff = z[:, None, :] - loc                                  # [B, K, D]
-    y = np.linalg.solve(chol, diff[..., None])[..., 0]          # L^-1 (z - m)
-    logdet = np.sum(np.log(np.abs(np.diagonal(chol, axis1=-2, axis2=-1))), axis=-1)
-    d = z.shape[1]
-    comp = -0.5 * np.sum(y * y, axis=-1) - logdet - 0.5 * d * LOG_2PI
-    logw = logits - _logsumexp(logits, axis=1, keepdims=True)
-    return _logsumexp(logw + comp, axis=1)
-
-
-def _logsumexp(a, axis, keepdims=False):
-    m = np.max(a, axis=axis, keepdims=True)
-    out = m + np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True))
-    return out if keepdims else np.squeeze(out, axis=axis)
-
-
-def choose_component_np(logits: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Inverse-CDF choice of a mixture component: number of cumulative weights (float64) below
-    ``u`` [B] in (0, 1); ``logits [B, K]``. Returns int64 [B] in [0, K)."""
-    logits = np.asarray(logits, np.float64)
-    w = np.exp(logits - logits.max(axis=1, keepdims=True))
-    w = w / w.sum(axis=1, keepdims=True)
-    cdf = np.cumsum(w, axis=1)[:, :-1]
-    return np.sum(cdf < np.asarray(u, np.float64)[:, None], axis=1).astype(np.int64)
 
 
 class DensityRegressor(PhysicsRegressor):
@@ -155,8 +109,6 @@ class DensityRegressor(PhysicsRegressor):
         return k, d, t
 
     def _build(self, x: np.ndarray, z_mean: np.ndarray, z_sd: np.ndarray):
-        import keras
-
         k, d, t = self._sizes()
         mean = x.mean(axis=0)
         var = x.var(axis=0)
@@ -199,9 +151,6 @@ class DensityRegressor(PhysicsRegressor):
 
     def _tf_mixture(self, raw):
         """``tfd.MixtureSameFamily`` (float32) for network output ``raw`` (used in training)."""
-        import tensorflow as tf
-        import tensorflow_probability as tfp
-
         tfd = tfp.distributions
         k, d, t = self._sizes()
         idx, diag = tril_layout(d)
@@ -229,9 +178,6 @@ class DensityRegressor(PhysicsRegressor):
         ``phys_scaled [N, P]`` scaled physics, ``z_mean``/``z_log_var [N, D]`` encoder posteriors
         (latent units), ``labels [N]`` class indices (required with ``use_class``).
         """
-        import keras
-        import tensorflow as tf
-
         cfg = self.config
         z_mean = np.asarray(z_mean, np.float32)
         z_log_var = np.asarray(z_log_var, np.float32)
@@ -353,150 +299,8 @@ class DensityRegressor(PhysicsRegressor):
         }) + "\n")
 
     def _load_payload(self, directory: Path) -> None:
-        import keras
-
         self.model = keras.models.load_model(directory / "model.keras", compile=False)
         d = json.loads((directory / "density.json").read_text())
         self.z_center_ = np.asarray(d["z_center"], np.float64)
         self.z_scale_ = np.asarray(d["z_scale"], np.float64)
         self.best_holdout_nll_ = d.get("best_holdout_nll")
-        self.epochs_run_ = d.get("epochs_run")
-
-
-# ---------------------------------------------------------------------------------------------
-# Baseline and scores
-# ---------------------------------------------------------------------------------------------
-def _shrunk_class_cov(r: np.ndarray, labels: np.ndarray, n_classes: int, center: bool,
-                      pseudo: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-class mean [C, D] (zeros if not ``center``), covariance [C, D, D] shrunk towards the
-    pooled one with ``pseudo`` pseudo-stars, and star counts [C]."""
-    r = np.asarray(r, np.float64)
-    d = r.shape[1]
-    labels = np.asarray(labels, np.int64)
-    mu_all = r.mean(axis=0) if center else np.zeros(d)
-    pooled = np.cov((r - mu_all).T, bias=True).reshape(d, d) if r.shape[0] > 1 else np.eye(d)
-    means = np.zeros((n_classes, d))
-    covs = np.zeros((n_classes, d, d))
-    counts = np.zeros(n_classes, np.int64)
-    for c in range(n_classes):
-        rc = r[labels == c]
-        counts[c] = rc.shape[0]
-        if rc.shape[0] == 0:
-            means[c] = mu_all
-            covs[c] = pooled
-            continue
-        m = rc.mean(axis=0) if center else np.zeros(d)
-        s = (rc - m).T @ (rc - m) / rc.shape[0]
-        means[c] = m
-        covs[c] = (rc.shape[0] * s + pseudo * pooled) / (rc.shape[0] + pseudo)
-    covs += 1e-9 * np.eye(d)
-    return means, covs, counts
-
-
-class ClassGaussian:
-    """Per-class Gaussian baseline p(z | class) = N(m_c, S_c), physics ignored.
-
-    ``m_c``/``S_c`` are the training stars' mean and covariance per class, shrunk towards the
-    pooled covariance with ``D + 2`` pseudo-stars (a class with a handful of stars gets a usable
-    covariance; a class without training stars gets the pooled Gaussian). With
-    ``posterior_var`` [N, D] the mean encoder variance of the class is added to the diagonal (the
-    baseline of a density fitted on posterior draws).
-    """
-
-    def __init__(self, z: np.ndarray, labels: np.ndarray, n_classes: int, posterior_var: np.ndarray | None = None):
-        z = np.asarray(z, np.float64)
-        d = z.shape[1]
-        self.loc, cov, self.counts = _shrunk_class_cov(z, labels, n_classes, center=True, pseudo=d + 2.0)
-        if posterior_var is not None:
-            pv = np.asarray(posterior_var, np.float64)
-            for c in range(n_classes):
-                m = np.asarray(labels) == c
-                cov[c] += np.diag(pv[m].mean(axis=0) if m.any() else pv.mean(axis=0))
-        self.chol = np.linalg.cholesky(cov)
-
-    def log_prob(self, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        """log N(z; m_c, S_c) [nats, float64] per row."""
-        lab = np.asarray(labels, np.int64)
-        return mixture_log_prob_np(z, np.zeros((len(lab), 1)), self.loc[lab][:, None], self.chol[lab][:, None])
-
-    def coverage(self, z: np.ndarray, labels: np.ndarray, levels=(0.68, 0.95)) -> dict[float, float]:
-        """Share of rows of ``z`` inside the central ``levels`` ellipsoids (exact chi-square)."""
-        from scipy.stats import chi2
-
-        lab = np.asarray(labels, np.int64)
-        diff = np.asarray(z, np.float64) - self.loc[lab]
-        y = np.linalg.solve(self.chol[lab], diff[..., None])[..., 0]
-        m2 = np.sum(y * y, axis=1)
-        return {q: float(np.mean(m2 <= chi2.ppf(q, z.shape[1]))) for q in levels}
-
-
-def hdr_coverage(reg, phys_scaled: np.ndarray, labels: np.ndarray, z: np.ndarray,
-                 levels=(0.68, 0.95), n_samples: int = 2000, seed: int = 0) -> dict[float, float]:
-    """Share of rows of ``z [N, D]`` inside the predicted highest-density regions (HDR).
-
-    Method: for each row, ``n_samples`` draws from the regressor's own sampler
-    (``reg.sample`` with seeds ``seed * 2**32 + i * n_samples + s``); the ``q`` HDR is
-    {z : log p(z) >= t_q}, ``t_q`` the (1 - q) quantile of log p over the draws (Hyndman 1996);
-    a row is inside if log p(z_i) >= t_q. Needs ``reg.log_prob``. Monte-Carlo error of the
-    threshold ~ sqrt(q (1 - q) / n_samples) in probability (0.01 at 2000 draws).
-    """
-    phys = np.asarray(phys_scaled, np.float32)
-    lab = np.asarray(labels, np.int64)
-    n = phys.shape[0]
-    inside = {q: np.zeros(n, bool) for q in levels}
-    lp_true = reg.log_prob(z, phys, lab)
-    chunk = max(1, 200_000 // n_samples)
-    for s0 in range(0, n, chunk):
-        ii = np.arange(s0, min(n, s0 + chunk))
-        rep = np.repeat(ii, n_samples)
-        seeds = (np.int64(seed) << np.int64(32)) + rep.astype(np.int64) * n_samples + np.tile(
-            np.arange(n_samples, dtype=np.int64), ii.size)
-        zs = reg.sample(phys[rep], lab[rep], seeds)
-        lp = reg.log_prob(zs, phys[rep], lab[rep]).reshape(ii.size, n_samples)
-        for q in levels:
-            t = np.quantile(lp, 1.0 - q, axis=1)
-            inside[q][ii] = lp_true[ii] >= t
-    return {q: float(np.mean(inside[q])) for q in levels}
-
-
-def density_scores(reg, train: dict[str, np.ndarray], val: dict[str, np.ndarray], n_classes: int,
-                   seed: int = 0, n_samples: int = 2000) -> dict[str, Any]:
-    """Out-of-sample NLL and calibration of ``reg`` on ``val`` stars' posterior means, beside the
-    per-class Gaussian baseline fitted on ``train`` (the same latents the regressor was fitted on).
-
-    ``train``/``val``: dicts with ``phys_scaled``, ``z_mean``, ``z_log_var``, ``label`` (as
-    :func:`pelsvae_tf.regress.regressors.regression_arrays`). Returns ``nll_val`` / ``nll_val_baseline``
-    (mean nats per star), ``cover68_val`` / ``cover95_val`` (share of val posterior means inside
-    the predicted 68 % / 95 % regions) and the baseline's. Regions: HDR by sampling
-    (:func:`hdr_coverage`) for ``density``; for a point regressor in residual mode the predictive
-    is Gaussian N(f(x, dummy(seed)), Sigma_class) and the regions are its chi-square ellipsoids;
-    a point regressor without noise (the paper's) has no density: NaN.
-    """
-    cfg = reg.config
-    draws = reg.kind == "density" and cfg.density_target == "draws"
-    base = ClassGaussian(train["z_mean"], train["label"], n_classes,
-                         np.exp(train["z_log_var"]) if draws else None)
-    bcov = base.coverage(val["z_mean"], val["label"])
-    out = {"nll_val_baseline": float(-np.mean(base.log_prob(val["z_mean"], val["label"]))),
-           "cover68_val_baseline": bcov[0.68], "cover95_val_baseline": bcov[0.95],
-           "nll_val": float("nan"), "cover68_val": float("nan"), "cover95_val": float("nan")}
-    if reg.kind == "density":
-        out["nll_val"] = float(-np.mean(reg.log_prob(val["z_mean"], val["phys_scaled"], val["label"])))
-        cov = hdr_coverage(reg, val["phys_scaled"], val["label"], val["z_mean"], seed=seed, n_samples=n_samples)
-        out["cover68_val"], out["cover95_val"] = cov[0.68], cov[0.95]
-    elif getattr(reg, "resid_chol_", None) is not None and cfg.latent_noise == "residual":
-        from scipy.stats import chi2
-
-        n = len(val["label"])
-        seeds = (np.int64(seed) << np.int64(32)) + np.arange(n, dtype=np.int64)
-        center = reg.sample_center(val["phys_scaled"], val["label"], seeds).astype(np.float64)
-        lab = np.asarray(val["label"], np.int64)
-        chol = reg.resid_chol_[lab]
-        lp = mixture_log_prob_np(val["z_mean"], np.zeros((n, 1)), center[:, None], chol[:, None])
-        y = np.linalg.solve(chol, (np.asarray(val["z_mean"], np.float64) - center)[..., None])[..., 0]
-        m2 = np.sum(y * y, axis=1)
-        d = center.shape[1]
-        out["nll_val"] = float(-np.mean(lp))
-        out["cover68_val"] = float(np.mean(m2 <= chi2.ppf(0.68, d)))
-        out["cover95_val"] = float(np.mean(m2 <= chi2.ppf(0.95, d)))
-    return out

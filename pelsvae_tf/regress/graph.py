@@ -1,4 +1,4 @@
-"""TF-graph twin of :meth:`pelsvae_tf.regress.regressors.PhysicsRegressor.sample` (issue 12).
+"""TF-graph twin of :meth:`pelsvae_tf.regress.base.PhysicsRegressor.sample` (issue 12).
 
 :func:`graph_sampler` turns a fitted regressor of any kind (linear, forest, mlp, density; paper
 or residual mode) into a function of stock TensorFlow ops (plus YDF's SimpleML inference ops for
@@ -10,7 +10,7 @@ the forest) that a SavedModel can serve:
 ``regressor.physics``; ``onehot`` the one-hot class over ``regressor.classes`` (used as a
 regressor input with ``use_class`` and, in residual mode, to pick the class's residual
 covariance); ``seed`` one int64 per curve. Random numbers: the counter RNG of
-:mod:`pelsvae_tf.counter_rng` with the streams of :mod:`pelsvae_tf.regress.regressors`
+:mod:`pelsvae_tf.counter_rng` with the streams of :mod:`pelsvae_tf.regress.config`
 (``STREAM_DUMMY`` for the paper's dummy, ``STREAM_LATENT`` for latent normals,
 ``STREAM_COMPONENT`` for the mixture component), so ``fn`` equals ``regressor.sample`` to about
 1e-6 and a curve's z depends only on its own row and seed.
@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import tensorflow as tf
 
 from pelsvae_tf.counter_rng import STREAM_DUMMY, normal_tf, uniform_tf
-from pelsvae_tf.regress.regressors import STREAM_COMPONENT, STREAM_LATENT
+from pelsvae_tf.regress.config import STREAM_COMPONENT, STREAM_LATENT
+from pelsvae_tf.regress.mixture import tril_layout
 
 __all__ = ["graph_sampler"]
 
@@ -36,7 +38,7 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
     """Graph function drawing z like ``regressor.sample``; returns ``(fn, tracked)``.
 
     Args:
-        regressor: a fitted :class:`~pelsvae_tf.regress.regressors.PhysicsRegressor` (any kind).
+        regressor: a fitted :class:`~pelsvae_tf.regress.base.PhysicsRegressor` (any kind).
         temp_dir: directory that keeps the YDF model files of a forest until the SavedModel
             has copied them into its assets (``None``: YDF's own temporary directory).
 
@@ -48,8 +50,6 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
         ValueError: the regressor is not fitted, or residual mode without a residual covariance.
         ImportError: a forest without ``ydf-tf`` installed.
     """
-    import tensorflow as tf
-
     if not getattr(regressor, "fitted", False):
         raise ValueError(f"{type(regressor).__name__} is not fitted; run `pelsvae regress RUN_DIR` first")
     kind = regressor.kind
@@ -86,8 +86,6 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
         model = regressor.model
         tracked = [model]
         k, _, t = regressor._sizes()
-        from pelsvae_tf.regress.density import tril_layout
-
         idx, diag = tril_layout(d)
         zc = tf.constant(regressor.z_center_, tf.float64)
         zs = tf.constant(regressor.z_scale_, tf.float64)

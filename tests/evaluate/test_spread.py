@@ -220,7 +220,7 @@ def test_residual_mode_refit_on_the_shipped_run_spreads_at_fixed_physics(tmp_pat
 
     from pelsvae_tf.generate.generator import Generator
     from pelsvae_tf.pretrained import pretrained_run_dir
-    from pelsvae_tf.regress.regressors import fit_regressors
+    from pelsvae_tf.regress import fit_regressors
 
     run = tmp_path / "run"
     shutil.copytree(pretrained_run_dir(), run)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pelsvae_tf.regress.regressors import (
+from pelsvae_tf.regress import (
     STREAM_COMPONENT, STREAM_LATENT, RegressorConfig, load_regressor, make_regressor,
 )
 
@@ -46,7 +46,7 @@ def fitted_density():
 
 
 def test_density_is_calibrated_and_beats_class_gaussian_out_of_sample(fitted_density):
-    from pelsvae_tf.regress.density import ClassGaussian, hdr_coverage
+    from pelsvae_tf.regress import ClassGaussian, hdr_coverage
 
     reg = fitted_density
     x, z, _, lab = _bimodal(3000, 0)
@@ -204,7 +204,7 @@ def test_fit_regressors_reports_density_nll_and_calibration(tiny_run, tmp_path):
 
     import pandas as pd
 
-    from pelsvae_tf.regress.regressors import fit_regressors
+    from pelsvae_tf.regress import fit_regressors
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)

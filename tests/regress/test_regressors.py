@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pelsvae_tf.regress.regressors import (
+from pelsvae_tf.regress import (
     ALL_KINDS, POINT_KINDS, RegressorConfig, expand_rows, fit_regressors, load_latents, load_regressor, make_regressor, rmse,
 )
 
@@ -135,7 +135,7 @@ def test_table3_is_out_of_sample_on_disjoint_stars(fitted_run):
 
 def test_post_hoc_physics_and_resume(fitted_run):
     """A new regressor on another parameter set, fitted without retraining; existing ones reused."""
-    from pelsvae_tf.regress.regressors import RegressorConfig as RC
+    from pelsvae_tf.regress import RegressorConfig as RC
 
     res = fit_regressors(fitted_run, ("linear",), RC(physics=("teff", "period"), n_repeats=5))
     assert res["rows"][0]["name"] == "linear@teff+period"
@@ -153,7 +153,7 @@ def test_post_hoc_physics_and_resume(fitted_run):
 def test_cli_regress_prints_and_writes_table(fitted_run, capsys):
     import argparse
 
-    from pelsvae_tf.regress.regressors import register
+    from pelsvae_tf.cli.regress import register
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())

@@ -531,7 +531,7 @@ def _gen_inputs(exported_models, n=4, points=30, seed0=0):
 def _trained_classes(exported_models) -> np.ndarray:
     """Class indices with training stars (the tiny sky lacks some classes; an MLP regressor fed a
     one-hot column it never saw set extrapolates wildly, which is not what these tests probe)."""
-    from pelsvae_tf.regress.regressors import load_latents
+    from pelsvae_tf.regress import load_latents
 
     lat = load_latents(exported_models.run_dir)
     labels, counts = np.unique(lat["label"][lat["split"] == "train"], return_counts=True)

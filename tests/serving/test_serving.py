@@ -42,7 +42,7 @@ def _docs(exported_models, name="generator"):
 
 
 def _inputs(exported_models, n=3, points=25, name="generator", sig="serving_default"):
-    from pelsvae_tf.regress.regressors import load_latents
+    from pelsvae_tf.regress import load_latents
     from pelsvae_tf.serve import example_inputs
 
     ranges = {k: exported_models.scaler.range(k) for k in exported_models.scaler.names}
