@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 
-from pelsvae_tf.regress.density import density_scores
 from pelsvae_tf.regress import RegressorConfig, make_regressor, regression_arrays
+from pelsvae_tf.regress.density import density_scores
 
 P = ("teff", "abs_gmag", "period")
 tr = regression_arrays("pelsvae_tf/resources/pretrained", P, "train")

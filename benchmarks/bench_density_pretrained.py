@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from pelsvae_tf.regress.density import density_scores
 from pelsvae_tf.regress import (
     ALL_KINDS,
     RegressorConfig,
@@ -16,6 +15,7 @@ from pelsvae_tf.regress import (
     regression_arrays,
     rmse,
 )
+from pelsvae_tf.regress.density import density_scores
 
 src = Path("pelsvae_tf/resources/pretrained")
 out = []

@@ -100,8 +100,9 @@ class PhysicsRegressor:
 
     kind = "base"
 
-    def __init__(self, config: RegressorConfig, physics: Sequence[str], latent_dim: int,
-                 classes: Sequence[str] = CLASSES):
+    def __init__(
+        self, config: RegressorConfig, physics: Sequence[str], latent_dim: int, classes: Sequence[str] = CLASSES
+    ):
         self.config = config
         self.physics = check_physics_names(physics)
         if not self.physics:
@@ -121,8 +122,7 @@ class PhysicsRegressor:
             names += [f"class_{c}" for c in self.classes]
         return names
 
-    def input_matrix(self, phys_scaled: np.ndarray, dummy: np.ndarray | None,
-                     labels: np.ndarray | None) -> np.ndarray:
+    def input_matrix(self, phys_scaled: np.ndarray, dummy: np.ndarray | None, labels: np.ndarray | None) -> np.ndarray:
         """Assemble the float32 input matrix ``[N, len(input_names)]``; validates shapes/values."""
         phys = np.asarray(phys_scaled, dtype=np.float32)
         if phys.ndim != 2 or phys.shape[1] != len(self.physics):
@@ -141,8 +141,7 @@ class PhysicsRegressor:
         if self.config.use_class:
             if labels is None:
                 raise ValueError(
-                    f"{type(self).__name__}: labels are required (the regressor was configured "
-                    f"with use_class=True)"
+                    f"{type(self).__name__}: labels are required (the regressor was configured with use_class=True)"
                 )
             lab = np.asarray(labels).reshape(-1)
             if lab.shape[0] != phys.shape[0]:
@@ -153,8 +152,9 @@ class PhysicsRegressor:
         return np.concatenate(cols, axis=1)
 
     # -- fit / predict ------------------------------------------------------------------------
-    def fit(self, phys_scaled: np.ndarray, z_mean: np.ndarray, z_log_var: np.ndarray,
-            labels: np.ndarray | None = None) -> "PhysicsRegressor":
+    def fit(
+        self, phys_scaled: np.ndarray, z_mean: np.ndarray, z_log_var: np.ndarray, labels: np.ndarray | None = None
+    ) -> "PhysicsRegressor":
         """Fit on stars: expand each into ``n_repeats`` rows (dummy, z ~ N(mu, sigma)), train."""
         z_mean = np.asarray(z_mean, dtype=np.float32)
         z_log_var = np.asarray(z_log_var, dtype=np.float32)
@@ -165,8 +165,13 @@ class PhysicsRegressor:
         if z_mean.shape[0] != np.asarray(phys_scaled).shape[0] or z_mean.shape[0] == 0:
             raise ValueError(f"fit: {np.asarray(phys_scaled).shape[0]} physics rows vs {z_mean.shape[0]} latents")
         phys, dummy, lab, z = expand_rows(
-            np.asarray(phys_scaled, dtype=np.float32), z_mean, z_log_var, labels,
-            self.config.n_repeats, self.config.n_latent_draws, self.config.seed,
+            np.asarray(phys_scaled, dtype=np.float32),
+            z_mean,
+            z_log_var,
+            labels,
+            self.config.n_repeats,
+            self.config.n_latent_draws,
+            self.config.seed,
         )
         x = self.input_matrix(phys, dummy, lab)
         self._fit(x, z)
@@ -189,18 +194,21 @@ class PhysicsRegressor:
         for f, test in enumerate(np.array_split(perm, folds)):
             train = np.setdiff1d(perm, test)
             # same kind (what make_regressor would build), without the residual mode
-            sub = type(self)(self.config.replace(latent_noise="none", seed=int(self.config.seed) + 101 + f),
-                             self.physics, self.latent_dim, self.classes)
+            sub = type(self)(
+                self.config.replace(latent_noise="none", seed=int(self.config.seed) + 101 + f),
+                self.physics,
+                self.latent_dim,
+                self.classes,
+            )
             sub.fit(phys[train], z_mean[train], z_log_var[train], None if lab is None else lab[train])
             dummy = rng.uniform(0.0, 1.0, size=test.size) if self.config.dummy else None
             pred = sub.predict(phys[test], dummy=dummy, labels=None if lab is None else lab[test])
             resid[test] = z_mean[test] - pred
         groups = np.zeros(n, np.int64) if lab is None else lab.astype(np.int64)
-        _, cov, counts = _shrunk_class_cov(resid, groups, len(self.classes), center=False,
-                                           pseudo=self.latent_dim + 2.0)
+        _, cov, counts = _shrunk_class_cov(resid, groups, len(self.classes), center=False, pseudo=self.latent_dim + 2.0)
         self.resid_chol_ = np.linalg.cholesky(cov)
         self.resid_counts_ = counts
-        self.resid_rms_ = float(np.sqrt(np.mean(resid ** 2)))
+        self.resid_rms_ = float(np.sqrt(np.mean(resid**2)))
 
     # -- sampling contract ----------------------------------------------------------------------
     def check_sample_inputs(self, phys_scaled, labels, seeds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -209,13 +217,17 @@ class PhysicsRegressor:
             raise ValueError(f"{type(self).__name__}: call fit() (or load_regressor) before sample()")
         phys = np.asarray(phys_scaled, dtype=np.float32)
         if phys.ndim != 2 or phys.shape[1] != len(self.physics):
-            raise ValueError(f"sample: phys_scaled has shape {phys.shape}; expected [B, {len(self.physics)}] "
-                             f"with columns {self.physics} (scaled by the run's PhysicsScaler)")
+            raise ValueError(
+                f"sample: phys_scaled has shape {phys.shape}; expected [B, {len(self.physics)}] "
+                f"with columns {self.physics} (scaled by the run's PhysicsScaler)"
+            )
         bad = ~np.isfinite(phys)
         if bad.any():
             r, c = np.argwhere(bad)[0]
-            raise ValueError(f"sample: phys_scaled has NaN/inf ({int(bad.any(axis=1).sum())} rows; first row {r}, "
-                             f"parameter {self.physics[c]!r}); drop those stars or give a finite value")
+            raise ValueError(
+                f"sample: phys_scaled has NaN/inf ({int(bad.any(axis=1).sum())} rows; first row {r}, "
+                f"parameter {self.physics[c]!r}); drop those stars or give a finite value"
+            )
         lab = np.asarray(labels)
         if lab.ndim != 1 or lab.shape[0] != phys.shape[0]:
             raise ValueError(f"sample: labels has shape {lab.shape}; expected [{phys.shape[0]}] class indices")
@@ -225,12 +237,16 @@ class PhysicsRegressor:
         lab = lab.astype(np.int64)
         if lab.size and (lab.min() < 0 or lab.max() >= len(self.classes)):
             badv = int(lab[(lab < 0) | (lab >= len(self.classes))][0])
-            raise ValueError(f"sample: labels contains unknown class index {badv}; expected 0..{len(self.classes) - 1} "
-                             f"for classes {self.classes}")
+            raise ValueError(
+                f"sample: labels contains unknown class index {badv}; expected 0..{len(self.classes) - 1} "
+                f"for classes {self.classes}"
+            )
         s = np.asarray(seeds)
         if s.ndim != 1 or s.shape[0] != phys.shape[0] or (s.size and not np.issubdtype(s.dtype, np.integer)):
-            raise ValueError(f"sample: seeds has shape {s.shape} / dtype {s.dtype}; expected [{phys.shape[0]}] int64, "
-                             "one seed per curve")
+            raise ValueError(
+                f"sample: seeds has shape {s.shape} / dtype {s.dtype}; expected [{phys.shape[0]}] int64, "
+                "one seed per curve"
+            )
         return phys, lab, s.astype(np.int64)
 
     def sample(self, phys_scaled: np.ndarray, labels: np.ndarray, seeds: np.ndarray) -> np.ndarray:
@@ -254,14 +270,17 @@ class PhysicsRegressor:
         z = self.sample_center(phys, labels, seeds)
         if self.config.latent_noise == "residual":
             if getattr(self, "resid_chol_", None) is None:
-                raise ValueError(f"{type(self).__name__}: latent_noise='residual' but no residual covariance was "
-                                 "fitted or saved; refit it (`pelsvae regress RUN_DIR --force`)")
+                raise ValueError(
+                    f"{type(self).__name__}: latent_noise='residual' but no residual covariance was "
+                    "fitted or saved; refit it (`pelsvae regress RUN_DIR --force`)"
+                )
             eps = normal_np(seeds[:, None], STREAM_LATENT, np.arange(self.latent_dim, dtype=np.uint32)[None, :])
             z = z + np.einsum("bij,bj->bi", self.resid_chol_[labels], eps.astype(np.float64))
         return z.astype(np.float32)
 
-    def predict(self, phys_scaled: np.ndarray, dummy: np.ndarray | None = None, seed: int = 0,
-                labels: np.ndarray | None = None) -> np.ndarray:
+    def predict(
+        self, phys_scaled: np.ndarray, dummy: np.ndarray | None = None, seed: int = 0, labels: np.ndarray | None = None
+    ) -> np.ndarray:
         """Latent vectors ``[N, D]`` (float32). ``dummy=None`` draws U(0, 1) with ``seed``."""
         if not self.fitted:
             raise ValueError(f"{type(self).__name__}: call fit() (or load_regressor) before predict()")
@@ -288,13 +307,25 @@ class PhysicsRegressor:
         with atomic_dir(directory) as tmp:
             self._save_payload(tmp)
             if getattr(self, "resid_chol_", None) is not None:
-                atomic_write_text(tmp / "residual.json", json.dumps({
-                    "chol": self.resid_chol_.tolist(), "counts": np.asarray(self.resid_counts_).tolist(),
-                    "rms": self.resid_rms_}) + "\n")
+                atomic_write_text(
+                    tmp / "residual.json",
+                    json.dumps(
+                        {
+                            "chol": self.resid_chol_.tolist(),
+                            "counts": np.asarray(self.resid_counts_).tolist(),
+                            "rms": self.resid_rms_,
+                        }
+                    )
+                    + "\n",
+                )
             meta = {
-                "format": "pelsvae-regressor", "version": 1, "kind": self.kind,
-                "config": self.config.to_dict(), "physics": list(self.physics),
-                "latent_dim": self.latent_dim, "classes": list(self.classes),
+                "format": "pelsvae-regressor",
+                "version": 1,
+                "kind": self.kind,
+                "config": self.config.to_dict(),
+                "physics": list(self.physics),
+                "latent_dim": self.latent_dim,
+                "classes": list(self.classes),
                 "input_names": self.input_names,
             }
             atomic_write_text(tmp / "regressor.json", json.dumps(meta, indent=2) + "\n")
@@ -307,6 +338,7 @@ class PhysicsRegressor:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(physics={self.physics}, latent_dim={self.latent_dim}, "
-                f"inputs={len(self.input_names)}, fitted={self.fitted})")
-
+        return (
+            f"{type(self).__name__}(physics={self.physics}, latent_dim={self.latent_dim}, "
+            f"inputs={len(self.input_names)}, fitted={self.fitted})"
+        )

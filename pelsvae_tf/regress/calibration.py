@@ -15,8 +15,9 @@ from scipy.stats import chi2
 from pelsvae_tf.regress.mixture import mixture_log_prob_np
 
 
-def _shrunk_class_cov(r: np.ndarray, labels: np.ndarray, n_classes: int, center: bool,
-                      pseudo: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _shrunk_class_cov(
+    r: np.ndarray, labels: np.ndarray, n_classes: int, center: bool, pseudo: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-class mean [C, D] (zeros if not ``center``), covariance [C, D, D] shrunk towards the
     pooled one with ``pseudo`` pseudo-stars, and star counts [C]."""
     r = np.asarray(r, np.float64)
@@ -77,8 +78,15 @@ class ClassGaussian:
         return {q: float(np.mean(m2 <= chi2.ppf(q, z.shape[1]))) for q in levels}
 
 
-def hdr_coverage(reg, phys_scaled: np.ndarray, labels: np.ndarray, z: np.ndarray,
-                 levels=(0.68, 0.95), n_samples: int = 2000, seed: int = 0) -> dict[float, float]:
+def hdr_coverage(
+    reg,
+    phys_scaled: np.ndarray,
+    labels: np.ndarray,
+    z: np.ndarray,
+    levels=(0.68, 0.95),
+    n_samples: int = 2000,
+    seed: int = 0,
+) -> dict[float, float]:
     """Share of rows of ``z [N, D]`` inside the predicted highest-density regions (HDR).
 
     Method: for each row, ``n_samples`` draws from the regressor's own sampler
@@ -96,8 +104,11 @@ def hdr_coverage(reg, phys_scaled: np.ndarray, labels: np.ndarray, z: np.ndarray
     for s0 in range(0, n, chunk):
         ii = np.arange(s0, min(n, s0 + chunk))
         rep = np.repeat(ii, n_samples)
-        seeds = (np.int64(seed) << np.int64(32)) + rep.astype(np.int64) * n_samples + np.tile(
-            np.arange(n_samples, dtype=np.int64), ii.size)
+        seeds = (
+            (np.int64(seed) << np.int64(32))
+            + rep.astype(np.int64) * n_samples
+            + np.tile(np.arange(n_samples, dtype=np.int64), ii.size)
+        )
         zs = reg.sample(phys[rep], lab[rep], seeds)
         lp = reg.log_prob(zs, phys[rep], lab[rep]).reshape(ii.size, n_samples)
         for q in levels:
@@ -106,8 +117,9 @@ def hdr_coverage(reg, phys_scaled: np.ndarray, labels: np.ndarray, z: np.ndarray
     return {q: float(np.mean(inside[q])) for q in levels}
 
 
-def density_scores(reg, train: dict[str, np.ndarray], val: dict[str, np.ndarray], n_classes: int,
-                   seed: int = 0, n_samples: int = 2000) -> dict[str, Any]:
+def density_scores(
+    reg, train: dict[str, np.ndarray], val: dict[str, np.ndarray], n_classes: int, seed: int = 0, n_samples: int = 2000
+) -> dict[str, Any]:
     """Out-of-sample NLL and calibration of ``reg`` on ``val`` stars' posterior means, beside the
     per-class Gaussian baseline fitted on ``train`` (the same latents the regressor was fitted on).
 
@@ -121,12 +133,16 @@ def density_scores(reg, train: dict[str, np.ndarray], val: dict[str, np.ndarray]
     """
     cfg = reg.config
     draws = reg.kind == "density" and cfg.density_target == "draws"
-    base = ClassGaussian(train["z_mean"], train["label"], n_classes,
-                         np.exp(train["z_log_var"]) if draws else None)
+    base = ClassGaussian(train["z_mean"], train["label"], n_classes, np.exp(train["z_log_var"]) if draws else None)
     bcov = base.coverage(val["z_mean"], val["label"])
-    out = {"nll_val_baseline": float(-np.mean(base.log_prob(val["z_mean"], val["label"]))),
-           "cover68_val_baseline": bcov[0.68], "cover95_val_baseline": bcov[0.95],
-           "nll_val": float("nan"), "cover68_val": float("nan"), "cover95_val": float("nan")}
+    out = {
+        "nll_val_baseline": float(-np.mean(base.log_prob(val["z_mean"], val["label"]))),
+        "cover68_val_baseline": bcov[0.68],
+        "cover95_val_baseline": bcov[0.95],
+        "nll_val": float("nan"),
+        "cover68_val": float("nan"),
+        "cover95_val": float("nan"),
+    }
     if reg.kind == "density":
         out["nll_val"] = float(-np.mean(reg.log_prob(val["z_mean"], val["phys_scaled"], val["label"])))
         cov = hdr_coverage(reg, val["phys_scaled"], val["label"], val["z_mean"], seed=seed, n_samples=n_samples)

@@ -172,4 +172,3 @@ class RegressorConfig(ConfigBase):
         if self.min_examples is not None:
             return int(self.min_examples)
         return 3 * int(self.n_repeats) * int(self.n_latent_draws)
-

@@ -44,7 +44,6 @@ Units: inputs are scaled physical parameters (dimensionless), latents are in uni
 N(0, I) prior, log-likelihoods in nats per star (sum over the D latent dimensions).
 """
 
-
 from __future__ import annotations
 
 import json
@@ -61,12 +60,23 @@ from pelsvae_tf.regress.base import PhysicsRegressor
 from pelsvae_tf.regress.calibration import ClassGaussian, density_scores, hdr_coverage  # noqa: F401  (0.1 home)
 from pelsvae_tf.regress.config import STREAM_COMPONENT, STREAM_LATENT
 from pelsvae_tf.regress.mixture import (  # noqa: F401  (LOG_2PI re-exported: its 0.1 home)
-    LOG_2PI, _logsumexp, _softplus_np, choose_component_np, mixture_log_prob_np, tril_layout,
+    LOG_2PI,
+    _logsumexp,
+    _softplus_np,
+    choose_component_np,
+    mixture_log_prob_np,
+    tril_layout,
 )
 
 __all__ = [
-    "DensityRegressor", "ClassGaussian", "hdr_coverage", "density_scores", "mixture_log_prob_np",
-    "tril_layout", "STREAM_LATENT", "STREAM_COMPONENT",
+    "DensityRegressor",
+    "ClassGaussian",
+    "hdr_coverage",
+    "density_scores",
+    "mixture_log_prob_np",
+    "tril_layout",
+    "STREAM_LATENT",
+    "STREAM_COMPONENT",
 ]
 
 
@@ -124,7 +134,9 @@ class DensityRegressor(PhysicsRegressor):
         tril_bias = np.where(diag, init_raw, 0.0).astype(np.float32)
         bias = np.concatenate([np.zeros(k + k * d, np.float32), np.tile(tril_bias, k)])
         out = keras.layers.Dense(
-            k + k * d + k * t, kernel_regularizer=reg, name="mixture_params",
+            k + k * d + k * t,
+            kernel_regularizer=reg,
+            name="mixture_params",
             bias_initializer=keras.initializers.Constant(bias),
         )(h)
         self.z_center_ = np.asarray(z_mean, np.float64)
@@ -139,8 +151,8 @@ class DensityRegressor(PhysicsRegressor):
         raw = np.asarray(raw, np.float64)
         b = raw.shape[0]
         logits = raw[:, :k]
-        loc = raw[:, k:k + k * d].reshape(b, k, d)
-        tri = raw[:, k + k * d:].reshape(b, k, t)
+        loc = raw[:, k : k + k * d].reshape(b, k, d)
+        tri = raw[:, k + k * d :].reshape(b, k, t)
         idx, diag = tril_layout(d)
         tri = np.where(diag, _softplus_np(tri) + float(self.config.density_min_scale), tri)
         padded = np.concatenate([np.zeros((b, k, 1)), tri], axis=-1)
@@ -155,8 +167,8 @@ class DensityRegressor(PhysicsRegressor):
         k, d, t = self._sizes()
         idx, diag = tril_layout(d)
         logits = raw[:, :k]
-        loc = tf.reshape(raw[:, k:k + k * d], [-1, k, d])
-        tri = tf.reshape(raw[:, k + k * d:], [-1, k, t])
+        loc = tf.reshape(raw[:, k : k + k * d], [-1, k, d])
+        tri = tf.reshape(raw[:, k + k * d :], [-1, k, t])
         tri = tf.where(tf.constant(diag), tf.nn.softplus(tri) + float(self.config.density_min_scale), tri)
         padded = tf.concat([tf.zeros_like(tri[..., :1]), tri], axis=-1)
         chol = tf.reshape(tf.gather(padded, tf.constant(idx), axis=-1), [-1, k, d, d])
@@ -165,10 +177,11 @@ class DensityRegressor(PhysicsRegressor):
         loc = zc + zs * loc
         chol = zs[:, None] * chol
         return tfd.MixtureSameFamily(
-            tfd.Categorical(logits=logits), tfd.MultivariateNormalTriL(loc=loc, scale_tril=chol))
+            tfd.Categorical(logits=logits), tfd.MultivariateNormalTriL(loc=loc, scale_tril=chol)
+        )
 
     def _raw(self, x: np.ndarray) -> np.ndarray:
-        out = [np.asarray(self.model(x[s:s + 65536], training=False)) for s in range(0, x.shape[0], 65536)]
+        out = [np.asarray(self.model(x[s : s + 65536], training=False)) for s in range(0, x.shape[0], 65536)]
         return np.concatenate(out, axis=0) if out else np.zeros((0, sum(self._sizes())), np.float32)
 
     # -- fit --------------------------------------------------------------------------------------
@@ -183,7 +196,9 @@ class DensityRegressor(PhysicsRegressor):
         z_log_var = np.asarray(z_log_var, np.float32)
         phys = np.asarray(phys_scaled, np.float32)
         if z_mean.ndim != 2 or z_mean.shape[1] != self.latent_dim or z_log_var.shape != z_mean.shape:
-            raise ValueError(f"fit: z_mean {z_mean.shape} / z_log_var {z_log_var.shape}; expected [N, {self.latent_dim}]")
+            raise ValueError(
+                f"fit: z_mean {z_mean.shape} / z_log_var {z_log_var.shape}; expected [N, {self.latent_dim}]"
+            )
         if z_mean.shape[0] != phys.shape[0] or z_mean.shape[0] == 0:
             raise ValueError(f"fit: {phys.shape[0]} physics rows vs {z_mean.shape[0]} latents")
         if not np.all(np.isfinite(z_mean)) or not np.all(np.isfinite(z_log_var)):
@@ -229,14 +244,14 @@ class DensityRegressor(PhysicsRegressor):
         bs = int(cfg.density_batch_size)
         # noise regularisation (Rothfuss et al. 2019): Gaussian jitter of the physics inputs
         jitter = np.zeros(x_fit.shape[1], np.float32)
-        jitter[:len(self.physics)] = float(cfg.density_input_noise) * x_fit[:, :len(self.physics)].std(axis=0)
+        jitter[: len(self.physics)] = float(cfg.density_input_noise) * x_fit[:, : len(self.physics)].std(axis=0)
         best, best_w, wait = np.inf, None, 0
         self.history_ = []
         for epoch in range(int(cfg.density_epochs)):
             order = rng.permutation(x_fit.shape[0])
             tr = []
             for s in range(0, order.size, bs):
-                b = order[s:s + bs]
+                b = order[s : s + bs]
                 xb = x_fit[b]
                 if jitter.any():
                     xb = xb + (rng.standard_normal(xb.shape) * jitter).astype(np.float32)
@@ -252,8 +267,10 @@ class DensityRegressor(PhysicsRegressor):
         if best_w is not None:
             model.set_weights(best_w)
         if not np.isfinite(best):
-            raise ValueError("DensityRegressor.fit: the likelihood diverged (NaN); lower "
-                             "RegressorConfig.density_learning_rate or raise density_min_scale")
+            raise ValueError(
+                "DensityRegressor.fit: the likelihood diverged (NaN); lower "
+                "RegressorConfig.density_learning_rate or raise density_min_scale"
+            )
         self.best_holdout_nll_ = best
         self.epochs_run_ = len(self.history_)
         self.fitted = True
@@ -292,11 +309,18 @@ class DensityRegressor(PhysicsRegressor):
     # -- persistence ---------------------------------------------------------------------------------
     def _save_payload(self, directory: Path) -> None:
         self.model.save(directory / "model.keras")
-        atomic_write_text(directory / "density.json", json.dumps({
-            "z_center": self.z_center_.tolist(), "z_scale": self.z_scale_.tolist(),
-            "best_holdout_nll": float(getattr(self, "best_holdout_nll_", float("nan"))),
-            "epochs_run": int(getattr(self, "epochs_run_", 0)),
-        }) + "\n")
+        atomic_write_text(
+            directory / "density.json",
+            json.dumps(
+                {
+                    "z_center": self.z_center_.tolist(),
+                    "z_scale": self.z_scale_.tolist(),
+                    "best_holdout_nll": float(getattr(self, "best_holdout_nll_", float("nan"))),
+                    "epochs_run": int(getattr(self, "epochs_run_", 0)),
+                }
+            )
+            + "\n",
+        )
 
     def _load_payload(self, directory: Path) -> None:
         self.model = keras.models.load_model(directory / "model.keras", compile=False)

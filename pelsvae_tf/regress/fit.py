@@ -75,9 +75,12 @@ def regression_arrays(run_dir: str | Path, physics: Sequence[str], split: str) -
     m = (lat["split"] == split) & np.all(np.isfinite(raw), axis=1)
     scaler = load_physics_scaler(run_dir)
     return {
-        "phys_scaled": scaler.transform(raw[m], physics), "phys_raw": raw[m],
-        "z_mean": lat["z_mean"][m].astype(np.float32), "z_log_var": lat["z_log_var"][m].astype(np.float32),
-        "label": lat["label"][m].astype(np.int64), "star_id": lat["star_id"][m],
+        "phys_scaled": scaler.transform(raw[m], physics),
+        "phys_raw": raw[m],
+        "z_mean": lat["z_mean"][m].astype(np.float32),
+        "z_log_var": lat["z_log_var"][m].astype(np.float32),
+        "label": lat["label"][m].astype(np.int64),
+        "star_id": lat["star_id"][m],
     }
 
 
@@ -86,8 +89,9 @@ def rmse(pred: np.ndarray, target: np.ndarray) -> float:
     return float(np.sqrt(np.mean((np.asarray(pred, np.float64) - np.asarray(target, np.float64)) ** 2)))
 
 
-def dummy_averaged_prediction(reg: PhysicsRegressor, arrays: dict[str, np.ndarray], seed: int,
-                              n_draws: int = 16) -> np.ndarray:
+def dummy_averaged_prediction(
+    reg: PhysicsRegressor, arrays: dict[str, np.ndarray], seed: int, n_draws: int = 16
+) -> np.ndarray:
     """Prediction averaged over ``n_draws`` dummy draws: the regressor's estimate of E[z | physics]
     (the single-draw prediction also carries the spread the dummy was fitted to reproduce)."""
     n = len(arrays["label"])
@@ -95,8 +99,7 @@ def dummy_averaged_prediction(reg: PhysicsRegressor, arrays: dict[str, np.ndarra
         return reg.predict(arrays["phys_scaled"], labels=arrays["label"])
     rng = np.random.default_rng(seed)
     d = rng.uniform(0.0, 1.0, size=(n_draws, n)).reshape(-1)
-    pred = reg.predict(np.tile(arrays["phys_scaled"], (n_draws, 1)), dummy=d,
-                       labels=np.tile(arrays["label"], n_draws))
+    pred = reg.predict(np.tile(arrays["phys_scaled"], (n_draws, 1)), dummy=d, labels=np.tile(arrays["label"], n_draws))
     return pred.reshape(n_draws, n, -1).mean(axis=0)
 
 
@@ -131,8 +134,9 @@ def fit_regressors(
         raise ValueError(f"fit_regressors: no training star of {run_dir} has all of {list(physics)}")
     overlap = set(train["star_id"].tolist()) & set(val["star_id"].tolist())
     if overlap:
-        raise ValueError(f"fit_regressors: {len(overlap)} star IDs are in both train and val (leak), "
-                         f"e.g. {sorted(overlap)[:3]}")
+        raise ValueError(
+            f"fit_regressors: {len(overlap)} star IDs are in both train and val (leak), e.g. {sorted(overlap)[:3]}"
+        )
     cfg = read_run_config(run_dir)
     classes = tuple(cfg.get("dataset_schema", {}).get("classes", CLASSES))
     latent_dim = train["z_mean"].shape[1]
@@ -161,16 +165,29 @@ def fit_regressors(
             reg.save(path)
         pred_tr = reg.predict(train["phys_scaled"], seed=kcfg.seed + 1, labels=train["label"])
         row = {
-            "model": model_name, "physics": "+".join(physics), "kind": kind, "name": name,
-            "rmse_val": float("nan"), "rmse_train": rmse(pred_tr, train["z_mean"]),
-            "rmse_val_mean_baseline": float("nan"), "rmse_val_dummy_avg": float("nan"),
-            "n_train_stars": int(len(train["label"])), "n_val_stars": int(len(val["label"])),
-            "n_rows_fit": int(len(train["label"]) * (
-                (1 if kcfg.density_target == "means" else kcfg.density_draws) if kind == "density"
-                else kcfg.n_repeats * kcfg.n_latent_draws)),
-            "use_class": kcfg.use_class, "fit_seconds": fit_s,
+            "model": model_name,
+            "physics": "+".join(physics),
+            "kind": kind,
+            "name": name,
+            "rmse_val": float("nan"),
+            "rmse_train": rmse(pred_tr, train["z_mean"]),
+            "rmse_val_mean_baseline": float("nan"),
+            "rmse_val_dummy_avg": float("nan"),
+            "n_train_stars": int(len(train["label"])),
+            "n_val_stars": int(len(val["label"])),
+            "n_rows_fit": int(
+                len(train["label"])
+                * (
+                    (1 if kcfg.density_target == "means" else kcfg.density_draws)
+                    if kind == "density"
+                    else kcfg.n_repeats * kcfg.n_latent_draws
+                )
+            ),
+            "use_class": kcfg.use_class,
+            "fit_seconds": fit_s,
             "paper_table3": PAPER_TABLE3.get((model_name, kind), float("nan"))
-            if tuple(physics) == DEFAULT_PHYSICS else float("nan"),
+            if tuple(physics) == DEFAULT_PHYSICS
+            else float("nan"),
         }
         if len(val["label"]):
             pred_va = reg.predict(val["phys_scaled"], seed=kcfg.seed + 2, labels=val["label"])
@@ -180,5 +197,10 @@ def fit_regressors(
             row.update(density_scores(reg, train, val, len(classes), seed=kcfg.seed + 4))
         rows.append(row)
     csv_path, md_path = write_table3(reg_dir, rows)
-    return {"rows": rows, "csv": str(csv_path), "md": str(md_path),
-            "train_ids": train["star_id"], "val_ids": val["star_id"]}
+    return {
+        "rows": rows,
+        "csv": str(csv_path),
+        "md": str(md_path),
+        "train_ids": train["star_id"],
+        "val_ids": val["star_id"],
+    }

@@ -62,7 +62,8 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
     def check(scaled, onehot, seed):
         scaled = tf.debugging.check_numerics(
             tf.cast(scaled, tf.float32),
-            f"phys_scaled (columns {list(physics)}) has NaN/inf; drop those stars or give finite values")
+            f"phys_scaled (columns {list(physics)}) has NaN/inf; drop those stars or give finite values",
+        )
         onehot = tf.cast(onehot, tf.float32)
         seed = tf.cast(seed, tf.int64)
         return scaled, onehot, seed
@@ -96,8 +97,8 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
             x = tf.concat([scaled, onehot], axis=1) if use_class else scaled
             raw = tf.cast(model(x, training=False), tf.float64)
             logits = raw[:, :k]
-            loc = zc + zs * tf.reshape(raw[:, k:k + k * d], [-1, k, d])
-            tri = tf.reshape(raw[:, k + k * d:], [-1, k, t])
+            loc = zc + zs * tf.reshape(raw[:, k : k + k * d], [-1, k, d])
+            tri = tf.reshape(raw[:, k + k * d :], [-1, k, t])
             tri = tf.where(tf.constant(diag), tf.nn.softplus(tri) + min_scale, tri)
             padded = tf.concat([tf.zeros_like(tri[..., :1]), tri], axis=-1)
             chol = zs[:, None] * tf.reshape(tf.gather(padded, tf.constant(idx), axis=-1), [-1, k, d, d])
@@ -105,8 +106,8 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
             cdf = tf.cumsum(w, axis=1)[:, :-1]
             u = tf.cast(uniform_tf(seed, STREAM_COMPONENT, tf.zeros(tf.shape(seed), tf.uint32)), tf.float64)
             comp = tf.reduce_sum(tf.cast(cdf < u[:, None], tf.int32), axis=1)
-            m = tf.gather(loc, comp, axis=1, batch_dims=1)            # [B, D]
-            lk = tf.gather(chol, comp, axis=1, batch_dims=1)          # [B, D, D]
+            m = tf.gather(loc, comp, axis=1, batch_dims=1)  # [B, D]
+            lk = tf.gather(chol, comp, axis=1, batch_dims=1)  # [B, D, D]
             z = m + tf.einsum("bij,bj->bi", lk, normals(seed))
             return tf.cast(z, tf.float32)
 
@@ -144,16 +145,19 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
             if use_class:
                 for j, c in enumerate(regressor.classes):
                     cols[f"class_{c}"] = onehot[:, j]
-            return tf.cast(tf.stack([tf.reshape(f({n: cols[n] for n in names}), [-1]) for f in fns], axis=1),
-                           tf.float64)
+            return tf.cast(
+                tf.stack([tf.reshape(f({n: cols[n] for n in names}), [-1]) for f in fns], axis=1), tf.float64
+            )
     else:
         raise ValueError(f"graph_sampler: unknown regressor kind {kind!r}")
 
     residual = cfg.latent_noise == "residual"
     if residual:
         if getattr(regressor, "resid_chol_", None) is None:
-            raise ValueError(f"{type(regressor).__name__}: latent_noise='residual' but no residual covariance; "
-                             "refit it (`pelsvae regress RUN_DIR --force`)")
+            raise ValueError(
+                f"{type(regressor).__name__}: latent_noise='residual' but no residual covariance; "
+                "refit it (`pelsvae regress RUN_DIR --force`)"
+            )
         chol_c = tf.constant(np.asarray(regressor.resid_chol_, np.float64).reshape(n_classes, d, d))
 
     def fn(scaled, onehot, seed):

@@ -40,8 +40,8 @@ def mixture_log_prob_np(z: np.ndarray, logits: np.ndarray, loc: np.ndarray, chol
     """log p(z) [nats] of Gaussian mixtures, float64: ``z [B, D]``, ``logits [B, K]``,
     ``loc [B, K, D]``, ``chol [B, K, D, D]`` (lower-triangular scale)."""
     z = np.asarray(z, np.float64)
-    diff = z[:, None, :] - loc                                  # [B, K, D]
-    y = np.linalg.solve(chol, diff[..., None])[..., 0]          # L^-1 (z - m)
+    diff = z[:, None, :] - loc  # [B, K, D]
+    y = np.linalg.solve(chol, diff[..., None])[..., 0]  # L^-1 (z - m)
     logdet = np.sum(np.log(np.abs(np.diagonal(chol, axis1=-2, axis2=-1))), axis=-1)
     d = z.shape[1]
     comp = -0.5 * np.sum(y * y, axis=-1) - logdet - 0.5 * d * LOG_2PI

@@ -47,8 +47,10 @@ class LinearRegressor(PhysicsRegressor):
         return x.astype(np.float64) @ self.coef_.T + self.intercept_
 
     def _save_payload(self, directory):
-        atomic_write_text(directory / "linear.json", json.dumps(
-            {"coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}) + "\n")
+        atomic_write_text(
+            directory / "linear.json",
+            json.dumps({"coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}) + "\n",
+        )
 
     def _load_payload(self, directory):
         d = json.loads((directory / "linear.json").read_text())
@@ -74,9 +76,13 @@ class ForestRegressor(PhysicsRegressor):
         self.models = []
         for d in tqdm(range(self.latent_dim), desc="forest (per latent dim)", leave=False):
             learner = ydf.RandomForestLearner(
-                label=f"z{d}", task=ydf.Task.REGRESSION, num_trees=int(self.config.num_trees),
-                max_depth=int(self.config.max_depth), min_examples=int(self.config.leaf_rows()),
-                random_seed=int(self.config.seed) * 1009 + d, num_threads=self.config.num_threads,
+                label=f"z{d}",
+                task=ydf.Task.REGRESSION,
+                num_trees=int(self.config.num_trees),
+                max_depth=int(self.config.max_depth),
+                min_examples=int(self.config.leaf_rows()),
+                random_seed=int(self.config.seed) * 1009 + d,
+                num_threads=self.config.num_threads,
                 compute_oob_performances=False,
             )
             data = dict(cols)
@@ -122,13 +128,19 @@ class MLPRegressor(PhysicsRegressor):
         keras.utils.set_random_seed(int(self.config.seed))
         self.model = self._build(x)
         self.model.compile(optimizer=keras.optimizers.Adam(self.config.mlp_learning_rate), loss="mse")
-        self.model.fit(x, z, epochs=int(self.config.mlp_epochs), batch_size=int(self.config.mlp_batch_size),
-                       shuffle=True, verbose=2 if x.shape[0] > 50_000 else 0)
+        self.model.fit(
+            x,
+            z,
+            epochs=int(self.config.mlp_epochs),
+            batch_size=int(self.config.mlp_batch_size),
+            shuffle=True,
+            verbose=2 if x.shape[0] > 50_000 else 0,
+        )
 
     def _predict(self, x):
         out = []
         for s in range(0, x.shape[0], 65536):
-            out.append(np.asarray(self.model(x[s:s + 65536], training=False)))
+            out.append(np.asarray(self.model(x[s : s + 65536], training=False)))
         return np.concatenate(out, axis=0)
 
     def _save_payload(self, directory):
@@ -139,12 +151,16 @@ class MLPRegressor(PhysicsRegressor):
 
 
 REGRESSOR_CLASSES: dict[str, type[PhysicsRegressor]] = {
-    "linear": LinearRegressor, "forest": ForestRegressor, "mlp": MLPRegressor, "density": DensityRegressor,
+    "linear": LinearRegressor,
+    "forest": ForestRegressor,
+    "mlp": MLPRegressor,
+    "density": DensityRegressor,
 }
 
 
-def make_regressor(config: RegressorConfig, physics: Sequence[str], latent_dim: int,
-                   classes: Sequence[str] = CLASSES) -> PhysicsRegressor:
+def make_regressor(
+    config: RegressorConfig, physics: Sequence[str], latent_dim: int, classes: Sequence[str] = CLASSES
+) -> PhysicsRegressor:
     """Build an unfitted regressor of ``config.kind``."""
     return REGRESSOR_CLASSES[config.kind](config, physics, latent_dim, classes)
 
@@ -176,4 +192,3 @@ def load_regressor(directory: str | Path) -> PhysicsRegressor:
         reg.resid_rms_ = float(r["rms"])
     reg.fitted = True
     return reg
-

@@ -13,12 +13,33 @@ from pelsvae_tf.textio import markdown_table
 
 #: Paper Table 3 (validation RMSE in latent space, computed in-sample by the reference code).
 PAPER_TABLE3 = {
-    ("cVAE", "linear"): 0.863, ("cVAE", "forest"): 0.299, ("cVAE", "mlp"): 0.863,
-    ("cVAE-P", "linear"): 0.794, ("cVAE-P", "forest"): 0.289, ("cVAE-P", "mlp"): 0.798,
+    ("cVAE", "linear"): 0.863,
+    ("cVAE", "forest"): 0.299,
+    ("cVAE", "mlp"): 0.863,
+    ("cVAE-P", "linear"): 0.794,
+    ("cVAE-P", "forest"): 0.289,
+    ("cVAE-P", "mlp"): 0.798,
 }
 
-_HEADER = ("model", "physics", "kind", "rmse_val", "val_avg", "rmse_train", "baseline", "paper", "nll_val",
-           "gauss nll", "cov68", "cov95", "gauss cov68", "gauss cov95", "n_train", "n_val", "fit_s")
+_HEADER = (
+    "model",
+    "physics",
+    "kind",
+    "rmse_val",
+    "val_avg",
+    "rmse_train",
+    "baseline",
+    "paper",
+    "nll_val",
+    "gauss nll",
+    "cov68",
+    "cov95",
+    "gauss cov68",
+    "gauss cov95",
+    "n_train",
+    "n_val",
+    "fit_s",
+)
 
 
 def write_table3(reg_dir: Path, rows: Sequence[dict[str, Any]]) -> tuple[Path, Path]:
@@ -61,12 +82,25 @@ def table3_markdown(table: pd.DataFrame) -> str:
         return float("nan") if v is None else float(v)
 
     cells = [
-        (str(r['model']), str(r['physics']), str(r['kind']), f"{r['rmse_val']:.3f}",
-         f"{g(r, 'rmse_val_dummy_avg'):.3f}", f"{r['rmse_train']:.3f}",
-         f"{r['rmse_val_mean_baseline']:.3f}", f"{r['paper_table3']:.3f}", f"{g(r, 'nll_val'):.2f}",
-         f"{g(r, 'nll_val_baseline'):.2f}", f"{g(r, 'cover68_val'):.2f}", f"{g(r, 'cover95_val'):.2f}",
-         f"{g(r, 'cover68_val_baseline'):.2f}", f"{g(r, 'cover95_val_baseline'):.2f}",
-         str(int(r['n_train_stars'])), str(int(r['n_val_stars'])), f"{g(r, 'fit_seconds'):.1f}")
+        (
+            str(r["model"]),
+            str(r["physics"]),
+            str(r["kind"]),
+            f"{r['rmse_val']:.3f}",
+            f"{g(r, 'rmse_val_dummy_avg'):.3f}",
+            f"{r['rmse_train']:.3f}",
+            f"{r['rmse_val_mean_baseline']:.3f}",
+            f"{r['paper_table3']:.3f}",
+            f"{g(r, 'nll_val'):.2f}",
+            f"{g(r, 'nll_val_baseline'):.2f}",
+            f"{g(r, 'cover68_val'):.2f}",
+            f"{g(r, 'cover95_val'):.2f}",
+            f"{g(r, 'cover68_val_baseline'):.2f}",
+            f"{g(r, 'cover95_val_baseline'):.2f}",
+            str(int(r["n_train_stars"])),
+            str(int(r["n_val_stars"])),
+            f"{g(r, 'fit_seconds'):.1f}",
+        )
         for _, r in table.iterrows()
     ]
     return "\n".join(lines + [markdown_table(_HEADER, cells)]) + "\n"

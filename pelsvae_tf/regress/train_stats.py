@@ -43,8 +43,7 @@ def write_train_stats(run_dir: str | Path) -> Path:
         a = ds.arrays("train")
         m = a["is_real"].astype(bool)
         stats = {k: a[k][m] for k in ("label", "phys", "period", "mag_mean", "mag_range", "err_median", "star_id")}
-        stats.update(_model_curve_stats(rd.path, stats["label"], stats["star_id"], a["mag_min"][m],
-                                        stats["mag_range"]))
+        stats.update(_model_curve_stats(rd.path, stats["label"], stats["star_id"], a["mag_min"][m], stats["mag_range"]))
         stats["physics_columns"] = np.asarray(ds.physics_columns)
         stats["classes"] = np.asarray(ds.classes)
     else:
@@ -54,19 +53,28 @@ def write_train_stats(run_dir: str | Path) -> Path:
         cols = rd.latent_physics_columns(lat)
         nan = np.full(int(m.sum()), np.nan, dtype=np.float32)
         period = lat["phys"][m][:, cols.index("period")] if "period" in cols else nan
-        stats = {"label": lat["label"][m], "phys": lat["phys"][m], "period": period.astype(np.float64),
-                 "mag_mean": nan, "mag_range": nan, "err_median": nan, "star_id": lat["star_id"][m],
-                 "amplitude_model": nan, "mag_mean_model": nan,
-                 "physics_columns": np.asarray(cols),
-                 "classes": np.asarray(cfg.get("dataset_schema", {}).get("classes", CLASSES))}
+        stats = {
+            "label": lat["label"][m],
+            "phys": lat["phys"][m],
+            "period": period.astype(np.float64),
+            "mag_mean": nan,
+            "mag_range": nan,
+            "err_median": nan,
+            "star_id": lat["star_id"][m],
+            "amplitude_model": nan,
+            "mag_mean_model": nan,
+            "physics_columns": np.asarray(cols),
+            "classes": np.asarray(cfg.get("dataset_schema", {}).get("classes", CLASSES)),
+        }
     with atomic_path(out) as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **stats)
     return out
 
 
-def _model_curve_stats(run_dir: Path, label: np.ndarray, star_id: np.ndarray, mag_min: np.ndarray,
-                       mag_range: np.ndarray) -> dict[str, np.ndarray]:
+def _model_curve_stats(
+    run_dir: Path, label: np.ndarray, star_id: np.ndarray, mag_min: np.ndarray, mag_range: np.ndarray
+) -> dict[str, np.ndarray]:
     """``amplitude_model`` / ``mag_mean_model`` [mag] of training stars (see :func:`write_train_stats`)."""
     run = load_run(run_dir)
     lat = RunDir(run_dir).latents()
@@ -93,9 +101,11 @@ def _model_curve_stats(run_dir: Path, label: np.ndarray, star_id: np.ndarray, ma
             mean_s[miss] = np.median(pool_mean) if pool_mean.size else 0.5
             ptp_s[miss] = np.median(pool_ptp) if pool_ptp.size else 1.0
     rng_ = np.asarray(mag_range, np.float64)
-    return {"amplitude_model": (rng_ * ptp_s).astype(np.float32),
-            "mag_mean_model": (np.asarray(mag_min, np.float64) + rng_ * mean_s).astype(np.float32),
-            "model_stats": source}
+    return {
+        "amplitude_model": (rng_ * ptp_s).astype(np.float32),
+        "mag_mean_model": (np.asarray(mag_min, np.float64) + rng_ * mean_s).astype(np.float32),
+        "model_stats": source,
+    }
 
 
 def train_stats_current(path: Path) -> bool:
@@ -104,7 +114,6 @@ def train_stats_current(path: Path) -> bool:
         return False
     with np.load(path, allow_pickle=False) as z:
         return "amplitude_model" in z.files
-
 
 
 _train_stats_current = train_stats_current  # its name before the layout work

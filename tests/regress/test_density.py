@@ -12,11 +12,15 @@ import numpy as np
 import pytest
 
 from pelsvae_tf.regress import (
-    STREAM_COMPONENT, STREAM_LATENT, RegressorConfig, load_regressor, make_regressor,
+    STREAM_COMPONENT,
+    STREAM_LATENT,
+    RegressorConfig,
+    load_regressor,
+    make_regressor,
 )
 
 PHYS = ("teff", "abs_gmag", "period")
-SMALL_VAR = np.log(0.01 ** 2)
+SMALL_VAR = np.log(0.01**2)
 
 
 def _bimodal(n, seed):
@@ -40,8 +44,15 @@ def fitted_density():
     x, z, zl, lab = _bimodal(3000, 0)
     # the defaults are regularised for runs of a few hundred stars (chosen by CV on the shipped
     # run's 342 training stars); with 3000 stars a freer net resolves the known law
-    cfg = RegressorConfig(kind="density", seed=0, density_components=4, density_hidden=(32, 32),
-                          density_weight_decay=1e-4, density_input_noise=0.0, density_learning_rate=1e-2)
+    cfg = RegressorConfig(
+        kind="density",
+        seed=0,
+        density_components=4,
+        density_hidden=(32, 32),
+        density_weight_decay=1e-4,
+        density_input_noise=0.0,
+        density_learning_rate=1e-2,
+    )
     return make_regressor(cfg, PHYS, 2, CLASSES4).fit(x, z, zl, lab)
 
 
@@ -93,7 +104,7 @@ def test_residual_mode_spread_matches_residual_covariance_and_paper_mode_has_non
     seeds = np.arange(m, dtype=np.int64)
     for c in (0, 1):
         fitted = reg.resid_chol_[c] @ reg.resid_chol_[c].T
-        np.testing.assert_allclose(fitted, covs[c], atol=0.03)   # out-of-sample residuals ~ true noise
+        np.testing.assert_allclose(fitted, covs[c], atol=0.03)  # out-of-sample residuals ~ true noise
         zs = reg.sample(xs, np.full(m, c), seeds)
         np.testing.assert_allclose(np.cov(zs.T), fitted, atol=0.02)  # sample spread = residual cov
         np.testing.assert_allclose(zs.mean(0), reg.predict(xs[:1], labels=[c])[0], atol=0.03)
@@ -156,8 +167,16 @@ def test_density_save_load_samples_identically(fitted_density, tmp_path):
 def _small(kind, mode):
     x, z, zl, lab = _bimodal(300, 5)
     z4 = np.concatenate([z, z[:, :1] * 0.5 + 0.1, -z[:, 1:]], axis=1)
-    cfg = RegressorConfig(kind=kind, n_repeats=3, num_trees=5, mlp_epochs=2, latent_noise=mode, seed=1,
-                          residual_folds=3, density_epochs=30)
+    cfg = RegressorConfig(
+        kind=kind,
+        n_repeats=3,
+        num_trees=5,
+        mlp_epochs=2,
+        latent_noise=mode,
+        seed=1,
+        residual_folds=3,
+        density_epochs=30,
+    )
     return make_regressor(cfg, PHYS, 4, CLASSES4).fit(x, z4, np.full_like(z4, SMALL_VAR), lab)
 
 
@@ -183,9 +202,14 @@ def test_graph_sampler_equals_numpy_sample_and_survives_saved_model(kind, mode, 
 
     module = tf.Module()
     module.tracked = tracked
-    module.sample = tf.function(fn, input_signature=[
-        tf.TensorSpec([None, len(PHYS)], tf.float32), tf.TensorSpec([None, len(reg.classes)], tf.float32),
-        tf.TensorSpec([None], tf.int64)])
+    module.sample = tf.function(
+        fn,
+        input_signature=[
+            tf.TensorSpec([None, len(PHYS)], tf.float32),
+            tf.TensorSpec([None, len(reg.classes)], tf.float32),
+            tf.TensorSpec([None], tf.int64),
+        ],
+    )
     tf.saved_model.save(module, str(tmp_path / "sm"))
     back = tf.saved_model.load(str(tmp_path / "sm"))
     got2 = back.sample(tf.constant(x), tf.constant(onehot), tf.constant(seeds)).numpy()

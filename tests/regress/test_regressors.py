@@ -10,7 +10,15 @@ import pandas as pd
 import pytest
 
 from pelsvae_tf.regress import (
-    ALL_KINDS, POINT_KINDS, RegressorConfig, expand_rows, fit_regressors, load_latents, load_regressor, make_regressor, rmse,
+    ALL_KINDS,
+    POINT_KINDS,
+    RegressorConfig,
+    expand_rows,
+    fit_regressors,
+    load_latents,
+    load_regressor,
+    make_regressor,
+    rmse,
 )
 
 PHYS = ("teff", "abs_gmag", "period")
@@ -21,8 +29,9 @@ def _toy(n, seed):
     rng = np.random.default_rng(seed)
     p = rng.uniform(0, 1, (n, 3)).astype(np.float32)
     lab = rng.integers(0, 8, n)
-    zm = np.stack([np.where(p[:, 0] > 0.5, 1.0, -1.0), np.sin(6 * p[:, 1]), p[:, 2] + 0.2 * lab,
-                   np.zeros(n)], axis=1).astype(np.float32)
+    zm = np.stack(
+        [np.where(p[:, 0] > 0.5, 1.0, -1.0), np.sin(6 * p[:, 1]), p[:, 2] + 0.2 * lab, np.zeros(n)], axis=1
+    ).astype(np.float32)
     return p, zm, np.full_like(zm, np.log(0.05**2)), lab
 
 
@@ -64,8 +73,9 @@ def test_dummy_gives_forest_a_spread_but_not_linear():
     x = np.repeat(p[:1], 200, axis=0)
     spreads = {}
     for kind in ("linear", "forest"):
-        reg = make_regressor(RegressorConfig(kind=kind, n_repeats=20, num_trees=20, min_examples=2,
-                                             latent_noise="none"), PHYS, 4)
+        reg = make_regressor(
+            RegressorConfig(kind=kind, n_repeats=20, num_trees=20, min_examples=2, latent_noise="none"), PHYS, 4
+        )
         reg.fit(p, zm, zl, lab)
         spreads[kind] = reg.predict(x, seed=1, labels=np.repeat(lab[:1], 200)).std(0).mean()
     assert spreads["forest"] > 0.1 and spreads["linear"] < 0.05, spreads
@@ -74,8 +84,11 @@ def test_dummy_gives_forest_a_spread_but_not_linear():
 @pytest.mark.parametrize("kind", ALL_KINDS)
 def test_save_load_round_trip_predicts_identically(kind, tmp_path):
     p, zm, zl, lab = _toy(120, 0)
-    reg = make_regressor(RegressorConfig(kind=kind, n_repeats=5, num_trees=10, mlp_epochs=2, residual_folds=3,
-                                         density_epochs=20), PHYS, 4)
+    reg = make_regressor(
+        RegressorConfig(kind=kind, n_repeats=5, num_trees=10, mlp_epochs=2, residual_folds=3, density_epochs=20),
+        PHYS,
+        4,
+    )
     reg.fit(p, zm, zl, lab)
     a = reg.predict(p, seed=3, labels=lab)
     seeds = np.arange(len(lab), dtype=np.int64) + 11
@@ -157,8 +170,9 @@ def test_cli_regress_prints_and_writes_table(fitted_run, capsys):
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
-    args = parser.parse_args(["regress", str(fitted_run), "--kinds", "linear", "--physics", "teff,abs_gmag",
-                              "--n-repeats", "3"])
+    args = parser.parse_args(
+        ["regress", str(fitted_run), "--kinds", "linear", "--physics", "teff,abs_gmag", "--n-repeats", "3"]
+    )
     assert args.func(args) == 0
     assert "| linear |" in capsys.readouterr().out
     assert (fitted_run / "regressors" / "linear@teff+abs_gmag" / "regressor.json").exists()
