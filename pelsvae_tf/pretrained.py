@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pelsvae_tf.rundir import RunDir
+
 PRETRAINED_DIR = Path(__file__).resolve().parent / "resources" / "pretrained"
 
 
@@ -20,7 +22,7 @@ def pretrained_run_dir() -> Path:
 
     Raises ``FileNotFoundError`` with the fix when the package was installed without it.
     """
-    if not (PRETRAINED_DIR / "config.json").exists():
+    if not RunDir(PRETRAINED_DIR).exists():
         raise FileNotFoundError(
             f"no pretrained run at {PRETRAINED_DIR}; pass a run directory trained with "
             f"`pelsvae run` or `pelsvae train` + `pelsvae regress`"

@@ -1,5 +1,10 @@
 """Generation: phase function, cadences, ``Generator`` / ``GeneratedLightCurves``, classifier augmentation.
 
+Modules in pipeline order: ``cadence`` (times and phases), ``checks`` (input, physical and
+training-range checks), ``conditions`` (sampled physics, latents, magnitudes), ``phase_function``
+(decoder -> curve of phase, TensorFlow), ``curves`` (``GeneratedLightCurves``), ``generator``
+(``Generator``), ``stream`` (``generate_to`` files), ``augment`` (classifier augmentation).
+
 Public names are imported lazily (:func:`pelsvae_tf._lazy.lazy_exports`): importing this package
 does not load TensorFlow.
 """
@@ -20,15 +25,21 @@ _EXPORTS = {
     "phases": "cadence",
     "survey_cadence": "cadence",
     "parse_cadence": "cadence",
-    "PHYSICS_UNITS": "generator",
-    "PhysicsRangeWarning": "generator",
-    "check_physical": "generator",
-    "GeneratedLightCurves": "generator",
-    "DEFAULT_REGRESSOR": "generator",
+    "PHYSICS_UNITS": "checks",
+    "PhysicsRangeWarning": "checks",
+    "check_physical": "checks",
+    "stats_column": "checks",
+    "class_range": "checks",
+    "in_training_range": "checks",
+    "check_ranges": "checks",
+    "DEFAULT_REGRESSOR": "conditions",
+    "sample_latents": "conditions",
+    "sample_rows": "conditions",
+    "magnitude_meta": "conditions",
+    "GeneratedLightCurves": "curves",
+    "MAX_RESULT_BYTES": "stream",
+    "generate_to": "stream",
     "PROGRESS_MIN_CURVES": "generator",
-    "stats_column": "generator",
-    "class_range": "generator",
-    "sample_latents": "generator",
     "Generator": "generator",
     "MIN_PTP": "phase_function",
     "CHUNK_POINTS": "phase_function",

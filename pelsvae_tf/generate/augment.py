@@ -20,15 +20,20 @@ import itertools
 import logging
 from typing import Any, Mapping, Sequence
 
+import keras
 import numpy as np
+import tensorflow as tf
 
-from pelsvae_tf.generate.cadence import Cadence
+from pelsvae_tf import options
 from pelsvae_tf.classes import canonical_class
 from pelsvae_tf.config import ConfigBase
+from pelsvae_tf.data.dataset import PreparedDataset
+from pelsvae_tf.generate.cadence import Cadence
+from pelsvae_tf.generate.generator import Generator
 
 log = logging.getLogger("pelsvae_tf.generate.augment")
 
-REPRESENTATIONS = ("folded", "time")
+REPRESENTATIONS = options.REPRESENTATIONS
 
 
 def _class_probs(generator, classes, class_weights) -> tuple[list[int], np.ndarray]:
@@ -121,8 +126,6 @@ def synthetic_dataset(
     Elements: features dict of float32 ``[B, T]`` tensors, labels int32 ``[B]`` (indices into
     ``generator.classes``). Ends in ``prefetch``.
     """
-    import tensorflow as tf
-
     if representation not in REPRESENTATIONS:
         raise ValueError(f"synthetic_dataset: representation={representation!r}; expected {REPRESENTATIONS}")
     if int(batch_size) < 1:
@@ -181,8 +184,6 @@ class AugmentExperimentConfig(ConfigBase):
 
 def build_classifier(seq_len: int | None, n_classes: int, filters: int = 16, seed: int = 0):
     """Small Keras classifier: [phase, mag, err] per step -> 2 Conv1D -> global pooling -> softmax."""
-    import keras
-
     keras.utils.set_random_seed(int(seed))
     inputs = {k: keras.Input(shape=(seq_len,), name=k) for k in ("phase", "mag", "err")}
     x = _stack(inputs)
@@ -194,8 +195,6 @@ def build_classifier(seq_len: int | None, n_classes: int, filters: int = 16, see
 
 
 def _stack(inputs):
-    import keras
-
     expand = [keras.layers.Reshape((-1, 1), name=f"{k}_channel")(inputs[k]) for k in ("phase", "mag", "err")]
     return keras.layers.Concatenate(axis=-1, name="per_step_features")(expand)
 
@@ -218,12 +217,6 @@ def augmentation_experiment(data_dir, run_dir, config: AugmentExperimentConfig |
     for both arms. Returns accuracies (fractions of test curves), balanced accuracies and the rare
     classes' recalls for both arms, and the training-set sizes (``n_train``, curves).
     """
-    import keras
-    import tensorflow as tf
-
-    from pelsvae_tf.data.dataset import PreparedDataset
-    from pelsvae_tf.generate.generator import Generator
-
     cfg = config or AugmentExperimentConfig()
     ds = PreparedDataset(data_dir)
     gen = Generator.load(run_dir, regressor=cfg.regressor)

@@ -39,8 +39,8 @@ def _as_days(times: Any, name: str = "times") -> np.ndarray:
         raise ValueError(f"{name}: {times!r} is a bool, not a time; give floats in days, an astropy Time "
                          f"or a Quantity in days")
     try:
-        from astropy.time import Time
         import astropy.units as u
+        from astropy.time import Time
     except ImportError:  # pragma: no cover - astropy is a dependency
         Time = u = None
     if Time is not None and isinstance(times, Time):

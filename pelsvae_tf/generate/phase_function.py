@@ -35,6 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from pelsvae_tf.counter_rng import STREAM_NOISE, normal_tf
+from pelsvae_tf.model import inference_decoder_fn
 
 #: Floor of the decoded grid's peak-to-peak (scaled units) used as the magnitude scale.
 MIN_PTP = 1e-3
@@ -104,8 +105,6 @@ class PhaseFunction:
         self.chunk_curves = max(1, int(chunk_points) // self.n_grid)
         self.jit_compile = bool(jit_compile)
         self.model_config = model_config
-        from pelsvae_tf.model import inference_decoder_fn
-
         self._infer = inference_decoder_fn(decoder, jit_compile=False, graph="direct", config=model_config)
         f32 = tf.float32
         self._decode_chunk = tf.function(

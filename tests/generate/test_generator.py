@@ -249,7 +249,7 @@ def test_outputs_tables_files_and_plot(forest_generator, tmp_path):
 def test_cli_generate_writes_table_and_plot(fitted_run, tmp_path):
     import pandas as pd
 
-    from pelsvae_tf.generate.generator import register
+    from pelsvae_tf.cli.generate import register
     import argparse
 
     parser = argparse.ArgumentParser()
