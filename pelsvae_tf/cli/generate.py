@@ -31,9 +31,19 @@ def _run_cli(args: argparse.Namespace) -> int:
         v = getattr(args, name)
         if v is not None:
             extra[name] = v
-    kw = dict(teff=args.teff, abs_gmag=args.abs_gmag, period=args.period, cadence=cadence, seed=args.seed,
-              mag_mean=args.mag_mean, amplitude=args.amplitude, t0=args.t0, strict=args.strict,
-              noise=not args.no_noise, **extra)
+    kw = dict(
+        teff=args.teff,
+        abs_gmag=args.abs_gmag,
+        period=args.period,
+        cadence=cadence,
+        seed=args.seed,
+        mag_mean=args.mag_mean,
+        amplitude=args.amplitude,
+        t0=args.t0,
+        strict=args.strict,
+        noise=not args.no_noise,
+        **extra,
+    )
     gen.generate_to(out, args.cls, n=args.n, **kw)  # streamed in chunks: any n in bounded memory
     n_points = (cadence or parse_cadence("phases:100")).values.shape[-1]
     print(f"wrote {args.n} light curves x {n_points} points to {out}")
@@ -58,13 +68,18 @@ def _run_cli(args: argparse.Namespace) -> int:
 def register(subparsers) -> None:
     """Add ``pelsvae generate RUN_DIR``."""
     p = subparsers.add_parser(
-        "generate", help="generate light curves (magnitudes, any cadence) from class + physics",
+        "generate",
+        help="generate light curves (magnitudes, any cadence) from class + physics",
         description="Generate light curves in magnitudes from a class, physical parameters and a cadence "
-                    "with a trained run and its fitted regressor.",
+        "with a trained run and its fitted regressor.",
     )
-    p.add_argument("run_dir", nargs="?", default=None,
-                   help="trained run directory with regressors/ (see `pelsvae regress`); "
-                        "default: the small pretrained run shipped with the package")
+    p.add_argument(
+        "run_dir",
+        nargs="?",
+        default=None,
+        help="trained run directory with regressors/ (see `pelsvae regress`); "
+        "default: the small pretrained run shipped with the package",
+    )
     p.add_argument("--class", dest="cls", required=True, help="variability class, e.g. RRLYR, CEP, ECL")
     p.add_argument("--teff", type=float, default=None, help="effective temperature [K] (default: sampled)")
     p.add_argument("--abs-gmag", type=float, default=None, help="absolute Gaia G magnitude [mag] (default: sampled)")
@@ -73,16 +88,26 @@ def register(subparsers) -> None:
     p.add_argument("--lum", type=float, default=None, help="luminosity [solLum] (post-hoc regressors only)")
     p.add_argument("--bp-rp", dest="bp_rp", type=float, default=None, help="BP-RP colour [mag] (post-hoc only)")
     p.add_argument("--n", type=int, default=10, help="number of light curves")
-    p.add_argument("--cadence", default="phases:100",
-                   help="survey:N,BASELINE_D[,SEASON_D] | phases:N | times:FILE | times:t1,t2,... (days)")
+    p.add_argument(
+        "--cadence",
+        default="phases:100",
+        help="survey:N,BASELINE_D[,SEASON_D] | phases:N | times:FILE | times:t1,t2,... (days)",
+    )
     p.add_argument("--t0", type=float, default=0.0, help="time of phase zero [d]")
-    p.add_argument("--mag-mean", type=float, default=None,
-                   help="phase-averaged model magnitude [mag] (default: sampled)")
-    p.add_argument("--amplitude", type=float, default=None,
-                   help="peak-to-peak amplitude of the noise-free model curve [mag] (default: sampled)")
-    p.add_argument("--regressor", default=DEFAULT_REGRESSOR,
-                   help="regressor kind or name under RUN_DIR/regressors/ (default: %(default)s, the exported "
-                        "generator's)")
+    p.add_argument(
+        "--mag-mean", type=float, default=None, help="phase-averaged model magnitude [mag] (default: sampled)"
+    )
+    p.add_argument(
+        "--amplitude",
+        type=float,
+        default=None,
+        help="peak-to-peak amplitude of the noise-free model curve [mag] (default: sampled)",
+    )
+    p.add_argument(
+        "--regressor",
+        default=DEFAULT_REGRESSOR,
+        help="regressor kind or name under RUN_DIR/regressors/ (default: %(default)s, the exported generator's)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same curves)")
     p.add_argument("--strict", action="store_true", help="error (not warning) for out-of-training-range physics")
     p.add_argument("--no-noise", action="store_true", help="do not add an N(0, err) noise draw")

@@ -55,7 +55,9 @@ def _class_probs(generator, classes, class_weights) -> tuple[list[int], np.ndarr
     for c in names:
         canon = canonical_class(c)
         if canon not in generator.classes:
-            raise ValueError(f"synthetic_dataset: class {c!r} is not among the model's classes {list(generator.classes)}")
+            raise ValueError(
+                f"synthetic_dataset: class {c!r} is not among the model's classes {list(generator.classes)}"
+            )
         idx.append(generator.classes.index(canon))
     return idx, w / w.sum()
 
@@ -68,12 +70,22 @@ def scale_like_prepared(phase: np.ndarray, mag: np.ndarray, err: np.ndarray) -> 
     e = np.take_along_axis(err, order, axis=1)
     lo = m.min(axis=1, keepdims=True)
     rng = np.maximum(m.max(axis=1, keepdims=True) - lo, 1e-6)
-    return {"phase": ph.astype(np.float32), "mag": ((m - lo) / rng).astype(np.float32),
-            "err": (e / rng).astype(np.float32)}
+    return {
+        "phase": ph.astype(np.float32),
+        "mag": ((m - lo) / rng).astype(np.float32),
+        "err": (e / rng).astype(np.float32),
+    }
 
 
-def synthetic_batch(generator, labels: np.ndarray, n_points: int, cadence: Cadence | None, seed: int,
-                    representation: str = "folded", noise: bool = True) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def synthetic_batch(
+    generator,
+    labels: np.ndarray,
+    n_points: int,
+    cadence: Cadence | None,
+    seed: int,
+    representation: str = "folded",
+    noise: bool = True,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """One batch of generated curves for class indices ``labels`` [B]: ``(features, labels)``.
 
     ``cadence=None`` observes each curve at ``n_points`` random phases (like the prepared
@@ -84,16 +96,18 @@ def synthetic_batch(generator, labels: np.ndarray, n_points: int, cadence: Caden
     rng = np.random.default_rng(seed)
     b = len(labels)
     if cadence is None:
-        cadence = Cadence.from_phases(np.sort(rng.uniform(0.0, 1.0, size=(b, int(n_points))), axis=1),
-                                      "random phases")
+        cadence = Cadence.from_phases(np.sort(rng.uniform(0.0, 1.0, size=(b, int(n_points))), axis=1), "random phases")
     names = np.asarray(generator.classes)[labels]
     t0 = rng.uniform(0.0, 1000.0, size=b)
     res = generator.generate(names, n=b, cadence=cadence, seed=int(rng.integers(2**31)), t0=t0, noise=noise)
     if representation == "folded":
         feats = scale_like_prepared(res.phase, res.mag, res.err)
     else:
-        feats = {"time": (res.time - res.time[:, :1]).astype(np.float32), "mag": res.mag.astype(np.float32),
-                 "err": res.err.astype(np.float32)}
+        feats = {
+            "time": (res.time - res.time[:, :1]).astype(np.float32),
+            "mag": res.mag.astype(np.float32),
+            "err": res.err.astype(np.float32),
+        }
     return feats, labels.astype(np.int32)
 
 
@@ -239,8 +253,11 @@ def augmentation_experiment(data_dir, run_dir, config: AugmentExperimentConfig |
 
     def fit_eval(x, y, tag):
         model = build_classifier(L, C, cfg.filters, cfg.seed)
-        model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(
+            optimizer=keras.optimizers.Adam(cfg.learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
         data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(y), seed=cfg.seed).batch(cfg.batch_size)
         model.fit(data, epochs=cfg.epochs, verbose=0, shuffle=False)
         pred = np.argmax(model.predict(x_te, batch_size=256, verbose=0), axis=1)
@@ -254,7 +271,8 @@ def augmentation_experiment(data_dir, run_dir, config: AugmentExperimentConfig |
             "balanced_accuracy": float(np.mean(list(recalls.values()))),
             "recall": recalls,
             "rare_recall_mean": float(np.mean([recalls[ds.classes[c]] for c in rare if ds.classes[c] in recalls]))
-            if any(ds.classes[c] in recalls for c in rare) else float("nan"),
+            if any(ds.classes[c] in recalls for c in rare)
+            else float("nan"),
             "n_train": int(len(y)),
         }
 
@@ -263,6 +281,9 @@ def augmentation_experiment(data_dir, run_dir, config: AugmentExperimentConfig |
     return {
         "rare_classes": [ds.classes[c] for c in rare],
         "real_train_counts": {ds.classes[c]: int(real_counts[c]) for c in range(C)},
-        "n_synthetic": int(n_syn), "n_test": int(len(y_te)),
-        "real": real, "real_plus_synthetic": both, "config": cfg.to_dict(),
+        "n_synthetic": int(n_syn),
+        "n_test": int(len(y_te)),
+        "real": real,
+        "real_plus_synthetic": both,
+        "config": cfg.to_dict(),
     }

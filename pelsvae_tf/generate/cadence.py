@@ -36,8 +36,9 @@ def _as_days(times: Any, name: str = "times") -> np.ndarray:
     Booleans (``True`` or a bool array) are refused with a ``ValueError`` naming ``name``.
     """
     if isinstance(times, (bool, np.bool_)) or (isinstance(times, np.ndarray) and times.dtype.kind == "b"):
-        raise ValueError(f"{name}: {times!r} is a bool, not a time; give floats in days, an astropy Time "
-                         f"or a Quantity in days")
+        raise ValueError(
+            f"{name}: {times!r} is a bool, not a time; give floats in days, an astropy Time or a Quantity in days"
+        )
     try:
         import astropy.units as u
         from astropy.time import Time
@@ -196,9 +197,7 @@ def parse_cadence(spec: str, seed: int = 0) -> Cadence:
       first column / ``time`` column holds days)
     """
     if not isinstance(spec, str) or ":" not in spec:
-        raise ValueError(
-            f"cadence {spec!r}: expected survey:N,BASELINE[,SEASON], phases:N or times:FILE|t1,t2,..."
-        )
+        raise ValueError(f"cadence {spec!r}: expected survey:N,BASELINE[,SEASON], phases:N or times:FILE|t1,t2,...")
     kind, _, rest = spec.partition(":")
     kind = kind.strip().lower()
     try:
@@ -214,7 +213,9 @@ def parse_cadence(spec: str, seed: int = 0) -> Cadence:
         if str(exc) and "could not convert" not in str(exc) and "invalid literal" not in str(exc):
             raise
         want = "N,BASELINE_D[,SEASON_D] (e.g. survey:200,3000)" if kind == "survey" else "N (e.g. phases:100)"
-        raise ValueError(f"--cadence {spec!r}: could not read the numbers after '{kind}:'; give {kind}:{want}") from None
+        raise ValueError(
+            f"--cadence {spec!r}: could not read the numbers after '{kind}:'; give {kind}:{want}"
+        ) from None
     if kind == "times":
         try:
             vals = np.asarray([float(x) for x in rest.split(",") if x.strip()])
@@ -227,8 +228,9 @@ def parse_cadence(spec: str, seed: int = 0) -> Cadence:
             raise ValueError(f"cadence {spec!r}: nothing after 'times:'; {fix}")
         path = Path(rest)
         if not path.exists():
-            raise FileNotFoundError(f"cadence {spec!r}: times file {path} does not exist "
-                                    f"(or give comma-separated times in days)")
+            raise FileNotFoundError(
+                f"cadence {spec!r}: times file {path} does not exist (or give comma-separated times in days)"
+            )
         if not path.is_file():
             raise ValueError(f"cadence {spec!r}: {path} is not a file; {fix}")
         import pandas as pd

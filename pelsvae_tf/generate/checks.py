@@ -21,8 +21,10 @@ from pelsvae_tf.classes import PHYSICS_PARAMS, POSITIVE_PARAMS
 #: astropy unit string of every physical parameter (for Quantity inputs and table columns).
 PHYSICS_UNITS = {name: unit for name, (_, unit, _) in PHYSICS_PARAMS.items()}
 
+
 class PhysicsRangeWarning(UserWarning):
     """A requested physical parameter lies outside the training range of its class."""
+
 
 def _to_value(value: Any, name: str) -> np.ndarray:
     """Physical parameter as float64 array in its canonical unit (K, mag, d, solRad, solLum).
@@ -48,6 +50,7 @@ def _to_value(value: Any, name: str) -> np.ndarray:
     except (TypeError, ValueError):
         raise ValueError(f"{name}: {value!r} is not a number (expected {unit})") from None
 
+
 def _reject_non_numeric(value: Any, name: str, unit: str | None) -> None:
     """``ValueError`` naming ``name`` when ``value`` is a bool, a string or an array of either."""
     expected = f"a real number in {unit}" if unit else "a real number"
@@ -57,8 +60,10 @@ def _reject_non_numeric(value: Any, name: str, unit: str | None) -> None:
         arr = np.asarray(value)
         kind = arr.dtype.kind
         if kind in "bUS" or (kind == "O" and any(isinstance(v, (bool, np.bool_, str, bytes)) for v in arr.ravel())):
-            raise ValueError(f"{name}: values of type {np.asarray(value).dtype} are not numbers; give {expected} "
-                             f"per curve")
+            raise ValueError(
+                f"{name}: values of type {np.asarray(value).dtype} are not numbers; give {expected} per curve"
+            )
+
 
 def _check_count(n: Any) -> int:
     """``n`` as a positive ``int``; ``ValueError`` naming ``n`` for bools, non-integers or n < 1."""
@@ -69,6 +74,7 @@ def _check_count(n: Any) -> int:
         raise ValueError(f"n={int(n)}; must be >= 1 curves")
     return int(n)
 
+
 def _check_seed(seed: Any) -> int:
     """Seed of ``generate`` as an int in [0, 2^63): ``seed`` a non-negative integer, or ``None``
     for fresh OS entropy. ``ValueError`` naming ``seed`` otherwise (2.7 is refused, not truncated)."""
@@ -77,13 +83,15 @@ def _check_seed(seed: Any) -> int:
         lo, hi = np.random.SeedSequence().generate_state(2, np.uint32)
         return (int(hi) << 31) ^ int(lo)
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise ValueError(f"seed={seed!r}: give a non-negative integer, or None for fresh random entropy "
-                         f"(got {type(seed).__name__})")
+        raise ValueError(
+            f"seed={seed!r}: give a non-negative integer, or None for fresh random entropy (got {type(seed).__name__})"
+        )
     if int(seed) < 0:
         raise ValueError(f"seed={int(seed)}: must be >= 0 (or None for fresh random entropy)")
-    if int(seed) >= 2 ** 63:
+    if int(seed) >= 2**63:
         raise ValueError(f"seed={int(seed)}: must be < 2**63 (an int64)")
     return int(seed)
+
 
 def check_physical(values: Mapping[str, np.ndarray]) -> None:
     """``ValueError`` naming the field when a value is physically impossible: not finite, or not
@@ -95,8 +103,11 @@ def check_physical(values: Mapping[str, np.ndarray]) -> None:
             raise ValueError(f"{name}: NaN/inf given; give finite numbers")
         if name in POSITIVE_PARAMS and np.any(v <= 0):
             unit = PHYSICS_UNITS.get(name, "mag")
-            raise ValueError(f"{name} must be positive (> 0 {unit}); got {v[v <= 0][:3].tolist()}"
-                             + (" (a temperature in K, e.g. 6500)" if name == "teff" else ""))
+            raise ValueError(
+                f"{name} must be positive (> 0 {unit}); got {v[v <= 0][:3].tolist()}"
+                + (" (a temperature in K, e.g. 6500)" if name == "teff" else "")
+            )
+
 
 def _broadcast(value: Any, n: int, name: str) -> np.ndarray:
     arr = np.atleast_1d(_to_value(value, name)).reshape(-1)
@@ -125,8 +136,9 @@ def stats_column(train_stats: Mapping[str, np.ndarray] | None, name: str) -> np.
     return None
 
 
-def class_range(train_stats: Mapping[str, np.ndarray] | None, physics_scaler, label: int,
-                name: str) -> tuple[float, float]:
+def class_range(
+    train_stats: Mapping[str, np.ndarray] | None, physics_scaler, label: int, name: str
+) -> tuple[float, float]:
     """Training range ``(min, max)`` of parameter ``name`` [its unit] over the training stars of
     class index ``label`` (``train_stats.npz``); the run-wide ``physics_scaler`` range when the
     class has no such star or there are no statistics; ``(-inf, inf)`` when neither knows it."""
@@ -140,8 +152,9 @@ def class_range(train_stats: Mapping[str, np.ndarray] | None, physics_scaler, la
     return (-np.inf, np.inf)
 
 
-def in_training_range(train_stats: Mapping[str, np.ndarray] | None, physics_scaler, labels: np.ndarray,
-                      raw: Mapping[str, np.ndarray]) -> np.ndarray:
+def in_training_range(
+    train_stats: Mapping[str, np.ndarray] | None, physics_scaler, labels: np.ndarray, raw: Mapping[str, np.ndarray]
+) -> np.ndarray:
     """Per curve: True when every given physical parameter lies inside its class's training range."""
     inside = np.ones(len(labels), dtype=bool)
     for name, vals in raw.items():
@@ -152,8 +165,14 @@ def in_training_range(train_stats: Mapping[str, np.ndarray] | None, physics_scal
     return inside
 
 
-def check_ranges(train_stats: Mapping[str, np.ndarray] | None, physics_scaler, classes: Sequence[str],
-                 labels: np.ndarray, given: Mapping[str, np.ndarray], strict: bool) -> None:
+def check_ranges(
+    train_stats: Mapping[str, np.ndarray] | None,
+    physics_scaler,
+    classes: Sequence[str],
+    labels: np.ndarray,
+    given: Mapping[str, np.ndarray],
+    strict: bool,
+) -> None:
     """:class:`PhysicsRangeWarning` (``ValueError`` when ``strict``) for each parameter in
     ``given`` with values outside the training range of their class (``classes[label]``)."""
     for name, vals in given.items():
@@ -162,9 +181,11 @@ def check_ranges(train_stats: Mapping[str, np.ndarray] | None, physics_scaler, c
             v = vals[labels == lab]
             bad = (v < lo) | (v > hi)
             if bad.any():
-                msg = (f"{name} = {v[bad][:3].tolist()} {PHYSICS_UNITS[name]} ({int(bad.sum())} value(s)) "
-                       f"outside the training range of {classes[lab]}: [{lo:.4g}, {hi:.4g}] "
-                       f"{PHYSICS_UNITS[name]}; the regressor extrapolates")
+                msg = (
+                    f"{name} = {v[bad][:3].tolist()} {PHYSICS_UNITS[name]} ({int(bad.sum())} value(s)) "
+                    f"outside the training range of {classes[lab]}: [{lo:.4g}, {hi:.4g}] "
+                    f"{PHYSICS_UNITS[name]}; the regressor extrapolates"
+                )
                 if strict:
                     raise ValueError(msg + " (strict=True)")
                 warnings.warn(msg, PhysicsRangeWarning, stacklevel=3)

@@ -70,13 +70,20 @@ def meta_columns(train_stats: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.
     return np.asarray(s["mag_mean"], np.float64), np.asarray(s["mag_range"], np.float64)
 
 
-def sample_rows(train_stats: Mapping[str, np.ndarray] | None, classes: Sequence[str], labels: np.ndarray,
-                need: Sequence[str], seeds: np.ndarray) -> np.ndarray:
+def sample_rows(
+    train_stats: Mapping[str, np.ndarray] | None,
+    classes: Sequence[str],
+    labels: np.ndarray,
+    need: Sequence[str],
+    seeds: np.ndarray,
+) -> np.ndarray:
     """Index [n] of a training star of each curve's class having every parameter in ``need``,
     picked with each curve's counter-based draw (stream ``STREAM_PHYSICS``)."""
     if train_stats is None:
-        raise ValueError(f"parameters {list(need)} not given and no training statistics to sample "
-                         f"them from (run `pelsvae regress` to write train_stats.npz)")
+        raise ValueError(
+            f"parameters {list(need)} not given and no training statistics to sample "
+            f"them from (run `pelsvae regress` to write train_stats.npz)"
+        )
     ok = np.ones(len(train_stats["label"]), dtype=bool)
     for name in need:
         col = stats_column(train_stats, name)
@@ -94,9 +101,20 @@ def sample_rows(train_stats: Mapping[str, np.ndarray] | None, classes: Sequence[
     return idx
 
 
-def magnitude_meta(train_stats: Mapping[str, np.ndarray] | None, physics_scaler, physics: Sequence[str],
-                   classes: Sequence[str], knn: int, labels: np.ndarray, scaled: np.ndarray, mag_mean: Any,
-                   amplitude: Any, n: int, seeds: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
+def magnitude_meta(
+    train_stats: Mapping[str, np.ndarray] | None,
+    physics_scaler,
+    physics: Sequence[str],
+    classes: Sequence[str],
+    knn: int,
+    labels: np.ndarray,
+    scaled: np.ndarray,
+    mag_mean: Any,
+    amplitude: Any,
+    n: int,
+    seeds: np.ndarray,
+    how: str,
+) -> tuple[np.ndarray, np.ndarray]:
     """``mag_mean`` and ``amplitude`` [n] (mag): the given values, or sampled from the training
     stars of each curve's class (``how``: ``"knn"`` nearest in scaled physics ``scaled`` [n, P]
     of the regressor inputs ``physics``, or ``"class"``)."""
@@ -107,8 +125,10 @@ def magnitude_meta(train_stats: Mapping[str, np.ndarray] | None, physics_scaler,
     if name_missing := [k for k in ("mag_mean", "amplitude") if k not in out]:
         stats = train_stats
         if stats is None or not np.isfinite(np.asarray(stats["mag_range"], dtype=np.float64)).any():
-            raise ValueError(f"{name_missing} not given and no training magnitude statistics to sample "
-                             f"them from; pass mag_mean= and amplitude= in mag")
+            raise ValueError(
+                f"{name_missing} not given and no training magnitude statistics to sample "
+                f"them from; pass mag_mean= and amplitude= in mag"
+            )
         tl = np.asarray(stats["label"])
         mm, mr = meta_columns(stats)
         ok = np.isfinite(mm) & np.isfinite(mr) & (mr > 0)
@@ -132,14 +152,15 @@ def magnitude_meta(train_stats: Mapping[str, np.ndarray] | None, physics_scaler,
                     # chunks keep the [chunk, n_pool] distance matrix small for 10^4+ curves;
                     # a stable sort makes the k nearest (and so each curve's pick) well defined
                     for c0 in range(0, m.size, 1024):
-                        mc = m[c0:c0 + 1024]
+                        mc = m[c0 : c0 + 1024]
                         d = ((scaled[mc][:, None, :] - tr_scaled[pk][None, :, :]) ** 2).sum(-1)
                         near = np.argsort(d, axis=1, kind="stable")[:, :k]
-                        idx[mc] = pk[near[np.arange(mc.size), choice[c0:c0 + 1024]]]
+                        idx[mc] = pk[near[np.arange(mc.size), choice[c0 : c0 + 1024]]]
                     continue
             if pool.size == 0:
-                raise ValueError(f"class {classes[lab]}: no training star with magnitude statistics; "
-                                 f"pass mag_mean= and amplitude=")
+                raise ValueError(
+                    f"class {classes[lab]}: no training star with magnitude statistics; pass mag_mean= and amplitude="
+                )
             idx[m] = pool[_pick(seeds[m], STREAM_META, pool.size)]
         if "mag_mean" not in out:
             out["mag_mean"] = mm[idx]

@@ -73,8 +73,7 @@ class GeneratedLightCurves:
             index = np.asarray(index)
             if index.dtype == bool and index.shape != (len(self),):
                 raise IndexError(f"boolean mask of shape {index.shape} for {len(self)} curves")
-        fields = {k: getattr(self, k)[index] for k in self._PER_POINT + self._PER_CURVE
-                  if getattr(self, k) is not None}
+        fields = {k: getattr(self, k)[index] for k in self._PER_POINT + self._PER_CURVE if getattr(self, k) is not None}
         return dataclasses.replace(self, physics={k: v[index] for k, v in self.physics.items()}, **fields)
 
     def __iter__(self):
@@ -85,9 +84,11 @@ class GeneratedLightCurves:
         classes, counts = np.unique(self.cls, return_counts=True)
         by_class = ", ".join(f"{c}: {k}" for c, k in zip(classes, counts))
         per = np.asarray(self.period, np.float64)
-        return (f"<GeneratedLightCurves: {len(self)} curves x {self.n_points} points ({by_class}); "
-                f"period {per.min():.4g}-{per.max():.4g} d; regressor {self.meta.get('regressor', '?')}, "
-                f"seed {self.meta.get('seed', '?')}, noise {self.meta.get('noise', '?')}>")
+        return (
+            f"<GeneratedLightCurves: {len(self)} curves x {self.n_points} points ({by_class}); "
+            f"period {per.min():.4g}-{per.max():.4g} d; regressor {self.meta.get('regressor', '?')}, "
+            f"seed {self.meta.get('seed', '?')}, noise {self.meta.get('noise', '?')}>"
+        )
 
     @property
     def n_points(self) -> int:
@@ -100,7 +101,8 @@ class GeneratedLightCurves:
         sorted by phase within each curve; per-curve values are shared. ``self`` is unchanged."""
         order = np.argsort(self.phase, axis=1, kind="stable")
         return dataclasses.replace(
-            self, **{k: np.take_along_axis(getattr(self, k), order, axis=1) for k in self._PER_POINT},
+            self,
+            **{k: np.take_along_axis(getattr(self, k), order, axis=1) for k in self._PER_POINT},
             meta=dict(self.meta, folded=True),
         )
 
@@ -134,8 +136,16 @@ class GeneratedLightCurves:
         from astropy.table import Table
 
         tab = Table.from_pandas(self.to_pandas())
-        units = {"time": u.day, "period": u.day, "t0": u.day, "mag": u.mag, "err": u.mag,
-                 "mag_model": u.mag, "mag_mean": u.mag, "amplitude": u.mag}
+        units = {
+            "time": u.day,
+            "period": u.day,
+            "t0": u.day,
+            "mag": u.mag,
+            "err": u.mag,
+            "mag_model": u.mag,
+            "mag_mean": u.mag,
+            "amplitude": u.mag,
+        }
         for name in self.physics:
             if name in tab.colnames and name not in units:
                 units[name] = u.mag if PHYSICS_UNITS[name] == "mag" else u.Unit(PHYSICS_UNITS[name])
@@ -154,8 +164,17 @@ class GeneratedLightCurves:
 
     def column_units(self) -> dict[str, str]:
         """astropy unit string of every table column that has one (time d, mag mag, teff K, ...)."""
-        units = {"time": "d", "period": "d", "t0": "d", "mag": "mag", "err": "mag", "mag_model": "mag",
-                 "mag_mean": "mag", "amplitude": "mag", "phase": "cycle"}
+        units = {
+            "time": "d",
+            "period": "d",
+            "t0": "d",
+            "mag": "mag",
+            "err": "mag",
+            "mag_model": "mag",
+            "mag_mean": "mag",
+            "amplitude": "mag",
+            "phase": "cycle",
+        }
         for name in self.physics:
             units.setdefault(name, PHYSICS_UNITS[name])
         return units
@@ -171,8 +190,9 @@ class GeneratedLightCurves:
         meta[b"pelsvae_units"] = json.dumps(units).encode()
         scalars = {k: v for k, v in {**self.meta, **extra_meta}.items() if isinstance(v, (str, int, float, bool))}
         meta[b"pelsvae_meta"] = json.dumps(scalars).encode()
-        return pa.schema([f.with_metadata({"unit": units[f.name]}) if f.name in units else f for f in schema],
-                         metadata=meta)
+        return pa.schema(
+            [f.with_metadata({"unit": units[f.name]}) if f.name in units else f for f in schema], metadata=meta
+        )
 
     def to_parquet(self, path: str | Path) -> Path:
         """Write the long table as Parquet (pyarrow), atomically; column units are kept in the
@@ -195,16 +215,22 @@ class GeneratedLightCurves:
         try:
             import lightkurve as lk
         except ImportError as exc:
-            raise ImportError("to_lightkurve needs lightkurve: pip install lightkurve "
-                              "(or pip install 'pelsvae-tf[lightkurve]')") from exc
+            raise ImportError(
+                "to_lightkurve needs lightkurve: pip install lightkurve (or pip install 'pelsvae-tf[lightkurve]')"
+            ) from exc
         import astropy.units as u
         from astropy.time import Time
 
         one = self[int(index)]
-        lc = lk.LightCurve(time=Time(one.time[0], format="mjd"), flux=one.mag[0] * u.mag,
-                           flux_err=one.err[0] * u.mag)
-        lc.meta.update({"CLASS": str(one.cls[0]), "PERIOD": float(one.period[0]), "T0": float(one.t0[0]),
-                        **{k.upper(): float(v[0]) for k, v in one.physics.items()}})
+        lc = lk.LightCurve(time=Time(one.time[0], format="mjd"), flux=one.mag[0] * u.mag, flux_err=one.err[0] * u.mag)
+        lc.meta.update(
+            {
+                "CLASS": str(one.cls[0]),
+                "PERIOD": float(one.period[0]),
+                "T0": float(one.t0[0]),
+                **{k.upper(): float(v[0]) for k, v in one.physics.items()},
+            }
+        )
         return lc
 
     def plot(self, ax=None, index: int | Sequence[int] = 0, folded: bool = True, errorbars: bool = True):
@@ -236,4 +262,3 @@ class GeneratedLightCurves:
             ax.invert_yaxis()
         ax.legend(fontsize="small")
         return ax
-

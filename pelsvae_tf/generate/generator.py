@@ -100,10 +100,20 @@ class Generator:
         model_config: the decoder's ``ModelConfig`` (enables the fast direct TCN inference graph).
     """
 
-    def __init__(self, decoder, regressor=None, classes: Sequence[str] = CLASSES, physics_scaler=None,
-                 train_stats: Mapping[str, np.ndarray] | None = None, n_grid: int = 300,
-                 chunk_points: int | None = None, curves_per_call: int = 4096, knn: int = 20,
-                 jit_compile: bool = False, model_config=None):
+    def __init__(
+        self,
+        decoder,
+        regressor=None,
+        classes: Sequence[str] = CLASSES,
+        physics_scaler=None,
+        train_stats: Mapping[str, np.ndarray] | None = None,
+        n_grid: int = 300,
+        chunk_points: int | None = None,
+        curves_per_call: int = 4096,
+        knn: int = 20,
+        jit_compile: bool = False,
+        model_config=None,
+    ):
         self.decoder = decoder
         self.regressor = regressor
         self.classes = tuple(classes)
@@ -115,16 +125,25 @@ class Generator:
         self.knn = int(knn)
         if self.knn < 1:
             raise ValueError(f"knn={knn}: must be >= 1 (training stars drawn from for magnitudes)")
-        self.phase_function = PhaseFunction(decoder, n_grid=n_grid, chunk_points=chunk_points or CHUNK_POINTS,
-                                            jit_compile=jit_compile, model_config=model_config)
+        self.phase_function = PhaseFunction(
+            decoder,
+            n_grid=n_grid,
+            chunk_points=chunk_points or CHUNK_POINTS,
+            jit_compile=jit_compile,
+            model_config=model_config,
+        )
         if self.phase_function.n_classes != len(self.classes):
-            raise ValueError(f"{len(self.classes)} class names given but the decoder takes a "
-                             f"{self.phase_function.n_classes}-class one-hot")
+            raise ValueError(
+                f"{len(self.classes)} class names given but the decoder takes a "
+                f"{self.phase_function.n_classes}-class one-hot"
+            )
         self._check_regressor(regressor)
         if self.train_stats is not None and "amplitude_model" not in self.train_stats:
-            warnings.warn("train_stats.npz predates model-curve amplitudes (noisy min-max instead); re-run "
-                          "`pelsvae regress RUN_DIR` so sampled amplitudes are model peak-to-peak values",
-                          stacklevel=2)
+            warnings.warn(
+                "train_stats.npz predates model-curve amplitudes (noisy min-max instead); re-run "
+                "`pelsvae regress RUN_DIR` so sampled amplitudes are model peak-to-peak values",
+                stacklevel=2,
+            )
 
     def _check_regressor(self, regressor) -> None:
         if regressor is not None and tuple(regressor.classes) != self.classes:
@@ -216,8 +235,15 @@ class Generator:
         out = self.render(z, labels, phase, np.zeros(len(z)), np.ones(len(z)), np.zeros(len(z), np.int64))
         return out["scaled_mag"], out["scaled_err"]
 
-    def render(self, z: np.ndarray, labels: np.ndarray, phase: np.ndarray, mag_mean: np.ndarray,
-               amplitude: np.ndarray, seeds: np.ndarray) -> dict[str, np.ndarray]:
+    def render(
+        self,
+        z: np.ndarray,
+        labels: np.ndarray,
+        phase: np.ndarray,
+        mag_mean: np.ndarray,
+        amplitude: np.ndarray,
+        seeds: np.ndarray,
+    ) -> dict[str, np.ndarray]:
         """The one path z, class, phases -> magnitudes (:meth:`PhaseFunction.render`) over ``n``
         curves in graph calls of ``curves_per_call`` curves (tqdm bar past
         :data:`PROGRESS_MIN_CURVES`). ``phase`` [n, T] cycles, ``mag_mean``/``amplitude`` [n] mag,
@@ -302,14 +328,15 @@ class Generator:
         given = {k: _broadcast(values[k], n, k) for k in need if values.get(k) is not None}
         for k, v in physics.items():
             if k not in need and v is not None:
-                warnings.warn(f"{k} is not an input of this regressor ({list(self.physics)}); ignored",
-                              stacklevel=2)
+                warnings.warn(f"{k} is not an input of this regressor ({list(self.physics)}); ignored", stacklevel=2)
         check_physical(given)
         check_ranges(self.train_stats, self.physics_scaler, self.classes, labels, given, strict)
         unseen = sorted(set(self.classes[i] for i in np.unique(labels)) - set(self.classes_with_physics))
         if unseen:
-            msg = (f"class(es) {unseen}: no training star has all of {list(self.physics)}, so the regressor "
-                   f"never saw them; generated curves are extrapolations")
+            msg = (
+                f"class(es) {unseen}: no training star has all of {list(self.physics)}, so the regressor "
+                f"never saw them; generated curves are extrapolations"
+            )
             if strict:
                 raise ValueError(msg + " (strict=True)")
             warnings.warn(msg, PhysicsRangeWarning, stacklevel=2)
@@ -322,8 +349,20 @@ class Generator:
         phys_raw = np.stack([raw[k] for k in self.physics], axis=1)
         scaled = self.physics_scaler.transform(phys_raw, self.physics)
         z = sample_latents(self.regressor, scaled, labels, seeds)
-        mmean, amp = magnitude_meta(self.train_stats, self.physics_scaler, self.physics, self.classes, self.knn,
-                                    labels, scaled, mag_mean, amplitude, n, seeds, meta_sampling)
+        mmean, amp = magnitude_meta(
+            self.train_stats,
+            self.physics_scaler,
+            self.physics,
+            self.classes,
+            self.knn,
+            labels,
+            scaled,
+            mag_mean,
+            amplitude,
+            n,
+            seeds,
+            meta_sampling,
+        )
         res = self._curves(z, labels, cadence, raw["period"], t0, mmean, amp, seeds, noise)
         res.physics = {k: raw[k] for k in need}
         res.in_training_range = self.in_training_range(labels, {k: raw[k] for k in need})
@@ -335,9 +374,17 @@ class Generator:
     #: Bytes an in-memory result may take before :meth:`generate` refuses (use :meth:`generate_to`).
     max_result_bytes: int = stream.MAX_RESULT_BYTES
 
-    def generate_to(self, path: str | Path, cls: str | Sequence[str], n: int = 1, cadence: Cadence | Any = None,
-                    seed: int | None = 0, chunk_curves: int = 10_000, progress: bool | None = None,
-                    **kwargs: Any) -> Path:
+    def generate_to(
+        self,
+        path: str | Path,
+        cls: str | Sequence[str],
+        n: int = 1,
+        cadence: Cadence | Any = None,
+        seed: int | None = 0,
+        chunk_curves: int = 10_000,
+        progress: bool | None = None,
+        **kwargs: Any,
+    ) -> Path:
         """Generate ``n`` curves and write them to ``path`` (``.parquet`` or ``.csv``) chunk by
         chunk, in bounded memory (about ``chunk_curves`` curves at a time), atomically (an
         interrupted call leaves no partial file). The file is the :meth:`GeneratedLightCurves.to_pandas`
@@ -348,12 +395,22 @@ class Generator:
         or [n] arrays; a cadence may be [T] or [n, T]. A tqdm bar shows the chunks (``progress``:
         ``None`` = when more than one chunk). Returns ``path``.
         """
-        return stream.generate_to(self, path, cls, n=n, cadence=cadence, seed=seed, chunk_curves=chunk_curves,
-                                  progress=progress, **kwargs)
+        return stream.generate_to(
+            self, path, cls, n=n, cadence=cadence, seed=seed, chunk_curves=chunk_curves, progress=progress, **kwargs
+        )
 
-    def from_latents(self, z: np.ndarray, cls: str | Sequence[str], period: Any, cadence: Cadence | Any = None,
-                     t0: Any = 0.0, mag_mean: Any = 15.0, amplitude: Any = 1.0, seed: int | None = 0,
-                     noise: bool = True) -> GeneratedLightCurves:
+    def from_latents(
+        self,
+        z: np.ndarray,
+        cls: str | Sequence[str],
+        period: Any,
+        cadence: Cadence | Any = None,
+        t0: Any = 0.0,
+        mag_mean: Any = 15.0,
+        amplitude: Any = 1.0,
+        seed: int | None = 0,
+        noise: bool = True,
+    ) -> GeneratedLightCurves:
         """Light curves from given latents ``z`` [n, D] (e.g. draws from the N(0, I) prior or an
         encoder's posterior) of class ``cls``, period [d] and cadence, in magnitudes: the same path
         as :meth:`generate` without the regressor. ``mag_mean`` / ``amplitude`` [mag] scalar or [n];
@@ -361,8 +418,7 @@ class Generator:
         z = np.atleast_2d(np.asarray(z, np.float32))
         n = len(z)
         if z.shape[1] != self.phase_function.latent_dim or not np.all(np.isfinite(z)):
-            raise ValueError(f"z: give finite latents of shape [n, {self.phase_function.latent_dim}], "
-                             f"got {z.shape}")
+            raise ValueError(f"z: give finite latents of shape [n, {self.phase_function.latent_dim}], got {z.shape}")
         seed_int = _check_seed(seed)
         seeds = curve_seeds(seed_int, n)
         labels = self._labels(cls, n)
@@ -392,9 +448,21 @@ class Generator:
         out = self.render(z, labels, phase, mmean, amp, seeds)
         mag = out["mag"] if noise else out["mag_model"].copy()
         return GeneratedLightCurves(
-            time=times, phase=phase.astype(np.float64), mag=mag, mag_model=out["mag_model"], err=out["err"],
-            scaled_mag=out["scaled_mag"], scaled_err=out["scaled_err"], cls=np.asarray(self.classes)[labels],
-            label=labels, period=np.asarray(per, np.float64), t0=t0a, mag_mean=np.asarray(mmean, np.float64),
-            amplitude=np.asarray(amp, np.float64), dummy=np.full(n, np.nan), physics={}, z=z,
+            time=times,
+            phase=phase.astype(np.float64),
+            mag=mag,
+            mag_model=out["mag_model"],
+            err=out["err"],
+            scaled_mag=out["scaled_mag"],
+            scaled_err=out["scaled_err"],
+            cls=np.asarray(self.classes)[labels],
+            label=labels,
+            period=np.asarray(per, np.float64),
+            t0=t0a,
+            mag_mean=np.asarray(mmean, np.float64),
+            amplitude=np.asarray(amp, np.float64),
+            dummy=np.full(n, np.nan),
+            physics={},
+            z=z,
             meta={"cadence": cadence.description, "noise": bool(noise), "n_grid": self.n_grid},
         )

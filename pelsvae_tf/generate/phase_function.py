@@ -89,12 +89,15 @@ class PhaseFunction:
     (the exported SavedModels call them); :meth:`render_np` is the NumPy convenience wrapper.
     """
 
-    def __init__(self, decoder, n_grid: int = 300, chunk_points: int = CHUNK_POINTS, jit_compile: bool = False,
-                 model_config=None):
+    def __init__(
+        self, decoder, n_grid: int = 300, chunk_points: int = CHUNK_POINTS, jit_compile: bool = False, model_config=None
+    ):
         inp = getattr(decoder, "input", None)
         if not isinstance(inp, dict) or not {"z", "class_onehot", "phase"} <= set(inp):
-            raise ValueError("decoder must be the functional Keras decoder with dict inputs "
-                             "{'z', 'class_onehot', 'phase'} (pelsvae_tf.model.build.build_decoder / load_run(...).decoder)")
+            raise ValueError(
+                "decoder must be the functional Keras decoder with dict inputs "
+                "{'z', 'class_onehot', 'phase'} (pelsvae_tf.model.build.build_decoder / load_run(...).decoder)"
+            )
         if int(chunk_points) < 1:
             raise ValueError(f"chunk_points={chunk_points}: must be >= 1 (points per decoder call)")
         self.decoder = decoder
@@ -110,19 +113,28 @@ class PhaseFunction:
         self._decode_chunk = tf.function(
             self._decode_chunk_py,
             input_signature=[tf.TensorSpec([None, self.latent_dim], f32), tf.TensorSpec([None, self.n_classes], f32)],
-            jit_compile=self.jit_compile, autograph=False,
+            jit_compile=self.jit_compile,
+            autograph=False,
         )
         self._render = tf.function(
             self.render,
-            input_signature=[tf.TensorSpec([None, self.latent_dim], f32), tf.TensorSpec([None, self.n_classes], f32),
-                             tf.TensorSpec([None, None], f32), tf.TensorSpec([None], f32), tf.TensorSpec([None], f32),
-                             tf.TensorSpec([None], tf.int64)],
+            input_signature=[
+                tf.TensorSpec([None, self.latent_dim], f32),
+                tf.TensorSpec([None, self.n_classes], f32),
+                tf.TensorSpec([None, None], f32),
+                tf.TensorSpec([None], f32),
+                tf.TensorSpec([None], f32),
+                tf.TensorSpec([None], tf.int64),
+            ],
             autograph=False,
         )
         self._scaled = tf.function(
             self.scaled_at,
-            input_signature=[tf.TensorSpec([None, self.latent_dim], f32), tf.TensorSpec([None, self.n_classes], f32),
-                             tf.TensorSpec([None, None], f32)],
+            input_signature=[
+                tf.TensorSpec([None, self.latent_dim], f32),
+                tf.TensorSpec([None, self.n_classes], f32),
+                tf.TensorSpec([None, None], f32),
+            ],
             autograph=False,
         )
 
@@ -145,8 +157,12 @@ class PhaseFunction:
             return tf.reshape(x, tf.stack([n_chunks, per, tf.shape(x)[1]]))
 
         spec = tf.TensorSpec([per, self.n_grid], tf.float32)
-        mag, err = tf.map_fn(lambda a: self._decode_chunk(a[0], a[1]), (split(z), split(onehot)),
-                             fn_output_signature=(spec, spec), parallel_iterations=1)
+        mag, err = tf.map_fn(
+            lambda a: self._decode_chunk(a[0], a[1]),
+            (split(z), split(onehot)),
+            fn_output_signature=(spec, spec),
+            parallel_iterations=1,
+        )
         return tf.reshape(mag, [-1, self.n_grid])[:b], tf.reshape(err, [-1, self.n_grid])[:b]
 
     # -- evaluation at phases -------------------------------------------------------------------
@@ -175,22 +191,43 @@ class PhaseFunction:
         n_t = tf.shape(phase)[1]
         counter = tf.cast(tf.range(n_t)[None, :], tf.uint32) + tf.zeros([tf.shape(phase)[0], 1], tf.uint32)
         noise = normal_tf(seed[:, None], STREAM_NOISE, counter)
-        return {"mag": mag_model + err * noise, "mag_model": mag_model, "err": err, "scaled_mag": s,
-                "scaled_err": e, "mag_min": mag_mean + k * (lo_s - mean_s)}
+        return {
+            "mag": mag_model + err * noise,
+            "mag_model": mag_model,
+            "err": err,
+            "scaled_mag": s,
+            "scaled_err": e,
+            "mag_min": mag_mean + k * (lo_s - mean_s),
+        }
 
     # -- NumPy wrappers (in-process callers) ----------------------------------------------------
-    def render_np(self, z: np.ndarray, onehot: np.ndarray, phase: np.ndarray, mag_mean: np.ndarray,
-                  amplitude: np.ndarray, seed: np.ndarray) -> dict[str, np.ndarray]:
+    def render_np(
+        self,
+        z: np.ndarray,
+        onehot: np.ndarray,
+        phase: np.ndarray,
+        mag_mean: np.ndarray,
+        amplitude: np.ndarray,
+        seed: np.ndarray,
+    ) -> dict[str, np.ndarray]:
         """:meth:`render` on NumPy arrays (one traced graph for any batch); returns NumPy arrays."""
-        out = self._render(tf.constant(np.asarray(z, np.float32)), tf.constant(np.asarray(onehot, np.float32)),
-                           tf.constant(np.asarray(phase, np.float32)), tf.constant(np.asarray(mag_mean, np.float32)),
-                           tf.constant(np.asarray(amplitude, np.float32)), tf.constant(np.asarray(seed, np.int64)))
+        out = self._render(
+            tf.constant(np.asarray(z, np.float32)),
+            tf.constant(np.asarray(onehot, np.float32)),
+            tf.constant(np.asarray(phase, np.float32)),
+            tf.constant(np.asarray(mag_mean, np.float32)),
+            tf.constant(np.asarray(amplitude, np.float32)),
+            tf.constant(np.asarray(seed, np.int64)),
+        )
         return {k: v.numpy() for k, v in out.items()}
 
     def scaled_np(self, z: np.ndarray, onehot: np.ndarray, phase: np.ndarray) -> dict[str, np.ndarray]:
         """:meth:`scaled_at` on NumPy arrays: scaled ``mag``, ``err`` [B, T] at ``phase`` (cycles)."""
-        out = self._scaled(tf.constant(np.asarray(z, np.float32)), tf.constant(np.asarray(onehot, np.float32)),
-                           tf.constant(np.asarray(phase, np.float32)))
+        out = self._scaled(
+            tf.constant(np.asarray(z, np.float32)),
+            tf.constant(np.asarray(onehot, np.float32)),
+            tf.constant(np.asarray(phase, np.float32)),
+        )
         return {k: v.numpy() for k, v in out.items()}
 
     def grid_np(self, z: np.ndarray, onehot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

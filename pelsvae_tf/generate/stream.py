@@ -32,15 +32,27 @@ def check_memory(n: int, n_points: int, max_result_bytes: int = MAX_RESULT_BYTES
         raise MemoryError(
             f"n={n} curves x {n_points} points would take ~{est / 2**30:.1f} GiB in memory (limit "
             f"{max_result_bytes / 2**30:.0f} GiB, Generator.max_result_bytes); write them chunk by "
-            f"chunk with Generator.generate_to(path, ...) or `pelsvae generate --out FILE`")
+            f"chunk with Generator.generate_to(path, ...) or `pelsvae generate --out FILE`"
+        )
     if est > 2**30:
-        warnings.warn(f"n={n} curves x {n_points} points take ~{est / 2**30:.1f} GiB in memory; "
-                      f"Generator.generate_to(path, ...) streams them to a file instead", stacklevel=3)
+        warnings.warn(
+            f"n={n} curves x {n_points} points take ~{est / 2**30:.1f} GiB in memory; "
+            f"Generator.generate_to(path, ...) streams them to a file instead",
+            stacklevel=3,
+        )
 
 
-def generate_to(generator, path: str | Path, cls: str | Sequence[str], n: int = 1, cadence: Cadence | Any = None,
-                seed: int | None = 0, chunk_curves: int = 10_000, progress: bool | None = None,
-                **kwargs: Any) -> Path:
+def generate_to(
+    generator,
+    path: str | Path,
+    cls: str | Sequence[str],
+    n: int = 1,
+    cadence: Cadence | Any = None,
+    seed: int | None = 0,
+    chunk_curves: int = 10_000,
+    progress: bool | None = None,
+    **kwargs: Any,
+) -> Path:
     """``generator.generate(...)`` of ``n`` curves written to ``path`` chunk by chunk (see
     :meth:`pelsvae_tf.generate.Generator.generate_to`). Returns ``path``."""
     n = _check_count(n)
@@ -77,8 +89,13 @@ def generate_to(generator, path: str | Path, cls: str | Sequence[str], n: int = 
                 cad = cadence
                 if cad is not None and cad.values.ndim == 2 and cad.values.shape[0] == n and n > 1:
                     cad = Cadence(cad.kind, cad.values[c0:c1], cad.description)
-                part = generator.generate(rows(cls, c0, c1), n=c1 - c0, cadence=cad, seed=int(all_seeds[c0]),
-                                           **{k: rows(v, c0, c1) for k, v in kwargs.items()})
+                part = generator.generate(
+                    rows(cls, c0, c1),
+                    n=c1 - c0,
+                    cadence=cad,
+                    seed=int(all_seeds[c0]),
+                    **{k: rows(v, c0, c1) for k, v in kwargs.items()},
+                )
                 df = part.to_pandas()
                 df["curve"] += c0
                 if suffix == ".csv":

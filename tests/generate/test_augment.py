@@ -5,14 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pelsvae_tf.generate.augment import AugmentExperimentConfig, augmentation_experiment, build_classifier, synthetic_dataset
+from pelsvae_tf.generate.augment import (
+    AugmentExperimentConfig,
+    augmentation_experiment,
+    build_classifier,
+    synthetic_dataset,
+)
 
 
 def test_dataset_batches_are_labelled_prepared_like_and_deterministic(forest_generator):
     g = forest_generator
     allowed = list(g.classes_with_physics)[:2]
-    ds = synthetic_dataset(g, class_weights={allowed[0]: 3.0, allowed[1]: 1.0}, n_points=40, batch_size=16,
-                           seed=5, n_batches=3)
+    ds = synthetic_dataset(
+        g, class_weights={allowed[0]: 3.0, allowed[1]: 1.0}, n_points=40, batch_size=16, seed=5, n_batches=3
+    )
     batches = list(ds)
     assert len(batches) == 3
     feats, labels = batches[0]
@@ -26,8 +32,11 @@ def test_dataset_batches_are_labelled_prepared_like_and_deterministic(forest_gen
     np.testing.assert_allclose(mag.min(1), 0.0, atol=1e-6)
     np.testing.assert_allclose(mag.max(1), 1.0, atol=1e-6)
     assert np.all(np.diff(feats["phase"].numpy(), axis=1) >= 0) and np.all(feats["err"].numpy() > 0)
-    again = list(synthetic_dataset(g, class_weights={allowed[0]: 3.0, allowed[1]: 1.0}, n_points=40,
-                                   batch_size=16, seed=5, n_batches=3))
+    again = list(
+        synthetic_dataset(
+            g, class_weights={allowed[0]: 3.0, allowed[1]: 1.0}, n_points=40, batch_size=16, seed=5, n_batches=3
+        )
+    )
     np.testing.assert_array_equal(again[2][0]["mag"].numpy(), batches[2][0]["mag"].numpy())
 
 
@@ -36,8 +45,14 @@ def test_zero_weight_class_never_appears_and_time_representation(forest_generato
 
     g = forest_generator
     a, b = list(g.classes_with_physics)[:2]
-    ds = synthetic_dataset(g, class_weights={a: 1.0, b: 0.0}, cadence=survey_cadence(30, 400.0, seed=0),
-                           batch_size=8, n_batches=2, representation="time")
+    ds = synthetic_dataset(
+        g,
+        class_weights={a: 1.0, b: 0.0},
+        cadence=survey_cadence(30, 400.0, seed=0),
+        batch_size=8,
+        n_batches=2,
+        representation="time",
+    )
     for feats, labels in ds:
         assert np.all(labels.numpy() == g.classes.index(a))
         t = feats["time"].numpy()
@@ -48,8 +63,7 @@ def test_usable_directly_in_model_fit(forest_generator):
     g = forest_generator
     model = build_classifier(50, len(g.classes), filters=4)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    hist = model.fit(synthetic_dataset(g, n_points=50, batch_size=16, seed=0), steps_per_epoch=2, epochs=1,
-                     verbose=0)
+    hist = model.fit(synthetic_dataset(g, n_points=50, batch_size=16, seed=0), steps_per_epoch=2, epochs=1, verbose=0)
     assert np.isfinite(hist.history["loss"][0])
 
 

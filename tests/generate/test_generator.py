@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pytest
 
+from pelsvae_tf.evaluate.metrics import lomb_scargle_period
 from pelsvae_tf.generate.cadence import Cadence, phases, survey_cadence
 from pelsvae_tf.generate.generator import Generator, PhysicsRangeWarning
-from pelsvae_tf.evaluate.metrics import lomb_scargle_period
 
 
 def _mid(gen, cls, name):
@@ -77,24 +77,24 @@ def test_magnitudes_follow_mean_and_amplitude(forest_generator):
 
     g = forest_generator
     grid = Cadence.from_phases(grid_phases(g.n_grid).astype(np.float64))
-    res = g.generate("ECL", n=3, cadence=grid, seed=0, mag_mean=15.0, amplitude=0.8, noise=False,
-                     **_params(g, "ECL"))
+    res = g.generate("ECL", n=3, cadence=grid, seed=0, mag_mean=15.0, amplitude=0.8, noise=False, **_params(g, "ECL"))
     # on the decoding grid: the phase average is exactly mag_mean and the peak-to-peak exactly the
     # amplitude (the model curve is the grid, linearly interpolated in between)
     np.testing.assert_allclose(res.mag_model.mean(axis=1), 15.0, atol=1e-4)
     np.testing.assert_allclose(np.ptp(res.mag_model, axis=1), 0.8, atol=1e-4)
     k = 0.8 / np.ptp(res.scaled_mag, axis=1, keepdims=True)  # mag per decoder unit
-    np.testing.assert_allclose(res.mag_model, 15.0 + k * (res.scaled_mag - res.scaled_mag.mean(1, keepdims=True)),
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        res.mag_model, 15.0 + k * (res.scaled_mag - res.scaled_mag.mean(1, keepdims=True)), atol=1e-4
+    )
     np.testing.assert_allclose(res.err, k * res.scaled_err, rtol=1e-4)
     # any other cadence samples the same curve: never outside [min, max] of the model
-    other = g.generate("ECL", n=3, cadence=phases(256), seed=0, mag_mean=15.0, amplitude=0.8, noise=False,
-                       **_params(g, "ECL"))
+    other = g.generate(
+        "ECL", n=3, cadence=phases(256), seed=0, mag_mean=15.0, amplitude=0.8, noise=False, **_params(g, "ECL")
+    )
     assert np.all(other.mag_model.min(1) >= res.mag_model.min(1) - 1e-5)
     assert np.all(other.mag_model.max(1) <= res.mag_model.max(1) + 1e-5)
     # noise draw: residuals scale with the generated errors
-    noisy = g.generate("ECL", n=3, cadence=phases(256), seed=0, mag_mean=15.0, amplitude=0.8,
-                       **_params(g, "ECL"))
+    noisy = g.generate("ECL", n=3, cadence=phases(256), seed=0, mag_mean=15.0, amplitude=0.8, **_params(g, "ECL"))
     pull = (noisy.mag - noisy.mag_model) / noisy.err
     assert 0.8 < pull.std() < 1.2
 
@@ -118,8 +118,9 @@ def test_quantities_are_converted(forest_generator):
     g = forest_generator
     p = _params(g)
     a = g.generate("RRLYR", teff=p["teff"], abs_gmag=p["abs_gmag"], period=p["period"], seed=0)
-    b = g.generate("RRLYR", teff=p["teff"] * u.K, abs_gmag=p["abs_gmag"] * u.mag,
-                   period=(p["period"] * 24) * u.hour, seed=0)
+    b = g.generate(
+        "RRLYR", teff=p["teff"] * u.K, abs_gmag=p["abs_gmag"] * u.mag, period=(p["period"] * 24) * u.hour, seed=0
+    )
     np.testing.assert_allclose(a.mag, b.mag, rtol=1e-6)
     with pytest.raises(ValueError, match="teff"):
         g.generate("RRLYR", teff=6500 * u.m, abs_gmag=p["abs_gmag"], period=p["period"])
@@ -247,20 +248,39 @@ def test_outputs_tables_files_and_plot(forest_generator, tmp_path):
 
 
 def test_cli_generate_writes_table_and_plot(fitted_run, tmp_path):
+    import argparse
+
     import pandas as pd
 
     from pelsvae_tf.cli.generate import register
-    import argparse
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
     out, png = tmp_path / "out.parquet", tmp_path / "out.png"
     gen = Generator.load(fitted_run)
     p = _params(gen)
-    args = parser.parse_args([
-        "generate", str(fitted_run), "--class", "RRLYR", "--teff", str(p["teff"]), "--abs-gmag",
-        str(p["abs_gmag"]), "--period", str(p["period"]), "--n", "3", "--cadence", "survey:40,800",
-        "--out", str(out), "--plot", str(png)])
+    args = parser.parse_args(
+        [
+            "generate",
+            str(fitted_run),
+            "--class",
+            "RRLYR",
+            "--teff",
+            str(p["teff"]),
+            "--abs-gmag",
+            str(p["abs_gmag"]),
+            "--period",
+            str(p["period"]),
+            "--n",
+            "3",
+            "--cadence",
+            "survey:40,800",
+            "--out",
+            str(out),
+            "--plot",
+            str(png),
+        ]
+    )
     assert args.func(args) == 0
     df = pd.read_parquet(out)
     assert df["curve"].nunique() == 3 and len(df) == 120 and png.stat().st_size > 0

@@ -27,14 +27,16 @@ def test_periodic_interpolation_keeps_a_folded_sinusoid_a_sinusoid():
     # linear interpolation error of a 300-point grid: (1/300)^2 / 8 * max|f''| ~ 2e-5
     np.testing.assert_allclose(got, want, atol=5e-5)
     # at the grid points it is the grid; across the wrap (phase 0 and 1) it is continuous
-    np.testing.assert_allclose(interpolate_periodic(tf.constant(values), tf.constant(np.tile(g, (2, 1)))).numpy(),
-                               values, atol=1e-6)
+    np.testing.assert_allclose(
+        interpolate_periodic(tf.constant(values), tf.constant(np.tile(g, (2, 1)))).numpy(), values, atol=1e-6
+    )
     edge = interpolate_periodic(tf.constant(values), tf.constant([[0.0, 1.0 - 1e-7], [0.0, 1.0 - 1e-7]])).numpy()
     np.testing.assert_allclose(edge[:, 0], edge[:, 1], atol=1e-4)
 
 
-shipped = pytest.mark.skipif(not (PRETRAINED_DIR / "config.json").exists(),
-                             reason="package installed without the pretrained run")
+shipped = pytest.mark.skipif(
+    not (PRETRAINED_DIR / "config.json").exists(), reason="package installed without the pretrained run"
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +47,16 @@ def shipped_gen():
 
 
 def _mid(gen, cls):
-    return {p: float(np.median(gen._stats_column(p)[(gen.train_stats["label"] == gen.classes.index(cls))
-                                                    & np.isfinite(gen._stats_column(p))]))
-            for p in ("teff", "abs_gmag", "period")}
+    return {
+        p: float(
+            np.median(
+                gen._stats_column(p)[
+                    (gen.train_stats["label"] == gen.classes.index(cls)) & np.isfinite(gen._stats_column(p))
+                ]
+            )
+        )
+        for p in ("teff", "abs_gmag", "period")
+    }
 
 
 @shipped
@@ -122,11 +131,12 @@ def test_a_curve_depends_only_on_its_own_inputs_and_seed(shipped_gen):
     for i in range(5):
         phys = {p: batch.physics[p][i] for p in ("teff", "abs_gmag", "period")}
         one = g.generate(cls[i], n=1, cadence=t, seed=int(seeds[i]), **phys)
-        np.testing.assert_array_equal(one.amplitude, batch.amplitude[i:i + 1])
-        np.testing.assert_allclose(one.mag, batch.mag[i:i + 1], atol=1e-5)
+        np.testing.assert_array_equal(one.amplitude, batch.amplitude[i : i + 1])
+        np.testing.assert_allclose(one.mag, batch.mag[i : i + 1], atol=1e-5)
     # chunking of a big call changes nothing
-    small = type(g)(g.decoder, g.regressor, g.classes, g.physics_scaler, g.train_stats, n_grid=g.n_grid,
-                    curves_per_call=2)
+    small = type(g)(
+        g.decoder, g.regressor, g.classes, g.physics_scaler, g.train_stats, n_grid=g.n_grid, curves_per_call=2
+    )
     np.testing.assert_allclose(small.generate(cls, n=5, cadence=t, seed=9).mag, batch.mag, atol=1e-5)
 
 
@@ -202,8 +212,11 @@ def test_cli_generate_names_bad_options_and_refuses_missing_folders(tmp_path, ca
     assert "folder" in capsys.readouterr().err and not out.parent.exists()
     assert main(["generate", "--class", "RRLYR", "--n", "2", "--out", str(out), "--parents"]) == 0
     assert out.exists()
-    for spec, want in (("times:", "nothing after 'times:'"), ("survey:abc", "--cadence 'survey:abc'"),
-                       (f"times:{tmp_path}", "is not a file")):
+    for spec, want in (
+        ("times:", "nothing after 'times:'"),
+        ("survey:abc", "--cadence 'survey:abc'"),
+        (f"times:{tmp_path}", "is not a file"),
+    ):
         assert main(["generate", "--class", "RRLYR", "--cadence", spec, "--out", str(tmp_path / "y.csv")]) == 2
         assert want in capsys.readouterr().err
 

@@ -7,7 +7,6 @@ import pytest
 
 from pelsvae_tf.pretrained import PRETRAINED_DIR
 
-
 pytestmark = pytest.mark.skipif(
     not (PRETRAINED_DIR / "config.json").exists(), reason="package installed without the pretrained run"
 )
@@ -49,8 +48,8 @@ def test_shipped_run_r21_falls_with_teff_for_the_default_regressor(tmp_path):
     regressor, as the built-in sky's injected truth does. Teff sweep over the 5-95 % RRLYR training
     range, other parameters fixed at the class's training medians. (The linear regressor carries
     ~3 % of the trend, so with residual sampling the sign of its sweep is noise: not asserted.)"""
-    from pelsvae_tf.generate.generator import Generator
     from pelsvae_tf.evaluate.physics_recovery import physics_recovery
+    from pelsvae_tf.generate.generator import Generator
     from pelsvae_tf.pretrained import pretrained_run_dir
 
     res = physics_recovery(pretrained_run_dir(), tmp_path, regressors=("mlp",), n_teff=6, n_per_teff=32)
@@ -67,6 +66,8 @@ def test_shipped_run_r21_falls_with_teff_for_the_default_regressor(tmp_path):
         assert r21["spearman_gen_vs_teff"] < 0, (kind, med)
         assert med[-1] < med[0], (kind, med)
         assert r21["slope_ratio"] > 0  # same sign as the truth's slope
-        print(f"R21 vs Teff [{kind}]: spearman {r21['spearman_gen_vs_teff']:.2f}, slope ratio "
-              f"{r21['slope_ratio']:.3f}, medians {np.round(med, 3).tolist()}")
+        print(
+            f"R21 vs Teff [{kind}]: spearman {r21['spearman_gen_vs_teff']:.2f}, slope ratio "
+            f"{r21['slope_ratio']:.3f}, medians {np.round(med, 3).tolist()}"
+        )
     assert (tmp_path / "physics_recovery.json").exists()
