@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import signal
+import threading
 
 import keras
 import tensorflow as tf
@@ -155,6 +157,47 @@ def op_determinism(enabled: bool):
             tf_config.disable_op_determinism()
 
 
+class InterruptGuard(keras.callbacks.Callback):
+    """Make Ctrl-C stop training within one batch, always.
+
+    Python raises ``KeyboardInterrupt`` wherever the main thread is when SIGINT arrives; inside
+    TensorFlow's input pipeline that exception can be turned into an end-of-data error that Keras
+    takes for a short epoch, and training goes on (seen under load: 4 more epochs after Ctrl-C).
+    While installed, SIGINT also sets a flag that the next batch or epoch boundary turns into a
+    ``KeyboardInterrupt`` that nothing swallows. Only the main thread's default handler is replaced.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.interrupted = False
+
+    @contextlib.contextmanager
+    def installed(self):
+        """Install the SIGINT handler for the duration of the block (no-op off the main thread)."""
+        if threading.current_thread() is not threading.main_thread() or (
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+        ):
+            yield self
+            return
+
+        def handler(signum, frame):
+            self.interrupted = True
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, handler)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def _check(self, *args, **kwargs):
+        if self.interrupted:
+            raise KeyboardInterrupt
+
+    on_train_batch_begin = on_train_batch_end = on_test_batch_end = _check
+    on_epoch_begin = on_epoch_end = on_test_begin = on_test_end = _check
+
+
 def fit(
     model,
     dataset,
@@ -197,8 +240,10 @@ def fit(
     train_ds, val_ds, fit_steps = make_datasets(dataset, physics, tc, initial_epoch, replicas, steps)
     if callbacks is None:
         callbacks = standard_callbacks(model_config.beta, tc, saved_callbacks)
-    cbs = [*callbacks[0], DivergenceGuard(), *extra_callbacks]
+    guard = InterruptGuard()
+    cbs = [guard, *callbacks[0], DivergenceGuard(), *extra_callbacks]
     with op_determinism(tc.deterministic), contextlib.ExitStack() as stack:
+        stack.enter_context(guard.installed())
         # Every random draw of a training step comes from a seeded keras SeedGenerator whose state
         # is checkpointed (seed_states), and the batch order of epoch e is a function of (seed, e);
         # the global seed is set for anything else (unseeded layers added by a user).
