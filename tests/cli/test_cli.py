@@ -71,7 +71,17 @@ def test_ctrl_c_during_train_is_one_line_exit_130_and_rerun_resumes(tiny_dataset
     the command resumes."""
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "pelsvae_tf", *_tiny_train_args(tiny_dataset.path, out, 200)]
-    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a job started with `&` by a non-interactive shell (how CI may start us) inherits SIGINT ignored,
+    # and Python then never raises KeyboardInterrupt: give the child the default disposition, as a
+    # terminal would
+    proc = subprocess.Popen(
+        cmd,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     state_path = out / "checkpoints" / "state.json"
     try:
         t0 = time.monotonic()
