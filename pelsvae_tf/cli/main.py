@@ -117,6 +117,14 @@ def _global_flags(argv: list[str]) -> tuple[bool, bool]:
     return ("--verbose" in head or env("PELSVAE_VERBOSE"), "--traceback" in head or env("PELSVAE_TRACEBACK"))
 
 
+def stdout_is_tty() -> bool:
+    """True when stdout is a terminal (a Keras progress bar is then redrawn, not logged line by line)."""
+    try:
+        return bool(sys.stdout.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def quiet_tensorflow(verbose: bool | None = None) -> None:
     """Import TensorFlow with its C++ start-up log lines hidden (``verbose=False``).
 

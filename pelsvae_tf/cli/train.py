@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from pelsvae_tf.cli.flags import add_config_flags
+from pelsvae_tf.cli.main import stdout_is_tty
 from pelsvae_tf.model.config import ModelConfig
 from pelsvae_tf.train.config import TrainConfig
 
@@ -199,19 +200,12 @@ def _cli_configs(args):
     return ModelConfig.from_dict(model_d), TrainConfig.from_dict(train_d)
 
 
-def _stdout_is_tty() -> bool:
-    try:
-        return bool(sys.stdout.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
 def _cli_train(args) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("tensorflow").propagate = False  # TF prints its own records; not twice
     model_config, train_config = _cli_configs(args)
-    if getattr(args, "t_verbose", None) is None and train_config.verbose == 1 and not _stdout_is_tty():
+    if getattr(args, "t_verbose", None) is None and train_config.verbose == 1 and not stdout_is_tty():
         # a progress bar redrawn into a log file or pipe writes megabytes: one line per epoch
         train_config = train_config.replace(verbose=2)
     from pelsvae_tf.train.strategy import is_chief

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pelsvae_tf import options
 from pelsvae_tf.cli.flags import add_config_flags, config_from_args
-from pelsvae_tf.cli.main import HelpFormatter
+from pelsvae_tf.cli.main import HelpFormatter, stdout_is_tty
 from pelsvae_tf.tuning.config import TUNERS, TuneConfig
 from pelsvae_tf.tuning.search_space import LR_SAMPLINGS
 
@@ -129,13 +129,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _stdout_is_tty() -> bool:
-    try:
-        return bool(sys.stdout.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
 def _base_train(args):
     """The ``train`` entry of ``--base-config`` as a TrainConfig (None without one)."""
     from pelsvae_tf.train.config import TrainConfig
@@ -198,7 +191,7 @@ def run(args) -> int:
         space = space.replace(lr_sampling=args.lr_sampling)
     base = TuneConfig(
         paper_baseline=not args.no_paper_baseline,
-        verbose=args.verbose if args.verbose is not None else (1 if _stdout_is_tty() else 2),
+        verbose=args.verbose if args.verbose is not None else (1 if stdout_is_tty() else 2),
     )
     config = config_from_args(argparse.Namespace(**{k: getattr(args, k, None) for k in TUNE_FLAGS}), TuneConfig, base)
     model = _base_model(args, data, config.seed)
