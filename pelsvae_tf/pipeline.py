@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sys
 import time
 from pathlib import Path
 
+from pelsvae_tf.cli.main import stdout_is_tty
 from pelsvae_tf.data import PrepareConfig
 from pelsvae_tf.data.prepare import prepare  # the module's name is the function's: import it from there
 from pelsvae_tf.evaluate import evaluate
@@ -90,7 +90,7 @@ def run_pipeline(config: PipelineConfig) -> dict:
         strategy=config.strategy,
         deterministic=config.deterministic,
         # a progress bar redrawn into a log file or pipe writes megabytes: one line per epoch
-        verbose=1 if _stdout_is_tty() else 2,
+        verbose=1 if stdout_is_tty() else 2,
     )
     if run.model_path.exists() and run.latents_path.exists():
         print(f"[3/6] train: reusing {run_dir}")
@@ -177,10 +177,3 @@ def _check_same_job(out: Path, config: PipelineConfig) -> None:
             f"{out} holds a job made with other settings ({'; '.join(changed)}); its finished stages "
             f"would be stale. Use a new --out (or delete {out}) to run with these settings."
         )
-
-
-def _stdout_is_tty() -> bool:
-    try:
-        return bool(sys.stdout.isatty())
-    except (AttributeError, ValueError):
-        return False

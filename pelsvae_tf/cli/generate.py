@@ -24,7 +24,7 @@ def _run_cli(args: argparse.Namespace) -> int:
         if not args.parents:
             raise FileNotFoundError(f"--out {out}: folder {out.parent} does not exist; create it or add --parents")
         out.parent.mkdir(parents=True, exist_ok=True)
-    gen = Generator.load(args.run_dir, regressor=args.regressor)
+    gen = Generator.load(args.run_dir, regressor=args.regressor, deterministic=not args.no_deterministic)
     cadence = parse_cadence(args.cadence, seed=args.seed) if args.cadence else None
     extra = {}
     for name in ("radius", "lum", "bp_rp"):
@@ -111,6 +111,12 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same curves)")
     p.add_argument("--strict", action="store_true", help="error (not warning) for out-of-training-range physics")
     p.add_argument("--no-noise", action="store_true", help="do not add an N(0, err) noise draw")
+    p.add_argument(
+        "--no-deterministic",
+        action="store_true",
+        help="turn TensorFlow op determinism off for the generation (default: on; the random draws "
+        "are seeded either way)",
+    )
     p.add_argument("--out", required=True, help="output table, .csv or .parquet (written chunk by chunk)")
     p.add_argument("--parents", action="store_true", help="create the folder of --out if it does not exist")
     p.add_argument("--plot", default=None, help="optional PNG of the first curves (time and folded)")

@@ -248,3 +248,21 @@ def parse_cadence(spec: str, seed: int = 0) -> Cadence:
             raise ValueError(f"cadence {spec!r}: cannot read times in days from {path} ({exc}); {fix}") from None
         return Cadence.from_times(vals, f"times from {path}")
     raise ValueError(f"cadence {spec!r}: unknown kind {kind!r}; expected survey, phases or times")
+
+
+def cadence_phases(cadence: "Cadence | Any", n: int, period: np.ndarray, t0: Any = 0.0):
+    """Times and phases of ``n`` curves at ``cadence`` (``None``: 100 evenly spaced phases; a
+    :class:`Cadence` or times in days). ``period`` [n] d, ``t0`` one time or [n] [d].
+
+    Returns ``(cadence, times [n, T] d, phase [n, T] float32 cycles, t0 [n] d)``.
+    """
+    t0a = np.atleast_1d(_as_days(t0, "t0")).reshape(-1)
+    t0a = np.repeat(t0a, n) if t0a.size == 1 else t0a
+    if t0a.size != n or not np.all(np.isfinite(t0a)):
+        raise ValueError(f"t0: give one finite time [d] or n={n} of them")
+    if cadence is None:
+        cadence = phases(100)
+    elif not isinstance(cadence, Cadence):
+        cadence = Cadence.from_times(cadence)
+    times = cadence.times_for(n, period, t0a)
+    return cadence, times, to_phase(times, period, t0a).astype(np.float32), t0a

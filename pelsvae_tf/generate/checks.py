@@ -189,3 +189,18 @@ def check_ranges(
                 if strict:
                     raise ValueError(msg + " (strict=True)")
                 warnings.warn(msg, PhysicsRangeWarning, stacklevel=3)
+
+
+def classes_with_physics(train_stats: Mapping[str, np.ndarray] | None, classes: Sequence[str], physics: Sequence[str]):
+    """Classes with at least one training star having every parameter of ``physics`` and a period
+    (all ``classes`` when ``train_stats`` is None; none when a parameter has no column)."""
+    if train_stats is None:
+        return tuple(classes)
+    ok = np.ones(len(train_stats["label"]), dtype=bool)
+    for name in dict.fromkeys(list(physics) + ["period"]):
+        col = stats_column(train_stats, name)
+        if col is None:
+            return ()
+        ok &= np.isfinite(col)
+    present = set(np.asarray(train_stats["label"])[ok].tolist())
+    return tuple(c for i, c in enumerate(classes) if i in present)

@@ -49,8 +49,9 @@ from tqdm.auto import tqdm
 
 from pelsvae_tf.classes import CLASSES, PHYSICS_PARAMS, canonical_class
 from pelsvae_tf.counter_rng import STREAM_DUMMY, curve_seeds, uniform_np
+from pelsvae_tf.determinism import under_op_determinism
 from pelsvae_tf.generate import stream
-from pelsvae_tf.generate.cadence import Cadence, _as_days, phases, to_phase
+from pelsvae_tf.generate.cadence import Cadence, cadence_phases
 from pelsvae_tf.generate.checks import (
     PhysicsRangeWarning,
     _broadcast,
@@ -59,6 +60,7 @@ from pelsvae_tf.generate.checks import (
     check_physical,
     check_ranges,
     class_range,
+    classes_with_physics,
     in_training_range,
     stats_column,
 )
@@ -98,6 +100,10 @@ class Generator:
         knn: training stars of the class nearest in physics drawn from for magnitude metadata.
         jit_compile: XLA-compile the grid decoder in process (the exported graphs never are).
         model_config: the decoder's ``ModelConfig`` (enables the fast direct TCN inference graph).
+        deterministic: run every generation call with TensorFlow op determinism on (default; the
+            process setting is put back after each call). ``False`` skips it (``pelsvae generate
+            --no-deterministic``); the random draws are counter-based either way, so the same
+            seed gives the same curves (cost measured in ``benchmarks/bench_determinism.py``).
     """
 
     def __init__(
@@ -113,7 +119,11 @@ class Generator:
         knn: int = 20,
         jit_compile: bool = False,
         model_config=None,
+        deterministic: bool = True,
     ):
+        if not isinstance(deterministic, bool):
+            raise ValueError(f"deterministic={deterministic!r}: give True or False")
+        self.deterministic = deterministic
         self.decoder = decoder
         self.regressor = regressor
         self.classes = tuple(classes)
@@ -197,16 +207,7 @@ class Generator:
     def classes_with_physics(self) -> tuple[str, ...]:
         """Classes with at least one training star having every regressor input (and a period):
         the classes the regressor was fitted on (all classes when no statistics are loaded)."""
-        if self.train_stats is None:
-            return self.classes
-        ok = np.ones(len(self.train_stats["label"]), dtype=bool)
-        for name in dict.fromkeys(list(self.physics) + ["period"]):
-            col = self._stats_column(name)
-            if col is None:
-                return ()
-            ok &= np.isfinite(col)
-        present = set(np.asarray(self.train_stats["label"])[ok].tolist())
-        return tuple(c for i, c in enumerate(self.classes) if i in present)
+        return classes_with_physics(self.train_stats, self.classes, self.physics)
 
     def class_range(self, cls: str, name: str) -> tuple[float, float]:
         """Training range ``(min, max)`` of parameter ``name`` for class ``cls`` (physical units);
@@ -235,6 +236,7 @@ class Generator:
         out = self.render(z, labels, phase, np.zeros(len(z)), np.ones(len(z)), np.zeros(len(z), np.int64))
         return out["scaled_mag"], out["scaled_err"]
 
+    @under_op_determinism
     def render(
         self,
         z: np.ndarray,
@@ -271,6 +273,7 @@ class Generator:
         return out
 
     # -- main entry -------------------------------------------------------------------------------
+    @under_op_determinism
     def generate(
         self,
         cls: str | Sequence[str],
@@ -399,6 +402,7 @@ class Generator:
             self, path, cls, n=n, cadence=cadence, seed=seed, chunk_curves=chunk_curves, progress=progress, **kwargs
         )
 
+    @under_op_determinism
     def from_latents(
         self,
         z: np.ndarray,
@@ -434,17 +438,8 @@ class Generator:
 
     def _curves(self, z, labels, cadence, per, t0, mmean, amp, seeds, noise) -> GeneratedLightCurves:
         n = len(z)
-        t0a = np.atleast_1d(_as_days(t0, "t0")).reshape(-1)
-        t0a = np.repeat(t0a, n) if t0a.size == 1 else t0a
-        if t0a.size != n or not np.all(np.isfinite(t0a)):
-            raise ValueError(f"t0: give one finite time [d] or n={n} of them")
-        if cadence is None:
-            cadence = phases(100)
-        elif not isinstance(cadence, Cadence):
-            cadence = Cadence.from_times(cadence)
+        cadence, times, phase, t0a = cadence_phases(cadence, n, per, t0)
         stream.check_memory(n, cadence.values.shape[-1], self.max_result_bytes)
-        times = cadence.times_for(n, per, t0a)
-        phase = to_phase(times, per, t0a).astype(np.float32)
         out = self.render(z, labels, phase, mmean, amp, seeds)
         mag = out["mag"] if noise else out["mag_model"].copy()
         return GeneratedLightCurves(

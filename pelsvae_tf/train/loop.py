@@ -18,8 +18,8 @@ import threading
 
 import keras
 import tensorflow as tf
-from tensorflow.python.framework import config as tf_config
 
+from pelsvae_tf.determinism import op_determinism  # noqa: F401  (re-exported: loop.op_determinism)
 from pelsvae_tf.train.callbacks import (
     BetaScheduler,
     DivergenceGuard,
@@ -142,19 +142,6 @@ def standard_callbacks(beta: float, tc: TrainConfig, saved: dict | None = None) 
         callbacks.append(stopper)
         stateful["early_stopping"] = stopper
     return callbacks, stateful
-
-
-@contextlib.contextmanager
-def op_determinism(enabled: bool):
-    """TensorFlow op determinism on inside the context when ``enabled`` (restored after)."""
-    turn_on = bool(enabled) and not tf_config.is_op_determinism_enabled()
-    if turn_on:
-        tf.config.experimental.enable_op_determinism()
-    try:
-        yield
-    finally:
-        if turn_on:
-            tf_config.disable_op_determinism()
 
 
 class InterruptGuard(keras.callbacks.Callback):

@@ -71,3 +71,31 @@ def test_shipped_run_r21_falls_with_teff_for_the_default_regressor(tmp_path):
             f"{r21['slope_ratio']:.3f}, medians {np.round(med, 3).tolist()}"
         )
     assert (tmp_path / "physics_recovery.json").exists()
+
+
+def test_generation_runs_under_op_determinism_by_default_and_restores_the_process_setting():
+    """Issue 15 item 5: generation with TensorFlow op determinism on (flag to turn it off); the
+    caller's process setting is put back; on or off, the same seed gives bit-identical curves."""
+    from pelsvae_tf import determinism
+    from pelsvae_tf.generate import Generator
+
+    seen = []
+    gens = {flag: Generator.load(deterministic=flag) for flag in (True, False)}
+    for gen in gens.values():
+        render_np = gen.phase_function.render_np
+
+        def spy(*args, _render_np=render_np, **kwargs):
+            seen.append(determinism.is_enabled())
+            return _render_np(*args, **kwargs)
+
+        gen.phase_function.render_np = spy
+    assert not determinism.is_enabled()
+    on = gens[True].generate("RRLYR", teff=6500.0, abs_gmag=0.6, period=0.55, n=8, seed=3)
+    assert seen == [True] and not determinism.is_enabled()
+    on_again = gens[True].generate("RRLYR", teff=6500.0, abs_gmag=0.6, period=0.55, n=8, seed=3)
+    off = gens[False].generate("RRLYR", teff=6500.0, abs_gmag=0.6, period=0.55, n=8, seed=3)
+    assert seen == [True, True, False] and not determinism.is_enabled()
+    np.testing.assert_array_equal(on.mag, on_again.mag)
+    np.testing.assert_array_equal(on.mag, off.mag)
+    with pytest.raises(ValueError, match="deterministic"):
+        Generator.load(deterministic="yes")
