@@ -3,7 +3,7 @@
 ``tf.config.experimental.enable_op_determinism()`` is a process-wide setting; :func:`op_determinism`
 turns it on for the duration of a ``with`` block and puts the previous setting back, so a library
 call (``train()``, ``Generator.generate``) does not change the state of the caller's process.
-Measured cost: ``benchmarks/bench_determinism.py`` (BENCHMARKS.md).
+Its cost is measured by ``benchmarks/bench_determinism.py``.
 """
 
 from __future__ import annotations

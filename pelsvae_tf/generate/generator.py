@@ -103,7 +103,7 @@ class Generator:
         deterministic: run every generation call with TensorFlow op determinism on (default; the
             process setting is put back after each call). ``False`` skips it (``pelsvae generate
             --no-deterministic``); the random draws are counter-based either way, so the same
-            seed gives the same curves (cost measured in ``benchmarks/bench_determinism.py``).
+            seed gives the same curves (cost: ``benchmarks/bench_determinism.py``).
     """
 
     def __init__(

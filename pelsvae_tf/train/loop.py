@@ -19,7 +19,7 @@ import threading
 import keras
 import tensorflow as tf
 
-from pelsvae_tf.determinism import op_determinism  # noqa: F401  (re-exported: loop.op_determinism)
+from pelsvae_tf.determinism import op_determinism
 from pelsvae_tf.train.callbacks import (
     BetaScheduler,
     DivergenceGuard,
