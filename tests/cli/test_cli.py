@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.model import tiny_run_configs
+from tests.fixtures.model import tiny_run_configs, tiny_train_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 #: the user's environment: no TF_CPP_MIN_LOG_LEVEL (the CLI must quiet TensorFlow by itself)
@@ -37,40 +37,13 @@ def _pelsvae(*args, timeout=300, **kw):
     )
 
 
-def _tiny_train_args(data, out, epochs):
-    return [
-        "train",
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--physics",
-        "teff,abs_gmag,period",
-        "--hidden",
-        "8",
-        "--n-blocks",
-        "4",
-        "--kernel-size",
-        "5",
-        "--dense-units",
-        "16",
-        "--epochs",
-        str(epochs),
-        "--batch-size",
-        "32",
-        "--lr",
-        "5e-3",
-        "--no-tensorboard",
-    ]
-
-
 def test_ctrl_c_during_train_is_one_line_exit_130_and_rerun_resumes(tiny_dataset, tmp_path):
     """SIGINT after the first committed epoch: exit code 130, no traceback, one line naming the
     epochs kept and how to resume; the default output has no TF C++ log lines, no cuInit error,
     and (stdout being a pipe) one Keras line per epoch rather than a progress bar; re-running
     the command resumes."""
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "pelsvae_tf", *_tiny_train_args(tiny_dataset.path, out, 200)]
+    cmd = [sys.executable, "-m", "pelsvae_tf", *tiny_train_argv(tiny_dataset.path, out, 200)]
     # a job started with `&` by a non-interactive shell (how CI may start us) inherits SIGINT ignored,
     # and Python then never raises KeyboardInterrupt: give the child the default disposition, as a
     # terminal would
@@ -107,7 +80,7 @@ def test_ctrl_c_during_train_is_one_line_exit_130_and_rerun_resumes(tiny_dataset
     assert not TF_LOG.search(stderr) and "cuInit" not in stderr, stderr[:3000]
     assert "Epoch 1/200" in stdout and "\r" not in stdout and "\x08" not in stdout
     # the line's advice works: the same command (up to a nearer last epoch) resumes
-    res = _pelsvae(*_tiny_train_args(tiny_dataset.path, out, kept + 1))
+    res = _pelsvae(*tiny_train_argv(tiny_dataset.path, out, kept + 1))
     assert res.returncode == 0, res.stderr[-3000:]
     assert not TF_LOG.search(res.stderr) and "cuInit" not in res.stderr, res.stderr[:3000]
     # not a terminal: "Epoch k/N" then one summary line per epoch, no redrawn progress bar

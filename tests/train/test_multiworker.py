@@ -1,5 +1,5 @@
 """``pelsvae train --strategy multiworker`` with two worker processes on loopback (issue 15,
-item 6): TF_CONFIG clusters on 127.0.0.1 ports only; a tiny model trains two epochs with the
+item 6): TF_CONFIG clusters on 127.0.0.1 ports only; a tiny model trains one epoch with the
 chief alone writing the run directory, worker 1 is killed, and a restart of both resumes at the
 committed epoch and finishes."""
 
@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from tests.fixtures.model import tiny_train_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
@@ -42,32 +44,7 @@ def _start_cluster(data, outs, epochs, logs: Path):
             sys.executable,
             "-m",
             "pelsvae_tf",
-            "train",
-            "--data",
-            str(data),
-            "--out",
-            str(out),
-            "--strategy",
-            "multiworker",
-            "--physics",
-            "teff,abs_gmag,period",
-            "--hidden",
-            "8",
-            "--n-blocks",
-            "4",
-            "--kernel-size",
-            "5",
-            "--dense-units",
-            "16",
-            "--epochs",
-            str(epochs),
-            "--batch-size",
-            "32",
-            "--lr",
-            "5e-3",
-            "--no-tensorboard",
-            "--verbose",
-            "2",
+            *tiny_train_argv(data, out, epochs, "--strategy", "multiworker", "--verbose", "2"),
         ]
         log = open(logs / f"worker{index}.{epochs}.log", "w")
         procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
@@ -97,15 +74,15 @@ def test_two_workers_on_loopback_train_chief_writes_and_resume_after_a_kill(tiny
     logs = tmp_path / "logs"
     logs.mkdir()
     state_path = chief / "checkpoints" / "state.json"
-    # 1. a 3-epoch run; worker 1 gets its own --out to show that it writes nothing there. Once the
-    #    chief has committed two epochs, worker 1 is killed, then the stalled chief (it waits on
+    # 1. a 2-epoch run; worker 1 gets its own --out to show that it writes nothing there. Once the
+    #    chief has committed one epoch, worker 1 is killed, then the stalled chief (it waits on
     #    the lost peer: collective ops have no timeout)
-    procs = _start_cluster(tiny_dataset.path, [chief, scratch], 3, logs)
+    procs = _start_cluster(tiny_dataset.path, [chief, scratch], 2, logs)
     try:
         t0 = time.monotonic()
         while time.monotonic() - t0 < 300 and all(p.poll() is None for p in procs):
             try:
-                if json.loads(state_path.read_text())["epoch"] >= 2:
+                if json.loads(state_path.read_text())["epoch"] >= 1:
                     break
             except (OSError, ValueError, KeyError):
                 pass
@@ -115,30 +92,30 @@ def test_two_workers_on_loopback_train_chief_writes_and_resume_after_a_kill(tiny
         time.sleep(2)
     finally:
         _kill(procs)
-    log0 = (logs / "worker0.3.log").read_text()
+    log0 = (logs / "worker0.2.log").read_text()
     assert "num_workers = 2" in log0, log0[:3000]
-    assert json.loads(state_path.read_text())["epoch"] == 2
-    assert _epochs(chief) == [0, 1]
-    for name in ("config.json", "checkpoints/epoch-0002.keras", "checkpoints/last.keras"):
+    assert json.loads(state_path.read_text())["epoch"] == 1
+    assert _epochs(chief) == [0]
+    for name in ("config.json", "checkpoints/epoch-0001.keras", "checkpoints/last.keras"):
         assert (chief / name).exists(), name
     assert not (chief / "model.keras").exists()  # the run was not finished
     assert not scratch.exists() or not any(scratch.iterdir()), list(scratch.rglob("*"))
 
     # 2. restart both workers with the same command on the chief's directory (shared storage):
     #    they resume at the committed epoch and finish, in step
-    procs = _start_cluster(tiny_dataset.path, [chief, chief], 3, logs)
+    procs = _start_cluster(tiny_dataset.path, [chief, chief], 2, logs)
     try:
         _wait(procs, 300)
     finally:
         _kill(procs)
     out = {p.name: p.read_text() for p in logs.iterdir()}
     assert [p.returncode for p in procs] == [0, 0], {k: v[-3000:] for k, v in out.items()}
-    assert "(epoch 2)" in out["worker0.3.log"]  # "resuming ... from epoch-0002.keras (epoch 2)"
-    assert f"trained 3 epochs -> {chief}/model.keras" in out["worker0.3.log"]
-    assert "trained 3 epochs (worker 1: nothing written, the chief writes the run directory)" in out["worker1.3.log"]
-    assert _epochs(chief) == [0, 1, 2]  # every epoch exactly once
+    assert "(epoch 1)" in out["worker0.2.log"]  # "resuming ... from epoch-0001.keras (epoch 1)"
+    assert f"trained 2 epochs -> {chief}/model.keras" in out["worker0.2.log"]
+    assert "trained 2 epochs (worker 1: nothing written, the chief writes the run directory)" in out["worker1.2.log"]
+    assert _epochs(chief) == [0, 1]  # every epoch exactly once
     state = json.loads(state_path.read_text())
-    assert state["epoch"] == 3 and len(state["history"]) == 3
+    assert state["epoch"] == 2 and len(state["history"]) == 2
     for name in ("model.keras", "latents.npz", "history.csv"):
         assert (chief / name).exists(), name
 
@@ -146,5 +123,5 @@ def test_two_workers_on_loopback_train_chief_writes_and_resume_after_a_kill(tiny
         return [ln.split(" - ", 3)[-1] for ln in out[log].splitlines() if re.match(r"^\d+/\d+ - ", ln)]
 
     # the workers trained one model: the same global losses, logged by both
-    assert len(epoch_lines("worker0.3.log")) == 1
-    assert epoch_lines("worker0.3.log") == epoch_lines("worker1.3.log")
+    assert len(epoch_lines("worker0.2.log")) == 1
+    assert epoch_lines("worker0.2.log") == epoch_lines("worker1.2.log")
