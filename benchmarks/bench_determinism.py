@@ -11,9 +11,10 @@ Generation: the shipped pretrained model (``Generator.load()``, default regresso
 ``deterministic=True`` and ``False``, ``--curves`` curves of 300 points, alternating, median of
 ``--repeat``; the two arms' curves are compared bit for bit (the draws are counter-based either way).
 
-Ratios are on / off measured in the same run (> 1 = determinism is slower).
+Ratios are on / off measured in the same run (> 1 = determinism is slower): the ratio of the
+medians, and the median and range of the per-pair ratios (each pair runs back to back).
 
-    python benchmarks/bench_determinism.py                 # ~3 min on 2 CPU cores
+    python benchmarks/bench_determinism.py --repeat 5      # ~6 min on 2 CPU cores
 """
 
 from __future__ import annotations
@@ -67,6 +68,12 @@ def train_seconds(arch: dict, deterministic: bool, steps: int, warmup: int, seq_
         return time.perf_counter() - t0
 
 
+def pair_ratios(times: dict) -> list[float]:
+    """On / off time of each alternated pair (``times[True][i] / times[False][i]``): a load spike
+    hits one pair, not the median, and the spread of these ratios shows the machine's noise."""
+    return [a / b for a, b in zip(times[True], times[False])]
+
+
 def main(argv=None) -> int:
     """Run the benchmark; print a table of on / off ratios and one JSON line."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -92,12 +99,18 @@ def main(argv=None) -> int:
                 times[flag].append(train_seconds(arch, flag, args.steps, args.warmup))
         on, off = statistics.median(times[True]), statistics.median(times[False])
         rate = lambda s: args.steps * arch["batch"] / s  # noqa: E731
+        pairs = pair_ratios(times)
         results["train"][name] = {
             "on_curves_per_s": rate(on),
             "off_curves_per_s": rate(off),
             "on_over_off_time": on / off,
+            "pair_ratios": pairs,
+            "seconds": {"on": times[True], "off": times[False]},
         }
-        print(f"train {name}: on {rate(on):.1f} curves/s, off {rate(off):.1f} curves/s, time on / off {on / off:.3f}")
+        print(
+            f"train {name}: on {rate(on):.1f} curves/s, off {rate(off):.1f} curves/s, time on / off {on / off:.3f} "
+            f"(per pair: median {statistics.median(pairs):.3f} [{min(pairs):.3f}, {max(pairs):.3f}])"
+        )
 
     gens = {flag: Generator.load(deterministic=flag) for flag in (True, False)}
     kw = dict(teff=6500.0, abs_gmag=0.6, period=0.55, n=args.curves, cadence=phases(300), seed=0)
@@ -110,16 +123,20 @@ def main(argv=None) -> int:
             gens[flag].generate("RRLYR", **kw)
             times[flag].append(time.perf_counter() - t0)
     on, off = statistics.median(times[True]), statistics.median(times[False])
+    pairs = pair_ratios(times)
     results["generate"] = {
         "curves": args.curves,
         "on_curves_per_s": args.curves / on,
         "off_curves_per_s": args.curves / off,
         "on_over_off_time": on / off,
+        "pair_ratios": pairs,
+        "seconds": {"on": times[True], "off": times[False]},
         "bit_identical": same,
     }
     print(
         f"generate {args.curves} x 300: on {args.curves / on:.1f} curves/s, off {args.curves / off:.1f} curves/s, "
-        f"time on / off {on / off:.3f}; curves bit-identical on vs off: {same}"
+        f"time on / off {on / off:.3f} (per pair: median {statistics.median(pairs):.3f} "
+        f"[{min(pairs):.3f}, {max(pairs):.3f}]); curves bit-identical on vs off: {same}"
     )
     print(json.dumps(results, default=str))
     if args.json:
