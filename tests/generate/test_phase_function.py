@@ -182,6 +182,30 @@ def test_light_curve_objects_index_iterate_and_convert(shipped_gen, tmp_path):
 
 
 @shipped
+def test_to_lightkurve_keeps_times_magnitudes_units_and_metadata(shipped_gen, monkeypatch):
+    import sys
+
+    import astropy.units as u
+
+    g = shipped_gen
+    res = g.generate("CEP", n=3, seed=5, **_mid(g, "CEP"))
+    lk = pytest.importorskip("lightkurve")  # in the test extra; optional for users
+    lc = res.to_lightkurve(1)
+    assert isinstance(lc, lk.LightCurve) and len(lc) == res.mag.shape[1]
+    np.testing.assert_allclose(lc.time.mjd, res.time[1], atol=1e-9)
+    assert lc.flux.unit == u.mag and lc.flux_err.unit == u.mag
+    np.testing.assert_allclose(lc.flux.value, res.mag[1], atol=1e-6)
+    np.testing.assert_allclose(lc.flux_err.value, res.err[1], atol=1e-6)
+    assert lc.meta["CLASS"] == "CEP" and lc.meta["PERIOD"] == pytest.approx(float(res.period[1]))
+    # folding the LightCurve on the generator's period keeps the generated shape (peak-to-peak)
+    folded = lc.fold(period=float(res.period[1]))
+    assert np.ptp(folded.flux.value) == pytest.approx(np.ptp(res.mag[1]), rel=1e-6)
+    monkeypatch.setitem(sys.modules, "lightkurve", None)  # as if lightkurve were not installed
+    with pytest.raises(ImportError, match=r"pip install lightkurve \(or pip install 'pelsvae-tf\[lightkurve\]'\)"):
+        res.to_lightkurve(0)
+
+
+@shipped
 def test_generate_to_streams_the_same_curves_in_bounded_memory(shipped_gen, tmp_path):
     import pandas as pd
 
