@@ -181,6 +181,37 @@ def test_cli_regress_prints_and_writes_table(fitted_run, capsys):
         args.func(args)
 
 
+def test_cli_regress_flags_are_the_config_fields_with_its_defaults(tmp_path):
+    """`pelsvae regress` fits what `pelsvae run` fits: every RegressorConfig field but ``kind`` is a
+    flag whose shown default is the dataclass default (--num-trees was 100 by hand, 50 in the config)."""
+    import argparse
+    import dataclasses
+
+    from pelsvae_tf.cli.flags import config_from_args
+    from pelsvae_tf.cli.regress import register
+    from pelsvae_tf.regress.config import RegressorConfig
+
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers()
+    register(sub)
+    text = sub.choices["regress"].format_help()
+    for f in dataclasses.fields(RegressorConfig):
+        if f.name != "kind":
+            flag = "--" + {"use_class": "class"}.get(f.name, f.name).replace("_", "-")
+            assert flag in text, flag
+    assert "--kind " not in text and "--num-trees NUM_TREES" in text
+    block = text.rsplit("--num-trees NUM_TREES", 1)[1].split("--max-depth", 1)[0]  # the options section
+    assert f"(default: {RegressorConfig().num_trees})" in " ".join(block.split())
+    args = parser.parse_args(["regress", str(tmp_path), "--no-class", "--no-dummy", "--num-trees", "7"])
+    cfg = config_from_args(args, RegressorConfig)
+    assert (cfg.use_class, cfg.dummy, cfg.num_trees, cfg.n_repeats) == (False, False, 7, RegressorConfig().n_repeats)
+    assert config_from_args(parser.parse_args(["regress", str(tmp_path)]), RegressorConfig) == RegressorConfig()
+    (tmp_path / "reg.json").write_text('{"num_trees": 9, "seed": 4}')
+    args = parser.parse_args(["regress", str(tmp_path), "--config", str(tmp_path / "reg.json"), "--seed", "5"])
+    cfg = config_from_args(args, RegressorConfig, base=RegressorConfig.load(args.config))
+    assert (cfg.num_trees, cfg.seed) == (9, 5)
+
+
 def test_regressor_saved_before_residual_mode_loads_as_paper_mode(tmp_path):
     """An on-disk regressor without ``latent_noise`` (no residual covariance) samples as the paper."""
     p, zm, zl, lab = _toy(60, 0)
