@@ -31,25 +31,13 @@ import pandas as pd
 
 from pelsvae_tf import textio
 from pelsvae_tf.atomic import atomic_path, atomic_write_text
+from pelsvae_tf.evaluate.plots import save_figure
 from pelsvae_tf.tuning.config import PROJECT_NAME
-from pelsvae_tf.tuning.hypermodel import model_config_from_values
+from pelsvae_tf.tuning.hypermodel import HP_NAMES, model_config_from_values
 from pelsvae_tf.tuning.search_space import PAPER_BEST, PAPER_TABLE2_BEST
 
-#: Table columns for the hyperparameters, in Table 2 order.
-HP_COLUMNS: tuple[str, ...] = (
-    "seq_arch",
-    "hidden",
-    "n_blocks",
-    "kernel_size",
-    "dilation_base",
-    "rnn_layers",
-    "latent_dim",
-    "dropout",
-    "lr",
-    "lr_scheduler",
-    "beta",
-    "batch_size",
-)
+#: Table columns for the hyperparameters, in Table 2 order (the names declared to KerasTuner).
+HP_COLUMNS: tuple[str, ...] = HP_NAMES
 
 
 #: Integer hyperparameters (kept as nullable integers in the table: inactive ones are <NA>).
@@ -257,10 +245,7 @@ def write_report(out_dir: str | Path, hypermodel, config, baseline: dict | None 
     plot_val_loss(trials, ax=ax, baseline_val_loss=(baseline or {}).get("val_loss"))
     ax.set_title(f"PELS-VAE {config.tuner} search: validation loss per trial")
     fig.tight_layout()
-    with atomic_path(out_dir / "val_loss_per_trial.png") as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    paths["plot"] = out_dir / "val_loss_per_trial.png"
+    paths["plot"] = save_figure(fig, out_dir / "val_loss_per_trial.png", dpi=120)
 
     best = best_trial(trials)
     values = trial_values(out_dir / PROJECT_NAME, best["trial_id"])

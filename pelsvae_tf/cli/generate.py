@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pelsvae_tf.atomic import atomic_path
 from pelsvae_tf.generate.cadence import parse_cadence
 from pelsvae_tf.generate.conditions import DEFAULT_REGRESSOR
 
@@ -58,9 +57,9 @@ def _run_cli(args: argparse.Namespace) -> int:
         res.plot(ax=axes[0], index=range(min(3, len(res))), folded=False)
         res.plot(ax=axes[1], index=range(min(3, len(res))), folded=True)
         fig.tight_layout()
-        with atomic_path(Path(args.plot)) as tmp:
-            fig.savefig(tmp, dpi=120)
-        plt.close(fig)
+        from pelsvae_tf.evaluate.plots import save_figure
+
+        save_figure(fig, Path(args.plot), dpi=120)
         print(f"wrote {args.plot}")
     return 0
 

@@ -37,8 +37,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from pelsvae_tf.atomic import atomic_path
 from pelsvae_tf.evaluate.metrics import fourier_fit, skewness
+from pelsvae_tf.evaluate.plots import save_figure
 from pelsvae_tf.generate.cadence import phases
 from pelsvae_tf.generate.generator import Generator, PhysicsRangeWarning
 from pelsvae_tf.regress import KINDS, fit_regressors, load_regressor
@@ -328,6 +328,4 @@ def _figure(path: Path, teffs, curves, results, n_per_teff, n_show) -> None:
             ax.set_xlabel("Teff [K]", fontsize=9)
     fig.suptitle("RR Lyrae generated along a Teff sweep (rows: regressors)", fontsize=10)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)

@@ -59,6 +59,7 @@ from pelsvae_tf.evaluate.curvesets import (  # noqa: F401
     curves_from_sdss_rrlyrae,
     curves_from_sky,
 )
+from pelsvae_tf.evaluate.plots import save_figure
 from pelsvae_tf.evaluate.realism_features import (  # noqa: F401
     FEATURES,
     FOURIER_ORDER,
@@ -334,10 +335,7 @@ def plot_fourier_diagrams(
                 ax.set_ylim(0, 1.0)
     axes[0, 0].legend(fontsize=7, markerscale=3)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def realism_section(
