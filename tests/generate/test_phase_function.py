@@ -258,3 +258,20 @@ def test_every_shipped_saved_model_loads_with_the_forest_ops_registered():
     assert saved_model_ops(root / "regressor_forest" / "1") & SIMPLEML_OPS
     for name in ("decoder", "regressor_mlp", "regressor_forest", "generator"):
         assert "serving_default" in load_saved_model(root / name / "1").signatures, name
+
+
+def test_load_saved_model_names_the_package_when_the_forest_ops_are_missing(monkeypatch):
+    """Without ydf-tf, loading the forest SavedModel is one ImportError naming the pip package,
+    not TensorFlow's "Op type not registered 'SimpleMLLoadModelFromPathWithHandle'"."""
+    import sys
+    from pathlib import Path
+
+    from pelsvae_tf.serve.export import load_saved_model
+
+    root = Path(__file__).resolve().parents[2] / "saved_models"
+    if not (root / "regressor_forest" / "1").exists():
+        pytest.skip("no shipped saved_models/")
+    monkeypatch.setitem(sys.modules, "ydf_tf", None)  # as if ydf-tf were not installed
+    with pytest.raises(ImportError, match=r"regressor_forest/1 uses YDF decision-forest ops: pip install ydf-tf=="):
+        load_saved_model(root / "regressor_forest" / "1")
+    assert "serving_default" in load_saved_model(root / "decoder" / "1").signatures  # no forest: no ydf-tf needed
