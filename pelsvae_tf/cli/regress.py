@@ -17,12 +17,18 @@ from pelsvae_tf.cli.flags import add_config_flags, config_from_args
 from pelsvae_tf.regress.config import ALL_KINDS, DEFAULT_KINDS, RegressorConfig
 
 
+def regressor_config(args: argparse.Namespace) -> RegressorConfig:
+    """The ``RegressorConfig`` of parsed ``pelsvae regress`` arguments: the ``--config`` file (or
+    the defaults) with the options given on the command line over it."""
+    base = RegressorConfig.load(args.config) if args.config else None
+    return config_from_args(args, RegressorConfig, base=base)
+
+
 def _run_cli(args: argparse.Namespace) -> int:
     from pelsvae_tf.regress.fit import fit_regressors
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    base = RegressorConfig.load(args.config) if args.config else None
-    config = config_from_args(args, RegressorConfig, base=base)
+    config = regressor_config(args)
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
     res = fit_regressors(args.run_dir, kinds, config, force=args.force)
     print(Path(res["md"]).read_text())

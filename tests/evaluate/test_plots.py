@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 
 def _figure_with_a_low_x_label():
@@ -55,8 +56,6 @@ def test_cli_generate_plot_is_saved_through_save_figure(tmp_path, monkeypatch):
     from pelsvae_tf.pretrained import PRETRAINED_DIR
 
     if not (PRETRAINED_DIR / "config.json").exists():
-        import pytest
-
         pytest.skip("package installed without the pretrained run")
     calls = []
     real = plots.save_figure

@@ -187,8 +187,7 @@ def test_cli_regress_flags_are_the_config_fields_with_its_defaults(tmp_path):
     import argparse
     import dataclasses
 
-    from pelsvae_tf.cli.flags import config_from_args
-    from pelsvae_tf.cli.regress import register
+    from pelsvae_tf.cli.regress import register, regressor_config
     from pelsvae_tf.regress.config import RegressorConfig
 
     parser = argparse.ArgumentParser()
@@ -203,12 +202,12 @@ def test_cli_regress_flags_are_the_config_fields_with_its_defaults(tmp_path):
     block = text.rsplit("--num-trees NUM_TREES", 1)[1].split("--max-depth", 1)[0]  # the options section
     assert f"(default: {RegressorConfig().num_trees})" in " ".join(block.split())
     args = parser.parse_args(["regress", str(tmp_path), "--no-class", "--no-dummy", "--num-trees", "7"])
-    cfg = config_from_args(args, RegressorConfig)
+    cfg = regressor_config(args)
     assert (cfg.use_class, cfg.dummy, cfg.num_trees, cfg.n_repeats) == (False, False, 7, RegressorConfig().n_repeats)
-    assert config_from_args(parser.parse_args(["regress", str(tmp_path)]), RegressorConfig) == RegressorConfig()
+    assert regressor_config(parser.parse_args(["regress", str(tmp_path)])) == RegressorConfig()
     (tmp_path / "reg.json").write_text('{"num_trees": 9, "seed": 4}')
     args = parser.parse_args(["regress", str(tmp_path), "--config", str(tmp_path / "reg.json"), "--seed", "5"])
-    cfg = config_from_args(args, RegressorConfig, base=RegressorConfig.load(args.config))
+    cfg = regressor_config(args)
     assert (cfg.num_trees, cfg.seed) == (9, 5)
 
 
