@@ -19,8 +19,9 @@ TCN_NORMS: tuple[str, ...] = ("layer", "batch", "none")
 RF_CHECKS: tuple[str, ...] = ("error", "warn", "off")
 #: decoder TCN padding: causal (paper) or non-causal
 DECODER_PADDINGS: tuple[str, ...] = ("causal", "same")
-#: loss: paper eq. 4 or the reference code's MSE + beta KL / 1e4
-LOSS_KINDS: tuple[str, ...] = ("paper", "reference")
+#: loss: paper eq. 4, the reference code's MSE + beta KL / 1e4, or eq. 4 with the KL weighted as in
+#: the per-point ELBO (beta KL 2 / T; see pelsvae_tf.model.losses)
+LOSS_KINDS: tuple[str, ...] = ("paper", "reference", "elbo")
 
 # -- training (pelsvae_tf.train.config.TrainConfig) ---------------------------------------------
 LR_SCHEDULES: tuple[str, ...] = ("none", "exponential", "cosine", "plateau")

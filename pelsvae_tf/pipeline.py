@@ -78,6 +78,7 @@ def run_pipeline(config: PipelineConfig) -> dict:
         latent_dim=config.latent_dim,
         dropout=r["dropout"],
         time_encoding=r["time_encoding"],
+        loss=r["loss"],
         physics=tuple(config.physics),
         seq_len=config.seq_len,
         seed=config.seed,

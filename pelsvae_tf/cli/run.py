@@ -34,6 +34,8 @@ HELPS = {
     "latent_dim": "latent dimensions",
     "dropout": "dropout rate (default: from preset)",
     "time_encoding": "time tag of each step (default: from preset)",
+    "loss": "training loss: elbo (eq. 4 with the per-point ELBO's KL weight), paper (eq. 4) or reference "
+    "(default: from preset, elbo quick, paper paper)",
     "aug_scale": "multiplier on the paper's augmentation targets (1.0 = paper; default: from preset)",
     "regressors": "comma-separated physics->latent regressors to fit ('' = none)",
     "evaluate": "write the evaluation report (--no-evaluate skips it)",

@@ -58,7 +58,7 @@ _MODEL_HELPS = {
     "arch": "temporal network: tcn, gru or lstm",
     "n_blocks": "TCN residual blocks (dilations 2**i)",
     "dropout": "dropout rate in [0, 1)",
-    "loss": "loss: paper (eq. 4, error-weighted) or reference (MSE + beta KL/1e4)",
+    "loss": "loss: paper (eq. 4, error-weighted), reference (MSE + beta KL/1e4) or elbo (eq. 4, KL x 2/T)",
     "time_encoding": "per-step time tag: phase, dt or fourier (phase + sin/cos of 4 harmonics)",
     "tcn_channels": "TCN filters per block: constant or reference ramp [8,16,32,H..]",
     "err_floor": "scaled error added in quadrature in the loss",

@@ -102,7 +102,8 @@ def register(subparsers) -> None:
         "--loss",
         choices=options.LOSS_KINDS,
         default=None,
-        help="loss of every trial: 'paper' (eq. 4) or 'reference' (MSE + beta KL/1e4); default: paper",
+        help="loss of every trial: 'paper' (eq. 4), 'reference' (MSE + beta KL/1e4) or 'elbo' "
+        "(eq. 4 with the KL x 2/T); default: paper",
     )
     p.add_argument(
         "--receptive-field-check",

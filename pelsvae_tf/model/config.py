@@ -44,7 +44,9 @@ class ModelConfig(ConfigBase):
         physics: physical parameters seen by the encoder; ``()`` = cVAE, e.g.
             ``("teff", "abs_gmag", "period")`` = cVAE-P.
         time_encoding: per-step time tag, ``"phase"`` or ``"dt"`` (phase difference).
-        loss: ``"paper"`` (eq. 4) or ``"reference"`` (MSE + beta KL / 1e4), see ``losses.py``.
+        loss: ``"paper"`` (eq. 4), ``"reference"`` (MSE + beta KL / 1e4) or ``"elbo"`` (eq. 4 with
+            the KL weighted ``beta * 2 / T`` as in the per-point Gaussian ELBO, so the latent is
+            not priced 150x above the reconstruction of a 300-point curve), see ``losses.py``.
         beta: KL weight (initial value; schedulable during training).
         seq_len: training length L (points per curve); the decoder accepts any length.
         seed: seed for weight initialisation, dropout and latent sampling.

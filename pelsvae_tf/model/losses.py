@@ -28,7 +28,22 @@ Reference code (jorgemarpa/PELS-VAE), ``kind="reference"``::
 
     loss = mean_j (x_j - x_hat_j)^2 + beta * kl / 1e4      (err_kl reported but not trained)
 
-In both cases ``kl`` is the raw KL in nats (the metric tracker reports it unweighted).
+Per-point ELBO weighting, ``kind="elbo"`` (beyond the paper)::
+
+    loss = recon + beta * kl * 2 / T + err_kl        (T = points per curve, e.g. 300)
+
+Eq. 4 averages the reconstruction over the T points of a curve but adds the KL of the whole curve,
+so at T = 300 the latent is priced 2T = 600 times higher than in the Gaussian ELBO
+(``-log p(x|z) = sum_j chi^2_j / 2 + const`` per curve; dividing the ELBO by T/2 gives
+``recon + 2 kl / T``). ``"elbo"`` restores that balance: ``beta=1`` is the per-point beta-VAE
+ELBO with beta 1, and the paper's ``beta=0.75`` weights the KL 0.75 x 2 / 300 = 0.005 per curve.
+Measured on the quick main job's data (40 epochs, TCN 6 x 16, seed 0): the KL rises from ~6 to
+~20 nats and the R21 interquartile range of the Cepheids' reconstructions from 0.073 to 0.131 (data:
+0.311), the correlation of observed and reconstructed R21 from 0.75 to 0.91. ``T`` is the length
+of the batch's curves (the point mask of ``decoder_subsample`` only thins the reconstruction
+average, it does not change what a curve is).
+
+In every case ``kl`` is the raw KL in nats (the metric tracker reports it unweighted).
 """
 
 from __future__ import annotations
@@ -110,7 +125,8 @@ def loss_terms(
         batch: needs ``"mag"`` and ``"err"`` [B, T] (scaled); an optional ``"point_mask"`` ([T]
             or [B, T], 1 = scored) restricts the per-point means to the masked-in points.
         outputs: the model's ``{"mag", "err", "z_mean", "z_log_var"}``.
-        kind: ``"paper"`` (eq. 4) or ``"reference"`` (plain MSE + beta * KL / 1e4).
+        kind: ``"paper"`` (eq. 4), ``"reference"`` (plain MSE + beta * KL / 1e4) or ``"elbo"``
+            (eq. 4 with the KL weighted ``beta * 2 / T``, T = points per curve).
         beta: KL weight (float or scalar tensor/variable, so it can be scheduled).
         err_floor: scaled error added in quadrature to true and reconstructed errors
             (dimensionless, >= 0; 0 = no floor).
@@ -129,9 +145,13 @@ def loss_terms(
     mask = batch.get("point_mask")
     err_kl = tf.reduce_mean(error_kl(err, outputs["err"], err_floor, mask=mask))
     beta = tf.cast(beta, dtype)
-    if kind == "paper":
+    if kind in ("paper", "elbo"):
         recon = tf.reduce_mean(weighted_mse(mag, outputs["mag"], err, err_floor, mask=mask))
-        loss = recon + beta * kl + err_kl
+        if kind == "elbo":
+            n_points = tf.cast(tf.shape(mag)[-1], dtype)
+            loss = recon + beta * kl * 2.0 / n_points + err_kl
+        else:
+            loss = recon + beta * kl + err_kl
     else:
         recon = tf.reduce_mean(mse(mag, outputs["mag"], mask=mask))
         loss = recon + beta * kl / REFERENCE_KL_DIVISOR

@@ -43,6 +43,10 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path, capsys):
     hist = (out / "run" / "history.csv").read_text().strip().splitlines()
     assert len(hist) == 1 + 2
     assert all(np.isfinite(float(v)) for v in hist[-1].split(",")[1:])
+    # the quick preset trains with the per-point ELBO weighting of the KL (the paper's eq. 4 on request)
+    assert json.loads((out / "run" / "config.json").read_text())["model"]["loss"] == "elbo"
+    assert PipelineConfig(preset="paper").resolved()["loss"] == "paper"
+    assert PipelineConfig(loss="paper").resolved()["loss"] == "paper"
     # the regressor's out-of-sample table exists
     assert (out / "run" / "regressors" / "table3.csv").exists()
     model_mtime = (out / "run" / "model.keras").stat().st_mtime_ns
@@ -90,6 +94,8 @@ def test_pipeline_config_rejects_bad_values():
         PipelineConfig(regressors=("boosted",))
     with pytest.raises(ValueError, match="unknown physical parameter"):
         PipelineConfig(physics=("mass",))
+    with pytest.raises(ValueError, match="loss must be one of paper, reference, elbo"):
+        PipelineConfig(loss="mse")
 
 
 def test_cli_reports_bad_input_in_one_line(tmp_path):

@@ -93,6 +93,14 @@ def test_loss_terms_paper_and_reference_combine_as_documented():
     plain = float(np.mean(mse(b["mag"], out["mag"])))
     assert r["recon"] == pytest.approx(plain, rel=1e-5)
     assert r["loss"] == pytest.approx(plain + 0.5 * kl / 1e4, rel=1e-5)
+    # per-point ELBO weighting: the curve's KL shared over its T = 10 points (x 2: chi^2 = -2 log p)
+    e = {k: float(v) for k, v in loss_terms(b, out, kind="elbo", beta=0.5, err_floor=0.01).items()}
+    assert e["recon"] == pytest.approx(recon, rel=1e-5) and e["kl"] == pytest.approx(kl, rel=1e-5)
+    assert e["loss"] == pytest.approx(recon + 0.5 * kl * 2 / 10 + ekl, rel=1e-5)
+    # a point mask thins the reconstruction average, not the curve: T stays 10
+    masked = {**b, "point_mask": (np.arange(10) % 2).astype("float32")}
+    em = {k: float(v) for k, v in loss_terms(masked, out, kind="elbo", beta=0.5, err_floor=0.01).items()}
+    assert em["loss"] - em["recon"] - em["err_kl"] == pytest.approx(0.5 * kl * 2 / 10, rel=1e-4)
     with pytest.raises(ValueError, match="loss kind"):
         loss_terms(b, out, kind="mse")
 
