@@ -40,8 +40,9 @@ ELBO with beta 1, and the paper's ``beta=0.75`` weights the KL 0.75 x 2 / 300 = 
 Measured on the quick main job's data (40 epochs, TCN 6 x 16, seed 0): the KL rises from ~6 to
 ~20 nats and the R21 interquartile range of the Cepheids' reconstructions from 0.073 to 0.131 (data:
 0.311), the correlation of observed and reconstructed R21 from 0.75 to 0.91. ``T`` is the length
-of the batch's curves (the point mask of ``decoder_subsample`` only thins the reconstruction
-average, it does not change what a curve is).
+of the batch's curves, or ``batch["n_points"]`` when given: training on a random point subset
+(``decoder_subsample``, with or without a point mask) scores fewer points of the same T-point
+curve, so the KL is still shared over T and the weight does not change from batch to batch.
 
 In every case ``kl`` is the raw KL in nats (the metric tracker reports it unweighted).
 """
@@ -123,7 +124,9 @@ def loss_terms(
 
     Args:
         batch: needs ``"mag"`` and ``"err"`` [B, T] (scaled); an optional ``"point_mask"`` ([T]
-            or [B, T], 1 = scored) restricts the per-point means to the masked-in points.
+            or [B, T], 1 = scored) restricts the per-point means to the masked-in points; an
+            optional scalar ``"n_points"`` is the curves' full length when ``mag`` holds a point
+            subset (``"elbo"`` only; default T).
         outputs: the model's ``{"mag", "err", "z_mean", "z_log_var"}``.
         kind: ``"paper"`` (eq. 4), ``"reference"`` (plain MSE + beta * KL / 1e4) or ``"elbo"``
             (eq. 4 with the KL weighted ``beta * 2 / T``, T = points per curve).
@@ -148,7 +151,7 @@ def loss_terms(
     if kind in ("paper", "elbo"):
         recon = tf.reduce_mean(weighted_mse(mag, outputs["mag"], err, err_floor, mask=mask))
         if kind == "elbo":
-            n_points = tf.cast(tf.shape(mag)[-1], dtype)
+            n_points = tf.cast(batch.get("n_points", tf.shape(mag)[-1]), dtype)
             loss = recon + beta * kl * 2.0 / n_points + err_kl
         else:
             loss = recon + beta * kl + err_kl

@@ -192,7 +192,8 @@ class PELSVAE(keras.Model):
 
         When the train step is XLA-compiled (``jit_compile``), shapes must be static: the kept
         points then come first (in time order), the others after them, and ``"point_mask"``
-        scores only the kept ones. A causal decoder's first n outputs never see the tail, so
+        scores only the kept ones. Both paths return ``"n_points"`` = T, the length of the whole
+        curve, which the ``"elbo"`` loss shares the curve's KL over. A causal decoder's first n outputs never see the tail, so
         this decodes the same subset with the same numbers as the variable-length path.
         """
         keys = ("phase", "mag", "err")
@@ -208,7 +209,10 @@ class PELSVAE(keras.Model):
         scores = tf.random.stateless_uniform(tf.reshape(steps, [1]), seed=seed_i)
         if not getattr(self, "jit_compile", False):
             idx = tf.sort(tf.math.top_k(scores, k=n).indices)
-            return {k: tf.gather(batch[k], idx, axis=1) for k in keys}
+            out = {k: tf.gather(batch[k], idx, axis=1) for k in keys}
+            # the curve is still T points long: the "elbo" loss shares its KL over T, not over n
+            out["n_points"] = steps
+            return out
         problem = static_subsample_problem(self.model_config)
         if problem:
             raise ValueError(f"jit_compile: {problem}")
@@ -221,6 +225,7 @@ class PELSVAE(keras.Model):
         perm = tf.argsort(key)
         out = {k: tf.gather(batch[k], perm, axis=1) for k in keys}
         out["point_mask"] = tf.cast(position < n, batch["mag"].dtype)
+        out["n_points"] = steps
         return out
 
     def train_step(self, data):

@@ -101,6 +101,9 @@ def test_loss_terms_paper_and_reference_combine_as_documented():
     masked = {**b, "point_mask": (np.arange(10) % 2).astype("float32")}
     em = {k: float(v) for k, v in loss_terms(masked, out, kind="elbo", beta=0.5, err_floor=0.01).items()}
     assert em["loss"] - em["recon"] - em["err_kl"] == pytest.approx(0.5 * kl * 2 / 10, rel=1e-4)
+    # 10 points that are a subset of a 40-point curve: the KL is shared over 40
+    sub = {k: float(v) for k, v in loss_terms({**b, "n_points": 40}, out, kind="elbo", beta=0.5).items()}
+    assert sub["loss"] - sub["recon"] - sub["err_kl"] == pytest.approx(0.5 * kl * 2 / 40, rel=1e-4)
     with pytest.raises(ValueError, match="loss kind"):
         loss_terms(b, out, kind="mse")
 
@@ -311,7 +314,7 @@ def test_decoder_targets_are_sorted_random_subsets_of_the_points():
         p = t["phase"].numpy()
         n = p.shape[1]
         sizes.add(n)
-        assert 16 <= n <= 64
+        assert 16 <= n <= 64 and int(t["n_points"]) == 64  # a subset of a 64-point curve
         assert np.all(np.diff(p, axis=1) > 0)  # still phase-sorted
         # the same points of every curve, with their own magnitudes
         np.testing.assert_allclose(t["mag"].numpy(), 0.5 + 0.5 * np.sin(2 * np.pi * p), atol=1e-5)
@@ -476,6 +479,7 @@ def test_xla_subsample_path_scores_the_same_points_with_the_same_loss_and_trains
         dec = model.decode(z, batch["class_onehot"], t["phase"])
         out = {"mag": dec["mag"], "err": dec["err"], "z_mean": z, "z_log_var": tf.zeros_like(z)}
         targets[jit], terms[jit] = t, loss_terms({**batch, **t}, out, latent=model.latent)
+        terms[jit, "elbo"] = loss_terms({**batch, **t}, out, kind="elbo", latent=model.latent)
         targets[jit]["decoded"] = dec["mag"]
     dyn, static = targets[False], targets[True]
     n = dyn["phase"].shape[1]
@@ -486,6 +490,11 @@ def test_xla_subsample_path_scores_the_same_points_with_the_same_loss_and_trains
     assert np.all(np.diff(static["phase"].numpy()[:, :n], axis=1) > 0)
     for name in ("loss", "recon", "err_kl"):
         assert float(terms[True][name]) == pytest.approx(float(terms[False][name]), rel=1e-5)
+    # "elbo" shares the KL over the whole 100-point curve on both paths, not over the n kept points
+    assert int(dyn["n_points"]) == int(static["n_points"]) == 100
+    for jit in (False, True):
+        e = {k: float(v) for k, v in terms[jit, "elbo"].items()}
+        assert e["loss"] - e["recon"] - e["err_kl"] == pytest.approx(0.75 * e["kl"] * 2 / 100, rel=1e-4)
 
     xla = build_pelsvae(cfg)
     xla.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
