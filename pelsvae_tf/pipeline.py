@@ -2,7 +2,7 @@
 
 Every stage writes into one output folder and is skipped when its result is already complete,
 so an interrupted run resumes where it stopped (training itself resumes from its last epoch
-checkpoint). The defaults are sized to finish in about 6-8 minutes on two CPU cores (5 min 41 s
+checkpoint). The defaults are sized to finish in about 10 minutes on two CPU cores (9 min 38 s
 measured, README "What the quick main job reaches"); the flags
 scale it up to the paper's setting (``--preset paper``: 300-point curves, augmentation to the
 paper's class targets, 150 epochs; days on a CPU, meant for GPUs / ``--strategy mirrored``).

@@ -13,14 +13,14 @@ from pelsvae_tf.pipeline_config import PipelineConfig
 
 DESCRIPTION = (
     "Run the whole PELS-VAE pipeline on the built-in sky (realistic OGLE-like photometry "
-    "grounded in real OGLE-III/Gaia catalogues). Defaults finish in about 6-8 min on 2 cores; "
+    "grounded in real OGLE-III/Gaia catalogues). Defaults finish in about 10 min on 2 cores; "
     "completed stages are reused, so re-running resumes."
 )
 
 #: help of the options whose text differs from the PipelineConfig docstring (shorter, CLI words)
 HELPS = {
     "out": "output folder",
-    "preset": "quick: small sky, few epochs (about 6-8 min on 2 cores); paper: paper-scale data/epochs",
+    "preset": "quick: small sky, 80 epochs (about 10 min on 2 cores); paper: paper-scale data/epochs",
     "n_per_class": "stars per class in the built-in sky (default: from preset)",
     "seq_len": "points per prepared light curve",
     "epochs": "training epochs (default: from preset)",
