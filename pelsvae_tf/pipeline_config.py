@@ -26,9 +26,9 @@ class PipelineConfig(ConfigBase):
         n_per_class: stars per class in the built-in sky (unset: from the preset).
         seq_len: points per prepared light curve (the paper uses 300).
         epochs: training epochs (unset: from the preset, 80 quick, 150 paper). The quick preset's
-            80 (was 40) measured on its data with the elbo loss, seeds 0 and 1: validation chi^2 per
-            point 18.9 / 22.1 against 26.0 / 29.6, and the Cepheids' reconstructed R21 spread
-            0.20 / 0.13 against 0.11 / 0.05 (data 0.31); README "Spread of shapes".
+            80 (was 40) measured on its data with the elbo loss, median over seeds 0-2: validation
+            chi^2 per point 20.4 against 26.0, and the Cepheids' reconstructed R21 spread 0.17
+            against 0.10 (data 0.31); README "Spread of shapes".
         batch_size: curves per batch (unset: from the preset, 32 quick, 128 paper).
         learning_rate: Adam learning rate (unset: from the preset, 3e-3 quick, 1e-3 paper). The
             quick preset trains a small model on little data, so it takes smaller batches and a

@@ -37,9 +37,10 @@ so at T = 300 the latent is priced 2T = 600 times higher than in the Gaussian EL
 (``-log p(x|z) = sum_j chi^2_j / 2 + const`` per curve; dividing the ELBO by T/2 gives
 ``recon + 2 kl / T``). ``"elbo"`` restores that balance: ``beta=1`` is the per-point beta-VAE
 ELBO with beta 1, and the paper's ``beta=0.75`` weights the KL 0.75 x 2 / 300 = 0.005 per curve.
-Measured on the quick main job's data (40 epochs, TCN 6 x 16, seed 0): the KL rises from ~6 to
-~20 nats and the R21 interquartile range of the Cepheids' reconstructions from 0.073 to 0.131 (data:
-0.311), the correlation of observed and reconstructed R21 from 0.75 to 0.91. ``T`` is the length
+Measured on the quick main job's seed-0 data (TCN 6 x 16, 40 epochs, model seeds 0 / 1 / 2, median
+[min, max]): the KL rises from ~6 to 19.6 [19.4, 25.2] nats and the R21 interquartile range of the
+Cepheids' reconstructions from 0.04 [0.01, 0.07] to 0.10 [0.04, 0.11] (data: 0.311); the paper loss
+collapsed one seed to a single Cepheid shape (README "Spread of shapes", BENCHMARKS.md). ``T`` is the length
 of the batch's curves, or ``batch["n_points"]`` when given: training on a random point subset
 (``decoder_subsample``, with or without a point mask) scores fewer points of the same T-point
 curve, so the KL is still shared over T and the weight does not change from batch to batch.
