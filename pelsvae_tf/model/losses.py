@@ -33,7 +33,7 @@ Per-point ELBO weighting, ``kind="elbo"`` (beyond the paper)::
     loss = recon + beta * kl * 2 / T + err_kl        (T = points per curve, e.g. 300)
 
 Eq. 4 averages the reconstruction over the T points of a curve but adds the KL of the whole curve,
-so at T = 300 the latent is priced 2T = 600 times higher than in the Gaussian ELBO
+so at T = 300 the latent is priced T / 2 = 150 times higher than in the Gaussian ELBO
 (``-log p(x|z) = sum_j chi^2_j / 2 + const`` per curve; dividing the ELBO by T/2 gives
 ``recon + 2 kl / T``). ``"elbo"`` restores that balance: ``beta=1`` is the per-point beta-VAE
 ELBO with beta 1, and the paper's ``beta=0.75`` weights the KL 0.75 x 2 / 300 = 0.005 per curve.

@@ -192,9 +192,10 @@ class PELSVAE(keras.Model):
 
         When the train step is XLA-compiled (``jit_compile``), shapes must be static: the kept
         points then come first (in time order), the others after them, and ``"point_mask"``
-        scores only the kept ones. Both paths return ``"n_points"`` = T, the length of the whole
-        curve, which the ``"elbo"`` loss shares the curve's KL over. A causal decoder's first n outputs never see the tail, so
-        this decodes the same subset with the same numbers as the variable-length path.
+        scores only the kept ones. A causal decoder's first n outputs never see the tail, so
+        this decodes the same subset with the same numbers as the variable-length path. Both
+        paths return ``"n_points"`` = T, the length of the whole curve, over which the
+        ``"elbo"`` loss shares the curve's KL.
         """
         keys = ("phase", "mag", "err")
         frac = float(self.model_config.decoder_subsample)
