@@ -11,6 +11,7 @@ paper's class targets, 150 epochs; days on a CPU, meant for GPUs / ``--strategy 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from pathlib import Path
@@ -156,6 +157,10 @@ _RESUMABLE_FIELDS = ("out", "evaluate", "export", "strategy", "deterministic")
 def _check_same_job(out: Path, config: PipelineConfig) -> None:
     """Refuse to resume ``out`` with settings that would make its finished stages stale.
 
+    The old job's preset values are what its ``run/config.json`` records when it has trained
+    (an unset field of an older ``pipeline.json`` would otherwise resolve to today's preset
+    defaults, e.g. a 40-epoch paper-loss job to 80 epochs with the elbo loss, and pass).
+
     Raises ``ValueError`` naming each changed setting (old -> new) and the fix (a new ``--out``).
     """
     path = out / "pipeline.json"
@@ -163,6 +168,17 @@ def _check_same_job(out: Path, config: PipelineConfig) -> None:
         return
     old = PipelineConfig.load(path)
     old_r, new_r = old.resolved(), config.resolved()
+    trained_path = out / "run" / "config.json"
+    if trained_path.exists():
+        try:
+            trained = json.loads(trained_path.read_text())
+        except (OSError, ValueError) as e:
+            raise ValueError(f"{trained_path} is unreadable ({e}); use a new --out (or delete {out})") from e
+        for k in old_r:
+            for part in ("model", "train"):
+                if isinstance(trained.get(part), dict) and k in trained[part]:
+                    old_r[k] = trained[part][k]
+                    break
     changed = []
     for f in dataclasses.fields(PipelineConfig):
         if f.name in _RESUMABLE_FIELDS:

@@ -23,7 +23,7 @@ class TuneConfig(ConfigBase):
         max_trials: trials to run (Bayesian / random; Hyperband sizes its own brackets).
         epochs: epochs per trial (Hyperband: the maximum epochs of one model).
         seed: seed of the oracle, the weight initialisation and the data shuffling.
-        objective: metric to minimise (``val_loss`` = eq. 4 loss on the validation split).
+        objective: metric to minimise (``val_loss`` = the training loss, eq. 4 by default, on the validation split).
         num_initial_points: random trials before the Gaussian process is used (Bayesian;
             None = KerasTuner's default, 3 x number of hyperparameters).
         hyperband_factor: Hyperband reduction factor.

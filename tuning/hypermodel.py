@@ -7,8 +7,8 @@ dropout, learning rate, learning-rate scheduler, KL weight beta) and returns a c
 ``hp.conditional_scope("seq_arch", ...)`` so the oracle knows they are inactive for the other
 family. ``fit(hp, model, data, ...)`` tunes the batch size: it builds the train/val
 ``tf.data`` pipelines of the prepared dataset with the chosen batch and trains with the
-chosen learning-rate scheduler. Validation loss (``val_loss``, the paper's eq. 4 loss on the
-validation split) is the objective.
+chosen learning-rate scheduler. Validation loss (``val_loss``, the model's training loss on the validation split: eq. 4 unless
+the base config or ``--loss`` says otherwise) is the objective.
 """
 
 from __future__ import annotations

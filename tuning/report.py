@@ -13,7 +13,8 @@ Writes, atomically, into ``OUT``:
   TrainConfig}``) that ``pelsvae train --config`` accepts;
 - ``summary.md``: the paper's best values (Table 2) beside the search's best.
 
-Losses are the paper's eq. 4 loss on the validation split (dimensionless, per point).
+Losses are the trials' training loss (the paper's eq. 4 unless ``--loss`` / the base config chose
+another) on the validation split (dimensionless, per point).
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ def plot_val_loss(trials: pd.DataFrame, ax=None, baseline_val_loss: float | None
     ax.set_xticks(x)
     ax.set_xticklabels(trials["trial_id"].astype(str), rotation=90 if len(x) > 20 else 0, fontsize=7)
     ax.set_xlabel("trial")
-    ax.set_ylabel("validation loss (paper eq. 4)")
+    ax.set_ylabel("validation loss")
     ax.legend(fontsize=8)
     return ax
 

@@ -103,7 +103,7 @@ def register(subparsers) -> None:
         choices=options.LOSS_KINDS,
         default=None,
         help="loss of every trial: 'paper' (eq. 4), 'reference' (MSE + beta KL/1e4) or 'elbo' "
-        "(eq. 4 with the KL x 2/T); default: paper",
+        "(eq. 4 with the KL x 2/T); default: from --base-config or paper",
     )
     p.add_argument(
         "--receptive-field-check",

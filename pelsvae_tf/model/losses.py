@@ -1,4 +1,4 @@
-"""PELS-VAE loss terms: the paper's eq. 4 (default) and the reference code's loss (option).
+"""PELS-VAE loss terms: the paper's eq. 4 (default), the reference code's loss and the per-point ELBO weighting (options).
 
 All inputs are min-max scaled per light curve (dimensionless; 1 = the curve's peak-to-peak
 range). Every per-curve function returns a [B] tensor; :func:`loss_terms` reduces over the

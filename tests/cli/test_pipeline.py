@@ -85,6 +85,16 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path, capsys):
     # resuming with settings that would make finished stages stale is refused, naming them
     with pytest.raises(ValueError, match=r"epochs: 2 -> 5"):
         run_pipeline(_tiny(out).replace(epochs=5))
+    # a job from before the loss setting existed (pipeline.json without it, trained with eq. 4)
+    # is not taken for one of today's elbo default: what run/config.json records counts
+    cfg_path = out / "run" / "config.json"
+    trained = json.loads(cfg_path.read_text())
+    old_pipeline = json.loads((out / "pipeline.json").read_text())
+    trained["model"]["loss"] = "paper"
+    cfg_path.write_text(json.dumps(trained))
+    with pytest.raises(ValueError, match=r"loss: 'paper' -> 'elbo'"):
+        run_pipeline(_tiny(out))
+    assert json.loads((out / "pipeline.json").read_text()) == old_pipeline  # nothing overwritten
 
 
 def test_pipeline_config_rejects_bad_values():
