@@ -11,7 +11,6 @@ paper's class targets, 150 epochs; days on a CPU, meant for GPUs / ``--strategy 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from pathlib import Path
@@ -168,17 +167,14 @@ def _check_same_job(out: Path, config: PipelineConfig) -> None:
         return
     old = PipelineConfig.load(path)
     old_r, new_r = old.resolved(), config.resolved()
-    trained_path = out / "run" / "config.json"
-    if trained_path.exists():
+    run = RunDir(out / "run")
+    if run.exists():
         try:
-            trained = json.loads(trained_path.read_text())
+            trained = run.config
         except (OSError, ValueError) as e:
-            raise ValueError(f"{trained_path} is unreadable ({e}); use a new --out (or delete {out})") from e
-        for k in old_r:
-            for part in ("model", "train"):
-                if isinstance(trained.get(part), dict) and k in trained[part]:
-                    old_r[k] = trained[part][k]
-                    break
+            raise ValueError(f"{run.config_path} is unreadable ({e}); use a new --out (or delete {out})") from e
+        recorded = {**trained.get("train", {}), **trained.get("model", {})}
+        old_r.update({k: recorded[k] for k in old_r if k in recorded})
     changed = []
     for f in dataclasses.fields(PipelineConfig):
         if f.name in _RESUMABLE_FIELDS:

@@ -151,11 +151,10 @@ def loss_terms(
     beta = tf.cast(beta, dtype)
     if kind in ("paper", "elbo"):
         recon = tf.reduce_mean(weighted_mse(mag, outputs["mag"], err, err_floor, mask=mask))
-        if kind == "elbo":
-            n_points = tf.cast(batch.get("n_points", tf.shape(mag)[-1]), dtype)
-            loss = recon + beta * kl * 2.0 / n_points + err_kl
-        else:
-            loss = recon + beta * kl + err_kl
+        kl_term = beta * kl
+        if kind == "elbo":  # the curve's KL shared over its T points (x 2: chi^2 = -2 log p)
+            kl_term = kl_term * 2.0 / tf.cast(batch.get("n_points", tf.shape(mag)[-1]), dtype)
+        loss = recon + kl_term + err_kl
     else:
         recon = tf.reduce_mean(mse(mag, outputs["mag"], mask=mask))
         loss = recon + beta * kl / REFERENCE_KL_DIVISOR

@@ -211,21 +211,20 @@ class PELSVAE(keras.Model):
         if not getattr(self, "jit_compile", False):
             idx = tf.sort(tf.math.top_k(scores, k=n).indices)
             out = {k: tf.gather(batch[k], idx, axis=1) for k in keys}
-            # the curve is still T points long: the "elbo" loss shares its KL over T, not over n
-            out["n_points"] = steps
-            return out
-        problem = static_subsample_problem(self.model_config)
-        if problem:
-            raise ValueError(f"jit_compile: {problem}")
-        # static shapes for XLA: the n best-scored points (the same subset as top_k above) first,
-        # in time order, then the rest; only the first n are scored
-        best_first = tf.math.top_k(scores, k=steps).indices
-        rank = tf.math.invert_permutation(best_first)
-        position = tf.range(steps)
-        key = tf.where(rank < n, position, position + steps)
-        perm = tf.argsort(key)
-        out = {k: tf.gather(batch[k], perm, axis=1) for k in keys}
-        out["point_mask"] = tf.cast(position < n, batch["mag"].dtype)
+        else:
+            problem = static_subsample_problem(self.model_config)
+            if problem:
+                raise ValueError(f"jit_compile: {problem}")
+            # static shapes for XLA: the n best-scored points (the same subset as top_k above)
+            # first, in time order, then the rest; only the first n are scored
+            best_first = tf.math.top_k(scores, k=steps).indices
+            rank = tf.math.invert_permutation(best_first)
+            position = tf.range(steps)
+            key = tf.where(rank < n, position, position + steps)
+            perm = tf.argsort(key)
+            out = {k: tf.gather(batch[k], perm, axis=1) for k in keys}
+            out["point_mask"] = tf.cast(position < n, batch["mag"].dtype)
+        # the curve is still T points long: the "elbo" loss shares its KL over T, not over n
         out["n_points"] = steps
         return out
 
