@@ -71,6 +71,36 @@ def _fresh_model(args, tmp: Path):
     return decoder, reg, CLASSES, scaler
 
 
+def request(rng, phys_names, scaler, n_classes: int, sig, n: int, points: int):
+    """One generation request of ``n`` curves at ``points`` shared times: ``(times [d], physics
+    {name: [n]} drawn in the scaler's ranges, class indices [n], the validated SavedModel inputs)``
+    (mean magnitude 15 mag, amplitude 0.5 mag, seeds 0 .. n - 1)."""
+    times = 2455000.0 + np.sort(rng.uniform(0, 1000, points))
+    phys = {k: rng.uniform(*scaler.range(k), n) for k in phys_names}
+    if "period" not in phys:
+        phys["period"] = rng.uniform(0.3, 1.0, n)
+    label = rng.integers(0, n_classes, n)
+    inputs = {k: np.asarray(v) for k, v in phys.items() if k in sig.input_names}
+    inputs.update(
+        class_index=label.astype(np.int32),
+        times=np.tile(times, (n, 1)),
+        t0=np.full(n, 2455000.0),
+        mag_mean=np.full(n, 15.0, np.float32),
+        amplitude=np.full(n, 0.5, np.float32),
+        seed=np.arange(n, dtype=np.int64),
+    )
+    return times, phys, label, sig.validate(inputs)
+
+
+def generate_request(gen, classes, label, times, phys) -> np.ndarray:
+    """The in-process twin of a :func:`request`: ``gen.generate`` with the same classes, times,
+    physics, mean magnitude and amplitude (seed 0, one noise draw); returns ``mag`` [n, T] (mag)."""
+    cls = list(np.asarray(classes)[label])
+    return gen.generate(
+        cls, n=len(cls), cadence=times, t0=2455000.0, mag_mean=15.0, amplitude=0.5, seed=0, noise=True, **phys
+    ).mag
+
+
 def _percentiles(times_s: list[float]) -> tuple[float, float]:
     a = np.asarray(times_s) * 1e3
     return float(np.percentile(a, 50)), float(np.percentile(a, 99))
@@ -155,38 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(0)
     phys_names = list(reg.physics)
     for n, reps in zip(sizes, repeats):
-        times = 2455000.0 + np.sort(rng.uniform(0, 1000, args.points))
-        phys = {k: rng.uniform(*scaler.range(k), n) for k in phys_names}
-        if "period" not in phys:
-            phys["period"] = rng.uniform(0.3, 1.0, n)
-        label = rng.integers(0, len(classes), n)
-        inputs = {k: np.asarray(v) for k, v in phys.items() if k in sig.input_names}
-        inputs.update(
-            class_index=label.astype(np.int32),
-            times=np.tile(times, (n, 1)),
-            t0=np.full(n, 2455000.0),
-            mag_mean=np.full(n, 15.0, np.float32),
-            amplitude=np.full(n, 0.5, np.float32),
-            seed=np.arange(n, dtype=np.int64),
-        )
-        inputs = sig.validate(inputs)
+        times, phys, label, inputs = request(rng, phys_names, scaler, len(classes), sig, n, args.points)
 
         def call_served():
             out = served(**{k: tf.constant(v) for k, v in inputs.items()})
             return out["mag"].numpy()
 
         def call_keras():
-            return local.generate(
-                list(np.asarray(classes)[label]),
-                n=n,
-                cadence=times,
-                t0=2455000.0,
-                mag_mean=15.0,
-                amplitude=0.5,
-                seed=0,
-                noise=True,
-                **phys,
-            ).mag
+            return generate_request(local, classes, label, times, phys)
 
         result = {"curves": n, "points": args.points, "repeats": reps}
         for name, fn in (("savedmodel", call_served), ("keras", call_keras)):

@@ -224,13 +224,16 @@ def torch_paper_loss(mag, err, mag_hat, err_hat, mu, logvar, beta: float = 0.75,
     return (recon + beta * kl + err_kl).mean()
 
 
-def train_comparison(seq_lens: list[int], batch: int, steps: int, peak: float, channels: str = "constant") -> list:
+def train_comparison(
+    seq_lens: list[int], batch: int, steps: int, peak: float, channels: str = "constant", xla: bool = True
+) -> list:
     """Time one training step (Adam, paper loss, full-length decoding) in torch and the package.
 
     The package runs ``PELSVAE.train_on_batch`` compiled as plain ``tf.function`` and with
     ``jit_compile=True``, with ``decoder_subsample=1`` (every point decoded, as the torch twin
     and the reference) and with the package default subset (0.3). Prints samples/s and ratios
-    against torch (same run); returns the rows.
+    against torch (same run); returns the rows. ``xla=False`` skips the XLA-compiled steps (their
+    first call compiles for minutes on 2 cores).
     """
     import keras
     import torch
@@ -286,7 +289,7 @@ def train_comparison(seq_lens: list[int], batch: int, steps: int, peak: float, c
         impls["torch"] = torch_step
         n_train = None
         for sub in (1.0, 0.3):
-            for jit in (False, True):
+            for jit in (False, True) if xla else (False,):
                 keras.utils.set_random_seed(0)
                 model = build_pelsvae(ModelConfig(**base_cfg, decoder_subsample=sub))
                 model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit)
@@ -372,6 +375,103 @@ def conv_micro(batch: int = 128, seq_len: int = 600, repeat: int = 3) -> list:
     return rows
 
 
+def end_to_end(seq_lens, ns, torch_chunk: int, repeat: int, tmp: Path) -> list:
+    """Generation as users call it next to the torch twin's decoder alone, timed interleaved.
+
+    Package side: an untrained paper-best model (TCN 9 x 48, kernel 5, latent 4) with the MLP
+    regressor of ``bench_serving._fresh_model``; ``Generator.generate`` in process (physics, times,
+    mean magnitude and amplitude given; one noise draw) and the exported ``generator`` SavedModel
+    (``tf.saved_model.load``, ``serving_default``: the graph TF Serving runs) on the same request.
+    Both decode each curve once on the model's 300-point phase grid whatever the number of
+    requested times T, then interpolate. Torch side: the twin decoder alone on all T points per
+    curve (no regressor, no magnitudes, no noise: a lower bound on the reference's end-to-end
+    time, which adds a random-forest regressor and a 64-phase zero-point decode).
+    """
+    import tensorflow as tf
+    import torch
+    from bench_serving import _fresh_model, generate_request, request
+
+    from pelsvae_tf.generate.generator import Generator
+    from pelsvae_tf.serve import ExportConfig, export_models, signature_docs
+
+    class _Args:
+        hidden, n_blocks = 48, 9
+
+    decoder, reg, classes, scaler = _fresh_model(_Args, tmp)
+    res = export_models(
+        tmp / "saved_models", decoder, classes, scaler, {"mlp": reg}, config=ExportConfig(models=("generator",))
+    )
+    vdir = Path(res["models"]["generator"])
+    served = tf.saved_model.load(str(vdir)).signatures["serving_default"]
+    sig = signature_docs(vdir)["serving_default"]
+    local = Generator(decoder, reg, classes, scaler)
+    from pelsvae_tf.model import ModelConfig
+
+    tcfg = ModelConfig(
+        arch="tcn", hidden=48, n_blocks=9, kernel_size=5, latent_dim=4, seed=0, receptive_field_check="off"
+    )
+    tdec = build_torch_decoder(
+        tcfg.channels(decoder=True),
+        tcfg.latent_dim + tcfg.n_classes + 1,
+        tcfg.kernel_size,
+        list(tcfg.dilations),
+        list(reversed(tcfg.dense_units)),
+        skip_sum=True,
+    )
+    rng = np.random.default_rng(0)
+    out = []
+    for t in seq_lens:
+        for n in ns:
+            times, phys, label, inputs = request(rng, list(reg.physics), scaler, len(classes), sig, n, t)
+            inputs = {k: tf.constant(v) for k, v in inputs.items()}
+            x_all = rng.standard_normal((n, tcfg.latent_dim + tcfg.n_classes + 1, t)).astype(np.float32)
+
+            def torch_decode(x):
+                with torch.inference_mode():
+                    mag, err = tdec(x)
+                return mag.numpy(), err.numpy()
+
+            impls = {
+                ("torch decoder alone", torch_chunk): (
+                    torch_decode,
+                    torch_chunk,
+                    lambda size, start, full: torch.from_numpy(np.ascontiguousarray(x_all[start : start + size])),
+                ),
+                ("Generator.generate", n): (
+                    lambda _x: generate_request(local, classes, label, times, phys),
+                    n,
+                    lambda size, start, full: None,
+                ),
+                ("generator SavedModel", n): (
+                    lambda _x: served(**inputs)["mag"].numpy(),
+                    n,
+                    lambda size, start, full: None,
+                ),
+            }
+            best = _time_interleaved(impls, n, repeat)
+            base = best[("torch decoder alone", torch_chunk)]
+            load = os.getloadavg()[0]
+            for (name, c), sec in best.items():
+                print(
+                    f"  T={t:>4} N={n:>6} {name:<22}: {n / sec:8.1f} curves/s  {base / sec:5.2f}x torch decoder  "
+                    f"(load {load:.1f})"
+                )
+                out.append(
+                    {
+                        "mode": "end_to_end",
+                        "seq_len": t,
+                        "n": n,
+                        "impl": name,
+                        "seconds": sec,
+                        "curves_per_s": n / sec,
+                        "ratio_vs_torch_decoder": base / sec,
+                        "load_1min": load,
+                    }
+                )
+            sys.stdout.flush()
+    return out
+
+
 def _time_interleaved(impls: dict, n: int, repeat: int) -> dict:
     """Best wall seconds per implementation to decode ``n`` curves, the implementations interleaved.
 
@@ -431,6 +531,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="instead of the decoder: one dilated Conv1D + LayerNorm, tf.function vs XLA (with --batch)",
     )
+    p.add_argument(
+        "--end-to-end",
+        action="store_true",
+        help="instead of the decoder alone: Generator.generate and the exported generator SavedModel "
+        "(paper-best model, MLP regressor) against the torch twin decoder alone (first --torch-chunks)",
+    )
+    p.add_argument(
+        "--train-xla",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --train: also time the XLA-compiled Keras steps",
+    )
     p.add_argument("--batch", type=int, default=128, help="training batch (with --train)")
     p.add_argument("--steps", type=int, default=3, help="timed interleaved training steps (with --train)")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
@@ -478,8 +590,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.conv_micro:
         results = conv_micro(args.batch, args.seq_lens[-1])
         args.channels = []
+    elif args.end_to_end:
+        import tempfile
+
+        results = end_to_end(
+            args.seq_lens, args.ns, args.torch_chunks[0], args.repeat, Path(tempfile.mkdtemp(prefix="bench_e2e_"))
+        )
+        args.channels = []
     elif args.train:
-        results = train_comparison(args.seq_lens, args.batch, args.steps, peak, channels=args.channels[0])
+        results = train_comparison(
+            args.seq_lens, args.batch, args.steps, peak, channels=args.channels[0], xla=args.train_xla
+        )
         args.channels = []
     rng = np.random.default_rng(0)
     for channels in args.channels:

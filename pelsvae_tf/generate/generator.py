@@ -99,7 +99,8 @@ class Generator:
         curves_per_call: curves rendered per graph call (bounds the memory of one call).
         knn: training stars of the class nearest in physics drawn from for magnitude metadata.
         jit_compile: XLA-compile the grid decoder in process (the exported graphs never are).
-        model_config: the decoder's ``ModelConfig`` (enables the fast direct TCN inference graph).
+        model_config: the decoder's ``ModelConfig`` (optional: the fast direct TCN inference
+            graph is chosen from the decoder's layers without it).
         deterministic: run every generation call with TensorFlow op determinism on (default; the
             process setting is put back after each call). ``False`` skips it (``pelsvae generate
             --no-deterministic``); the random draws are counter-based either way, so the same

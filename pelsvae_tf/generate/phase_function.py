@@ -42,9 +42,10 @@ MIN_PTP = 1e-3
 
 #: Points per decoder call when decoding grids: small enough that the activations of one call
 #: stay in the CPU caches (8,192 points per call ran 1.9x faster than 262,144 in the issue-14
-#: measurement; ``model.INFERENCE_CHUNK`` = 32 curves of 300 points measured fastest among 8 / 32 /
-#: 512-curve chunks).
-CHUNK_POINTS = 9600
+#: measurement). With the direct graph's explicit-padding convolutions, 64 curves of 300 points
+#: (19,200 points) ran 1.16x faster than 32 and within 3 % of 128; at 600 points, 32 curves ran
+#: within 3 % of 64 (2-core AMD EPYC, 2026-12-04, BENCHMARKS.md "PyTorch side-by-side").
+CHUNK_POINTS = 19200
 
 
 def grid_phases(n_grid: int) -> np.ndarray:
@@ -80,10 +81,13 @@ class PhaseFunction:
         chunk_points: points per decoder call (``chunk_points // n_grid`` curves).
         jit_compile: XLA-compile the grid decoder. Off by default: stock TF Serving runs XLA only
             with ``--xla_cpu_compilation_enabled``, and on 2 CPU cores XLA measured 0.5-1.3x.
-        model_config: the decoder's :class:`~pelsvae_tf.model.vae.ModelConfig`; with it, a causal TCN
-            decoder runs as :func:`pelsvae_tf.model.inference.inference_decoder_fn`'s direct graph (one
-            ``conv1d`` per dilated convolution, no SpaceToBatchND, no dropout ops; equal to the
-            Keras layers to float tolerance); without it, the Keras layers.
+        model_config: the decoder's :class:`~pelsvae_tf.model.vae.ModelConfig` (optional). A causal
+            TCN decoder with layer or no norm runs as
+            :func:`pelsvae_tf.model.inference.inference_decoder_fn`'s direct graph (explicitly
+            padded dilated ``conv2d``, one-pass layer norm, no SpaceToBatchND, no dropout ops;
+            equal to the Keras layers to float tolerance), read from the decoder's layers when no
+            config is given; other decoders (GRU, LSTM, 'same' padding, batch norm) run their
+            Keras layers.
 
     All methods take and return TensorFlow tensors and are traceable inside a ``tf.function``
     (the exported SavedModels call them); :meth:`render_np` is the NumPy convenience wrapper.
@@ -146,9 +150,11 @@ class PhaseFunction:
 
     def decode_grid(self, z, onehot):
         """Scaled magnitude and error on the grid, ``([B, G], [B, G])``, decoded in chunks of
-        ``chunk_curves`` curves (a ``tf.map_fn`` loop: one chunk's activations alive at a time)."""
+        ``chunk_curves`` curves (a ``tf.map_fn`` loop: one chunk's activations alive at a time).
+        A request smaller than a chunk is decoded as one chunk of its own size (a single curve
+        costs one curve, not ``chunk_curves``); a larger one in full chunks, the last padded."""
         b = tf.shape(z)[0]
-        per = self.chunk_curves
+        per = tf.maximum(1, tf.minimum(self.chunk_curves, b))
         n_chunks = tf.maximum(1, (b + per - 1) // per)
         pad = n_chunks * per - b
 
@@ -156,7 +162,7 @@ class PhaseFunction:
             x = tf.pad(x, [[0, pad], [0, 0]])
             return tf.reshape(x, tf.stack([n_chunks, per, tf.shape(x)[1]]))
 
-        spec = tf.TensorSpec([per, self.n_grid], tf.float32)
+        spec = tf.TensorSpec([None, self.n_grid], tf.float32)
         mag, err = tf.map_fn(
             lambda a: self._decode_chunk(a[0], a[1]),
             (split(z), split(onehot)),

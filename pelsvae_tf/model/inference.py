@@ -39,23 +39,52 @@ def static_subsample_problem(config: "ModelConfig") -> str | None:
 
 
 #: Recommended curves per inference decoder call (the chunk size of :func:`decode_chunked`), measured
-#: with ``benchmarks/bench_torch_baseline.py`` (paper-best TCN, 300 and 600 points, 2 shared cores;
-#: BENCHMARKS.md, "PyTorch side-by-side"): with the direct graph and plain ``tf.function``, chunks of
-#: 32 curves were the fastest of 8 / 32 at N = 1,000 (300 points) and N = 100 (600 points); with the
-#: Keras graph, 512-curve chunks (153,600 points) were 2.6x slower than 8-curve chunks (300 points).
-INFERENCE_CHUNK = 32
+#: with ``benchmarks/bench_torch_baseline.py`` (paper-best TCN, 2 AMD EPYC cores; BENCHMARKS.md,
+#: "PyTorch side-by-side"): with the direct graph and plain ``tf.function``, 64-curve chunks ran
+#: 1.16x faster than 32 and within 3 % of 128 at 300 points, within 3 % of 32 at 600 points
+#: (2026-12-04, idle machine); with the Keras graph, 512-curve chunks (153,600 points) were 2.6x
+#: slower than 8-curve chunks (300 points).
+INFERENCE_CHUNK = 64
 
 
-def _direct_tcn_decoder(decoder: keras.Model, config: "ModelConfig"):
+def _direct_layers(decoder: keras.Model):
+    """``(tcn, time_encoding, dense layers)`` when the decoder's own layers are a causal TCN with
+    layer norm or no norm and ReLU activations (what the direct graph computes), else ``None``.
+    Read from the layers, so a decoder built without its ``ModelConfig`` at hand qualifies too."""
+    names = {layer.name for layer in decoder.layers}
+    if not {"decoder_tcn", "time_tagged_repeat", "mag_head", "err_head"} <= names:
+        return None
+    tcn = decoder.get_layer("decoder_tcn")
+    if tcn.padding != "causal" or tcn.use_batch_norm or getattr(tcn, "activation_name", "relu") != "relu":
+        return None
+    dense = []
+    while f"decoder_dense_{len(dense)}" in names:
+        dense.append(decoder.get_layer(f"decoder_dense_{len(dense)}"))
+    return tcn, decoder.get_layer("time_tagged_repeat").time_encoding, dense
+
+
+def _direct_tcn_decoder(decoder: keras.Model):
     """``fn(z, onehot, phase) -> (mag, err)`` computing the TCN decoder's inference pass from its weights.
 
     The same arithmetic as the Keras layers (keras-tcn residual blocks, layer norm, skip sum or
-    chained blocks, dense stack, sigmoid heads), written as plain TF ops: every dilated causal
-    convolution is one ``tf.nn.conv1d`` with ``dilations`` on the left-padded input (the Keras
-    ``Conv1D`` runs dilated convolutions through ``SpaceToBatchND`` / ``BatchToSpaceND``), and no
-    training-only op (dropout) is in the graph. Weights are read at call time (variables).
+    chained blocks, dense stack, sigmoid heads), written as plain TF ops, equal to float tolerance:
+
+    - every dilated causal convolution is one ``tf.nn.conv2d`` with ``dilations`` and *explicit*
+      left padding (no ``tf.pad`` copy of the activations; the Keras ``Conv1D`` runs dilated
+      convolutions through ``SpaceToBatchND`` / ``BatchToSpaceND``) and a ``bias_add`` the
+      oneDNN remapper fuses into it;
+    - a convolution followed by a layer norm uses its kernel and bias centred over the output
+      channels (``W - mean_o W``, ``b - mean b``): its output then already has zero mean over the
+      channels (the channel mean of a convolution is the convolution with the mean kernel), so
+      the layer norm is ``h * rsqrt(mean(h^2) + eps) * gamma + beta``, one reduction instead of
+      two and no subtraction pass;
+    - no training-only op (dropout) is in the graph.
+
+    Measured on 2 AMD EPYC cores (``benchmarks/bench_torch_baseline.py``, BENCHMARKS.md): 1.5x the
+    previous direct graph (``conv1d`` on a padded copy, two-pass ``moments``). Weights are read at
+    call time (variables), so the graph follows later weight updates.
     """
-    tcn = decoder.get_layer("decoder_tcn")
+    tcn, time_encoding, dense = _direct_layers(decoder)
     k = int(tcn.kernel_size)
     blocks = []
     for blk in tcn.residual_blocks:
@@ -63,13 +92,25 @@ def _direct_tcn_decoder(decoder: keras.Model, config: "ModelConfig"):
         norms = [layer for layer in blk.layers if isinstance(layer, keras.layers.LayerNormalization)]
         match = blk.shape_match_conv if isinstance(blk.shape_match_conv, keras.layers.Conv1D) else None
         blocks.append((int(blk.dilation_rate), convs, norms or [None, None], match))
-    dense = [decoder.get_layer(f"decoder_dense_{i}") for i in range(len(config.dense_units))]
     mag_head, err_head = decoder.get_layer("mag_head"), decoder.get_layer("err_head")
     skip_sum = bool(tcn.use_skip_connections)
-    time_encoding = config.time_encoding
 
     def per_step(x, layer):
         return tf.einsum("btc,co->bto", x, layer.kernel) + layer.bias
+
+    def causal_conv(h, conv, dilation, centred):
+        kernel, bias = conv.kernel, conv.bias
+        if centred:  # zero channel mean of the output: the layer norm needs no mean pass
+            kernel = kernel - tf.reduce_mean(kernel, axis=-1, keepdims=True)
+            bias = bias - tf.reduce_mean(bias)
+        y = tf.nn.conv2d(
+            h[:, None],
+            kernel[None],
+            strides=1,
+            padding=[[0, 0], [0, 0], [(k - 1) * dilation, 0], [0, 0]],
+            dilations=[1, 1, dilation, 1],
+        )
+        return tf.nn.bias_add(y, bias)[:, 0]
 
     def fn(z, onehot, phase):
         steps = tf.shape(phase)[1]
@@ -79,11 +120,10 @@ def _direct_tcn_decoder(decoder: keras.Model, config: "ModelConfig"):
         for dilation, convs, norms, match in blocks:
             h = x
             for conv, norm in zip(convs, norms):
-                h = tf.pad(h, [[0, 0], [(k - 1) * dilation, 0], [0, 0]])
-                h = tf.nn.conv1d(h, conv.kernel, stride=1, padding="VALID", dilations=dilation) + conv.bias
-                if norm is not None:
-                    mean, var = tf.nn.moments(h, axes=[-1], keepdims=True)
-                    h = (h - mean) * tf.math.rsqrt(var + norm.epsilon) * norm.gamma + norm.beta
+                h = causal_conv(h, conv, dilation, centred=norm is not None)
+                if norm is not None:  # h has zero mean over the channels (centred kernel)
+                    var = tf.reduce_mean(tf.square(h), axis=-1, keepdims=True)
+                    h = h * tf.math.rsqrt(var + norm.epsilon) * norm.gamma + norm.beta
                 h = tf.nn.relu(h)
             res = x if match is None else tf.einsum("btc,co->bto", x, match.kernel[0]) + match.bias
             x = tf.nn.relu(h + res)
@@ -114,12 +154,15 @@ def inference_decoder_fn(
             fixed-size chunks (:func:`decode_chunked` pads the last one). See BENCHMARKS.md for
             which is faster on which machine.
         graph: ``"direct"`` (default): the TCN decoder's inference pass written as plain TF ops
-            from the decoder's weights (:func:`_direct_tcn_decoder`: one ``tf.nn.conv1d`` per
-            dilated convolution instead of Keras' SpaceToBatchND path, no dropout ops), used
-            when :func:`direct_graph_supported` (causal TCN, layer or no norm); ``"keras"``: the
-            decoder's own layers (``decoder(..., training=False)``).
-        config: the decoder's :class:`ModelConfig` (needed for ``graph="direct"``; e.g.
-            ``PELSVAE.model_config``); without it the Keras layers are used.
+            from the decoder's weights (:func:`_direct_tcn_decoder`: one explicitly padded
+            ``conv2d`` per dilated convolution instead of Keras' SpaceToBatchND path, centred
+            kernels and a one-pass layer norm, no dropout ops), used for a causal TCN with layer
+            or no norm; ``"keras"``: the decoder's own layers (``decoder(..., training=False)``).
+        config: the decoder's :class:`ModelConfig` (optional, e.g. ``PELSVAE.model_config``):
+            when given and :func:`direct_graph_supported` says no, the Keras layers are used;
+            otherwise the direct graph is used whenever the decoder's own layers are a causal TCN
+            with layer norm or no norm (read from the layers, so a decoder passed without its
+            config gets the fast graph too).
 
     Returns:
         A ``tf.function`` ``fn(z, onehot, phase) -> (mag, err)``: ``z`` [B, D] float32 latents
@@ -129,8 +172,8 @@ def inference_decoder_fn(
     """
     if graph not in ("direct", "keras"):
         raise ValueError(f"inference_decoder_fn: graph={graph!r}; use 'direct' or 'keras'")
-    if graph == "direct" and config is not None and direct_graph_supported(config):
-        fn = _direct_tcn_decoder(decoder, config)
+    if graph == "direct" and (config is None or direct_graph_supported(config)) and _direct_layers(decoder):
+        fn = _direct_tcn_decoder(decoder)
     else:
 
         def fn(z, onehot, phase):

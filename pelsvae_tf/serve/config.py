@@ -38,7 +38,7 @@ class ExportConfig(ConfigBase):
     warmup_points: int = 50
     generator_regressor: str = "mlp"  # = pelsvae_tf.generate.generator.DEFAULT_REGRESSOR (tested)
     num_versions: int = 1
-    chunk_points: int = 9600
+    chunk_points: int = 19200  # = pelsvae_tf.generate.phase_function.CHUNK_POINTS (tested)
 
     def __post_init__(self) -> None:
         self.models = tuple(self.models)

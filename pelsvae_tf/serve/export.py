@@ -95,8 +95,9 @@ def export_models(
         n_grid: phase-grid points of the decoded curves (the decoder's training ``seq_len``).
         train_stats: the run's ``train_stats.npz`` (per-class training ranges of the
             generator's ``in_training_range`` output; without it, the scaler's ranges).
-        model_config: the decoder's ``ModelConfig`` (the graphs then run the direct TCN
-            inference graph, :func:`pelsvae_tf.model.inference.inference_decoder_fn`).
+        model_config: the decoder's ``ModelConfig`` (optional: a causal TCN decoder runs the
+            direct TCN inference graph, :func:`pelsvae_tf.model.inference.inference_decoder_fn`,
+            with or without it).
 
     Returns ``{"version": N, "models": {name: path}, "models_config": path, "kept": [names]}``.
     """

@@ -584,8 +584,32 @@ def test_inference_decoder_fn_and_chunks_equal_the_plain_keras_call(channels):
         inference_decoder_fn(model.decoder, graph="fast")
 
 
+@pytest.mark.parametrize("channels", ["constant", "reference"])
+def test_direct_graph_equals_keras_with_trained_like_weights(channels):
+    """Every weight moved off its initial value (layer-norm gamma / beta included, conv biases not
+    zero): the direct graph's centred kernels and one-pass layer norm still give the Keras output."""
+    from pelsvae_tf.model import build_pelsvae, inference_decoder_fn
+
+    model = build_pelsvae(tiny_model_config(tcn_channels=channels, hidden=12, seed=5))
+    rng = np.random.default_rng(9)
+    for w in model.decoder.weights:
+        v = w.numpy()
+        scale = 0.3 if ("gamma" in w.path or "beta" in w.path or "bias" in w.path) else 0.5 * np.std(v) + 0.05
+        w.assign((v + rng.normal(0.0, scale, v.shape)).astype("float32"))
+    n, t = 6, 80
+    z = rng.standard_normal((n, 4)).astype("float32")
+    onehot = np.eye(8, dtype="float32")[rng.integers(0, 8, n)]
+    phase = np.sort(rng.random((n, t)), axis=1).astype("float32")
+    ref = model.decoder({"z": z, "class_onehot": onehot, "phase": phase}, training=False)
+    assert float(np.std(ref["mag"].numpy())) > 1e-3  # not a saturated, constant output
+    mag, err = inference_decoder_fn(model.decoder, config=model.model_config)(z, onehot, phase)
+    np.testing.assert_allclose(mag.numpy(), ref["mag"].numpy(), rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(err.numpy(), ref["err"].numpy(), rtol=1e-5, atol=2e-6)
+
+
 def test_direct_inference_graph_follows_time_encoding_and_falls_back_for_same_padding():
     from pelsvae_tf.model import build_pelsvae, direct_graph_supported, inference_decoder_fn
+    from pelsvae_tf.model.inference import _direct_layers
 
     rng = np.random.default_rng(4)
     for changes, direct in (
@@ -594,6 +618,7 @@ def test_direct_inference_graph_follows_time_encoding_and_falls_back_for_same_pa
         ({"tcn_norm": "none"}, True),
         ({"decoder_padding": "same"}, False),
         ({"tcn_norm": "batch"}, False),
+        ({"arch": "gru"}, False),
     ):
         model = build_pelsvae(tiny_model_config(seed=2, **changes))
         assert direct_graph_supported(model.model_config) is direct
@@ -601,6 +626,8 @@ def test_direct_inference_graph_follows_time_encoding_and_falls_back_for_same_pa
         onehot = np.eye(8, dtype="float32")[[0, 3, 7]]
         phase = np.sort(rng.random((3, 40)), axis=1).astype("float32")
         ref = model.decoder({"z": z, "class_onehot": onehot, "phase": phase}, training=False)
-        mag, err = inference_decoder_fn(model.decoder, config=model.model_config)(z, onehot, phase)
-        np.testing.assert_allclose(mag.numpy(), ref["mag"].numpy(), rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(err.numpy(), ref["err"].numpy(), rtol=1e-5, atol=1e-6)
+        for config in (model.model_config, None):  # the graph is chosen from the layers without config
+            mag, err = inference_decoder_fn(model.decoder, config=config)(z, onehot, phase)
+            np.testing.assert_allclose(mag.numpy(), ref["mag"].numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(err.numpy(), ref["err"].numpy(), rtol=1e-5, atol=1e-6)
+        assert (_direct_layers(model.decoder) is not None) is direct

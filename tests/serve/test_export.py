@@ -399,6 +399,9 @@ def test_generator_matches_local_generator(exported_models, generator_sm):
     from pelsvae_tf.serve import ExportConfig
 
     assert ExportConfig().generator_regressor == DEFAULT_REGRESSOR  # the same regressor local and served
+    from pelsvae_tf.generate.phase_function import CHUNK_POINTS
+
+    assert ExportConfig().chunk_points == CHUNK_POINTS  # the same decoder chunks local and served
     ex = exported_models
     local_gen = Generator.load(ex.run_dir)
     n = 5
