@@ -80,7 +80,8 @@ class PhaseFunction:
         n_grid: points of the uniform decoding grid (the decoder's training ``seq_len``).
         chunk_points: points per decoder call (``chunk_points // n_grid`` curves).
         jit_compile: XLA-compile the grid decoder. Off by default: stock TF Serving runs XLA only
-            with ``--xla_cpu_compilation_enabled``, and on 2 CPU cores XLA measured 0.5-1.3x.
+            with ``--xla_cpu_compilation_enabled``, and on 2 CPU cores the XLA-compiled direct graph
+            ran 0.83-1.15x the plain one (BENCHMARKS.md, 2026-12-04).
         model_config: the decoder's :class:`~pelsvae_tf.model.vae.ModelConfig` (optional). A causal
             TCN decoder with layer or no norm runs as
             :func:`pelsvae_tf.model.inference.inference_decoder_fn`'s direct graph (explicitly
