@@ -153,9 +153,10 @@ class PhaseFunction:
         """Scaled magnitude and error on the grid, ``([B, G], [B, G])``, decoded in chunks of
         ``chunk_curves`` curves (a ``tf.map_fn`` loop: one chunk's activations alive at a time).
         A request smaller than a chunk is decoded as one chunk of its own size (a single curve
-        costs one curve, not ``chunk_curves``); a larger one in full chunks, the last padded."""
+        costs one curve, not ``chunk_curves``); a larger one in full chunks, the last padded.
+        With ``jit_compile`` every chunk is padded to ``chunk_curves`` (one XLA compilation)."""
         b = tf.shape(z)[0]
-        per = tf.maximum(1, tf.minimum(self.chunk_curves, b))
+        per = self.chunk_curves if self.jit_compile else tf.maximum(1, tf.minimum(self.chunk_curves, b))
         n_chunks = tf.maximum(1, (b + per - 1) // per)
         pad = n_chunks * per - b
 

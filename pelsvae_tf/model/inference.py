@@ -47,19 +47,36 @@ def static_subsample_problem(config: "ModelConfig") -> str | None:
 INFERENCE_CHUNK = 64
 
 
-def _direct_layers(decoder: keras.Model):
-    """``(tcn, time_encoding, dense layers)`` when the decoder's own layers are a causal TCN with
-    layer norm or no norm and ReLU activations (what the direct graph computes), else ``None``.
-    Read from the layers, so a decoder built without its ``ModelConfig`` at hand qualifies too."""
+def _activation_name(layer) -> str | None:
+    return getattr(getattr(layer, "activation", None), "__name__", None)
+
+
+def _direct_layers(decoder: keras.Model, config: "ModelConfig | None" = None):
+    """``(tcn, time_encoding, dense layers)`` when the decoder's own layers are what the direct
+    graph computes (a forward causal keras-tcn TCN with layer norm or no norm and ReLU, ReLU dense
+    layers ``decoder_dense_i``, sigmoid heads; with ``config``, as many dense layers as
+    ``config.dense_units``), else ``None``. Read from the layers, so a decoder built without its
+    ``ModelConfig`` at hand qualifies too."""
     names = {layer.name for layer in decoder.layers}
     if not {"decoder_tcn", "time_tagged_repeat", "mag_head", "err_head"} <= names:
         return None
     tcn = decoder.get_layer("decoder_tcn")
-    if tcn.padding != "causal" or tcn.use_batch_norm or getattr(tcn, "activation_name", "relu") != "relu":
+    if (
+        tcn.padding != "causal"
+        or tcn.use_batch_norm
+        or getattr(tcn, "go_backwards", False)
+        or getattr(tcn, "activation_name", None) != "relu"
+    ):
         return None
     dense = []
     while f"decoder_dense_{len(dense)}" in names:
         dense.append(decoder.get_layer(f"decoder_dense_{len(dense)}"))
+    if config is not None and len(dense) != len(config.dense_units):
+        return None
+    if any(_activation_name(layer) != "relu" for layer in dense) or any(
+        _activation_name(decoder.get_layer(h)) != "sigmoid" for h in ("mag_head", "err_head")
+    ):
+        return None
     return tcn, decoder.get_layer("time_tagged_repeat").time_encoding, dense
 
 
@@ -172,7 +189,7 @@ def inference_decoder_fn(
     """
     if graph not in ("direct", "keras"):
         raise ValueError(f"inference_decoder_fn: graph={graph!r}; use 'direct' or 'keras'")
-    if graph == "direct" and (config is None or direct_graph_supported(config)) and _direct_layers(decoder):
+    if graph == "direct" and (config is None or direct_graph_supported(config)) and _direct_layers(decoder, config):
         fn = _direct_tcn_decoder(decoder)
     else:
 

@@ -275,3 +275,29 @@ def test_load_saved_model_names_the_package_when_the_forest_ops_are_missing(monk
     with pytest.raises(ImportError, match=r"regressor_forest/1 uses YDF decision-forest ops: pip install ydf-tf=="):
         load_saved_model(root / "regressor_forest" / "1")
     assert "serving_default" in load_saved_model(root / "decoder" / "1").signatures  # no forest: no ydf-tf needed
+
+
+def test_grid_decode_is_the_same_in_chunks_of_any_size_and_under_xla():
+    """Requests below, at and above one chunk, plain and XLA-compiled (every chunk padded to full
+    size under XLA): the same grid decode as the decoder called on the whole batch at once."""
+    import tensorflow as tf
+
+    from pelsvae_tf.generate.phase_function import PhaseFunction, grid_phases
+    from pelsvae_tf.model import build_pelsvae
+    from tests.fixtures.model import tiny_model_config
+
+    model = build_pelsvae(tiny_model_config(seed=4))
+    n_grid = 40
+    rng = np.random.default_rng(2)
+    plain = PhaseFunction(model.decoder, n_grid=n_grid, chunk_points=3 * n_grid, model_config=model.model_config)
+    xla = PhaseFunction(model.decoder, n_grid=n_grid, chunk_points=3 * n_grid, jit_compile=True)
+    assert plain.chunk_curves == 3
+    for b in (1, 2, 3, 7):
+        z = rng.standard_normal((b, 4)).astype("float32")
+        onehot = np.eye(8, dtype="float32")[rng.integers(0, 8, b)]
+        phase = np.broadcast_to(grid_phases(n_grid), (b, n_grid))
+        ref = model.decoder({"z": z, "class_onehot": onehot, "phase": phase}, training=False)["mag"].numpy()
+        for pf in (plain, xla):
+            mag, _ = pf.decode_grid(tf.constant(z), tf.constant(onehot))
+            assert mag.shape == (b, n_grid)
+            np.testing.assert_allclose(mag.numpy(), ref, rtol=1e-5, atol=1e-6)

@@ -607,6 +607,32 @@ def test_direct_graph_equals_keras_with_trained_like_weights(channels):
     np.testing.assert_allclose(err.numpy(), ref["err"].numpy(), rtol=1e-5, atol=2e-6)
 
 
+def test_direct_graph_refuses_layers_it_does_not_compute():
+    """A decoder whose layers differ from what the direct graph computes (another dense
+    activation, a config with another dense stack) runs its Keras layers: same output."""
+    import dataclasses
+
+    import keras
+
+    from pelsvae_tf.model import build_pelsvae, inference_decoder_fn
+    from pelsvae_tf.model.inference import _direct_layers
+
+    model = build_pelsvae(tiny_model_config(seed=3))
+    dec = model.decoder
+    assert _direct_layers(dec, model.model_config) is not None
+    other = dataclasses.replace(model.model_config, dense_units=(*model.model_config.dense_units, 8))
+    assert _direct_layers(dec, other) is None  # the config says another dense stack
+    dec.get_layer("decoder_dense_0").activation = keras.activations.tanh
+    assert _direct_layers(dec) is None
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((3, 4)).astype("float32")
+    onehot = np.eye(8, dtype="float32")[[1, 2, 5]]
+    phase = np.sort(rng.random((3, 30)), axis=1).astype("float32")
+    ref = dec({"z": z, "class_onehot": onehot, "phase": phase}, training=False)
+    mag, _ = inference_decoder_fn(dec)(z, onehot, phase)
+    np.testing.assert_allclose(mag.numpy(), ref["mag"].numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_direct_inference_graph_follows_time_encoding_and_falls_back_for_same_padding():
     from pelsvae_tf.model import build_pelsvae, direct_graph_supported, inference_decoder_fn
     from pelsvae_tf.model.inference import _direct_layers

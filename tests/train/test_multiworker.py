@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from tests.fixtures.model import tiny_train_argv
@@ -106,6 +107,7 @@ def test_two_workers_on_loopback_train_chief_writes_and_resume_after_a_kill(tiny
         if alive or attempt == 1 or not start_failure:
             break
         failed_start = {f"attempt 1: {k}": v[-3000:] for k, v in texts.items()}
+        warnings.warn(f"loopback cluster failed to form before epoch 1; started again: {failed_start}", stacklevel=1)
         shutil.rmtree(chief, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)
     assert alive, {**failed_start, **{k: v[-3000:] for k, v in texts.items()}}
