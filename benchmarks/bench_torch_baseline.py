@@ -375,6 +375,41 @@ def conv_micro(batch: int = 128, seq_len: int = 600, repeat: int = 3) -> list:
     return rows
 
 
+def paper_best_twin(channels: str = "constant"):
+    """``(cfg, tdec, torch_decode)``: the paper-best decoder's ``ModelConfig`` (TCN 9 x 48, kernel
+    5, latent 4) with ``tcn_channels=channels``, its torch twin (:func:`build_torch_decoder`) and
+    ``torch_decode(x [B, D + C + 1, T]) -> (mag, err)`` NumPy [B, T] under ``torch.inference_mode``."""
+    import torch
+
+    from pelsvae_tf.model import ModelConfig
+
+    cfg = ModelConfig(
+        arch="tcn",
+        hidden=48,
+        n_blocks=9,
+        kernel_size=5,
+        latent_dim=4,
+        seed=0,
+        tcn_channels=channels,
+        receptive_field_check="off",
+    )
+    tdec = build_torch_decoder(
+        cfg.channels(decoder=True),
+        cfg.latent_dim + cfg.n_classes + 1,
+        cfg.kernel_size,
+        list(cfg.dilations),
+        list(reversed(cfg.dense_units)),
+        skip_sum=channels == "constant",
+    )
+
+    def torch_decode(x):
+        with torch.inference_mode():
+            mag, err = tdec(x)
+        return mag.numpy(), err.numpy()
+
+    return cfg, tdec, torch_decode
+
+
 def end_to_end(seq_lens, ns, torch_chunk: int, repeat: int, tmp: Path) -> list:
     """Generation as users call it next to the torch twin's decoder alone, timed interleaved.
 
@@ -394,10 +429,7 @@ def end_to_end(seq_lens, ns, torch_chunk: int, repeat: int, tmp: Path) -> list:
     from pelsvae_tf.generate.generator import Generator
     from pelsvae_tf.serve import ExportConfig, export_models, signature_docs
 
-    class _Args:
-        hidden, n_blocks = 48, 9
-
-    decoder, reg, classes, scaler = _fresh_model(_Args, tmp)
+    decoder, reg, classes, scaler = _fresh_model(argparse.Namespace(hidden=48, n_blocks=9), tmp)
     res = export_models(
         tmp / "saved_models", decoder, classes, scaler, {"mlp": reg}, config=ExportConfig(models=("generator",))
     )
@@ -405,19 +437,7 @@ def end_to_end(seq_lens, ns, torch_chunk: int, repeat: int, tmp: Path) -> list:
     served = tf.saved_model.load(str(vdir)).signatures["serving_default"]
     sig = signature_docs(vdir)["serving_default"]
     local = Generator(decoder, reg, classes, scaler)
-    from pelsvae_tf.model import ModelConfig
-
-    tcfg = ModelConfig(
-        arch="tcn", hidden=48, n_blocks=9, kernel_size=5, latent_dim=4, seed=0, receptive_field_check="off"
-    )
-    tdec = build_torch_decoder(
-        tcfg.channels(decoder=True),
-        tcfg.latent_dim + tcfg.n_classes + 1,
-        tcfg.kernel_size,
-        list(tcfg.dilations),
-        list(reversed(tcfg.dense_units)),
-        skip_sum=True,
-    )
+    tcfg, _, torch_decode = paper_best_twin("constant")
     rng = np.random.default_rng(0)
     out = []
     for t in seq_lens:
@@ -425,12 +445,6 @@ def end_to_end(seq_lens, ns, torch_chunk: int, repeat: int, tmp: Path) -> list:
             times, phys, label, inputs = request(rng, list(reg.physics), scaler, len(classes), sig, n, t)
             inputs = {k: tf.constant(v) for k, v in inputs.items()}
             x_all = rng.standard_normal((n, tcfg.latent_dim + tcfg.n_classes + 1, t)).astype(np.float32)
-
-            def torch_decode(x):
-                with torch.inference_mode():
-                    mag, err = tdec(x)
-                return mag.numpy(), err.numpy()
-
             impls = {
                 ("torch decoder alone", torch_chunk): (
                     torch_decode,
@@ -560,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench_roofline import analytic_flops
 
-    from pelsvae_tf.model import ModelConfig, build_decoder, count_params, inference_decoder_fn
+    from pelsvae_tf.model import build_decoder, count_params, inference_decoder_fn
 
     info = print_machine_info()
     info["torch"] = torch.__version__
@@ -604,26 +618,8 @@ def main(argv: list[str] | None = None) -> int:
         args.channels = []
     rng = np.random.default_rng(0)
     for channels in args.channels:
-        cfg = ModelConfig(
-            arch="tcn",
-            hidden=48,
-            n_blocks=9,
-            kernel_size=5,
-            latent_dim=4,
-            seed=0,
-            tcn_channels=channels,
-            receptive_field_check="off",
-        )
+        cfg, tdec, torch_decode = paper_best_twin(channels)
         decoder = build_decoder(cfg)
-        in_ch = cfg.latent_dim + cfg.n_classes + 1
-        tdec = build_torch_decoder(
-            cfg.channels(decoder=True),
-            in_ch,
-            cfg.kernel_size,
-            list(cfg.dilations),
-            list(reversed(cfg.dense_units)),
-            skip_sum=channels == "constant",
-        )
         n_keras = count_params(decoder)
         n_torch = sum(p.numel() for p in tdec.parameters())
         print(
@@ -647,11 +643,6 @@ def main(argv: list[str] | None = None) -> int:
                 cond = np.concatenate([z_all[s], oh_all[s]], axis=1)
                 x = np.concatenate([np.repeat(cond[:, :, None], t, axis=2), ph_all[s][:, None, :]], axis=1)
                 return torch.from_numpy(np.ascontiguousarray(x))
-
-            def torch_decode(x):
-                with torch.inference_mode():
-                    mag, err = tdec(x)
-                return mag.numpy(), err.numpy()
 
             def tf_inputs(size, start, chunk_full):
                 s = slice(start, start + size)

@@ -80,7 +80,7 @@ def _direct_layers(decoder: keras.Model, config: "ModelConfig | None" = None):
     return tcn, decoder.get_layer("time_tagged_repeat").time_encoding, dense
 
 
-def _direct_tcn_decoder(decoder: keras.Model):
+def _direct_tcn_decoder(decoder: keras.Model, layers):
     """``fn(z, onehot, phase) -> (mag, err)`` computing the TCN decoder's inference pass from its weights.
 
     The same arithmetic as the Keras layers (keras-tcn residual blocks, layer norm, skip sum or
@@ -101,7 +101,7 @@ def _direct_tcn_decoder(decoder: keras.Model):
     previous direct graph (``conv1d`` on a padded copy, two-pass ``moments``). Weights are read at
     call time (variables), so the graph follows later weight updates.
     """
-    tcn, time_encoding, dense = _direct_layers(decoder)
+    tcn, time_encoding, dense = layers  # _direct_layers(decoder, ...)
     k = int(tcn.kernel_size)
     blocks = []
     for blk in tcn.residual_blocks:
@@ -189,8 +189,9 @@ def inference_decoder_fn(
     """
     if graph not in ("direct", "keras"):
         raise ValueError(f"inference_decoder_fn: graph={graph!r}; use 'direct' or 'keras'")
-    if graph == "direct" and (config is None or direct_graph_supported(config)) and _direct_layers(decoder, config):
-        fn = _direct_tcn_decoder(decoder)
+    layers = _direct_layers(decoder, config) if graph == "direct" else None
+    if layers is not None and (config is None or direct_graph_supported(config)):
+        fn = _direct_tcn_decoder(decoder, layers)
     else:
 
         def fn(z, onehot, phase):
