@@ -3,8 +3,10 @@
 For each sky seed, the built-in sky is simulated in memory (``--n-per-class`` stars of RRLYR, CEP,
 ECL, LPV) and compared with :mod:`pelsvae_tf.evaluate.realism`:
 
-- against EROS-1 LMC (``../shared/data/eros1_lmc_ramp``, band ``--band``; at most ``--max-real``
-  stars per class, RR Lyrae / Cepheids / eclipsing binaries / Miras): per-class C2ST AUC on
+- against EROS-1 LMC (``../shared/data/eros1_lmc_ramp``, band ``--band``, split ``--eros-splits``:
+  by default the held-out ``test`` split, 729 stars, as the sky's EROS-1 survey model was developed
+  against the ``train`` split only; at most ``--max-real`` stars per class, RR Lyrae / Cepheids /
+  eclipsing binaries / Miras): per-class C2ST AUC on
   band-robust features (with and without log10 P), and train-on-sky / test-on-EROS-1 balanced
   accuracy next to train-on-EROS-1 (5-fold CV), with and without period;
 - against SDSS Stripe 82 RR Lyrae (``../shared/data/sdss_s82_rrlyrae``, band ``--sdss-band``):
@@ -52,6 +54,14 @@ def main(argv=None) -> int:
     ap.add_argument("--eros", default=str(SHARED / "eros1_lmc_ramp"), help="EROS-1 RAMP folder")
     ap.add_argument("--sdss", default=str(SHARED / "sdss_s82_rrlyrae"), help="SDSS S82 RR Lyrae folder")
     ap.add_argument("--band", default="r", choices=("b", "r"), help="EROS-1 band")
+    ap.add_argument(
+        "--eros-splits",
+        nargs="+",
+        default=["test"],
+        choices=("train", "test"),
+        help="EROS-1 splits the sky is compared with (default: test, the held-out reference; the sky's "
+        "EROS-1 survey model and its settings were developed against the train split only)",
+    )
     ap.add_argument("--sdss-band", default="r", help="SDSS band (u g r i z)")
     ap.add_argument("--n-per-class", type=int, default=150, help="sky stars per class")
     ap.add_argument("--max-real", type=int, default=400, help="most EROS-1 stars per class")
@@ -80,7 +90,15 @@ def main(argv=None) -> int:
 
     info = print_machine_info(machine_info(with_tensorflow=False))
     t_all = time.perf_counter()
-    eros = R.curves_from_eros1(args.eros, band=args.band, classes=CLASSES4, max_per_class=args.max_real, seed=0)
+    eros = R.curves_from_eros1(
+        args.eros,
+        band=args.band,
+        classes=CLASSES4,
+        splits=tuple(args.eros_splits),
+        max_per_class=args.max_real,
+        seed=0,
+    )
+    eros.name = f"EROS-1 {args.band} {'+'.join(args.eros_splits)} split"
     F_eros = R.feature_matrix(eros)
     sdss = R.curves_from_sdss_rrlyrae(args.sdss, band=args.sdss_band)
     F_sdss = R.feature_matrix(sdss)

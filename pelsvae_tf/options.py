@@ -46,6 +46,8 @@ SHORT_POLICIES: tuple[str, ...] = ("drop", "pad")
 PHASE_ZERO: tuple[str, ...] = ("max_light", "none")
 #: survey whose cadence and noise the built-in sky imitates
 SKY_SURVEYS: tuple[str, ...] = ("ogle", "eros1")
+#: Mira light-curve models of the built-in sky (``SkyConfig.lpv_shape``)
+LPV_SHAPES: tuple[str, ...] = ("flux", "fourier")
 #: physics scaler kinds
 SCALER_KINDS: tuple[str, ...] = ("minmax", "standard")
 
@@ -53,4 +55,4 @@ SCALER_KINDS: tuple[str, ...] = ("minmax", "standard")
 #: representation of curves given to the augmentation classifier
 REPRESENTATIONS: tuple[str, ...] = ("folded", "time")
 #: ``pelsvae run`` presets
-PRESETS: tuple[str, ...] = ("quick", "paper")
+PRESETS: tuple[str, ...] = ("quick", "ship", "paper")

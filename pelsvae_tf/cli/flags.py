@@ -45,6 +45,7 @@ FIELD_CHOICES: dict[str, tuple[str, ...]] = {
     "short_policy": options.SHORT_POLICIES,
     "phase_zero": options.PHASE_ZERO,
     "survey": options.SKY_SURVEYS,
+    "lpv_shape": options.LPV_SHAPES,
     "preset": options.PRESETS,
     "representation": options.REPRESENTATIONS,
 }

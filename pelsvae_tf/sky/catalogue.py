@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pelsvae_tf.sky.survey import ogle_error
+from pelsvae_tf.sky.survey import SURVEY_FIELD, has_field_distance, ogle_error, survey_magnitude_shift
 
 
 @lru_cache(maxsize=1)
@@ -41,3 +41,20 @@ def rr_donor(
     lp = np.log10(pool["period"].to_numpy())
     order = np.argsort(np.abs(lp - np.log10(period)))[:5]
     return pool.iloc[int(rng.choice(order))]
+
+
+def survey_magnitudes(cls: str, survey: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Mean magnitudes [mag] of ``n`` real OGLE-III stars of class ``cls`` drawn with replacement, as
+    ``survey`` sees them: moved into its field by :func:`pelsvae_tf.sky.survey.survey_magnitude_shift`,
+    only stars with a field distance when the survey moves stars and the class has any (the sky's
+    donor rule; the sky's S/N floor, detection cut and RR Lyrae donor choice are not applied)."""
+    pool = sky_samples()
+    pool = pool[pool["cls"] == cls]
+    if pool.empty:
+        raise ValueError(f"survey_magnitudes: no real {cls} star in the sky table")
+    shift = pool["source_id"].map(lambda sid: survey_magnitude_shift(sid, survey, cls)).to_numpy(np.float64)
+    known = pool["source_id"].map(lambda sid: has_field_distance(sid, cls)).to_numpy(bool)
+    mags = pool["I"].to_numpy(np.float64) + shift
+    if SURVEY_FIELD[survey] is not None and known.any():
+        mags = mags[known]
+    return rng.choice(mags, size=int(n), replace=True)

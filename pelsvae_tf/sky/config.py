@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pelsvae_tf.classes import CLASSES, canonical_class
 from pelsvae_tf.config import ConfigBase
+from pelsvae_tf.options import LPV_SHAPES
 from pelsvae_tf.options import SKY_SURVEYS as SURVEYS
 
 
@@ -44,6 +45,16 @@ class SkyConfig(ConfigBase):
             with a 3-cycle correlation time); 0 = strictly periodic
         lpv_amp_jitter: rms of the LPVs' stochastic log-amplitude changes (same walk); 0 = constant
         period_noise: rms relative difference between the catalogue period and the simulated one
+        detect_snr: detection cut: a star whose variability signal-to-noise (``sqrt`` of the chi^2
+            by which a constant fails on its noise-free curve and errors) is below this is drawn
+            again, as a survey catalogues only the variables it detects; 0 keeps every draw. At
+            OGLE precision no star of the default sky is redrawn; with survey eros1 (LMC stars on
+            photographic plates) about half the DSCT and ELL, a third of the ECL and ~10 % of the
+            RR Lyrae are (seed 0, 150 per class), i.e. the faintest, lowest-amplitude ones
+        lpv_shape: Mira light-curve model: flux (a cosine in flux, magnitudes from it, rise faster
+            than decline: :func:`pelsvae_tf.sky.lpv.mira_magnitudes`) or fourier (the earlier
+            invented magnitude Fourier series R21 ~ U(0.05, 0.25), phi21 ~ U(3.6, 4.6)); flux is
+            measurably closer to real EROS-1 LPVs (BENCHMARKS.md)
     """
 
     n_per_class: int | dict[str, int] = 300
@@ -61,6 +72,8 @@ class SkyConfig(ConfigBase):
     lpv_period_jitter: float = 0.02
     lpv_amp_jitter: float = 0.15
     period_noise: float = 2e-6
+    detect_snr: float = 4.0
+    lpv_shape: str = "flux"
 
     def __post_init__(self) -> None:
         if isinstance(self.n_per_class, dict):
@@ -99,6 +112,10 @@ class SkyConfig(ConfigBase):
             v = getattr(self, name)
             if not 0 <= v <= 0.5:
                 raise ValueError(f"SkyConfig.{name}={v}: rms relative change, must be in [0, 0.5]")
+        if self.lpv_shape not in LPV_SHAPES:
+            raise ValueError(f"SkyConfig.lpv_shape={self.lpv_shape!r}: choose one of {list(LPV_SHAPES)}")
+        if not 0 <= self.detect_snr <= 100:
+            raise ValueError(f"SkyConfig.detect_snr={self.detect_snr}: signal-to-noise, must be in [0, 100]")
         if not 0 <= self.period_noise <= 1e-3:
             raise ValueError(f"SkyConfig.period_noise={self.period_noise}: relative rms, must be in [0, 1e-3]")
 

@@ -1,8 +1,14 @@
-"""Stochastic long-period variables: damped random walks of the period and the amplitude."""
+"""Long-period variables (Miras): the flux-cosine light curve and damped random walks of the period and amplitude."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+#: Range of the Miras' rise time as a fraction of the period (uniform draw): Miras rise from minimum
+#: to maximum light faster than they decline, rise fractions ~0.4-0.5 (e.g. Vardya 1988, AAVSO curves).
+MIRA_RISE_FRAC = (0.40, 0.50)
 
 
 def damped_random_walk(rng: np.random.Generator, t: np.ndarray, sigma: float, tau: float) -> np.ndarray:
@@ -46,3 +52,27 @@ def stochastic_phase(
     cyc = np.concatenate([[0.0], np.cumsum(0.5 * (freq[1:] + freq[:-1]) * step)])
     cyc -= np.interp(t0, grid, cyc)
     return np.interp(t, grid, cyc), np.exp(np.interp(t, grid, la))
+
+
+def mira_magnitudes(cycles: np.ndarray, amplitude: float, rise_frac: float, amp_factor: Any = 1.0) -> np.ndarray:
+    """Light curve [mag, relative to the time-averaged magnitude; positive = fainter] of a Mira whose
+    *flux* varies as a cosine: ``F = 1 + a cos(2 pi psi)`` with ``a`` set so the peak-to-peak
+    amplitude is ``amplitude * amp_factor`` [mag], and the phase ``psi`` warped so the rise from
+    minimum to maximum light takes ``rise_frac`` of the cycle (Miras rise faster than they decline).
+
+    In magnitudes such a curve has broad bright maxima and sharp faint minima (positive skewness, a
+    second harmonic in phase with the first: OGLE's ``phi21 = 0`` at ``rise_frac = 0.5``, near 0 for
+    0.4-0.5), which grows with the amplitude. ``cycles``:
+    pulsation phase [cycles] (any real, maximum light at integers); ``amp_factor``: scalar or one
+    factor per point (the amplitude walk of :func:`stochastic_phase`). The mean subtracted is exact
+    per point: ``<-2.5 log10(1 + a cos x)> = -2.5 log10((1 + sqrt(1 - a^2)) / 2)``.
+    """
+    if not 0 < rise_frac < 1:
+        raise ValueError(f"rise_frac={rise_frac}: a fraction of the cycle, must be in (0, 1)")
+    ph = np.mod(np.asarray(cycles, dtype=np.float64), 1.0)
+    decline = 1.0 - rise_frac
+    psi = np.where(ph < decline, 0.5 * ph / decline, 0.5 + 0.5 * (ph - decline) / rise_frac)
+    ratio = 10 ** (0.4 * amplitude * np.asarray(amp_factor, dtype=np.float64))
+    a = (ratio - 1.0) / (ratio + 1.0)
+    mag = -2.5 * np.log10(1.0 + a * np.cos(2 * np.pi * psi))
+    return mag + 2.5 * np.log10(0.5 * (1.0 + np.sqrt(1.0 - a * a)))

@@ -1,4 +1,4 @@
-"""Survey cadences and photometric noise of the built-in sky (``SkyConfig.survey``: ogle or eros1).
+"""Survey cadences, photometric noise and observed field of the built-in sky (``SkyConfig.survey``: ogle or eros1).
 
 Cadence: OGLE-III-like yearly observing seasons from HJD ~2452080 (2001), one field per star
 (Galactic bulge or Magellanic Clouds, whose seasons are offset by half a year), ~25% of nights
@@ -28,6 +28,52 @@ def eros1_error(mag: np.ndarray) -> np.ndarray:
 #: per-point log10 scatter of the errors around the model (OGLE files: 0.1 dex; EROS-1 test split:
 #: median within-star rms of log10 err = 0.146 dex)
 ERROR_SCATTER_DEX = {"ogle": 0.1, "eros1": 0.146}
+
+
+#: Distance modulus [mag] plus mean I-band extinction [mag] of the OGLE-III fields the sky's real
+#: stars come from (the field is read from the donor's OGLE ID): LMC 18.48 + 0.10 (Pietrzynski et al.
+#: 2019; E(B-V) ~ 0.07), SMC 18.98 + 0.06 (Graczyk et al. 2020), Galactic bulge 14.57 (8.2 kpc) +
+#: 1.5 (the sky's bulge RR Lyrae have median I = 16.30 = 14.57 + M_I(RR Lyr) 0.2 + A_I 1.5; their LMC
+#: ones 18.73). Stars with no common distance (:func:`has_field_distance`) are not moved.
+FIELD_DISTANCE_EXTINCTION_I = {"LMC": 18.58, "SMC": 19.04, "BLG": 16.07}
+#: The field whose stars each survey observes (None: each star keeps its real field's magnitude).
+SURVEY_FIELD = {"ogle": None, "eros1": "LMC"}
+
+
+def field_of(source_id: str) -> str:
+    """OGLE-III field of a real star from its ID (``OGLE-LMC-CEP-0001`` -> ``"LMC"``); "" if none."""
+    parts = str(source_id).split("-")
+    return parts[1] if len(parts) > 2 and parts[0] == "OGLE" else ""
+
+
+#: Classes whose bulge-field OGLE-III stars lie at the bulge's distance behind the typical extinction
+#: of :data:`FIELD_DISTANCE_EXTINCTION_I`: the old bulge population, faint enough to be found only
+#: where the extinction is moderate. Bulge-field eclipsing binaries and classical Cepheids are mostly
+#: disk stars at other distances, and the bulge's Miras are bright enough to be found behind 2-4 mag
+#: of I-band extinction (their median I of 13.8 would need A_I ~ 4 for M_I ~ -4.5), so neither
+#: distance nor extinction is known for them.
+BULGE_DISTANCE_CLASSES = ("RRLYR", "T2CEP")
+
+
+def has_field_distance(source_id: str, cls: str) -> bool:
+    """Whether a real OGLE-III star of class ``cls`` lies at its field's distance and typical
+    extinction: Magellanic-Cloud stars do; bulge-field stars only for :data:`BULGE_DISTANCE_CLASSES`;
+    Galactic-disk (GD) fields have no common distance."""
+    field = field_of(source_id)
+    if field not in FIELD_DISTANCE_EXTINCTION_I:
+        return False
+    return field != "BLG" or cls in BULGE_DISTANCE_CLASSES
+
+
+def survey_magnitude_shift(source_id: str, survey: str, cls: str = "") -> float:
+    """Magnitude offset [mag] that moves a real OGLE-III star (``source_id``, class ``cls``) into the
+    field that ``survey`` observes (:data:`SURVEY_FIELD`): the difference of distance modulus plus
+    extinction (:data:`FIELD_DISTANCE_EXTINCTION_I`); 0 for the OGLE survey, a star already there,
+    or a star without a field distance (:func:`has_field_distance`)."""
+    target = SURVEY_FIELD[survey]
+    if target is None or not has_field_distance(source_id, cls):
+        return 0.0
+    return FIELD_DISTANCE_EXTINCTION_I[target] - FIELD_DISTANCE_EXTINCTION_I[field_of(source_id)]
 
 
 def survey_error(mag: np.ndarray, survey: str = "ogle") -> np.ndarray:

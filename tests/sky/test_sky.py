@@ -301,17 +301,28 @@ def test_blazhko_modulation_period_recovered():
 
 def test_lpv_period_drifts():
     def season_phases(cfg, i):
+        # the star's mean light curve (4 harmonics at the catalogue period, all seasons), then the
+        # phase shift that best matches each season to it: a Mira whose period wanders drifts
+        # against its mean curve from season to season, a strictly periodic one does not
         time, mag, err, cat, tr = simulate_star("LPV", i, cfg)
         P = tr["Period"]
+        x = 2 * np.pi * time / P
+        X = np.column_stack([np.ones_like(x)] + [f(k * x) for k in range(1, 5) for f in (np.cos, np.sin)])
+        c, *_ = np.linalg.lstsq(X, mag, rcond=None)
+
+        def template(xx):
+            return sum(c[2 * k - 1] * np.cos(k * xx) + c[2 * k] * np.sin(k * xx) for k in range(1, 5))
+
+        shifts = np.linspace(-0.25, 0.25, 501)
         out = []
         for s in np.unique(np.floor((time - time[0]) / 365.25)):
             k = np.floor((time - time[0]) / 365.25) == s
-            x = 2 * np.pi * time[k] / P
-            X = np.column_stack([np.ones(k.sum()), np.cos(x), np.sin(x)])
-            c, *_ = np.linalg.lstsq(X, mag[k], rcond=None)
-            out.append(np.arctan2(-c[2], c[1]) / (2 * np.pi))
-        d = np.diff(np.unwrap(np.asarray(out) * 2 * np.pi)) / (2 * np.pi)
-        return np.asarray(out), d
+            chi2 = []
+            for d in shifts:
+                r = mag[k] - template(x[k] + 2 * np.pi * d)
+                chi2.append(np.sum((r - r.mean()) ** 2))
+            out.append(shifts[int(np.argmin(chi2))])
+        return np.asarray(out), np.diff(out)
 
     base = dict(n_per_class=1, seed=1, outlier_frac_max=0.0, epochs=(800, 800))
     drift = SkyConfig(**base, lpv_period_jitter=0.1, lpv_amp_jitter=0.0)
@@ -363,8 +374,97 @@ def test_eros1_survey_errors_and_cadence():
         (dict(lpv_period_jitter=-0.1), "SkyConfig.lpv_period_jitter"),
         (dict(lpv_amp_jitter=0.9), "SkyConfig.lpv_amp_jitter"),
         (dict(period_noise=0.1), "SkyConfig.period_noise"),
+        (dict(detect_snr=-1.0), "SkyConfig.detect_snr"),
+        (dict(lpv_shape="sawtooth"), "SkyConfig.lpv_shape"),
     ],
 )
 def test_sky_config_named_errors(bad, field):
     with pytest.raises(ValueError, match=field.replace(".", r"\.")):
         SkyConfig(**bad)
+
+
+def test_mira_flux_model_shape():
+    from pelsvae_tf.sky.lpv import mira_magnitudes
+
+    ph = np.linspace(0, 1, 4000, endpoint=False)
+    for amp, rise in ((0.8, 0.45), (2.5, 0.4)):
+        m = mira_magnitudes(ph, amp, rise)
+        assert np.ptp(m) == pytest.approx(amp, rel=1e-4) and abs(m.mean()) < 1e-3 * amp
+        # maximum light (smallest magnitude) at phase 0, minimum after the decline: 1 - rise
+        assert ph[np.argmin(m)] == pytest.approx(0.0, abs=1e-3)
+        assert ph[np.argmax(m)] == pytest.approx(1 - rise, abs=1e-3)
+        # a cosine in flux: broad bright maxima, sharp faint minima (positive skewness) that grow
+        # with the amplitude, and the 2nd harmonic in phase with the 1st (OGLE phi21 ~ 0)
+        skew = np.mean((m - m.mean()) ** 3) / np.std(m) ** 3
+        assert skew > 0.1 * amp
+        A, phi = fourier_fit(ph, m, n=2)
+        assert np.cos(phi[1] - 2 * phi[0]) > 0.8  # (the earlier invented series: cos(3.6-4.6) < -0.1)
+    flux = 10 ** (-0.4 * mira_magnitudes(ph, 1.5, 0.5))
+    c = np.polyfit(np.cos(2 * np.pi * ph), flux, 1)  # symmetric rise: exactly a cosine in flux
+    assert np.allclose(np.polyval(c, np.cos(2 * np.pi * ph)), flux, rtol=1e-9)
+    assert np.ptp(mira_magnitudes(ph, 1.0, 0.45, amp_factor=0.5)) == pytest.approx(0.5, rel=1e-4)
+    with pytest.raises(ValueError, match="rise_frac"):
+        mira_magnitudes(ph, 1.0, 1.2)
+
+
+def test_sky_miras_follow_the_flux_model():
+    cfg = SkyConfig(n_per_class=1, seed=0, outlier_frac_max=0.0, lpv_period_jitter=0.0, lpv_amp_jitter=0.0)
+    skews = []
+    for i in range(6):
+        time, mag, err, cat, tr = simulate_star("LPV", i, cfg)
+        assert tr["model"] == "mira_flux" and 0.4 <= tr["rise_frac"] <= 0.5
+        m = mag - np.median(mag)
+        skews.append(np.mean((m - m.mean()) ** 3) / np.std(m) ** 3)
+    assert np.median(skews) > 0.2  # the earlier invented magnitude series had skew ~ -0.1
+    old = simulate_star("LPV", 0, SkyConfig(n_per_class=1, seed=0, lpv_shape="fourier"))[4]
+    assert old["model"] == "fourier" and np.isnan(old["rise_frac"])
+
+
+def test_detection_cut_redraws_only_undetectable_stars():
+    from pelsvae_tf.sky.build import MAX_DETECTION_DRAWS
+
+    eros = dict(n_per_class=1, seed=3, survey="eros1", years=3, epochs=(100, 125))
+    cut, keep = SkyConfig(**eros, detect_snr=6.0), SkyConfig(**eros, detect_snr=0.0)
+    redrawn = 0
+    for i in range(40):
+        a, b = simulate_star("ECL", i, cut)[4], simulate_star("ECL", i, keep)[4]
+        assert b["draws"] == 1
+        assert a["detect_snr"] >= 6.0 or a["draws"] == MAX_DETECTION_DRAWS
+        if a["draws"] == 1:  # a star the cut keeps is the same star as without the cut
+            assert a["detect_snr"] == b["detect_snr"] and a["incl"] == b["incl"]
+        else:
+            redrawn += 1
+            assert b["detect_snr"] < 6.0
+    assert redrawn > 0  # EROS-1's 0.1-0.3 mag errors hide some grazing eclipses
+    # OGLE precision: the main job's sky keeps every first draw
+    assert all(simulate_star(c, i, SkyConfig(n_per_class=1))[4]["draws"] == 1 for c in CLASSES for i in range(3))
+
+
+def test_eros1_survey_observes_the_lmc():
+    from pelsvae_tf.sky.survey import field_of, has_field_distance, survey_magnitude_shift
+
+    assert field_of("OGLE-BLG-RRLYR-01234") == "BLG" and field_of("weird") == ""
+    assert has_field_distance("OGLE-BLG-RRLYR-1", "RRLYR") and not has_field_distance("OGLE-BLG-ECL-1", "ECL")
+    assert not has_field_distance("OGLE-GD-ECL-1", "ECL") and has_field_distance("OGLE-LMC-ECL-1", "ECL")
+    assert survey_magnitude_shift("OGLE-LMC-CEP-1", "eros1", "CEP") == 0.0
+    assert survey_magnitude_shift("OGLE-BLG-RRLYR-1", "ogle", "RRLYR") == 0.0
+    # bulge Miras and Cepheids: extinction / distance unknown, not moved
+    assert survey_magnitude_shift("OGLE-BLG-LPV-1", "eros1", "LPV") == 0.0
+    assert survey_magnitude_shift("OGLE-BLG-CEP-1", "eros1", "CEP") == 0.0
+    assert survey_magnitude_shift("OGLE-SMC-CEP-1", "eros1", "CEP") == pytest.approx(18.58 - 19.04)
+    eros = SkyConfig(n_per_class=1, seed=0, survey="eros1", years=3, epochs=(100, 125))
+    rr = [simulate_star("RRLYR", i, eros)[3]["I"] for i in range(30)]
+    bulge = [simulate_star("RRLYR", i, SkyConfig(n_per_class=1, seed=0))[3]["I"] for i in range(30)]
+    # RR Lyrae are standard candles: M_I ~ 0.2 at the LMC's 18.48 mag distance modulus -> I ~ 18.8;
+    # the OGLE sky's mostly bulge RR Lyrae are ~2.5 mag brighter
+    assert 18.4 < np.median(rr) < 19.1 and np.median(bulge) < np.median(rr) - 1.5
+    ecl = [simulate_star("ECL", i, eros)[4]["shape_source"] for i in range(20)]
+    assert all(has_field_distance(s, "ECL") for s in ecl)
+    # the same magnitudes for generated curves checked against EROS-1 (evaluate's realism section)
+    from pelsvae_tf.sky import survey_magnitudes
+
+    rng = np.random.default_rng(0)
+    assert 18.4 < np.median(survey_magnitudes("RRLYR", "eros1", 400, rng)) < 19.1
+    assert np.median(survey_magnitudes("RRLYR", "ogle", 400, rng)) < 17.5
+    with pytest.raises(ValueError, match="no real"):
+        survey_magnitudes("XYZ", "eros1", 3, rng)
