@@ -87,6 +87,7 @@ def run_pipeline(config: PipelineConfig) -> dict:
         epochs=r["epochs"],
         batch_size=r["batch_size"],
         learning_rate=r["learning_rate"],
+        lr_schedule=r["lr_schedule"],
         seed=config.seed,
         strategy=config.strategy,
         deterministic=config.deterministic,

@@ -30,6 +30,34 @@ def _tiny(out) -> PipelineConfig:
     )
 
 
+def test_presets_resolve_and_ship_decays_the_learning_rate(tmp_path):
+    from pelsvae_tf.pipeline_config import PRESET_DEFAULTS, PRESETS
+
+    assert set(PRESET_DEFAULTS) == set(PRESETS)
+    quick, ship = PipelineConfig().resolved(), PipelineConfig(preset="ship").resolved()
+    # ship = the quick network (same shapes, so the same per-epoch cost and inference speed) on
+    # 3x the stars, 5x the epochs, with a cosine learning-rate decay
+    same = ("hidden", "n_blocks", "kernel_size", "batch_size", "learning_rate", "loss", "time_encoding", "aug_scale")
+    assert all(ship[k] == quick[k] for k in same)
+    assert (ship["n_per_class"], ship["epochs"], ship["lr_schedule"]) == (300, 400, "cosine")
+    assert quick["lr_schedule"] == "none" and PipelineConfig(preset="paper").resolved()["hidden"] == 48
+    assert PipelineConfig(preset="ship", epochs=7).resolved()["epochs"] == 7  # explicit settings win
+    with pytest.raises(ValueError, match="preset"):
+        PipelineConfig(preset="huge")
+    with pytest.raises(ValueError, match=r"PipelineConfig\.epochs=0"):
+        PipelineConfig(epochs=0)
+    # the schedule reaches the trainer: a 2-epoch tiny ship-preset job decays its learning rate
+    cfg = _tiny(tmp_path / "ship")
+    cfg.preset = "ship"
+    run_pipeline(cfg)
+    trained = json.loads((tmp_path / "ship" / "run" / "config.json").read_text())["train"]
+    assert trained["lr_schedule"] == "cosine"
+    hist = (tmp_path / "ship" / "run" / "history.csv").read_text().strip().splitlines()
+    col = hist[0].split(",").index("learning_rate")
+    lrs = [float(line.split(",")[col]) for line in hist[1:]]
+    assert lrs[-1] < lrs[0]
+
+
 def test_pipeline_runs_every_stage_and_resumes(tmp_path, capsys):
     out = tmp_path / "job"
     paths = run_pipeline(_tiny(out))
@@ -100,6 +128,8 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path, capsys):
 def test_pipeline_config_rejects_bad_values():
     with pytest.raises(ValueError, match="preset"):
         PipelineConfig(preset="huge")
+    with pytest.raises(ValueError, match=r"PipelineConfig\.epochs=0"):
+        PipelineConfig(epochs=0)
     with pytest.raises(ValueError, match="regressors"):
         PipelineConfig(regressors=("boosted",))
     with pytest.raises(ValueError, match="unknown physical parameter"):
