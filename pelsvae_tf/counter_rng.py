@@ -26,6 +26,13 @@ _MASK32 = 0xFFFFFFFF
 #: Stream ids: independent random sequences derived from the same seed.
 STREAM_DUMMY = 1
 STREAM_NOISE = 2
+#: Draws of the intrinsic jitter (:mod:`pelsvae_tf.generate.jitter`): the donor training star
+#: (counter 0), and per point the phase, amplitude and white terms; 3 and 4 are the regressors'
+#: (``pelsvae_tf.regress.config``).
+STREAM_JITTER_DONOR = 5
+STREAM_JITTER_PHASE = 6
+STREAM_JITTER_AMP = 7
+STREAM_JITTER_WHITE = 8
 #: Streams of the in-process generator's draws from training stars (physics and magnitude metadata).
 STREAM_PHYSICS = 101
 STREAM_META = 102

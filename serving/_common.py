@@ -242,6 +242,9 @@ def to_generated(
         z=np.asarray(outputs["z"], np.float32),
         meta=dict(meta or {}, noise=bool(noise)),
         in_training_range=np.asarray(outputs["in_training_range"]).astype(bool),
+        jitter=(np.asarray(outputs["jitter"], np.float64) if noise else np.zeros((n, 3)))
+        if "jitter" in outputs
+        else None,
     )
 
 

@@ -41,6 +41,7 @@ def _run_cli(args: argparse.Namespace) -> int:
         t0=args.t0,
         strict=args.strict,
         noise=not args.no_noise,
+        jitter=not args.no_jitter,
         **extra,
     )
     gen.generate_to(out, args.cls, n=args.n, **kw)  # streamed in chunks: any n in bounded memory
@@ -110,6 +111,12 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same curves)")
     p.add_argument("--strict", action="store_true", help="error (not warning) for out-of-training-range physics")
     p.add_argument("--no-noise", action="store_true", help="do not add an N(0, err) noise draw")
+    p.add_argument(
+        "--no-jitter",
+        action="store_true",
+        help="strictly periodic stars: no intrinsic cycle-to-cycle jitter (phase, amplitude, white) "
+        "drawn from the class's training stars in the noise draw (default: with it, as served)",
+    )
     p.add_argument(
         "--no-deterministic",
         action="store_true",

@@ -33,9 +33,13 @@ class EvalConfig(ConfigBase):
         fit_regressors_if_missing: fit the regressors (``pelsvae regress`` defaults) when the run has none.
         cadence_epochs: epochs of the survey-like cadence of the period-recovery curves (the
             distribution match and TSTR observe generated curves at the dataset's ``seq_len``
-            random phases, like the real curves).
+            random times over ``folded_baseline``, folded, like the real curves).
         cadence_baseline: its baseline in days.
         cadence_season: observable days per year (seasonal gaps) of that cadence.
+        folded_baseline: days spanned by the random observation times of the curves the
+            distribution match and TSTR fold (default: the built-in sky's 8 seasons); a star's
+            phase and amplitude jitter are drawn per cycle, so the span sets how many cycles a
+            folded curve mixes, as in a survey.
         add_noise: add N(0, decoded error) noise to generated curves, as observed curves have.
         n_period_checks_per_class: curves per class generated at the survey cadence whose period
             Lomb-Scargle searches.
@@ -65,6 +69,7 @@ class EvalConfig(ConfigBase):
     cadence_epochs: int = 150
     cadence_baseline: float = 1000.0
     cadence_season: float = 240.0
+    folded_baseline: float = 2922.0
     add_noise: bool = True
     n_period_checks_per_class: int = 20
     period_rtol: float = 0.01
@@ -103,8 +108,8 @@ class EvalConfig(ConfigBase):
             )
         if self.classifier not in CLASSIFIERS:
             raise ValueError(f"EvalConfig.classifier must be 'forest' or 'logistic' (got {self.classifier!r})")
-        if not self.cadence_baseline > 0 or not self.cadence_season > 0:
-            raise ValueError("EvalConfig.cadence_baseline and cadence_season must be > 0 days")
+        if not self.cadence_baseline > 0 or not self.cadence_season > 0 or not self.folded_baseline > 0:
+            raise ValueError("EvalConfig.cadence_baseline, cadence_season and folded_baseline must be > 0 days")
         if not 0 < self.period_rtol < 1:
             raise ValueError(f"EvalConfig.period_rtol must be in (0, 1) (got {self.period_rtol})")
         if int(self.n_harmonics) < 3:

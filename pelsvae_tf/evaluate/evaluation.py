@@ -32,8 +32,9 @@ Generated curves come from :meth:`pelsvae_tf.generate.generator.Generator.genera
 plus the U(0,1) dummy, -> fitted regressor -> latent -> decoder -> magnitudes) or, with
 ``EvalConfig(generation="prior")`` and for classes the regressor never saw, from latents drawn
 from the N(0, I) prior. No held-out star informs generation. For the distribution match and
-TSTR they are observed like the prepared real curves (``seq_len`` random phases, noise, min-max
-scaled on the noisy points), so a classifier cannot tell them apart by sampling alone. The folder is written atomically: an interrupted evaluation leaves the
+TSTR they are observed like the prepared real curves (``seq_len`` random times over
+``EvalConfig.folded_baseline`` days, folded, noise and intrinsic jitter, min-max scaled on the
+noisy points), so a classifier cannot tell them apart by sampling alone. The folder is written atomically: an interrupted evaluation leaves the
 previous report intact, and re-running it starts over (it takes about a minute on a small run).
 """
 
@@ -223,8 +224,9 @@ def _write_report(
                 "per_class_source": gen["source"],
                 "n_per_class": cfg.n_generated_per_class,
                 "path": "pelsvae_tf.generate.generator.Generator.generate" if use_reg else "decoder on N(0, I) latents",
-                "sampling": f"distribution match and TSTR: {view.dataset.seq_len} random phases per curve "
-                f"(the prepared real curves' point count), noise, min-max scaled on the noisy "
+                "sampling": f"distribution match and TSTR: {view.dataset.seq_len} random times over "
+                f"{cfg.folded_baseline:g} d per curve, folded (the prepared real curves' point count), "
+                f"noise and intrinsic jitter, min-max scaled on the noisy "
                 f"points like the real curves; features {list(COMPARED_FEATURES)}",
                 "cadence": f"period recovery: {cfg.n_period_checks_per_class} curves per class, survey-like, "
                 f"{cfg.cadence_epochs} epochs over {cfg.cadence_baseline:g} d, "

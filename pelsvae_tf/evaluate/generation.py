@@ -108,6 +108,7 @@ def _class_curves(
             amplitude=amp[pick],
             seed=int(seed),
             noise=cfg.add_noise,
+            jitter=True,
         )
     return {
         "time": res.time,
@@ -123,7 +124,8 @@ def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str,
     """Generated curves of every class, two sets (no held-out star informs either).
 
     ``"folded"``: ``n_generated_per_class`` curves per class observed the way the prepared real
-    curves are: ``seq_len`` random phases, noise, then min-max scaled per curve on the noisy
+    curves are: ``seq_len`` random times over ``folded_baseline`` days (many cycles, so a star's
+    per-cycle jitter varies within the folded curve), noise, then min-max scaled per curve on the noisy
     points (:func:`pelsvae_tf.generate.augment.scale_like_prepared`); arrays ``phase`` (sorted),
     ``mag``/``err`` (scaled) [n, seq_len], ``mag_range`` [n] (mag, the scaling range), ``period`` [n]
     (d), ``label`` [n].
@@ -148,8 +150,11 @@ def _generate(view: _RunView, cfg: EvalConfig, use_regressor: bool) -> dict[str,
     for c, name in enumerate(view.classes):
         g, with_reg = (generator, True) if name in knows else (prior, False)
         rng = np.random.default_rng([cfg.seed, 101, c])
-        random_phases = Cadence.from_phases(np.sort(rng.uniform(0.0, 1.0, size=(n, L)), axis=1), f"{L} random phases")
-        cur = _class_curves(view, cfg, g, c, n, random_phases, cfg.seed + 7 * c, with_reg)
+        random_times = Cadence.from_times(
+            np.sort(rng.uniform(0.0, cfg.folded_baseline, size=(n, L)), axis=1),
+            f"{L} random times over {cfg.folded_baseline:g} d",
+        )
+        cur = _class_curves(view, cfg, g, c, n, random_times, cfg.seed + 7 * c, with_reg)
         if cur is None:
             continue  # class absent from the training data
         source[name] = (

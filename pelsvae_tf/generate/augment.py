@@ -77,6 +77,11 @@ def scale_like_prepared(phase: np.ndarray, mag: np.ndarray, err: np.ndarray) -> 
     }
 
 
+#: Days spanned by the random observation times of ``cadence=None`` (the built-in sky's 8 seasons;
+#: ``EvalConfig.folded_baseline`` uses the same span).
+RANDOM_TIMES_SPAN = 2922.0
+
+
 def synthetic_batch(
     generator,
     labels: np.ndarray,
@@ -88,15 +93,20 @@ def synthetic_batch(
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """One batch of generated curves for class indices ``labels`` [B]: ``(features, labels)``.
 
-    ``cadence=None`` observes each curve at ``n_points`` random phases (like the prepared
-    data's random undersampling). ``representation="folded"``: ``phase``/``mag``/``err`` as in
+    ``cadence=None`` observes each curve at ``n_points`` random times over
+    :data:`RANDOM_TIMES_SPAN` days (like the prepared data's random undersampling of a multi-year
+    survey: the phases are uniform and the curve mixes many cycles, so a star's per-cycle
+    intrinsic jitter shows in the folded curve as it does in a real one). ``representation="folded"``: ``phase``/``mag``/``err`` as in
     the prepared dataset; ``"time"``: ``time`` [d, from the first epoch], ``mag``/``err`` [mag] in
     time order.
     """
     rng = np.random.default_rng(seed)
     b = len(labels)
     if cadence is None:
-        cadence = Cadence.from_phases(np.sort(rng.uniform(0.0, 1.0, size=(b, int(n_points))), axis=1), "random phases")
+        cadence = Cadence.from_times(
+            np.sort(rng.uniform(0.0, RANDOM_TIMES_SPAN, size=(b, int(n_points))), axis=1),
+            f"random times over {RANDOM_TIMES_SPAN:g} d",
+        )
     names = np.asarray(generator.classes)[labels]
     t0 = rng.uniform(0.0, 1000.0, size=b)
     res = generator.generate(names, n=b, cadence=cadence, seed=int(rng.integers(2**31)), t0=t0, noise=noise)
@@ -130,7 +140,7 @@ def synthetic_dataset(
         classes: classes drawn with equal probability (class-balanced; default every class the
             regressor was fitted on, ``generator.classes_with_physics``), or
         class_weights: ``{class: weight}`` sampling weights (normalised).
-        n_points: points per curve (random phases) when ``cadence`` is None.
+        n_points: points per curve (random times over :data:`RANDOM_TIMES_SPAN` d) when ``cadence`` is None.
         cadence: a fixed :class:`~pelsvae_tf.generate.cadence.Cadence` for every curve (times in days).
         batch_size: curves per batch; seed: batch ``b`` uses seed ``(seed, b)`` (deterministic).
         n_batches: stop after this many batches (``None`` = endless; give ``steps_per_epoch``).
@@ -226,8 +236,8 @@ def augmentation_experiment(data_dir, run_dir, config: AugmentExperimentConfig |
     dataset's own augmented copies (resampled real curves written by ``pelsvae prepare``) are left
     out so the comparison is real vs real + synthetic. Synthetic arm: the same real curves plus
     ``synthetic_per_class`` generated curves for each of the ``n_rare`` classes with the fewest
-    real training stars (physics and magnitudes drawn from their training stars, random phases,
-    noise). Evaluation: the ``test`` split (real stars only). Same classifier, seed and epochs
+    real training stars (physics and magnitudes drawn from their training stars, random times,
+    noise and intrinsic jitter). Evaluation: the ``test`` split (real stars only). Same classifier, seed and epochs
     for both arms. Returns accuracies (fractions of test curves), balanced accuracies and the rare
     classes' recalls for both arms, and the training-set sizes (``n_train``, curves).
     """

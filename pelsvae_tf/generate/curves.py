@@ -29,7 +29,9 @@ class GeneratedLightCurves:
     per curve ``[n]``: ``cls`` (class names), ``label`` (class indices), ``period`` [d], ``t0``
     [d], ``mag_mean`` [mag] (phase-averaged model magnitude), ``amplitude`` [mag] (peak-to-peak
     of the model curve), ``dummy`` (the paper regressor's U(0, 1) input; NaN when none),
-    ``in_training_range`` (bool: every physical parameter inside its class's training range);
+    ``in_training_range`` (bool: every physical parameter inside its class's training range),
+    ``jitter`` [n, 3] (the intrinsic jitter in the noise draw: phase rms [cycles], amplitude rms
+    [fraction], white rms [fraction of the amplitude]; zeros without noise; None when unknown);
     ``physics`` maps parameter name -> [n] values in physical units (K, mag, d, ...); ``z``
     [n, D] the latent vectors.
 
@@ -55,9 +57,10 @@ class GeneratedLightCurves:
     z: np.ndarray
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
     in_training_range: np.ndarray | None = None
+    jitter: np.ndarray | None = None
 
     _PER_POINT = ("time", "phase", "mag", "mag_model", "err", "scaled_mag", "scaled_err")
-    _PER_CURVE = ("cls", "label", "period", "t0", "mag_mean", "amplitude", "dummy", "z", "in_training_range")
+    _PER_CURVE = ("cls", "label", "period", "t0", "mag_mean", "amplitude", "dummy", "z", "in_training_range", "jitter")
 
     def __len__(self) -> int:
         return int(self.mag.shape[0])

@@ -16,7 +16,9 @@ Pipeline, vectorised over curves (no per-curve Python loop; the decoder is calle
    curve and ``mean_s`` / ``ptp_s`` its grid mean and peak-to-peak: ``amplitude`` is exactly the
    peak-to-peak of the noise-free model curve and ``mag_mean`` exactly its phase average (mean
    magnitude over phase); errors ``err = amplitude * scaled_err / ptp_s`` [mag]; optionally one
-   noise draw ``N(0, err)`` (``noise=True``).
+   noise draw ``N(0, err)`` (``noise=True``), with the intrinsic jitter about the phase function
+   (phase, amplitude and white terms) of a training star of the class
+   (:mod:`pelsvae_tf.generate.jitter`: a Mira's cycle-to-cycle wandering, a Blazhko modulation).
 
 Every random number (sampled physics, latent, metadata, noise) is a counter-based draw
 (:mod:`pelsvae_tf.counter_rng`) from the curve's own seed ``curve_seeds(seed, n)[i]``: a curve
@@ -73,6 +75,7 @@ from pelsvae_tf.generate.conditions import (
     sample_rows,
 )
 from pelsvae_tf.generate.curves import GeneratedLightCurves
+from pelsvae_tf.generate.jitter import jitter_table, sample_jitter_np
 from pelsvae_tf.generate.phase_function import CHUNK_POINTS, PhaseFunction
 from pelsvae_tf.pretrained import pretrained_run_dir
 from pelsvae_tf.rundir import RunDir
@@ -149,6 +152,8 @@ class Generator:
                 f"{self.phase_function.n_classes}-class one-hot"
             )
         self._check_regressor(regressor)
+        #: per class, the intrinsic jitter of its training stars ([C, M, 3], counts [C]; zeros: none)
+        self.jitter_table, self.jitter_counts = jitter_table(self.train_stats, len(self.classes))
         if self.train_stats is not None and "amplitude_model" not in self.train_stats:
             warnings.warn(
                 "train_stats.npz predates model-curve amplitudes (noisy min-max instead); re-run "
@@ -246,12 +251,17 @@ class Generator:
         mag_mean: np.ndarray,
         amplitude: np.ndarray,
         seeds: np.ndarray,
+        jitter: np.ndarray | None = None,
+        cycle: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """The one path z, class, phases -> magnitudes (:meth:`PhaseFunction.render`) over ``n``
         curves in graph calls of ``curves_per_call`` curves (tqdm bar past
         :data:`PROGRESS_MIN_CURVES`). ``phase`` [n, T] cycles, ``mag_mean``/``amplitude`` [n] mag,
-        ``seeds`` [n] int64. Returns float arrays ``mag``, ``mag_model``, ``err`` [n, T] (mag),
-        ``scaled_mag``, ``scaled_err`` [n, T], ``mag_min`` [n] (mag)."""
+        ``seeds`` [n] int64, ``jitter`` [n, 3] intrinsic jitter (phase [cycles], amplitude
+        [fraction], white [fraction of the amplitude]; ``None``: none) and ``cycle`` [n, T] int64
+        (each point's cycle number, ``floor((t - t0) / period)``; ``None``: 0). Returns float arrays
+        ``mag``, ``mag_model``, ``err`` [n, T] (mag), ``scaled_mag``, ``scaled_err`` [n, T],
+        ``mag_min`` [n] (mag) and ``jitter`` [n, 3]."""
         n = len(z)
         z = np.asarray(z, np.float32)
         phase = np.asarray(phase, np.float32)
@@ -259,6 +269,8 @@ class Generator:
         mag_mean = np.asarray(mag_mean, np.float32)
         amplitude = np.asarray(amplitude, np.float32)
         seeds = np.asarray(seeds, np.int64)
+        jitter = np.zeros((n, 3), np.float32) if jitter is None else np.asarray(jitter, np.float32)
+        cycle = np.zeros(phase.shape, np.int64) if cycle is None else np.asarray(cycle, np.int64)
         step = self.curves_per_call
         starts = range(0, n, step)
         if n > PROGRESS_MIN_CURVES:
@@ -266,7 +278,9 @@ class Generator:
         out: dict[str, np.ndarray] = {}
         for s in starts:
             sl = slice(s, s + step)
-            part = self.phase_function.render_np(z[sl], onehot[sl], phase[sl], mag_mean[sl], amplitude[sl], seeds[sl])
+            part = self.phase_function.render_np(
+                z[sl], onehot[sl], phase[sl], mag_mean[sl], amplitude[sl], seeds[sl], jitter[sl], cycle[sl]
+            )
             if not out:
                 out = {k: np.empty((n,) + v.shape[1:], v.dtype) for k, v in part.items()}
             for k, v in part.items():
@@ -290,6 +304,7 @@ class Generator:
         strict: bool = False,
         noise: bool = True,
         meta_sampling: str = "knn",
+        jitter: bool = True,
         **physics: Any,
     ) -> GeneratedLightCurves:
         """Generate ``n`` light curves of class ``cls`` (one name, or ``n`` names).
@@ -313,8 +328,14 @@ class Generator:
             t0: zero time [d] of phase 0 (scalar or [n]).
             strict: raise ``ValueError`` (instead of a ``PhysicsRangeWarning``) for parameters
                 outside the class's training range.
-            noise: add one draw of N(0, err) to the magnitudes.
+            noise: add one noise draw to the magnitudes: N(0, err) and, with ``jitter``, the
+                star's intrinsic jitter.
             meta_sampling: ``"knn"`` or ``"class"`` (see module docstring).
+            jitter: with ``noise``, give each curve the intrinsic jitter about its phase function
+                (phase, amplitude and white terms) of one training star of its class
+                (:mod:`pelsvae_tf.generate.jitter`: a Mira's cycle-to-cycle wandering, a Blazhko
+                modulation), as the served ``generator`` does; ``False``: a strictly periodic
+                star with photometric noise only.
         """
         if self.regressor is None:
             raise ValueError("this Generator has no regressor: build it with one, or use from_latents(z, ...)")
@@ -367,12 +388,13 @@ class Generator:
             seeds,
             meta_sampling,
         )
-        res = self._curves(z, labels, cadence, raw["period"], t0, mmean, amp, seeds, noise)
+        jit = self._jitter(jitter, labels, seeds)
+        res = self._curves(z, labels, cadence, raw["period"], t0, mmean, amp, seeds, noise, jit)
         res.physics = {k: raw[k] for k in need}
         res.in_training_range = self.in_training_range(labels, {k: raw[k] for k in need})
         if getattr(self.regressor.config, "dummy", False):  # the paper's U(0, 1) input, from the seed
             res.dummy = uniform_np(seeds, STREAM_DUMMY, np.zeros(n, np.uint32)).astype(np.float64)
-        res.meta.update(seed=seed_int, regressor=self.regressor.kind)
+        res.meta.update(seed=seed_int, regressor=self.regressor.kind, jitter=bool(jitter and noise))
         return res
 
     #: Bytes an in-memory result may take before :meth:`generate` refuses (use :meth:`generate_to`).
@@ -415,11 +437,14 @@ class Generator:
         amplitude: Any = 1.0,
         seed: int | None = 0,
         noise: bool = True,
+        jitter: bool = False,
     ) -> GeneratedLightCurves:
         """Light curves from given latents ``z`` [n, D] (e.g. draws from the N(0, I) prior or an
         encoder's posterior) of class ``cls``, period [d] and cadence, in magnitudes: the same path
         as :meth:`generate` without the regressor. ``mag_mean`` / ``amplitude`` [mag] scalar or [n];
-        ``seed`` seeds the noise draws (curve i: ``curve_seeds(seed, n)[i]``)."""
+        ``seed`` seeds the noise draws (curve i: ``curve_seeds(seed, n)[i]``); ``jitter=True`` adds the
+        intrinsic jitter of a training star of the class as :meth:`generate` does (default: none,
+        the latents alone set the curve)."""
         z = np.atleast_2d(np.asarray(z, np.float32))
         n = len(z)
         if z.shape[1] != self.phase_function.latent_dim or not np.all(np.isfinite(z)):
@@ -432,16 +457,24 @@ class Generator:
         mm = _broadcast(mag_mean, n, "mag_mean")
         amp = _broadcast(amplitude, n, "amplitude")
         check_physical({"amplitude": amp})
-        res = self._curves(z, labels, cadence, per, t0, mm, amp, seeds, noise)
+        res = self._curves(z, labels, cadence, per, t0, mm, amp, seeds, noise, self._jitter(jitter, labels, seeds))
         res.physics = {"period": per}
         res.meta.update(seed=seed_int, regressor="latents given")
         return res
 
-    def _curves(self, z, labels, cadence, per, t0, mmean, amp, seeds, noise) -> GeneratedLightCurves:
+    def _jitter(self, jitter: Any, labels: np.ndarray, seeds: np.ndarray) -> np.ndarray | None:
+        """Per-curve intrinsic jitter [n, 3] drawn from the class's training stars (``jitter``
+        True) or ``None`` (``False``); anything else is refused by name."""
+        if not isinstance(jitter, (bool, np.bool_)):
+            raise ValueError(f"jitter={jitter!r}: give True (the class's intrinsic jitter) or False (none)")
+        return sample_jitter_np(self.jitter_table, self.jitter_counts, labels, seeds) if jitter else None
+
+    def _curves(self, z, labels, cadence, per, t0, mmean, amp, seeds, noise, jitter) -> GeneratedLightCurves:
         n = len(z)
         cadence, times, phase, t0a = cadence_phases(cadence, n, per, t0)
         stream.check_memory(n, cadence.values.shape[-1], self.max_result_bytes)
-        out = self.render(z, labels, phase, mmean, amp, seeds)
+        cycle = np.floor((times - t0a[:, None]) / np.asarray(per, np.float64)[:, None]).astype(np.int64)
+        out = self.render(z, labels, phase, mmean, amp, seeds, jitter, cycle)
         mag = out["mag"] if noise else out["mag_model"].copy()
         return GeneratedLightCurves(
             time=times,
@@ -461,4 +494,5 @@ class Generator:
             physics={},
             z=z,
             meta={"cadence": cadence.description, "noise": bool(noise), "n_grid": self.n_grid},
+            jitter=out["jitter"].astype(np.float64) if noise else np.zeros((n, 3)),
         )

@@ -17,7 +17,9 @@ Magnitudes (the convention of the package, local and served alike)::
     err(phi)       = amplitude * e(phi) / ptp_s                             [mag]
     mag(phi)       = mag_model(phi) + err(phi) * N(0, 1)                    [mag]
 
-so ``amplitude`` is exactly the peak-to-peak of the noise-free model curve (the interpolant's
+plus, when the curve has intrinsic jitter (:mod:`pelsvae_tf.generate.jitter`: phase, amplitude
+and white terms drawn from its class's training stars), ``mag`` evaluated at a jittered phase with
+a jittered amplitude and a white term added. So ``amplitude`` is exactly the peak-to-peak of the noise-free model curve (the interpolant's
 extrema are grid points) and ``mag_mean`` exactly its phase-averaged magnitude (the mean of the
 magnitude over a uniform phase grid: a magnitude average, not a flux average). ``ptp_s`` is
 floored at :data:`MIN_PTP` so a flat decoded curve cannot blow up its errors. The noise draw of
@@ -34,7 +36,13 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from pelsvae_tf.counter_rng import STREAM_NOISE, normal_tf
+from pelsvae_tf.counter_rng import (
+    STREAM_JITTER_AMP,
+    STREAM_JITTER_PHASE,
+    STREAM_JITTER_WHITE,
+    STREAM_NOISE,
+    normal_tf,
+)
 from pelsvae_tf.model import inference_decoder_fn
 
 #: Floor of the decoded grid's peak-to-peak (scaled units) used as the magnitude scale.
@@ -130,6 +138,8 @@ class PhaseFunction:
                 tf.TensorSpec([None], f32),
                 tf.TensorSpec([None], f32),
                 tf.TensorSpec([None], tf.int64),
+                tf.TensorSpec([None, 3], f32),
+                tf.TensorSpec([None, None], tf.int64),
             ],
             autograph=False,
         )
@@ -180,13 +190,19 @@ class PhaseFunction:
         s_grid, e_grid = self.decode_grid(z, onehot)
         return {"mag": interpolate_periodic(s_grid, phase), "err": interpolate_periodic(e_grid, phase)}
 
-    def render(self, z, onehot, phase, mag_mean, amplitude, seed):
+    def render(self, z, onehot, phase, mag_mean, amplitude, seed, jitter=None, cycle=None):
         """Light curves in magnitudes at ``phase`` [B, T] (cycles) for latents ``z`` [B, D], class
-        one-hot [B, C], ``mag_mean`` / ``amplitude`` [B] (mag) and per-curve ``seed`` [B] int64.
+        one-hot [B, C], ``mag_mean`` / ``amplitude`` [B] (mag), per-curve ``seed`` [B] int64 and
+        intrinsic ``jitter`` [B, 3] (phase rms [cycles], amplitude rms [fraction], white rms
+        [fraction of ``amplitude``]; :mod:`pelsvae_tf.generate.jitter`; ``None``: none) with the
+        cycle number of each point ``cycle`` [B, T] int64 (``floor((t - t0) / period)``; ``None``:
+        0): the phase and amplitude jitter are drawn once per cycle (a cycle's points move
+        together, as a Mira's cycle does), the white term per point.
 
-        Returns ``mag`` (with one noise draw), ``mag_model``, ``err`` [B, T] in mag, ``scaled_mag``,
-        ``scaled_err`` [B, T] (decoder units) and ``mag_min`` [B] (the model curve's brightest
-        magnitude, mag)."""
+        Returns ``mag`` (the noise draw: jitter and photometric noise), ``mag_model`` (the
+        noise-free curve), ``err`` [B, T] in mag (photometric), ``scaled_mag``, ``scaled_err``
+        [B, T] (decoder units), ``mag_min`` [B] (the model curve's brightest magnitude, mag) and
+        ``jitter`` [B, 3] (as given; zeros for ``None``)."""
         s_grid, e_grid = self.decode_grid(z, onehot)
         s = interpolate_periodic(s_grid, phase)
         e = interpolate_periodic(e_grid, phase)
@@ -199,13 +215,29 @@ class PhaseFunction:
         n_t = tf.shape(phase)[1]
         counter = tf.cast(tf.range(n_t)[None, :], tf.uint32) + tf.zeros([tf.shape(phase)[0], 1], tf.uint32)
         noise = normal_tf(seed[:, None], STREAM_NOISE, counter)
+        if jitter is None:
+            jitter = tf.zeros([tf.shape(phase)[0], 3], tf.float32)
+            mag = mag_model + err * noise
+        else:
+            sd = seed[:, None]
+            if cycle is None:
+                cyc = tf.zeros_like(counter)
+            else:
+                cyc = tf.cast(
+                    tf.bitwise.bitwise_and(tf.cast(cycle, tf.int64), tf.constant(0xFFFFFFFF, tf.int64)), tf.uint32
+                )
+            s_j = interpolate_periodic(s_grid, phase + jitter[:, 0:1] * normal_tf(sd, STREAM_JITTER_PHASE, cyc))
+            amp_f = 1.0 + jitter[:, 1:2] * normal_tf(sd, STREAM_JITTER_AMP, cyc)
+            white = (amplitude[:, None] * jitter[:, 2:3]) * normal_tf(sd, STREAM_JITTER_WHITE, counter)
+            mag = mag_mean[:, None] + k[:, None] * amp_f * (s_j - mean_s[:, None]) + white + err * noise
         return {
-            "mag": mag_model + err * noise,
+            "mag": mag,
             "mag_model": mag_model,
             "err": err,
             "scaled_mag": s,
             "scaled_err": e,
             "mag_min": mag_mean + k * (lo_s - mean_s),
+            "jitter": jitter,
         }
 
     # -- NumPy wrappers (in-process callers) ----------------------------------------------------
@@ -217,8 +249,16 @@ class PhaseFunction:
         mag_mean: np.ndarray,
         amplitude: np.ndarray,
         seed: np.ndarray,
+        jitter: np.ndarray | None = None,
+        cycle: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
-        """:meth:`render` on NumPy arrays (one traced graph for any batch); returns NumPy arrays."""
+        """:meth:`render` on NumPy arrays (one traced graph for any batch); returns NumPy arrays.
+        ``jitter`` [B, 3] and ``cycle`` [B, T] (see :meth:`render`; ``None``: zeros, i.e.
+        photometric noise only, all points in cycle 0)."""
+        if jitter is None:
+            jitter = np.zeros((len(np.atleast_1d(amplitude)), 3), np.float32)
+        if cycle is None:
+            cycle = np.zeros(np.shape(phase), np.int64)
         out = self._render(
             tf.constant(np.asarray(z, np.float32)),
             tf.constant(np.asarray(onehot, np.float32)),
@@ -226,6 +266,8 @@ class PhaseFunction:
             tf.constant(np.asarray(mag_mean, np.float32)),
             tf.constant(np.asarray(amplitude, np.float32)),
             tf.constant(np.asarray(seed, np.int64)),
+            tf.constant(np.asarray(jitter, np.float32)),
+            tf.constant(np.asarray(cycle, np.int64)),
         )
         return {k: v.numpy() for k, v in out.items()}
 

@@ -1,5 +1,5 @@
-"""``RUN_DIR/regressors/train_stats.npz``: the training stars' physics, magnitudes and model-curve
-amplitudes that the generator samples magnitudes from (written by ``fit_regressors``)."""
+"""``RUN_DIR/regressors/train_stats.npz``: the training stars' physics, magnitudes, model-curve
+amplitudes and intrinsic jitter that the generator samples from (written by ``fit_regressors``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pelsvae_tf.atomic import atomic_path
 from pelsvae_tf.classes import CLASSES
 from pelsvae_tf.data import PreparedDataset
 from pelsvae_tf.generate import PhaseFunction, curve_model_stats
+from pelsvae_tf.generate.jitter import fit_jitter
 from pelsvae_tf.rundir import RunDir
 from pelsvae_tf.train import load_run
 
@@ -26,7 +27,11 @@ def write_train_stats(run_dir: str | Path) -> Path:
     - ``amplitude_model`` [mag]: peak-to-peak of the star's noise-free model curve, i.e. its
       ``mag_range`` times the peak-to-peak of its decoded phase function (encoder posterior mean,
       decoded on the generator's phase grid, :mod:`pelsvae_tf.generate.phase_function`);
-    - ``mag_mean_model`` [mag]: the phase average of that model curve in magnitudes.
+    - ``mag_mean_model`` [mag]: the phase average of that model curve in magnitudes;
+    - ``jitter_model`` [N, 3]: the star's intrinsic jitter about its own mean phased curve beyond
+      its photometric errors (:func:`pelsvae_tf.generate.jitter.fit_jitter` on its prepared
+      points): phase rms [cycles], amplitude rms [fraction], white rms [fraction of
+      ``amplitude_model``]; the generator gives each curve one training star's jitter.
 
     Stars without an encoder latent (a cVAE-P encodes only stars with all its physics) get their
     class's median ratio of model to min-max amplitude and median scaled mean (``model_stats``
@@ -44,6 +49,10 @@ def write_train_stats(run_dir: str | Path) -> Path:
         m = a["is_real"].astype(bool)
         stats = {k: a[k][m] for k in ("label", "phys", "period", "mag_mean", "mag_range", "err_median", "star_id")}
         stats.update(_model_curve_stats(rd.path, stats["label"], stats["star_id"], a["mag_min"][m], stats["mag_range"]))
+        jit = fit_jitter(a["phase"][m], a["mag"][m], a["err"][m])  # white term in prepared (scaled) units
+        ratio = np.asarray(stats["amplitude_model"], np.float64) / np.asarray(stats["mag_range"], np.float64)
+        jit[:, 2] = jit[:, 2] / np.where(ratio > 0, ratio, np.nan)  # -> fraction of the model amplitude
+        stats["jitter_model"] = jit.astype(np.float32)
         stats["physics_columns"] = np.asarray(ds.physics_columns)
         stats["classes"] = np.asarray(ds.classes)
     else:
@@ -63,6 +72,7 @@ def write_train_stats(run_dir: str | Path) -> Path:
             "star_id": lat["star_id"][m],
             "amplitude_model": nan,
             "mag_mean_model": nan,
+            "jitter_model": np.full((int(m.sum()), 3), np.nan, np.float32),
             "physics_columns": np.asarray(cols),
             "classes": np.asarray(cfg.get("dataset_schema", {}).get("classes", CLASSES)),
         }
@@ -109,11 +119,12 @@ def _model_curve_stats(
 
 
 def train_stats_current(path: Path) -> bool:
-    """True when ``train_stats.npz`` exists and holds the model-curve statistics (format of today)."""
+    """True when ``train_stats.npz`` exists and holds the model-curve statistics and the
+    intrinsic jitter (format of today)."""
     if not path.exists():
         return False
     with np.load(path, allow_pickle=False) as z:
-        return "amplitude_model" in z.files
+        return "amplitude_model" in z.files and "jitter_model" in z.files
 
 
 _train_stats_current = train_stats_current  # its name before the layout work

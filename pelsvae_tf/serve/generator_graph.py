@@ -15,9 +15,16 @@ import tensorflow as tf
 
 from pelsvae_tf.counter_rng import STREAM_DUMMY, uniform_tf
 from pelsvae_tf.generate import class_range
+from pelsvae_tf.generate.jitter import jitter_table, sample_jitter_tf
 from pelsvae_tf.regress import graph_sampler
 from pelsvae_tf.serve.checks import assert_finite, class_index_checks, onehot_checks, phase_checks, positive_checks
 from pelsvae_tf.serve.regressor_graph import scale_physics
+
+
+def cycle_from_times(times, t0, period):
+    """Cycle number ``floor((times - t0) / period)`` [B, T] int64 of ``times`` [B, T] (d) for
+    ``t0`` and ``period`` [B] (d), in float64 (graph ops)."""
+    return tf.cast(tf.floor((times - t0[:, None]) / period[:, None]), tf.int64)
 
 
 def phase_from_times(times, t0, period, xp=np):
@@ -56,14 +63,24 @@ class GeneratorGraph:
     :class:`~pelsvae_tf.generate.phase_function.PhaseFunction` (the same path as the in-process
     :class:`~pelsvae_tf.generate.generator.Generator`), so the SavedModel holds the decoder graph once.
     ``ranges`` [C, P, 2] (per class and physical parameter, min and max of the training stars)
-    gives the ``in_training_range`` output.
+    gives the ``in_training_range`` output; ``jitter`` ``(table [C, M, 3], counts [C])`` holds the
+    training stars' intrinsic jitter per class (:func:`pelsvae_tf.generate.jitter.jitter_table`;
+    ``None``: none), drawn from the request's seed as the in-process generator draws it.
     """
 
-    def __init__(self, regressor: "SamplerGraph", phase_function, n_classes: int, ranges: np.ndarray):
+    def __init__(
+        self,
+        regressor: "SamplerGraph",
+        phase_function,
+        n_classes: int,
+        ranges: np.ndarray,
+        jitter: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
         self.regressor = regressor
         self.phase_function = phase_function
         self.n_classes = n_classes
         self.ranges = np.asarray(ranges, np.float64)
+        self.jitter = jitter_table(None, n_classes) if jitter is None else jitter
         f32 = tf.float32
         self.core = tf.function(
             self._core,
@@ -74,18 +91,20 @@ class GeneratorGraph:
                 tf.TensorSpec([None], f32),
                 tf.TensorSpec([None], f32),
                 tf.TensorSpec([None], tf.int64),
+                tf.TensorSpec([None, None], tf.int64),
             ],
             autograph=False,
         )
 
-    def _core(self, phys, onehot, phase, mag_mean, amplitude, seed):
+    def _core(self, phys, onehot, phase, mag_mean, amplitude, seed, cycle):
         """Validated inputs -> outputs: raw physics [B, P] float64, one-hot [B, C], phase [B, T]."""
         b = tf.shape(phase)[0]
         reg_in = {n: phys[:, j] for j, n in enumerate(self.regressor.physics)}
         dummy = uniform_tf(seed, STREAM_DUMMY, tf.zeros([b], tf.uint32))
         z = self.regressor.sample(reg_in, onehot, seed)
-        out = self.phase_function.render(z, onehot, phase, mag_mean, amplitude, seed)
         lab = tf.argmax(onehot, axis=1)
+        jit = sample_jitter_tf(self.jitter[0], self.jitter[1], lab, seed)
+        out = self.phase_function.render(z, onehot, phase, mag_mean, amplitude, seed, jit, cycle)
         rng = tf.gather(tf.constant(self.ranges), lab)  # [B, P, 2]
         inside = tf.reduce_all((phys >= rng[:, :, 0]) & (phys <= rng[:, :, 1]), axis=1)
         return {
@@ -99,6 +118,7 @@ class GeneratorGraph:
             "dummy": dummy if self.regressor.dummy else tf.fill([b], tf.constant(np.nan, tf.float32)),
             "z": z,
             "in_training_range": tf.cast(inside, tf.int32),
+            "jitter": out["jitter"],
         }
 
     def __call__(self, x: Mapping[str, Any]) -> dict:
@@ -121,12 +141,14 @@ class GeneratorGraph:
         with tf.control_dependencies(checks):
             if "times" in x:
                 phase = phase_from_times(x["times"], x["t0"], period, xp=tf)
+                cycle = cycle_from_times(x["times"], x["t0"], tf.cast(period, tf.float64))
             else:
                 phase = tf.identity(x["phase"])
+                cycle = tf.zeros(tf.shape(phase), tf.int64)  # phases given: one cycle
             if "class_index" in x:
                 onehot = tf.one_hot(x["class_index"], self.n_classes, dtype=tf.float32)
             phys = tf.stack([tf.cast(period if n == "period" else x[n], tf.float64) for n in phys_names], axis=1)
-            out = self.core(phys, onehot, phase, mag_mean, amplitude, seed)
+            out = self.core(phys, onehot, phase, mag_mean, amplitude, seed, cycle)
         return {k: tf.identity(v, name=k) for k, v in out.items()}
 
 
@@ -155,4 +177,5 @@ def generator_graph(
     shift, scale = scaler._affine(regressor.physics)
     graph = SamplerGraph(regressor.physics, shift, scale, sampler, bool(regressor.config.dummy))
     table = training_ranges(train_stats, scaler, graph.physics, n_classes)
-    return GeneratorGraph(graph, phase_function, n_classes, table), list(tracked)
+    jitter = jitter_table(train_stats, n_classes)
+    return GeneratorGraph(graph, phase_function, n_classes, table, jitter), list(tracked)

@@ -239,7 +239,13 @@ def generator_signatures(physics: Sequence[str], n_classes: int, latent_dim: int
     t0 = TensorDoc("t0", "float64", (None,), "d", "epoch of phase zero in days (same scale as times)")
     phase = TensorDoc("phase", "float32", (None, None), "cycles", "phase of each point in [0, 1)")
     outputs = (
-        TensorDoc("mag", "float32", (None, None), "mag", "mag_model + err * N(0, 1) (one noise draw from seed)"),
+        TensorDoc(
+            "mag",
+            "float32",
+            (None, None),
+            "mag",
+            "mag_model + err * N(0, 1) and the intrinsic jitter (one noise draw from seed)",
+        ),
         TensorDoc("mag_model", "float32", (None, None), "mag", "noise-free model magnitude at each time"),
         TensorDoc("err", "float32", (None, None), "mag", "generated photometric error at each time"),
         TensorDoc("phase", "float32", (None, None), "cycles", "phase of each time in [0, 1)"),
@@ -254,6 +260,14 @@ def generator_signatures(physics: Sequence[str], n_classes: int, latent_dim: int
             (None,),
             "",
             "1 if every physical parameter lies inside the class's training range, else 0",
+        ),
+        TensorDoc(
+            "jitter",
+            "float32",
+            (None, 3),
+            "",
+            "intrinsic jitter in mag: phase rms [cycles], amplitude rms [fraction], white rms "
+            "[fraction of amplitude] (a training star of the class, drawn from seed)",
         ),
     )
     return {

@@ -194,7 +194,7 @@ def test_evaluate_tiny_run_writes_every_file(fitted_run, tmp_path):
     # generation went through Generator.generate with the linear regressor
     assert on_disk["generation"]["path"] == "pelsvae_tf.generate.generator.Generator.generate"
     assert "regressor:linear" in on_disk["generation"]["per_class_source"].values()
-    assert "100 random phases" in on_disk["generation"]["sampling"]  # the tiny dataset's seq_len
+    assert "100 random times over 2922 d" in on_disk["generation"]["sampling"]  # the tiny dataset's seq_len
     dm = on_disk["distribution_match"]
     compared = [c for c, d in dm.items() if "features" in d]
     assert len(compared) >= len(classes) // 2

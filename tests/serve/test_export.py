@@ -271,6 +271,7 @@ def _local_reference(ex, inp: dict, kind: str = "mlp") -> dict:
     for one generator request ``inp`` with per-curve seeds: every output of the signature."""
     from pelsvae_tf.counter_rng import STREAM_DUMMY, uniform_np
     from pelsvae_tf.generate.generator import sample_latents
+    from pelsvae_tf.generate.jitter import sample_jitter_np
     from pelsvae_tf.serve import phase_from_times
 
     gen = _local_gen(ex, kind)
@@ -284,7 +285,12 @@ def _local_reference(ex, inp: dict, kind: str = "mlp") -> dict:
     raw = {n: (period if n == "period" else np.asarray(inp[n], np.float64)) for n in reg.physics}
     scaled = ex.scaler.transform(np.stack([raw[n] for n in reg.physics], axis=1), reg.physics)
     z = sample_latents(reg, scaled, labels, seeds)
-    out = gen.render(z, labels, phase, inp["mag_mean"], inp["amplitude"], seeds)
+    jitter = sample_jitter_np(gen.jitter_table, gen.jitter_counts, labels, seeds)
+    if "times" in inp:
+        cycle = np.floor((np.asarray(inp["times"]) - np.asarray(inp["t0"])[:, None]) / period[:, None]).astype(np.int64)
+    else:
+        cycle = np.zeros(np.shape(phase), np.int64)  # phases given: one cycle
+    out = gen.render(z, labels, phase, inp["mag_mean"], inp["amplitude"], seeds, jitter, cycle)
     out.update(
         phase=phase,
         z=z,
