@@ -27,7 +27,8 @@ _MASK32 = 0xFFFFFFFF
 STREAM_DUMMY = 1
 STREAM_NOISE = 2
 #: Draws of the intrinsic jitter (:mod:`pelsvae_tf.generate.jitter`): the donor training star
-#: (counter 0), and per point the phase, amplitude and white terms; 3 and 4 are the regressors'
+#: (counter 0), the phase and amplitude terms per cycle (counter: the cycle number mod 2^32) and
+#: the white term per point (counter: the point's position); 3 and 4 are the regressors'
 #: (``pelsvae_tf.regress.config``).
 STREAM_JITTER_DONOR = 5
 STREAM_JITTER_PHASE = 6

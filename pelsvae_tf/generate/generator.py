@@ -154,6 +154,12 @@ class Generator:
         self._check_regressor(regressor)
         #: per class, the intrinsic jitter of its training stars ([C, M, 3], counts [C]; zeros: none)
         self.jitter_table, self.jitter_counts = jitter_table(self.train_stats, len(self.classes))
+        if self.train_stats is not None and "jitter_model" not in self.train_stats:
+            warnings.warn(
+                "train_stats.npz predates the intrinsic jitter (no jitter_model): generated stars are "
+                "strictly periodic; re-run `pelsvae regress RUN_DIR` to measure it",
+                stacklevel=2,
+            )
         if self.train_stats is not None and "amplitude_model" not in self.train_stats:
             warnings.warn(
                 "train_stats.npz predates model-curve amplitudes (noisy min-max instead); re-run "

@@ -227,7 +227,7 @@ class PhaseFunction:
                     tf.bitwise.bitwise_and(tf.cast(cycle, tf.int64), tf.constant(0xFFFFFFFF, tf.int64)), tf.uint32
                 )
             s_j = interpolate_periodic(s_grid, phase + jitter[:, 0:1] * normal_tf(sd, STREAM_JITTER_PHASE, cyc))
-            amp_f = 1.0 + jitter[:, 1:2] * normal_tf(sd, STREAM_JITTER_AMP, cyc)
+            amp_f = tf.maximum(1.0 + jitter[:, 1:2] * normal_tf(sd, STREAM_JITTER_AMP, cyc), 0.0)
             white = (amplitude[:, None] * jitter[:, 2:3]) * normal_tf(sd, STREAM_JITTER_WHITE, counter)
             mag = mag_mean[:, None] + k[:, None] * amp_f * (s_j - mean_s[:, None]) + white + err * noise
         return {

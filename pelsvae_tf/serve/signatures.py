@@ -266,8 +266,8 @@ def generator_signatures(physics: Sequence[str], n_classes: int, latent_dim: int
             "float32",
             (None, 3),
             "",
-            "intrinsic jitter in mag: phase rms [cycles], amplitude rms [fraction], white rms "
-            "[fraction of amplitude] (a training star of the class, drawn from seed)",
+            "intrinsic jitter in mag's noise draw: phase rms [cycles], amplitude rms [fraction], "
+            "white rms [fraction of amplitude] (a training star of the class, drawn from seed)",
         ),
     )
     return {

@@ -41,9 +41,10 @@ def test_fit_recovers_cycle_to_cycle_wandering():
     rng = np.random.default_rng(0)
     j = _fit([_star(rng, 0.02, 0.10, 0.0) for _ in range(8)])
     med = np.median(j, axis=0)
-    assert med[0] == pytest.approx(0.02, rel=0.35)  # phase rms [cycles]
-    assert med[1] == pytest.approx(0.10, rel=0.35)  # amplitude rms [fraction]
-    # the excess variance it implies matches the injected one
+    # both terms found, each within a factor ~1.5 (folded points trade one against the other)
+    assert med[0] == pytest.approx(0.02, rel=0.5)  # phase rms [cycles]
+    assert med[1] == pytest.approx(0.10, rel=0.5)  # amplitude rms [fraction]
+    # and the excess variance they imply matches the injected one
     h = 1e-4
     ph = np.linspace(0, 1, 400, endpoint=False)
     slope = (_shape(ph + h) - _shape(ph - h)) / (2 * h)
@@ -69,6 +70,36 @@ def test_strictly_periodic_stars_have_no_jitter():
     j = _fit([_star(rng, 0.0, 0.0, 0.0) for _ in range(30)])
     assert np.mean(np.all(j == 0, axis=1)) >= 0.9
     assert np.all(j >= 0)
+
+
+def test_narrow_eclipses_uneven_errors_and_repeated_phases_are_not_jitter():
+    """Structure the neighbour line cannot follow (an eclipse a few point spacings wide), errors
+    that vary tenfold and a padded curve's repeated phases do not pass for scatter."""
+    rng = np.random.default_rng(3)
+    n, stars = 300, 60
+    for width in (0.005, 0.01):
+        ph = rng.uniform(0, 1, (stars, n))
+        s = 1 - 0.8 * np.exp(-0.5 * ((ph - 0.25) / width) ** 2) - 0.4 * np.exp(-0.5 * ((ph - 0.75) / width) ** 2)
+        j = fit_jitter(ph, s + rng.normal(0, 0.02, ph.shape), np.full(ph.shape, 0.02))
+        assert np.mean(np.any(j > 0, axis=1)) <= 0.1, width
+    ph = rng.uniform(0, 1, (stars, n))
+    e = 0.02 * np.exp(rng.normal(0, 0.7, ph.shape))
+    j = fit_jitter(ph, _shape(ph) + rng.normal(0, 1, ph.shape) * e, e)
+    assert np.mean(np.any(j > 0, axis=1)) <= 0.1
+    half = rng.uniform(0, 1, (stars, n // 2))
+    ph = np.concatenate([half, np.take_along_axis(half, rng.integers(0, n // 2, half.shape), axis=1)], axis=1)
+    j = fit_jitter(ph, _shape(ph) + rng.normal(0, 0.02, ph.shape), np.full(ph.shape, 0.02))
+    assert np.mean(np.any(j > 0, axis=1)) <= 0.1
+
+
+def test_old_training_statistics_warn_and_give_no_jitter(forest_generator):
+    from pelsvae_tf.generate.generator import Generator
+
+    g = forest_generator
+    old = {k: v for k, v in g.train_stats.items() if k != "jitter_model"}
+    with pytest.warns(UserWarning, match="jitter_model"):
+        h = Generator(g.decoder, g.regressor, g.classes, g.physics_scaler, old, n_grid=g.n_grid)
+    assert not h.jitter_table.any()
 
 
 def test_fit_rejects_mismatched_shapes():
