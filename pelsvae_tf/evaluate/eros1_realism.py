@@ -50,7 +50,9 @@ def _realism_eros1(
 
     For each class shared by the run and EROS-1, ``n_generated_per_class`` curves come from the
     run's :class:`~pelsvae_tf.generate.generator.Generator` (regressor when fitted for the class, else
-    the N(0, I) prior) without the decoder's noise, observed at an EROS-1-like cadence
+    the N(0, I) prior) without the decoder's photometric noise but with the class's intrinsic jitter
+    (with ``add_noise``: the difference of two noisy draws of one seed with and without it, i.e. the
+    jitter alone), observed at an EROS-1-like cadence
     (:data:`EROS1_EPOCHS` epochs over :data:`EROS1_YEARS` LMC seasons,
     :func:`pelsvae_tf.sky.ogle_cadence` with ``survey="eros1"``), shifted to the mean magnitude of
     a real star of the class moved to the LMC (:func:`pelsvae_tf.sky.survey_magnitudes`) and given
@@ -86,12 +88,18 @@ def _realism_eros1(
         if cur is None:
             continue
         model = np.asarray(cur["mag"], np.float64)
+        wander = 0.0
+        if cfg.add_noise:  # the intrinsic jitter alone: same seed, same photometric draw, with minus without
+            loud = cfg.replace(add_noise=True)
+            with_j = _class_curves(view, loud, g, c, n, cad, cfg.seed + 7 * c + 5, with_reg, jitter=True)
+            without = _class_curves(view, loud, g, c, n, cad, cfg.seed + 7 * c + 5, with_reg, jitter=False)
+            wander = np.asarray(with_j["mag"], np.float64) - np.asarray(without["mag"], np.float64)
         # EROS-1 observes the LMC: each curve's mean magnitude is a real star of the class moved to
         # the LMC, as in the sky's survey="eros1", so the curves get the LMC's signal-to-noise
         model = model - model.mean(axis=-1, keepdims=True) + survey_magnitudes(name, "eros1", n, rng)[:, None]
         err = eros1_error(model) * 10 ** rng.normal(0, ERROR_SCATTER_DEX["eros1"], size=model.shape)
         t.append(np.asarray(cur["time"], np.float64))
-        m.append(model + rng.normal(0, err) if cfg.add_noise else model)
+        m.append(model + wander + rng.normal(0, err) if cfg.add_noise else model)
         e.append(err)
         cl += [name] * n
         per.append(np.asarray(cur["period"], np.float64))
@@ -112,7 +120,7 @@ def _realism_eros1(
     res["observation"] = (
         f"{n} generated curves per class, {EROS1_EPOCHS} epochs over {EROS1_YEARS} LMC "
         f"seasons (sky survey='eros1' cadence), EROS-1 red-band error model"
-        + (", one noise draw" if cfg.add_noise else ", no noise")
+        + (", the class's intrinsic jitter and one noise draw" if cfg.add_noise else ", no noise")
     )
     md = (
         "## Realism against EROS-1\n\n"

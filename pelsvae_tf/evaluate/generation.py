@@ -70,7 +70,15 @@ def _load_regressor_cached(view: _RunView, kind: str):
 
 
 def _class_curves(
-    view: _RunView, cfg: EvalConfig, generator, c: int, n: int, cadence, seed: int, use_regressor: bool
+    view: _RunView,
+    cfg: EvalConfig,
+    generator,
+    c: int,
+    n: int,
+    cadence,
+    seed: int,
+    use_regressor: bool,
+    jitter: bool = True,
 ) -> dict[str, np.ndarray] | None:
     """``n`` curves of class ``c`` observed at ``cadence``, in magnitudes, from ``generator``.
 
@@ -78,7 +86,8 @@ def _class_curves(
     magnitude and amplitude sampled from the class's training stars; noise when
     ``cfg.add_noise``). Otherwise :meth:`Generator.from_latents` with latents from the N(0, I)
     prior and period, model mean magnitude and model amplitude of the class's real training stars.
-    Returns ``time`` [d], ``phase``, ``mag`` [mag], ``err`` [mag] ([n, T]), ``period`` [n] (d) and
+    With noise, the class's intrinsic jitter unless ``jitter=False`` (same seed, same curves and
+    photometric draws otherwise). Returns ``time`` [d], ``phase``, ``mag`` [mag], ``err`` [mag] ([n, T]), ``period`` [n] (d) and
     ``amplitude`` [n] (mag), or None when the class has no real training star.
     """
 
@@ -87,7 +96,9 @@ def _class_curves(
     if use_regressor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PhysicsRangeWarning)
-            res = generator.generate(view.classes[c], n=n, cadence=cadence, seed=int(seed), t0=t0, noise=cfg.add_noise)
+            res = generator.generate(
+                view.classes[c], n=n, cadence=cadence, seed=int(seed), t0=t0, noise=cfg.add_noise, jitter=jitter
+            )
     else:
         st = generator.train_stats
         mm, amp = generator._meta_columns()
@@ -108,7 +119,7 @@ def _class_curves(
             amplitude=amp[pick],
             seed=int(seed),
             noise=cfg.add_noise,
-            jitter=True,
+            jitter=jitter,
         )
     return {
         "time": res.time,
