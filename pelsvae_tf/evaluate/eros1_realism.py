@@ -75,7 +75,6 @@ def _realism_eros1(
     generator = _make_generator(view, cfg, use_regressor)
     prior = _make_generator(view, cfg, use_regressor=False) if use_regressor else generator
     knows = set(generator.classes_with_physics) if use_regressor else set()
-    quiet = cfg.replace(add_noise=False)
     n = cfg.n_generated_per_class
     t, m, e, cl, per = [], [], [], [], []
     for name in shared:
@@ -84,16 +83,14 @@ def _realism_eros1(
         rng = np.random.default_rng([cfg.seed, 202, c])
         times = np.stack([ogle_cadence(rng, EROS1_EPOCHS, EROS1_YEARS, "mc", "eros1") for _ in range(n)])
         cad = Cadence.from_times(times, f"EROS-1-like: {EROS1_EPOCHS} epochs, {EROS1_YEARS} LMC seasons")
-        cur = _class_curves(view, quiet, g, c, n, cad, cfg.seed + 7 * c + 5, with_reg)
+        cur = _class_curves(view, cfg, g, c, n, cad, cfg.seed + 7 * c + 5, with_reg)
         if cur is None:
             continue
-        model = np.asarray(cur["mag"], np.float64)
+        model = np.asarray(cur["mag_model"], np.float64)
         wander = 0.0
         if cfg.add_noise:  # the intrinsic jitter alone: same seed, same photometric draw, with minus without
-            loud = cfg.replace(add_noise=True)
-            with_j = _class_curves(view, loud, g, c, n, cad, cfg.seed + 7 * c + 5, with_reg, jitter=True)
-            without = _class_curves(view, loud, g, c, n, cad, cfg.seed + 7 * c + 5, with_reg, jitter=False)
-            wander = np.asarray(with_j["mag"], np.float64) - np.asarray(without["mag"], np.float64)
+            without = _class_curves(view, cfg, g, c, n, cad, cfg.seed + 7 * c + 5, with_reg, jitter=False)
+            wander = np.asarray(cur["mag"], np.float64) - np.asarray(without["mag"], np.float64)
         # EROS-1 observes the LMC: each curve's mean magnitude is a real star of the class moved to
         # the LMC, as in the sky's survey="eros1", so the curves get the LMC's signal-to-noise
         model = model - model.mean(axis=-1, keepdims=True) + survey_magnitudes(name, "eros1", n, rng)[:, None]

@@ -87,7 +87,8 @@ def _class_curves(
     ``cfg.add_noise``). Otherwise :meth:`Generator.from_latents` with latents from the N(0, I)
     prior and period, model mean magnitude and model amplitude of the class's real training stars.
     With noise, the class's intrinsic jitter unless ``jitter=False`` (same seed, same curves and
-    photometric draws otherwise). Returns ``time`` [d], ``phase``, ``mag`` [mag], ``err`` [mag] ([n, T]), ``period`` [n] (d) and
+    photometric draws otherwise). Returns ``time`` [d], ``phase``, ``mag``, ``mag_model`` (noise-free)
+    [mag], ``err`` [mag] ([n, T]), ``period`` [n] (d) and
     ``amplitude`` [n] (mag), or None when the class has no real training star.
     """
 
@@ -125,6 +126,7 @@ def _class_curves(
         "time": res.time,
         "phase": res.phase,
         "mag": res.mag,
+        "mag_model": res.mag_model,
         "err": res.err,
         "period": res.period,
         "amplitude": res.amplitude,

@@ -61,12 +61,8 @@ def _as_days(times: Any, name: str = "times") -> np.ndarray:
     return arr
 
 
-def to_phase(times: Any, period: Any, t0: Any = 0.0) -> np.ndarray:
-    """Phase in [0, 1) of ``times`` [d] for ``period`` [d] and zero time ``t0`` [d].
-
-    Broadcasts: ``times`` [T] or [n, T], ``period``/``t0`` scalars or [n] (one per curve).
-    Raises ``ValueError`` for a non-positive or non-finite period.
-    """
+def _cycles(times: Any, period: Any, t0: Any) -> np.ndarray:
+    """``(times - t0) / period`` [cycles, float64], broadcast and checked as :func:`to_phase` says."""
     t = _as_days(times)
     p = np.asarray(_as_days(period, "period"), dtype=np.float64)
     t0 = np.asarray(_as_days(t0, "t0"), dtype=np.float64)
@@ -76,7 +72,23 @@ def to_phase(times: Any, period: Any, t0: Any = 0.0) -> np.ndarray:
         p = p[:, None]
     if t0.ndim == 1 and t.ndim == 2:
         t0 = t0[:, None]
-    return np.mod((t - t0) / p, 1.0)
+    return (t - t0) / p
+
+
+def to_phase(times: Any, period: Any, t0: Any = 0.0) -> np.ndarray:
+    """Phase in [0, 1) of ``times`` [d] for ``period`` [d] and zero time ``t0`` [d].
+
+    Broadcasts: ``times`` [T] or [n, T], ``period``/``t0`` scalars or [n] (one per curve).
+    Raises ``ValueError`` for a non-positive or non-finite period.
+    """
+    return np.mod(_cycles(times, period, t0), 1.0)
+
+
+def cycle_number(times: Any, period: Any, t0: Any = 0.0) -> np.ndarray:
+    """Cycle number ``floor((times - t0) / period)`` (int64) of ``times`` [d], broadcast and
+    checked as :func:`to_phase`: the counter of a star's per-cycle jitter draws. Its graph twin is
+    :func:`pelsvae_tf.serve.generator_graph.cycle_from_times`."""
+    return np.floor(_cycles(times, period, t0)).astype(np.int64)
 
 
 @dataclasses.dataclass(frozen=True)

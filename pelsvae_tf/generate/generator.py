@@ -53,7 +53,7 @@ from pelsvae_tf.classes import CLASSES, PHYSICS_PARAMS, canonical_class
 from pelsvae_tf.counter_rng import STREAM_DUMMY, curve_seeds, uniform_np
 from pelsvae_tf.determinism import under_op_determinism
 from pelsvae_tf.generate import stream
-from pelsvae_tf.generate.cadence import Cadence, cadence_phases
+from pelsvae_tf.generate.cadence import Cadence, cadence_phases, cycle_number
 from pelsvae_tf.generate.checks import (
     PhysicsRangeWarning,
     _broadcast,
@@ -479,7 +479,7 @@ class Generator:
         n = len(z)
         cadence, times, phase, t0a = cadence_phases(cadence, n, per, t0)
         stream.check_memory(n, cadence.values.shape[-1], self.max_result_bytes)
-        cycle = np.floor((times - t0a[:, None]) / np.asarray(per, np.float64)[:, None]).astype(np.int64)
+        cycle = cycle_number(times, per, t0a)
         out = self.render(z, labels, phase, mmean, amp, seeds, jitter, cycle)
         mag = out["mag"] if noise else out["mag_model"].copy()
         return GeneratedLightCurves(

@@ -23,7 +23,8 @@ from pelsvae_tf.serve.regressor_graph import scale_physics
 
 def cycle_from_times(times, t0, period):
     """Cycle number ``floor((times - t0) / period)`` [B, T] int64 of ``times`` [B, T] (d) for
-    ``t0`` and ``period`` [B] (d), in float64 (graph ops)."""
+    ``t0`` and ``period`` [B] (d), in float64 (graph ops; the twin of
+    :func:`pelsvae_tf.generate.cadence.cycle_number`)."""
     return tf.cast(tf.floor((times - t0[:, None]) / period[:, None]), tf.int64)
 
 

@@ -270,6 +270,7 @@ def _local_reference(ex, inp: dict, kind: str = "mlp") -> dict:
     """What the in-process path (:meth:`Generator.render`, the same :class:`PhaseFunction`) gives
     for one generator request ``inp`` with per-curve seeds: every output of the signature."""
     from pelsvae_tf.counter_rng import STREAM_DUMMY, uniform_np
+    from pelsvae_tf.generate.cadence import cycle_number
     from pelsvae_tf.generate.generator import sample_latents
     from pelsvae_tf.generate.jitter import sample_jitter_np
     from pelsvae_tf.serve import phase_from_times
@@ -287,7 +288,7 @@ def _local_reference(ex, inp: dict, kind: str = "mlp") -> dict:
     z = sample_latents(reg, scaled, labels, seeds)
     jitter = sample_jitter_np(gen.jitter_table, gen.jitter_counts, labels, seeds)
     if "times" in inp:
-        cycle = np.floor((np.asarray(inp["times"]) - np.asarray(inp["t0"])[:, None]) / period[:, None]).astype(np.int64)
+        cycle = cycle_number(inp["times"], period, inp["t0"])
     else:
         cycle = np.zeros(np.shape(phase), np.int64)  # phases given: one cycle
     out = gen.render(z, labels, phase, inp["mag_mean"], inp["amplitude"], seeds, jitter, cycle)
