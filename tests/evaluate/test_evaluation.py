@@ -49,6 +49,8 @@ def test_eval_config_rejects_bad_values():
         E.EvalConfig(generation="magic")
     with pytest.raises(ValueError, match="n_generated_per_class"):
         E.EvalConfig(n_generated_per_class=0)
+    with pytest.raises(ValueError, match="folded_baseline must be > 0 days"):
+        E.EvalConfig(folded_baseline=0.0)
     cfg = E.EvalConfig(seed=3, n_generated_per_class=7)
     assert E.EvalConfig.from_dict(cfg.to_dict()) == cfg
 

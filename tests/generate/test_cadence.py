@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pelsvae_tf.generate.cadence import YEAR_DAYS, Cadence, parse_cadence, phases, survey_cadence, to_phase
+from pelsvae_tf.generate.cadence import (
+    YEAR_DAYS,
+    Cadence,
+    cycle_number,
+    parse_cadence,
+    phases,
+    survey_cadence,
+    to_phase,
+)
 
 
 def test_survey_cadence_respects_baseline_and_seasonal_gaps():
@@ -39,6 +47,20 @@ def test_to_phase_folds_times_with_period_and_t0():
     assert np.all((ph >= 0) & (ph < 1))
     with pytest.raises(ValueError, match="period"):
         to_phase(t, 0.0)
+
+
+def test_cycle_number_counts_whole_periods_from_t0():
+    period, t0 = 0.7, 0.3
+    k = np.arange(-3, 10)
+    t = t0 + period * (k + 0.25)
+    np.testing.assert_array_equal(cycle_number(t, period, t0), k)  # before t0: negative cycles
+    rows = cycle_number(np.stack([t, t]), np.array([period, 2 * period]), np.array([t0, t0]))
+    np.testing.assert_array_equal(rows[0], k)
+    np.testing.assert_array_equal(rows[1], np.floor((k + 0.25) / 2))
+    # the cycle and the phase together give back the time
+    np.testing.assert_allclose(t0 + period * (cycle_number(t, period, t0) + to_phase(t, period, t0)), t)
+    with pytest.raises(ValueError, match="period must be positive"):
+        cycle_number(t, -1.0)
 
 
 def test_phases_cadence_turns_into_times_with_period():
