@@ -225,7 +225,13 @@ def torch_paper_loss(mag, err, mag_hat, err_hat, mu, logvar, beta: float = 0.75,
 
 
 def train_comparison(
-    seq_lens: list[int], batch: int, steps: int, peak: float, channels: str = "constant", xla: bool = True
+    seq_lens: list[int],
+    batch: int,
+    steps: int,
+    peak: float,
+    channels: str = "constant",
+    xla: bool = True,
+    tcn_impls: tuple[str, ...] = ("fast", "keras"),
 ) -> list:
     """Time one training step (Adam, paper loss, full-length decoding) in torch and the package.
 
@@ -233,7 +239,9 @@ def train_comparison(
     ``jit_compile=True``, with ``decoder_subsample=1`` (every point decoded, as the torch twin
     and the reference) and with the package default subset (0.3). Prints samples/s and ratios
     against torch (same run); returns the rows. ``xla=False`` skips the XLA-compiled steps (their
-    first call compiles for minutes on 2 cores).
+    first call compiles for minutes on 2 cores). ``tcn_impls``: the ``ModelConfig.tcn_impl`` values
+    timed (``"fast"``: the package's ``causal_conv.TCN`` kernels, the default; ``"keras"``: keras-tcn's
+    own layers).
     """
     import keras
     import torch
@@ -288,15 +296,15 @@ def train_comparison(
 
         impls["torch"] = torch_step
         n_train = None
-        for sub in (1.0, 0.3):
-            for jit in (False, True) if xla else (False,):
-                keras.utils.set_random_seed(0)
-                model = build_pelsvae(ModelConfig(**base_cfg, decoder_subsample=sub))
-                model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit)
-                n_train = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-                impls[f"keras {'XLA' if jit else 'tf.function'} subsample {sub:g}"] = lambda m=model: m.train_on_batch(
-                    data, return_dict=True
-                )
+        for impl in tcn_impls:
+            for sub in (1.0, 0.3):
+                for jit in (False, True) if xla else (False,):
+                    keras.utils.set_random_seed(0)
+                    model = build_pelsvae(ModelConfig(**base_cfg, decoder_subsample=sub, tcn_impl=impl))
+                    model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit)
+                    n_train = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+                    name = f"{impl} {'XLA' if jit else 'tf.function'} subsample {sub:g}"
+                    impls[name] = lambda m=model: m.train_on_batch(data, return_dict=True)
         n_torch = sum(p.numel() for p in tv.parameters())
         flops = 3 * (analytic_flops(model.encoder, t)["matmul_like"] + analytic_flops(model.decoder, t)["matmul_like"])
         print(
@@ -557,6 +565,13 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="with --train: also time the XLA-compiled Keras steps",
     )
+    p.add_argument(
+        "--tcn-impls",
+        nargs="+",
+        default=["fast", "keras"],
+        choices=["fast", "keras"],
+        help="with --train: ModelConfig.tcn_impl values timed (fast = causal_conv.TCN kernels, keras = keras-tcn layers)",
+    )
     p.add_argument("--batch", type=int, default=128, help="training batch (with --train)")
     p.add_argument("--steps", type=int, default=3, help="timed interleaved training steps (with --train)")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
@@ -613,7 +628,13 @@ def main(argv: list[str] | None = None) -> int:
         args.channels = []
     elif args.train:
         results = train_comparison(
-            args.seq_lens, args.batch, args.steps, peak, channels=args.channels[0], xla=args.train_xla
+            args.seq_lens,
+            args.batch,
+            args.steps,
+            peak,
+            channels=args.channels[0],
+            xla=args.train_xla,
+            tcn_impls=tuple(args.tcn_impls),
         )
         args.channels = []
     rng = np.random.default_rng(0)

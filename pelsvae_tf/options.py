@@ -13,6 +13,9 @@ ARCHS: tuple[str, ...] = ("tcn", "gru", "lstm")
 TIME_ENCODINGS: tuple[str, ...] = ("phase", "dt", "fourier")
 #: TCN channel layout: constant ``hidden`` or the reference code's ramp [8, 16, 32, H, ...]
 TCN_CHANNELS: tuple[str, ...] = ("constant", "reference")
+#: how the TCN residual blocks are computed: the package's faster dilated convolution and layer-norm
+#: gradients (pelsvae_tf.model.causal_conv.TCN) or keras-tcn's own layers, call by call
+TCN_IMPLS: tuple[str, ...] = ("fast", "keras")
 #: normalisation inside TCN residual blocks
 TCN_NORMS: tuple[str, ...] = ("layer", "batch", "none")
 #: what to do when the encoder's receptive field is shorter than the sequence

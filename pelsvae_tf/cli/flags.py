@@ -32,6 +32,7 @@ FIELD_CHOICES: dict[str, tuple[str, ...]] = {
     "time_encoding": options.TIME_ENCODINGS,
     "tcn_channels": options.TCN_CHANNELS,
     "tcn_norm": options.TCN_NORMS,
+    "tcn_impl": options.TCN_IMPLS,
     "receptive_field_check": options.RF_CHECKS,
     "decoder_padding": options.DECODER_PADDINGS,
     "loss": options.LOSS_KINDS,

@@ -34,6 +34,7 @@ MODEL_FLAGS = (
     "err_floor",
     "receptive_field_check",
     "tcn_norm",
+    "tcn_impl",
     "decoder_padding",
     "decoder_subsample",
 )
@@ -64,6 +65,7 @@ _MODEL_HELPS = {
     "err_floor": "scaled error added in quadrature in the loss",
     "receptive_field_check": "TCN receptive field < seq_len: error, warn or off",
     "tcn_norm": "normalisation in TCN blocks: layer, batch or none",
+    "tcn_impl": "TCN blocks computed by: fast (this package's faster training kernels) or keras (keras-tcn's layers)",
     "decoder_padding": "decoder TCN padding: causal (paper) or same",
     "decoder_subsample": "train the decoder on random point subsets of >= this fraction (1 = paper)",
 }

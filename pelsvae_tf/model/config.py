@@ -14,6 +14,7 @@ from pelsvae_tf.options import (
     LOSS_KINDS,
     RF_CHECKS,
     TCN_CHANNELS,
+    TCN_IMPLS,
     TCN_NORMS,
     TIME_ENCODINGS,
 )
@@ -66,6 +67,13 @@ class ModelConfig(ConfigBase):
             of a deep TCN grow with depth (z_log_var ~ 50 at initialisation for 7 blocks x 32
             filters, an overflow to NaN in the first step); Bai et al.'s weight normalisation,
             used by the reference code, has no keras-tcn 3.5 equivalent under Keras 3.
+        tcn_impl: how the TCN blocks are computed: ``"fast"`` (default:
+            :class:`pelsvae_tf.model.causal_conv.TCN`, keras-tcn's ``TCN`` with the same weights
+            and configuration whose dilated causal convolutions and layer norms have hand-written
+            gradients with fast CPU kernels; equal outputs and gradients to float tolerance, a
+            training step 1.3-1.6x faster, BENCHMARKS.md) or ``"keras"`` (keras-tcn's own layers,
+            call by call). The weights are the same either way: a model trained with one loads and
+            runs with the other.
         decoder_padding: ``"causal"`` (paper, Bai et al. TCN) or ``"same"`` (non-causal: each
             decoded point sees the time tags on both sides). TCN decoder only.
         decoder_subsample: in training, every batch is decoded (and scored) at a random,
@@ -98,6 +106,7 @@ class ModelConfig(ConfigBase):
     receptive_field_check: str = "error"
     sample_at_inference: bool = False
     tcn_norm: str = "layer"
+    tcn_impl: str = "fast"
     decoder_padding: str = "causal"
     decoder_subsample: float = 0.3
 
@@ -133,6 +142,8 @@ class ModelConfig(ConfigBase):
                 bad("tcn_channels", f"use one of {TCN_CHANNELS}")
             if self.tcn_norm not in TCN_NORMS:
                 bad("tcn_norm", f"use one of {TCN_NORMS}")
+            if self.tcn_impl not in TCN_IMPLS:
+                bad("tcn_impl", f"use one of {TCN_IMPLS}")
             if self.decoder_padding not in DECODER_PADDINGS:
                 bad("decoder_padding", f"use one of {DECODER_PADDINGS}")
         if not (0.0 < float(self.decoder_subsample) <= 1.0):

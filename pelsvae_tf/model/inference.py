@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from pelsvae_tf.model.causal_conv import causal_conv_forward, centred_conv_weights
 from pelsvae_tf.model.config import ModelConfig
 from pelsvae_tf.model.layers import _time_features
 
@@ -102,7 +103,6 @@ def _direct_tcn_decoder(decoder: keras.Model, layers):
     call time (variables), so the graph follows later weight updates.
     """
     tcn, time_encoding, dense = layers  # _direct_layers(decoder, ...)
-    k = int(tcn.kernel_size)
     blocks = []
     for blk in tcn.residual_blocks:
         convs = [layer for layer in blk.layers if isinstance(layer, keras.layers.Conv1D)]
@@ -116,18 +116,10 @@ def _direct_tcn_decoder(decoder: keras.Model, layers):
         return tf.einsum("btc,co->bto", x, layer.kernel) + layer.bias
 
     def causal_conv(h, conv, dilation, centred):
-        kernel, bias = conv.kernel, conv.bias
+        kernel, bias = tf.convert_to_tensor(conv.kernel), tf.convert_to_tensor(conv.bias)
         if centred:  # zero channel mean of the output: the layer norm needs no mean pass
-            kernel = kernel - tf.reduce_mean(kernel, axis=-1, keepdims=True)
-            bias = bias - tf.reduce_mean(bias)
-        y = tf.nn.conv2d(
-            h[:, None],
-            kernel[None],
-            strides=1,
-            padding=[[0, 0], [0, 0], [(k - 1) * dilation, 0], [0, 0]],
-            dilations=[1, 1, dilation, 1],
-        )
-        return tf.nn.bias_add(y, bias)[:, 0]
+            kernel, bias = centred_conv_weights(kernel, bias)
+        return causal_conv_forward(h, kernel, bias, dilation)
 
     def fn(z, onehot, phase):
         steps = tf.shape(phase)[1]

@@ -11,6 +11,10 @@ Causality: both temporal networks are causal, as in the paper (Bai et al. 2018 T
 decoder this costs nothing: every step already receives the whole latent code and class, and its
 own time tag. In the encoder the last step summarises the curve, so the TCN receptive field must
 cover the sequence: ``ModelConfig`` checks it (see :meth:`ModelConfig.receptive_field`).
+
+Implementation: ``tcn_impl="fast"`` (default) builds :class:`pelsvae_tf.model.causal_conv.TCN`,
+keras-tcn's ``TCN`` with the same weights whose blocks run faster training kernels;
+``tcn_impl="keras"`` the plain ``tcn.TCN``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import keras
 from tcn import TCN
 
+from pelsvae_tf.model import causal_conv
 from pelsvae_tf.model.config import ModelConfig
 
 
@@ -31,8 +36,9 @@ def temporal_layers(config: ModelConfig, return_sequences: bool, prefix: str, de
     if config.arch == "tcn":
         channels = config.channels(decoder=decoder)
         tapered = config.tcn_channels == "reference"
+        tcn_cls = causal_conv.TCN if config.tcn_impl == "fast" else TCN
         return [
-            TCN(
+            tcn_cls(
                 # the tapered ramp is Bai et al.'s TemporalConvNet (the reference code): each block
                 # feeds the next and the TCN returns the last block's output; keras-tcn's skip sum
                 # needs equal widths, so it is used only for the constant-channel default

@@ -1,0 +1,263 @@
+"""The fast TCN kernels (issue 14): ``dilated_causal_conv1d`` and ``causal_conv.TCN`` compute keras-tcn's
+arithmetic, forward and backward, to float tolerance, use the dropout layers' own masks, and give
+the same training step as the plain keras-tcn layers."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pytest
+
+from tests.fixtures.model import tiny_model_config
+
+DILATIONS = [1, 2, 4, 8, 16, 32, 64]
+
+
+@contextlib.contextmanager
+def _floatx(name):
+    import keras
+
+    old, old_policy = keras.config.floatx(), keras.config.dtype_policy().name
+    keras.config.set_floatx(name)
+    keras.config.set_dtype_policy(name)  # Keras caches the global policy of the first layer built
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(old)
+        keras.config.set_dtype_policy(old_policy)
+
+
+def _forward_and_grads(layer, x, g, training=True):
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=training)
+        loss = tf.reduce_sum(y * g[..., : y.shape[-1]] if y.shape.rank == 3 else y * g[:, -1, : y.shape[-1]])
+    grads = tape.gradient(loss, [x] + layer.trainable_weights)
+    return [y.numpy()] + [v.numpy() for v in grads]
+
+
+def _rel(a, b):
+    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
+
+
+@pytest.mark.parametrize("dilation", [1, 2, 3, 16, 40, 100])
+def test_dilated_causal_conv_equals_keras_conv1d_with_gradients(dilation):
+    """Forward, input, kernel and bias gradients equal Keras' causal Conv1D in float64, for
+    dilations whose taps reach before the first step entirely (40 x 4 > 50 and 100 > 50: taps
+    that see only padding), and at a time length the graph learns at run time."""
+    import keras
+    import tensorflow as tf
+
+    from pelsvae_tf.model.causal_conv import dilated_causal_conv1d
+
+    with _floatx("float64"):
+        conv = keras.layers.Conv1D(5, 5, dilation_rate=dilation, padding="causal")
+        conv.build((None, None, 3))
+    rng = np.random.default_rng(dilation)
+    conv.kernel.assign(rng.standard_normal(conv.kernel.shape))
+    conv.bias.assign(rng.standard_normal(conv.bias.shape))
+    x = tf.constant(rng.standard_normal((4, 50, 3)))
+    g = tf.constant(rng.standard_normal((4, 50, 5)))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.float64)])
+    def fast(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = dilated_causal_conv1d(x, conv.kernel, conv.bias, dilation)
+            loss = tf.reduce_sum(y * g)
+        return [y] + tape.gradient(loss, [x, conv.kernel, conv.bias])
+
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = conv(x)
+        loss = tf.reduce_sum(y * g)
+    want = [y] + tape.gradient(loss, [x, conv.kernel, conv.bias])
+    got = fast(x)
+    for name, a, b in zip(("output", "d/dx", "d/dkernel", "d/dbias"), got, want):
+        assert _rel(a.numpy(), b.numpy()) < 1e-12, name
+    # causality: the output at step t does not depend on later inputs
+    x2 = tf.concat([x[:, :30], tf.zeros_like(x[:, 30:])], axis=1)
+    np.testing.assert_allclose(
+        dilated_causal_conv1d(x2, conv.kernel, conv.bias, dilation).numpy()[:, :30], got[0].numpy()[:, :30], atol=1e-12
+    )
+
+
+def test_dilated_causal_conv_refuses_a_bad_dilation():
+    import tensorflow as tf
+
+    from pelsvae_tf.model.causal_conv import dilated_causal_conv1d
+
+    with pytest.raises(ValueError, match="dilation=0"):
+        dilated_causal_conv1d(tf.zeros([1, 4, 2]), tf.zeros([3, 2, 2]), None, 0)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(nb_filters=6, use_skip_connections=True, return_sequences=True, use_layer_norm=True),
+        dict(nb_filters=6, use_skip_connections=True, return_sequences=False, use_layer_norm=True),
+        dict(nb_filters=[3, 4, 6, 6, 6, 6, 6], use_skip_connections=False, return_sequences=True, use_layer_norm=True),
+        dict(nb_filters=6, use_skip_connections=True, return_sequences=True, use_layer_norm=False),
+    ],
+    ids=["skip-sum", "last-step", "tapered", "no-norm"],
+)
+def test_fast_tcn_equals_keras_tcn_forward_and_backward_in_float64(kw):
+    """causal_conv.TCN and keras-tcn's TCN with the same weights: outputs and every gradient agree to
+    1e-10 in float64 (the centred kernel + one-reduction layer norm and the hand-written gradients
+    are the same function, not an approximation of it)."""
+    import tensorflow as tf
+    from tcn import TCN
+
+    from pelsvae_tf.model.causal_conv import TCN as FastTCN
+
+    args = dict(kernel_size=3, dilations=DILATIONS, padding="causal", dropout_rate=0.0, **kw)
+    with _floatx("float64"):
+        plain, fast = TCN(**args), FastTCN(**args)
+        plain.build((None, None, 3))
+        fast.build((None, None, 3))
+        for i, (a, b) in enumerate(zip(plain.weights, fast.weights)):
+            assert a.shape == b.shape
+            v = np.random.default_rng(i).standard_normal(a.shape) * 0.3 + (1.0 if "gamma" in a.path else 0.0)
+            a.assign(v)
+            b.assign(v)
+        rng = np.random.default_rng(7)
+        x = tf.constant(rng.standard_normal((4, 90, 3)))
+        g = tf.constant(rng.standard_normal((4, 90, 6)))
+        want = _forward_and_grads(plain, x, g)
+        got = _forward_and_grads(fast, x, g)
+    assert len(got) == len(want) > 20
+    for i, (a, b) in enumerate(zip(got, want)):
+        assert _rel(a, b) < 1e-10, i
+
+
+def test_fast_tcn_draws_the_dropout_layers_own_masks():
+    """With dropout in training, causal_conv.TCN multiplies by the masks keras-tcn's SpatialDropout1D
+    layers would draw (same seed generators, same stream): equal outputs and gradients to a
+    plain TCN seeded the same; and a second call draws new masks."""
+    import keras
+    import tensorflow as tf
+    from tcn import TCN
+
+    from pelsvae_tf.model.causal_conv import TCN as FastTCN
+
+    args = dict(nb_filters=8, kernel_size=3, dilations=[1, 2, 4, 8], dropout_rate=0.4, use_layer_norm=True)
+    keras.utils.set_random_seed(3)
+    plain = TCN(**args)
+    plain.build((None, None, 2))
+    keras.utils.set_random_seed(3)
+    fast = FastTCN(**args)
+    fast.build((None, None, 2))
+    for a, b in zip(plain.weights, fast.weights):
+        b.assign(a)
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.standard_normal((5, 40, 2)).astype("float32"))
+    g = tf.constant(rng.standard_normal((5, 40, 8)).astype("float32"))
+    want = _forward_and_grads(plain, x, g)
+    got = _forward_and_grads(fast, x, g)
+    for i, (a, b) in enumerate(zip(got, want)):
+        assert _rel(a, b) < 1e-4, i
+    # dropout really acted: whole channels are zero in the skip sum's inputs of the first block...
+    again = fast(x, training=True).numpy()
+    assert np.abs(again - got[0]).max() > 1e-3  # ...and the next call draws new masks
+    np.testing.assert_allclose(fast(x, training=False).numpy(), plain(x, training=False).numpy(), atol=1e-5)
+
+
+def test_fast_tcn_same_padding_runs_keras_tcn_code():
+    import tensorflow as tf
+    from tcn import TCN
+
+    from pelsvae_tf.model.causal_conv import TCN as FastTCN
+
+    args = dict(nb_filters=4, kernel_size=3, dilations=[1, 2], padding="same", use_layer_norm=True)
+    plain, fast = TCN(**args), FastTCN(**args)
+    plain.build((None, None, 2))
+    fast.build((None, None, 2))
+    for a, b in zip(plain.weights, fast.weights):
+        b.assign(a)
+    x = tf.constant(np.random.default_rng(0).standard_normal((2, 20, 2)).astype("float32"))
+    np.testing.assert_array_equal(fast(x).numpy(), plain(x).numpy())
+
+
+def test_training_step_with_fast_and_keras_tcn_is_the_same_and_weights_interchange():
+    """One training step of the cVAE-P (decoder subsample 1, dropout 0) from the same weights
+    with tcn_impl='fast' and 'keras' gives the same loss and updated weights (float32 tolerance);
+    a model built with either implementation takes the other's weights and predicts the same."""
+    import keras
+
+    from pelsvae_tf.model import build_pelsvae
+
+    rng = np.random.default_rng(0)
+    n, t = 8, 60
+    phase = np.sort(rng.random((n, t)), axis=1).astype("float32")
+    batch = {
+        "phase": phase,
+        "mag": (0.5 + 0.3 * np.sin(2 * np.pi * phase)).astype("float32"),
+        "err": np.full((n, t), 0.03, "float32"),
+        "class_onehot": np.eye(8, dtype="float32")[rng.integers(0, 8, n)],
+        "phys": rng.random((n, 3)).astype("float32"),
+    }
+    models = {}
+    for impl in ("fast", "keras"):
+        cfg = tiny_model_config(
+            physics=("teff", "abs_gmag", "period"), seq_len=t, dropout=0.0, decoder_subsample=1.0, tcn_impl=impl
+        )
+        models[impl] = build_pelsvae(cfg)
+        models[impl](batch)
+    for a, b in zip(models["keras"].weights, models["fast"].weights):
+        b.assign(a)
+    np.testing.assert_allclose(
+        models["fast"](batch)["mag"].numpy(), models["keras"](batch)["mag"].numpy(), rtol=0, atol=1e-5
+    )
+    before = [w.numpy() for w in models["keras"].trainable_weights]
+    logs = {}
+    for impl, model in models.items():
+        keras.utils.set_random_seed(0)  # same latent draw in both steps
+        model.compile(optimizer=keras.optimizers.SGD(0.05))
+        logs[impl] = model.train_on_batch(batch, return_dict=True)
+    assert logs["fast"]["loss"] == pytest.approx(logs["keras"]["loss"], rel=1e-4)
+    for a, b in zip(models["keras"].trainable_weights, models["fast"].trainable_weights):
+        scale = max(float(np.abs(a.numpy()).max()), 1e-3)
+        assert float(np.abs(a.numpy() - b.numpy()).max()) < 1e-4 * scale + 1e-6, a.path
+    moved = sum(not np.array_equal(w.numpy(), v) for w, v in zip(models["keras"].trainable_weights, before))
+    assert moved > len(before) // 2  # the step did change the weights
+
+
+def test_bad_tcn_impl_is_named():
+    from pelsvae_tf.model import ModelConfig
+
+    with pytest.raises(ValueError, match=r"ModelConfig\.tcn_impl='torch'.*fast"):
+        ModelConfig(tcn_impl="torch")
+
+
+def test_weights_files_load_across_tcn_implementations(tmp_path):
+    """A model saved with keras-tcn's layers (every model made before tcn_impl existed, the shipped
+    one included) loads into the fast implementation and back: the weights file names the layer
+    ``tcn`` either way."""
+    from pelsvae_tf.model import build_pelsvae
+
+    rng = np.random.default_rng(0)
+    phase = np.sort(rng.random((3, 40)), axis=1).astype("float32")
+    batch = {
+        "phase": phase,
+        "mag": phase,
+        "err": np.full((3, 40), 0.03, "float32"),
+        "class_onehot": np.eye(8, dtype="float32")[[0, 1, 2]],
+        "phys": rng.random((3, 3)).astype("float32"),
+    }
+    models = {
+        impl: build_pelsvae(tiny_model_config(physics=("teff", "abs_gmag", "period"), seq_len=40, tcn_impl=impl))
+        for impl in ("keras", "fast")
+    }
+    for m in models.values():
+        m(batch)
+    for w in models["keras"].weights:  # weights unlike the other model's initial ones
+        w.assign(w.numpy() + 0.01)
+    path = tmp_path / "keras_impl.weights.h5"
+    models["keras"].save_weights(path)
+    models["fast"].load_weights(path)
+    np.testing.assert_allclose(
+        models["fast"](batch)["mag"].numpy(), models["keras"](batch)["mag"].numpy(), rtol=0, atol=1e-5
+    )
