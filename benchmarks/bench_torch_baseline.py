@@ -324,7 +324,7 @@ def train_comparison(
             sps = batch / sec
             print(
                 f"  {k:<34} {sec:7.2f} s/step {sps:7.1f} samples/s  {best['torch'] / sec:5.2f}x torch  "
-                f"{100 * sps * flops / peak:4.1f} % of peak  (load {load:.1f})"
+                f"{100 * sps * flops / peak:4.1f} % of peak (dense FLOPs)  (load {load:.1f})"
             )
             rows.append(
                 {
