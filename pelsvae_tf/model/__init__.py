@@ -1,5 +1,5 @@
 """The PELS-VAE network, in reading order: ``config`` (``ModelConfig``), ``layers``, ``losses``,
-``temporal`` (TCN / RNN stacks), ``build`` (encoder / decoder), ``vae`` (``PELSVAE``), ``inference``.
+``causal_conv`` (the TCN's fast training kernels), ``temporal`` (TCN / RNN stacks), ``build`` (encoder / decoder), ``vae`` (``PELSVAE``), ``inference``.
 
 Public names are imported lazily (:func:`pelsvae_tf._lazy.lazy_exports`): importing this package
 does not load TensorFlow.

@@ -48,8 +48,8 @@ from tcn import TCN as KerasTCN
 
 #: below this share of (tap, step) pairs that see data rather than causal padding, the kernel gradient
 #: is computed tap by tap; above it, by TensorFlow's Conv2DBackpropFilter on a padded copy (measured
-#: on [128, 600, 48], 2 AMD EPYC cores: 10-15 ms for the latter whatever the dilation, 19 ms per tap
-#: at full share, 11 ms at a 57 % share, 6 ms at 34 %)
+#: on [128, 600, 48], 2 AMD EPYC cores: 10-15 ms for the latter whatever the dilation; 19 ms for all
+#: five taps at a full share, 11 ms at a 57 % share, 6 ms at 34 %)
 PER_TAP_BELOW = 0.65
 
 
@@ -179,7 +179,7 @@ def causal_conv1d(x, kernel, bias, dilation: int):
 
 
 def centred_norm_relu_dropout(h, gamma, beta, epsilon: float, mask=None):
-    """``relu(layer_norm(h)) * mask`` for an ``h`` whose mean over channels is already zero.
+    """``relu(layer_norm(h)) * mask`` for the output ``h`` of a convolution with centred weights.
 
     A convolution whose kernel and bias are centred over the output channels
     (``W - mean_o W``, ``b - mean_o b``) gives exactly the mean-subtracted output of the uncentred
@@ -196,8 +196,12 @@ def centred_norm_relu_dropout(h, gamma, beta, epsilon: float, mask=None):
         mask: None or a [B, 1, C] spatial-dropout mask (0 or ``1 / (1 - rate)``).
 
     Returns:
-        [B, T, C] float32; gradients with respect to ``h``, ``gamma`` and ``beta`` (none for the
-        mask).
+        [B, T, C], ``h``'s dtype. Gradients with respect to ``gamma`` and ``beta`` are exact; the
+        gradient with respect to ``h`` leaves out the layer norm's ``-mean_c(dL/dxhat) * r`` term,
+        which is the same for every channel of a step: exact for ``h`` from
+        :func:`centred_conv_weights` (whose backward removes any such term on its way to the
+        kernel, bias and input; the float64 tests check the whole chain to 1e-10), not for an
+        arbitrary zero-mean ``h``. No gradient for the mask.
     """
     eps = float(epsilon)
     has_mask = mask is not None
@@ -291,7 +295,7 @@ def _accepts_training(layer) -> bool:
     return "training" in inspect.signature(layer.call).parameters
 
 
-@keras.saving.register_keras_serializable(package="pelsvae_tf")
+@keras.saving.register_keras_serializable(package="pelsvae")
 class TCN(KerasTCN):
     """keras-tcn's ``TCN`` computing its residual blocks with fewer, faster kernels.
 
@@ -316,6 +320,9 @@ class TCN(KerasTCN):
             keras.backend.backend() == "tensorflow"
             and self.padding == "causal"
             and not getattr(self, "go_backwards", False)
+            # mixed precision: Keras' layer norm computes in float32 with float32 weights; the
+            # fused kernels here assume one dtype throughout
+            and self.compute_dtype in ("float32", "float64")
         )
 
     def _block(self, block, x, training, stride: int = 1):

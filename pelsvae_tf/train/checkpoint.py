@@ -70,11 +70,20 @@ def config_payload(model_config, train_config, dataset) -> dict:
     }
 
 
+#: ModelConfig fields that choose how the same function is computed, not which model it is: a run
+#: saved with one value resumes with another (``tcn_impl``: the package's TCN kernels or keras-tcn's
+#: layers, same weights; runs saved before the field existed have none)
+IMPLEMENTATION_FIELDS = ("tcn_impl",)
+
+
 def model_config_differences(saved: dict, new: dict) -> list[str]:
     """The fields that differ between two ``ModelConfig.to_dict()`` dicts, as
-    ``"ModelConfig.NAME: saved OLD, now NEW"`` strings in field order (only the changed ones)."""
+    ``"ModelConfig.NAME: saved OLD, now NEW"`` strings in field order (only the changed ones;
+    :data:`IMPLEMENTATION_FIELDS` never count)."""
     out = []
     for key in list(saved) + [k for k in new if k not in saved]:
+        if key in IMPLEMENTATION_FIELDS:
+            continue
         a, b = saved.get(key, "<absent>"), new.get(key, "<absent>")
         if a != b:
             out.append(f"ModelConfig.{key}: saved {a!r}, now {b!r}")
@@ -114,12 +123,13 @@ def check_same_dataset(saved: dict, dataset, run_dir: Path) -> None:
 
 def check_resumable(run: RunDir, model_config, dataset) -> None:
     """Refuse to resume ``run`` (which holds a committed checkpoint) with another model config
-    (naming only the changed fields) or on another dataset."""
+    (naming only the changed fields; a different ``tcn_impl`` is not another model: the run resumes
+    from its checkpoint, built with the checkpoint's) or on another dataset."""
     if not run.config_path.exists():
         raise FileNotFoundError(f"{run.path} has checkpoints but no config.json; use a new --out directory")
     saved = json.loads(run.config_path.read_text())
-    if saved.get("model") != model_config.to_dict():
-        changed = model_config_differences(saved.get("model") or {}, model_config.to_dict())
+    changed = model_config_differences(saved.get("model") or {}, model_config.to_dict())
+    if changed:
         raise ValueError(
             f"{run.path} holds a checkpoint of another model config ({'; '.join(changed)}); resume "
             "with the saved value(s) or train into a new --out directory"

@@ -173,6 +173,26 @@ def test_resume_refusal_names_only_the_changed_fields(tiny_run, tiny_dataset, tm
     assert (run / "checkpoints" / "state.json").read_text() == before
 
 
+def test_runs_saved_before_tcn_impl_existed_resume_with_either_implementation(tiny_run):
+    """A run whose config.json has no ``tcn_impl`` (every run made before the field existed) or the
+    other value is the same model: resuming it is not refused."""
+    from pelsvae_tf.rundir import RunDir
+    from pelsvae_tf.train.checkpoint import check_resumable, model_config_differences
+
+    model_config, _ = tiny_run_configs(save_latents=False)
+    saved = dict(model_config.to_dict())
+    del saved["tcn_impl"]
+    assert model_config_differences(saved, model_config.to_dict()) == []
+    assert model_config_differences(saved, model_config.replace(tcn_impl="keras").to_dict()) == []
+    assert model_config_differences(saved, model_config.replace(hidden=12).to_dict()) == [
+        "ModelConfig.hidden: saved 16, now 12"
+    ]
+    run = RunDir(tiny_run)
+    data = run.dataset()
+    for impl in ("fast", "keras"):
+        check_resumable(run, model_config.replace(tcn_impl=impl), data)  # no error
+
+
 def test_verbose_shows_tensorflow_logs_that_are_hidden_by_default(tmp_path):
     # a verb that loads TensorFlow (help no longer does: the CLI is TensorFlow-free until a verb runs)
     args = ["generate", "--class", "RRLYR", "--teff", "6500", "--abs-gmag", "0.6", "--period", "0.55", "--n", "1"]

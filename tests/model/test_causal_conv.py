@@ -105,8 +105,10 @@ def test_dilated_causal_conv_refuses_a_bad_dilation():
         dict(nb_filters=6, use_skip_connections=True, return_sequences=False, use_layer_norm=True),
         dict(nb_filters=[3, 4, 6, 6, 6, 6, 6], use_skip_connections=False, return_sequences=True, use_layer_norm=True),
         dict(nb_filters=6, use_skip_connections=True, return_sequences=True, use_layer_norm=False),
+        dict(nb_filters=[3, 4, 6, 6, 6, 6, 6], use_skip_connections=False, return_sequences=False, use_layer_norm=True),
+        dict(nb_filters=6, use_skip_connections=True, return_sequences=False, use_layer_norm=False),
     ],
-    ids=["skip-sum", "last-step", "tapered", "no-norm"],
+    ids=["skip-sum", "last-step", "tapered", "no-norm", "tapered-last-step", "no-norm-last-step"],
 )
 def test_fast_tcn_equals_keras_tcn_forward_and_backward_in_float64(kw):
     """causal_conv.TCN and keras-tcn's TCN with the same weights: outputs and every gradient agree to
@@ -268,3 +270,66 @@ def test_weights_files_load_across_tcn_implementations(tmp_path):
     np.testing.assert_allclose(
         models["fast"](batch)["mag"].numpy(), models["keras"](batch)["mag"].numpy(), rtol=0, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("share", [0.0, 1.01])
+def test_both_kernel_gradient_routes_equal_keras(share, monkeypatch):
+    """The kernel gradient's two routes (tap by tap; oneDNN's whole-sequence filter gradient,
+    float32 only) each equal Keras' gradient, whichever the sequence length would pick."""
+    import keras
+    import tensorflow as tf
+
+    from pelsvae_tf.model import causal_conv
+
+    if share > 1 and not causal_conv._dilated_filter_gradient(tf.float32):
+        pytest.skip("no oneDNN here: the whole-sequence route is never taken")
+    monkeypatch.setattr(causal_conv, "PER_TAP_BELOW", share)  # 0: never per tap; 1.01: always
+    rng = np.random.default_rng(4)
+    for dilation in (2, 8, 32):
+        conv = keras.layers.Conv1D(6, 5, dilation_rate=dilation, padding="causal")
+        conv.build((None, None, 4))
+        x = tf.constant(rng.standard_normal((3, 70, 4)).astype("float32"))
+        g = tf.constant(rng.standard_normal((3, 70, 6)).astype("float32"))
+        grads = []
+        for fn in (lambda x: conv(x), lambda x: causal_conv.dilated_causal_conv1d(x, conv.kernel, conv.bias, dilation)):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(fn(x) * g)
+            grads.append(tape.gradient(loss, conv.kernel).numpy())
+        assert _rel(grads[1], grads[0]) < 1e-5, dilation
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(go_backwards=True),
+        dict(use_batch_norm=True, use_layer_norm=False),
+        dict(activation="tanh"),
+        dict(nb_stacks=2, return_sequences=False),
+        dict(dilations=[1, 3, 4], return_sequences=False),
+    ],
+    ids=["go-backwards", "batch-norm", "tanh", "two-stacks", "first-dilation-2"],
+)
+def test_configurations_the_fast_path_does_not_cover_equal_keras_tcn(kw):
+    """What the fast code does not cover falls back to keras-tcn's arithmetic (go_backwards: its
+    call; batch norm, tanh: its layers block by block; two stacks: no last-step decimation), and
+    dilations keras-tcn rewrites ([1, 3, 4] -> [2, 8, 16]: the encoder decimates by 2 before the
+    first block): outputs and gradients equal keras-tcn's (inference mode, no dropout)."""
+    import tensorflow as tf
+    from tcn import TCN
+
+    from pelsvae_tf.model.causal_conv import TCN as FastTCN
+
+    args = dict(nb_filters=5, kernel_size=3, dilations=[1, 2, 4], dropout_rate=0.0, use_layer_norm=True)
+    args.update(kw)
+    plain, fast = TCN(**args), FastTCN(**args)
+    plain.build((None, None, 2))
+    fast.build((None, None, 2))
+    for a, b in zip(plain.weights, fast.weights):
+        b.assign(a)
+    rng = np.random.default_rng(2)
+    x = tf.constant(rng.standard_normal((3, 30, 2)).astype("float32"))
+    g = tf.constant(rng.standard_normal((3, 30, 5)).astype("float32"))
+    want = _forward_and_grads(plain, x, g, training=False)
+    got = _forward_and_grads(fast, x, g, training=False)
+    for i, (a, b) in enumerate(zip(got, want)):
+        assert _rel(a, b) < 1e-5, i
