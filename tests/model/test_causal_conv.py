@@ -43,6 +43,38 @@ def _rel(a, b):
     return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
 
 
+def _twin_tcns(args, channels_in, seed=None):
+    """keras-tcn's TCN and the package's with ``args``, built for ``channels_in`` inputs, the
+    second holding the first's weights (``seed``: Keras' seed before each, for equal dropout
+    seed generators)."""
+    import keras
+    from tcn import TCN
+
+    from pelsvae_tf.model.causal_conv import TCN as FastTCN
+
+    pair = []
+    for cls in (TCN, FastTCN):
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
+        layer = cls(**args)
+        layer.build((None, None, channels_in))
+        pair.append(layer)
+    for a, b in zip(pair[0].weights, pair[1].weights):
+        b.assign(a)
+    return pair
+
+
+def _compare(plain, fast, x, g, tol, training=True):
+    """Outputs and every gradient of the two TCNs on ``x`` agree to ``tol`` (relative to the
+    largest entry)."""
+    want = _forward_and_grads(plain, x, g, training=training)
+    got = _forward_and_grads(fast, x, g, training=training)
+    assert len(got) == len(want) > 5
+    for i, (a, b) in enumerate(zip(got, want)):
+        assert _rel(a, b) < tol, i
+    return got
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("dilation", [1, 2, 3, 16, 40, 100])
 def test_dilated_causal_conv_equals_keras_conv1d_with_gradients(dilation, dtype):
@@ -146,28 +178,14 @@ def test_fast_tcn_draws_the_dropout_layers_own_masks():
     """With dropout in training, causal_conv.TCN multiplies by the masks keras-tcn's SpatialDropout1D
     layers would draw (same seed generators, same stream): equal outputs and gradients to a
     plain TCN seeded the same; and a second call draws new masks."""
-    import keras
     import tensorflow as tf
-    from tcn import TCN
-
-    from pelsvae_tf.model.causal_conv import TCN as FastTCN
 
     args = dict(nb_filters=8, kernel_size=3, dilations=[1, 2, 4, 8], dropout_rate=0.4, use_layer_norm=True)
-    keras.utils.set_random_seed(3)
-    plain = TCN(**args)
-    plain.build((None, None, 2))
-    keras.utils.set_random_seed(3)
-    fast = FastTCN(**args)
-    fast.build((None, None, 2))
-    for a, b in zip(plain.weights, fast.weights):
-        b.assign(a)
+    plain, fast = _twin_tcns(args, 2, seed=3)
     rng = np.random.default_rng(1)
     x = tf.constant(rng.standard_normal((5, 40, 2)).astype("float32"))
     g = tf.constant(rng.standard_normal((5, 40, 8)).astype("float32"))
-    want = _forward_and_grads(plain, x, g)
-    got = _forward_and_grads(fast, x, g)
-    for i, (a, b) in enumerate(zip(got, want)):
-        assert _rel(a, b) < 1e-4, i
+    got = _compare(plain, fast, x, g, 1e-4)
     # dropout really acted: whole channels are zero in the skip sum's inputs of the first block...
     again = fast(x, training=True).numpy()
     assert np.abs(again - got[0]).max() > 1e-3  # ...and the next call draws new masks
@@ -176,16 +194,9 @@ def test_fast_tcn_draws_the_dropout_layers_own_masks():
 
 def test_fast_tcn_same_padding_runs_keras_tcn_code():
     import tensorflow as tf
-    from tcn import TCN
-
-    from pelsvae_tf.model.causal_conv import TCN as FastTCN
 
     args = dict(nb_filters=4, kernel_size=3, dilations=[1, 2], padding="same", use_layer_norm=True)
-    plain, fast = TCN(**args), FastTCN(**args)
-    plain.build((None, None, 2))
-    fast.build((None, None, 2))
-    for a, b in zip(plain.weights, fast.weights):
-        b.assign(a)
+    plain, fast = _twin_tcns(args, 2)
     x = tf.constant(np.random.default_rng(0).standard_normal((2, 20, 2)).astype("float32"))
     np.testing.assert_array_equal(fast(x).numpy(), plain(x).numpy())
 
@@ -315,21 +326,11 @@ def test_configurations_the_fast_path_does_not_cover_equal_keras_tcn(kw):
     dilations keras-tcn rewrites ([1, 3, 4] -> [2, 8, 16]: the encoder decimates by 2 before the
     first block): outputs and gradients equal keras-tcn's (inference mode, no dropout)."""
     import tensorflow as tf
-    from tcn import TCN
-
-    from pelsvae_tf.model.causal_conv import TCN as FastTCN
 
     args = dict(nb_filters=5, kernel_size=3, dilations=[1, 2, 4], dropout_rate=0.0, use_layer_norm=True)
     args.update(kw)
-    plain, fast = TCN(**args), FastTCN(**args)
-    plain.build((None, None, 2))
-    fast.build((None, None, 2))
-    for a, b in zip(plain.weights, fast.weights):
-        b.assign(a)
+    plain, fast = _twin_tcns(args, 2)
     rng = np.random.default_rng(2)
     x = tf.constant(rng.standard_normal((3, 30, 2)).astype("float32"))
     g = tf.constant(rng.standard_normal((3, 30, 5)).astype("float32"))
-    want = _forward_and_grads(plain, x, g, training=False)
-    got = _forward_and_grads(fast, x, g, training=False)
-    for i, (a, b) in enumerate(zip(got, want)):
-        assert _rel(a, b) < 1e-5, i
+    _compare(plain, fast, x, g, 1e-5, training=False)
