@@ -572,6 +572,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=["fast", "keras"],
         help="with --train: ModelConfig.tcn_impl values timed (fast = causal_conv.TCN kernels, keras = keras-tcn layers)",
     )
+    p.add_argument(
+        "--op-determinism",
+        action="store_true",
+        help="with --train: time the Keras steps under TensorFlow op determinism, as `pelsvae train` runs by "
+        "default (the fast TCN then uses Keras' layer norm instead of its fused gradient)",
+    )
     p.add_argument("--batch", type=int, default=128, help="training batch (with --train)")
     p.add_argument("--steps", type=int, default=3, help="timed interleaved training steps (with --train)")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
@@ -627,15 +633,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         args.channels = []
     elif args.train:
-        results = train_comparison(
-            args.seq_lens,
-            args.batch,
-            args.steps,
-            peak,
-            channels=args.channels[0],
-            xla=args.train_xla,
-            tcn_impls=tuple(args.tcn_impls),
-        )
+        from pelsvae_tf.determinism import op_determinism
+
+        with op_determinism(args.op_determinism):
+            results = train_comparison(
+                args.seq_lens,
+                args.batch,
+                args.steps,
+                peak,
+                channels=args.channels[0],
+                xla=args.train_xla,
+                tcn_impls=tuple(args.tcn_impls),
+            )
         args.channels = []
     rng = np.random.default_rng(0)
     for channels in args.channels:

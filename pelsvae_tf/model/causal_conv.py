@@ -46,6 +46,8 @@ import keras
 import tensorflow as tf
 from tcn import TCN as KerasTCN
 
+from pelsvae_tf import determinism
+
 #: below this share of (tap, step) pairs that see data rather than causal padding, the kernel gradient
 #: is computed tap by tap; above it, by TensorFlow's Conv2DBackpropFilter on a padded copy (measured
 #: on [128, 600, 48], 2 AMD EPYC cores: 10-15 ms for the latter whatever the dilation; 19 ms for all
@@ -342,10 +344,15 @@ class TCN(KerasTCN):
                     kernel, bias = centred_conv_weights(kernel, bias)
                 h = causal_conv1d(h, kernel, bias, int(conv.dilation_rate[0]) // stride)
                 mask = _dropout_mask(dropout, h, training)
-                if norm is not None:
+                if norm is not None and not determinism.is_enabled():
                     h = centred_norm_relu_dropout(h, norm.gamma, norm.beta, norm.epsilon, mask)
                 else:
-                    h = tf.nn.relu(h) if mask is None else tf.nn.relu(h) * mask
+                    # Keras' layer norm (on the centred output: the same numbers) under op
+                    # determinism (`pelsvae train`'s default): with the fused gradient, two
+                    # trainings beside other work on 2 cores (one interrupted and resumed) differed
+                    # in the weights' last bits; with this they did not (test_reproducibility.py)
+                    h = tf.nn.relu(h if norm is None else norm(h))
+                    h = h if mask is None else h * mask
         return block.final_activation(block.shape_match_conv(x) + h), h
 
     def _last_step_strides(self) -> list[int] | None:

@@ -334,3 +334,28 @@ def test_configurations_the_fast_path_does_not_cover_equal_keras_tcn(kw):
     x = tf.constant(rng.standard_normal((3, 30, 2)).astype("float32"))
     g = tf.constant(rng.standard_normal((3, 30, 5)).astype("float32"))
     _compare(plain, fast, x, g, 1e-5, training=False)
+
+
+def test_under_op_determinism_the_keras_layer_norm_route_equals_keras_tcn():
+    """Under op determinism (training's default) the blocks use Keras' layer norm on the centred
+    convolution instead of the fused gradient: still keras-tcn's function to 1e-10 in float64,
+    with dropout on (same masks), returning every step and only the last."""
+    import tensorflow as tf
+
+    from pelsvae_tf.determinism import op_determinism
+
+    for return_sequences in (True, False):
+        args = dict(
+            nb_filters=6,
+            kernel_size=3,
+            dilations=DILATIONS,
+            dropout_rate=0.3,
+            use_layer_norm=True,
+            return_sequences=return_sequences,
+        )
+        with _floatx("float64"), op_determinism(True):
+            plain, fast = _twin_tcns(args, 3, seed=5)
+            rng = np.random.default_rng(9)
+            x = tf.constant(rng.standard_normal((4, 77, 3)))
+            g = tf.constant(rng.standard_normal((4, 77, 6)))
+            _compare(plain, fast, x, g, 1e-10)
