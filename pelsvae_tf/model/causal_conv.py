@@ -30,7 +30,8 @@ names and ``get_config``) whose ``call`` computes keras-tcn's residual-block ari
 blocks' own layers with three changes, none of which changes the function: the convolutions above;
 a layer norm after a convolution as one reduction on the output of the convolution's weights
 centred over its output channels, with ReLU and spatial dropout in one hand-written gradient
-(:func:`centred_norm_relu_dropout`, masks drawn by the dropout layers themselves); and, for a TCN
+(:func:`centred_norm_relu_dropout`, masks drawn by the dropout layers themselves; under op
+determinism Keras' layer norm on the centred output instead); and, for a TCN
 that returns only its last step (the encoder), only the steps that step depends on
 (:meth:`TCN._last_step_strides`: about 4 T convolution outputs instead of 18 T for 9 blocks).
 Outputs and gradients equal keras-tcn's to 1e-10 in float64 (``tests/model/test_causal_conv.py``);
@@ -307,8 +308,9 @@ class TCN(KerasTCN):
     ``call`` runs keras-tcn's residual-block arithmetic from the blocks' own layers and weights:
     each ``conv -> layer norm -> ReLU -> spatial dropout`` unit is :func:`causal_conv1d` with the
     kernel and bias centred over the output channels, then :func:`centred_norm_relu_dropout`
-    with the layer norm's weights and the dropout layer's own mask (same seed stream); a block
-    without layer norm uses the plain kernel and ``relu(h) * mask``. The ReLU after the units
+    with the layer norm's weights and the dropout layer's own mask (same seed stream; under op
+    determinism the layer norm layer itself, see ``_block``); a block without layer norm uses the
+    plain kernel and ``relu(h) * mask``. The ReLU after the units
     (keras-tcn's ``Act_Conv_Blocks``) is the identity on their non-negative output and is
     skipped. A TCN that returns only its last step (the encoder's) computes only the steps that
     step depends on (:meth:`_last_step_strides`). Blocks of another layout, ``'same'`` padding,

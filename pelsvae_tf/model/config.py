@@ -73,7 +73,7 @@ class ModelConfig(ConfigBase):
             gradients with fast CPU kernels, and whose encoder computes only the steps its last
             step depends on; the same function, outputs and gradients equal to float tolerance; a
             training step of the paper-best model at 128 x 600 took 0.98 s instead of 2.67 s on 2
-            CPU cores, BENCHMARKS.md) or ``"keras"`` (keras-tcn's own layers, call by call). The
+            CPU cores, 1.28 s instead of 2.96 s under op determinism, BENCHMARKS.md) or ``"keras"`` (keras-tcn's own layers, call by call). The
             weights are the same either way: a model trained with one loads and runs with the
             other, and a run resumes with either. Mixed precision runs keras-tcn's layers.
         decoder_padding: ``"causal"`` (paper, Bai et al. TCN) or ``"same"`` (non-causal: each
