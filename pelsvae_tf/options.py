@@ -47,6 +47,9 @@ SNR_METHODS: tuple[str, ...] = ("paper", "reference")
 CLIP_MODES: tuple[str, ...] = ("folded", "raw")
 SHORT_POLICIES: tuple[str, ...] = ("drop", "pad")
 PHASE_ZERO: tuple[str, ...] = ("max_light", "none")
+#: missing Teff / absolute G of a prepared star: filled from its BP-RP colour and period
+#: (pelsvae_tf.data.impute), or left missing so the star leaves the physics set (paper)
+PHYSICS_IMPUTATIONS: tuple[str, ...] = ("colour", "none")
 #: survey whose cadence and noise the built-in sky imitates
 SKY_SURVEYS: tuple[str, ...] = ("ogle", "eros1")
 #: Mira light-curve models of the built-in sky (``SkyConfig.lpv_shape``)

@@ -11,6 +11,7 @@ paper's class targets, 150 epochs; days on a CPU, meant for GPUs / ``--strategy 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from pathlib import Path
@@ -63,7 +64,12 @@ def run_pipeline(config: PipelineConfig) -> dict:
             sky_dir / "photometry",
             sky_dir / "catalog.csv",
             data_dir,
-            PrepareConfig(seq_len=config.seq_len, aug_scale=r["aug_scale"], seed=config.seed),
+            PrepareConfig(
+                seq_len=config.seq_len,
+                aug_scale=r["aug_scale"],
+                seed=config.seed,
+                physics_imputation=r["physics_imputation"],
+            ),
         )
     paths["data"] = str(data_dir)
 
@@ -176,6 +182,14 @@ def _check_same_job(out: Path, config: PipelineConfig) -> None:
             raise ValueError(f"{run.config_path} is unreadable ({e}); use a new --out (or delete {out})") from e
         recorded = {**trained.get("train", {}), **trained.get("model", {})}
         old_r.update({k: recorded[k] for k in old_r if k in recorded})
+    schema_path = out / "data" / "schema.json"
+    if schema_path.exists():
+        try:
+            prepared = json.loads(schema_path.read_text()).get("prepare_config", {})
+        except (OSError, ValueError) as e:
+            raise ValueError(f"{schema_path} is unreadable ({e}); use a new --out (or delete {out})") from e
+        # data prepared before the option existed kept the paper's behaviour
+        old_r["physics_imputation"] = prepared.get("physics_imputation", "none")
     changed = []
     for f in dataclasses.fields(PipelineConfig):
         if f.name in _RESUMABLE_FIELDS:

@@ -28,6 +28,7 @@ _QUICK = {
     "kernel_size": 5,
     "loss": "elbo",
     "lr_schedule": "none",
+    "physics_imputation": "colour",
 }
 #: Each preset's settings (``PipelineConfig.resolved`` fills the unset fields from here). ``ship``
 #: is how the shipped pretrained model is made (README "Shipped model"): the quick network on 3x the
@@ -48,6 +49,7 @@ PRESET_DEFAULTS: dict[str, dict] = {
         "kernel_size": 5,
         "loss": "paper",
         "lr_schedule": "none",
+        "physics_imputation": "none",
     },
 }
 
@@ -92,6 +94,9 @@ class PipelineConfig(ConfigBase):
             Cepheid shapes in the reconstructions (README "Spread of shapes").
         aug_scale: multiplier on the paper's augmentation targets (1.0 = paper; unset: from the
             preset).
+        physics_imputation: a star's missing Teff / absolute G filled from its BP-RP colour and
+            period (colour) or the star left out of the physics set (none, the paper); unset: from
+            the preset (colour quick and ship, none paper). ``PrepareConfig.physics_imputation``.
         regressors: physics -> latent regressors to fit (of linear, forest, mlp, density).
         evaluate: write the evaluation report.
         export: write TF Serving SavedModels to out/saved_models.
@@ -117,6 +122,7 @@ class PipelineConfig(ConfigBase):
     time_encoding: str | None = None
     loss: str | None = None
     aug_scale: float | None = None
+    physics_imputation: str | None = None
     regressors: tuple[str, ...] = options.REGRESSOR_KINDS
     evaluate: bool = True
     export: bool = True
@@ -135,6 +141,11 @@ class PipelineConfig(ConfigBase):
             raise ValueError(
                 f"time_encoding must be {', '.join(options.TIME_ENCODINGS[:-1])} or "
                 f"{options.TIME_ENCODINGS[-1]}, got {self.time_encoding!r}"
+            )
+        if self.physics_imputation is not None and self.physics_imputation not in options.PHYSICS_IMPUTATIONS:
+            raise ValueError(
+                f"physics_imputation must be one of {', '.join(options.PHYSICS_IMPUTATIONS)}, "
+                f"got {self.physics_imputation!r}"
             )
         if self.loss is not None and self.loss not in options.LOSS_KINDS:
             raise ValueError(f"loss must be one of {', '.join(options.LOSS_KINDS)}, got {self.loss!r}")
@@ -160,5 +171,6 @@ class PipelineConfig(ConfigBase):
             "learning_rate": self.learning_rate,
             "kernel_size": self.kernel_size,
             "loss": self.loss,
+            "physics_imputation": self.physics_imputation,
         }
         return {k: (explicit[k] if explicit.get(k) is not None else v) for k, v in base.items()}

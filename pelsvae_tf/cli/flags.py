@@ -45,6 +45,7 @@ FIELD_CHOICES: dict[str, tuple[str, ...]] = {
     "clip_mode": options.CLIP_MODES,
     "short_policy": options.SHORT_POLICIES,
     "phase_zero": options.PHASE_ZERO,
+    "physics_imputation": options.PHYSICS_IMPUTATIONS,
     "survey": options.SKY_SURVEYS,
     "lpv_shape": options.LPV_SHAPES,
     "preset": options.PRESETS,

@@ -28,7 +28,8 @@ WORK_DIR = ".work"
 
 @dataclass
 class PrepareConfig(ConfigBase):
-    """Settings of :func:`~pelsvae_tf.data.prepare.prepare` (paper defaults).
+    """Settings of :func:`~pelsvae_tf.data.prepare.prepare` (paper defaults, except
+    ``physics_imputation``: the paper's is ``"none"``).
 
     Attributes:
         seq_len: points per prepared curve
@@ -52,6 +53,11 @@ class PrepareConfig(ConfigBase):
             aug_scale), preferring stars with all the selected physics
         physics: selected physical parameters: preferred by the caps and reported as missing; all
             6 columns are stored
+        physics_imputation: colour: a star's missing Teff is filled from its Gaia BP-RP colour and
+            a missing absolute G from its class's period-luminosity-colour relation, both fitted on
+            the training stars, with a seeded draw from the fit's scatter
+            (:mod:`pelsvae_tf.data.impute`; Gaia DR2 has a Teff for 1 of 89 anomalous Cepheids);
+            none: the paper (a star lacking a selected parameter leaves the physics set)
         phase_zero: max_light: phase 0 at maximum light of the first harmonic; none: phase = t/P
             mod 1 (the reference code)
         shard_size: curves per shard file
@@ -76,6 +82,7 @@ class PrepareConfig(ConfigBase):
     class_caps: dict[str, int] = field(default_factory=lambda: {"ECL": 10000})
     physics: tuple[str, ...] = DEFAULT_PHYSICS
     phase_zero: str = "max_light"
+    physics_imputation: str = "colour"
     shard_size: int = 2048
     clean_chunk: int = 1000
     band: str | None = None
@@ -93,6 +100,10 @@ class PrepareConfig(ConfigBase):
             raise ValueError(f"PrepareConfig.short_policy={self.short_policy!r}: one of {options.SHORT_POLICIES}")
         if self.phase_zero not in PHASE_ZERO:
             raise ValueError(f"PrepareConfig.phase_zero={self.phase_zero!r}: one of {PHASE_ZERO}")
+        if self.physics_imputation not in options.PHYSICS_IMPUTATIONS:
+            raise ValueError(
+                f"PrepareConfig.physics_imputation={self.physics_imputation!r}: one of {options.PHYSICS_IMPUTATIONS}"
+            )
         self.split = tuple(float(x) for x in self.split)
         if len(self.split) != 3 or min(self.split) < 0 or abs(sum(self.split) - 1) > 1e-6 or self.split[0] <= 0:
             raise ValueError(f"PrepareConfig.split={self.split}: three fractions >= 0 summing to 1, train > 0")

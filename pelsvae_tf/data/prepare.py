@@ -12,6 +12,11 @@ Two streaming passes, so 100,000 raw curves never sit in memory together:
    re-read one at a time: every star gets one real curve undersampled to ``seq_len`` in its split;
    training stars additionally get augmented copies (N(mag, err) resampling, U(0, 1) phase shift,
    undersampling) until the class reaches its target. Validation and test hold only real stars.
+   Before writing, a star's missing Teff / absolute G is filled from its BP-RP colour and period
+   with relations fitted on the training stars (``physics_imputation="colour"``,
+   :mod:`pelsvae_tf.data.impute`; ``"none"`` keeps the paper's gaps); ``schema.json`` counts the
+   imputed values per split and stores the relations, and the physics scaler is fitted on measured
+   values only.
 
 Shards are written atomically as they fill; ``schema.json`` and ``physics_scaler.json`` are
 written last. An interrupted run resumes: finished clean chunks and output shards are reused
@@ -60,6 +65,7 @@ from pelsvae_tf.data.fingerprint import (  # noqa: F401
     fingerprint_differences,
     source_digest,
 )
+from pelsvae_tf.data.impute import IMPUTABLE, PhysicsImputer
 from pelsvae_tf.data.readers import list_photometry
 from pelsvae_tf.data.scaler import PhysicsScaler
 from pelsvae_tf.data.shards import PHYSICS_COLUMNS, SPLITS, ShardWriter, _curve_record, make_schema
@@ -174,6 +180,8 @@ def prepare(
         skipped["class_cap"] = int((~keep).sum())
     summary = summary[keep].copy()
     summary["split"] = split_stars(summary, config)
+    phys_measured = np.stack(summary["phys"].to_numpy()).astype(np.float32)
+    imputer, imputed = _impute_physics(summary, config)
     summary["copies"] = augmentation_plan(summary, config)
     for r, n in sorted(skipped.items()):
         log.warning("prepare: skipped %d star(s): %s (e.g. %s)", n, r, skip_examples.get(r, ""))
@@ -211,23 +219,37 @@ def prepare(
         w.flush(final=True)
 
     # ---- scaler + schema (last) ------------------------------------------------------------------
-    train_real = summary[summary["split"] == "train"]
-    phys_tr = np.stack(train_real["phys"].to_numpy()) if len(train_real) else np.zeros((0, len(PHYSICS_COLUMNS)))
+    # the scaler is fitted on measured values only (imputed ones lie inside their range)
+    is_train = (summary["split"] == "train").to_numpy()
+    phys_tr = phys_measured[is_train] if is_train.any() else np.zeros((0, len(PHYSICS_COLUMNS)))
     scaler = PhysicsScaler.fit(phys_tr, PHYSICS_COLUMNS)
     cols = [PHYSICS_COLUMNS.index(p) for p in config.physics]
     phys_all = np.stack(summary["phys"].to_numpy())
     physics_missing = {}
     for split in SPLITS:
         m = (summary["split"] == split).to_numpy()
+        miss_meas = ~np.all(np.isfinite(phys_measured[m][:, cols]), axis=1) if cols else np.zeros(m.sum(), bool)
         miss_any = ~np.all(np.isfinite(phys_all[m][:, cols]), axis=1) if cols else np.zeros(m.sum(), bool)
         physics_missing[split] = {
             "stars": int(m.sum()),
+            "lacking_selected_measured": int(miss_meas.sum()),
             "lacking_selected": int(miss_any.sum()),
             "per_parameter": {
                 p: int((~np.isfinite(phys_all[m][:, PHYSICS_COLUMNS.index(p)])).sum()) for p in PHYSICS_COLUMNS
             },
+            "imputed": {p: int(imputed[m][:, PHYSICS_COLUMNS.index(p)].sum()) for p in IMPUTABLE},
         }
     for split, info in physics_missing.items():
+        if info["lacking_selected_measured"] != info["lacking_selected"]:
+            log.info(
+                "prepare: %s: %d of %d real stars lacked a measured value of %s; imputed %s (physics_imputation=%r)",
+                split,
+                info["lacking_selected_measured"],
+                info["stars"],
+                list(config.physics),
+                ", ".join(f"{p} for {n}" for p, n in info["imputed"].items() if n),
+                config.physics_imputation,
+            )
         if info["lacking_selected"]:
             log.info(
                 "prepare: %s: %d of %d real stars lack one of %s (excluded from the physics set)",
@@ -245,6 +267,7 @@ def prepare(
         "catalog_stars_without_file": n_missing_file,
         "selected_physics": list(config.physics),
         "physics_missing": physics_missing,
+        "physics_imputation": None if imputer is None else imputer.to_dict(),
         "n_raw_files": len(files),
         "n_clean_stars": int(len(summary)),
         "clean_stats": {
@@ -259,6 +282,20 @@ def prepare(
     if not keep_work:
         shutil.rmtree(work, ignore_errors=True)
     return PreparedDataset(out_dir)
+
+
+def _impute_physics(summary: pd.DataFrame, config: PrepareConfig) -> tuple[PhysicsImputer | None, np.ndarray]:
+    """Fill missing Teff / absolute G of every star in ``summary`` (``phys`` column, in place) with a
+    :class:`~pelsvae_tf.data.impute.PhysicsImputer` fitted on the training stars; returns it (None
+    with ``physics_imputation="none"``) and the boolean [n, 6] mask of imputed entries."""
+    phys = np.stack(summary["phys"].to_numpy()).astype(np.float64)
+    if config.physics_imputation == "none" or summary.empty:
+        return None, np.zeros(phys.shape, dtype=bool)
+    tr = (summary["split"] == "train").to_numpy()
+    imputer = PhysicsImputer.fit(phys[tr], summary["cls"].to_numpy()[tr])
+    filled, mask = imputer.apply(phys, summary["cls"].to_numpy(), summary["star_id"].to_numpy(), config.seed)
+    summary["phys"] = list(filled)
+    return imputer, mask
 
 
 def _stable_hash(text: str) -> int:

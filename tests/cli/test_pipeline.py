@@ -41,6 +41,9 @@ def test_presets_resolve_and_ship_decays_the_learning_rate(tmp_path, monkeypatch
     assert all(ship[k] == quick[k] for k in same)
     assert (ship["n_per_class"], ship["epochs"], ship["lr_schedule"]) == (300, 400, "cosine")
     assert quick["lr_schedule"] == "none" and PipelineConfig(preset="paper").resolved()["hidden"] == 48
+    # missing Teff / abs G imputed from the colour, except in the paper preset (stars dropped)
+    assert quick["physics_imputation"] == ship["physics_imputation"] == "colour"
+    assert PipelineConfig(preset="paper").resolved()["physics_imputation"] == "none"
     assert PipelineConfig(preset="ship", epochs=7).resolved()["epochs"] == 7  # explicit settings win
     with pytest.raises(ValueError, match="preset"):
         PipelineConfig(preset="huge")
@@ -64,6 +67,7 @@ def test_presets_resolve_and_ship_decays_the_learning_rate(tmp_path, monkeypatch
     with pytest.raises(Stop):
         P.run_pipeline(PipelineConfig(out=str(tmp_path / "ship"), preset="ship"))
     assert seen["sky"].n_per_class == 300 and seen["prepare"].aug_scale == quick["aug_scale"]
+    assert seen["prepare"].physics_imputation == "colour"
     assert (seen["train"].epochs, seen["train"].lr_schedule) == (400, "cosine")
     assert (seen["model"].hidden, seen["model"].n_blocks, seen["model"].loss) == (16, 6, "elbo")
 
@@ -133,6 +137,17 @@ def test_pipeline_runs_every_stage_and_resumes(tmp_path, capsys):
     with pytest.raises(ValueError, match=r"loss: 'paper' -> 'elbo'"):
         run_pipeline(_tiny(out))
     assert json.loads((out / "pipeline.json").read_text()) == old_pipeline  # nothing overwritten
+    trained["model"]["loss"] = "elbo"
+    cfg_path.write_text(json.dumps(trained))
+    # data prepared before physics imputation existed (schema without it) kept the paper's
+    # behaviour: not taken for today's imputed default
+    schema_path = out / "data" / "schema.json"
+    schema = json.loads(schema_path.read_text())
+    assert schema["prepare_config"]["physics_imputation"] == "colour"
+    del schema["prepare_config"]["physics_imputation"]
+    schema_path.write_text(json.dumps(schema))
+    with pytest.raises(ValueError, match=r"physics_imputation: 'none' -> 'colour'"):
+        run_pipeline(_tiny(out))
 
 
 def test_pipeline_config_rejects_bad_values():
@@ -146,6 +161,8 @@ def test_pipeline_config_rejects_bad_values():
         PipelineConfig(physics=("mass",))
     with pytest.raises(ValueError, match="loss must be one of paper, reference, elbo"):
         PipelineConfig(loss="mse")
+    with pytest.raises(ValueError, match="physics_imputation must be one of colour, none"):
+        PipelineConfig(physics_imputation="mean")
 
 
 def test_cli_reports_bad_input_in_one_line(tmp_path):

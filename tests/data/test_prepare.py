@@ -66,19 +66,31 @@ def test_physics_and_scaler(tiny_dataset, tiny_sky):
     tr = tiny_dataset.arrays("train")
     real = tr["is_real"]
     sc = tiny_dataset.physics_scaler
-    teff = tr["phys"][real, 0]
-    assert sc.range("teff") == pytest.approx((np.nanmin(teff), np.nanmax(teff)))
     cat = pd.read_csv(tiny_sky / "catalog.csv").set_index("OGLE-ID")
     sid = tr["star_id"][real][:20]
     np.testing.assert_allclose(tr["phys"][real][:20, 2], cat.loc[sid, "Period"], rtol=1e-6)
-    np.testing.assert_allclose(tr["phys"][real][:20, 0], cat.loc[sid, "teff_val"], rtol=1e-6)
+    # the scaler is fitted on the measured values of the training stars
+    measured_teff = cat.loc[tr["star_id"][real], "teff_val"].to_numpy()
+    assert sc.range("teff") == pytest.approx((np.nanmin(measured_teff), np.nanmax(measured_teff)))
     pm = tiny_dataset.schema["physics_missing"]["train"]
     assert pm["lacking_selected"] == int(
         (~tiny_dataset.physics_mask("train", ("teff", "abs_gmag", "period"))[real]).sum()
     )
-    # ACEP has no Gaia Teff in the real cross-match, so ACEP drops out of the physics set
+    # ACEP has no Gaia Teff in the real cross-match: the default imputation fills it from BP-RP
+    # (measured values are the catalogue's, imputed ones were missing there and lie in the
+    # training range); with physics_imputation="none" ACEP drops out of the physics set
     acep = tr["label"] == CLASSES.index("ACEP")
-    assert not tiny_dataset.physics_mask("train", ("teff",))[acep].any()
+    assert tiny_dataset.physics_mask("train", ("teff",))[acep & real].mean() > 0.7
+    allreal = tr["star_id"][real]
+    measured = cat.loc[allreal, "teff_val"].to_numpy()
+    teff_all = tr["phys"][real, 0]
+    has = np.isfinite(measured)
+    np.testing.assert_allclose(teff_all[has], measured[has], rtol=1e-6)
+    imputed = ~has & np.isfinite(teff_all)
+    assert imputed.sum() == pm["imputed"]["teff"] > 0
+    imp = tiny_dataset.schema["physics_imputation"]
+    assert imp["teff_range"][0] <= teff_all[imputed].min() and teff_all[imputed].max() <= imp["teff_range"][1]
+    assert pm["lacking_selected_measured"] >= pm["lacking_selected"]
 
 
 def test_split_plan_units():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import warnings
 
 import numpy as np
@@ -154,12 +156,19 @@ def test_bad_inputs_raise_clear_errors(forest_generator, tmp_path):
         g.generate("RRLYR", n=2, teff=[1, 2, 3], abs_gmag=p["abs_gmag"], period=p["period"])
     with pytest.raises(ValueError, match="unknown parameter"):
         g.generate("RRLYR", mass=1.0, **p)
-    missing = sorted(set(g.classes) - set(g.classes_with_physics))
-    if missing:  # e.g. ACEP never has a Gaia Teff: cannot sample its physics, warned with explicit ones
-        with pytest.raises(ValueError, match="no training star has"):
-            g.generate(missing[0])
-        with pytest.warns(PhysicsRangeWarning, match="never saw"):
-            g.generate(missing[0], **p)
+    # a class none of whose training stars has the physics (ACEP with physics_imputation="none":
+    # Gaia DR2 has a Teff for 1 of 89): its physics cannot be sampled, and explicit ones warn
+    hidden = copy.copy(g)
+    hidden.train_stats = dict(g.train_stats)
+    phys = np.array(g.train_stats["phys"], dtype=np.float32, copy=True)
+    teff = [str(c) for c in g.train_stats["physics_columns"]].index("teff")
+    phys[np.asarray(g.train_stats["label"]) == g.classes.index("ACEP"), teff] = np.nan
+    hidden.train_stats["phys"] = phys
+    assert "ACEP" in g.classes_with_physics and "ACEP" not in hidden.classes_with_physics
+    with pytest.raises(ValueError, match="no training star has"):
+        hidden.generate("ACEP")
+    with pytest.warns(PhysicsRangeWarning, match="never saw"):
+        hidden.generate("ACEP", **p)
     with pytest.raises(FileNotFoundError, match="run directory"):
         Generator.load(tmp_path)
 
