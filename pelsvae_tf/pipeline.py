@@ -203,5 +203,10 @@ def _check_same_job(out: Path, config: PipelineConfig) -> None:
     if changed:
         raise ValueError(
             f"{out} holds a job made with other settings ({'; '.join(changed)}); its finished stages "
-            f"would be stale. Use a new --out (or delete {out}) to run with these settings."
+            f"would be stale. Use a new --out (or delete {out}) to run with these settings"
+            + (
+                "; a job prepared before physics imputation existed resumes with --physics-imputation none."
+                if any(c.startswith("physics_imputation:") for c in changed)
+                else "."
+            )
         )

@@ -89,6 +89,10 @@ def write_prepared(
     return out_dir
 
 
+#: file of a prepared dataset naming the imputed physics values (:meth:`PreparedDataset.imputed_mask`)
+IMPUTED_FILE = "physics_imputed.npz"
+
+
 class PreparedDataset:
     """Read a prepared dataset directory (format ``pelsvae-prepared`` v1).
 
@@ -140,6 +144,22 @@ class PreparedDataset:
             blocks = [read_shard(self.path / s) for s in info["shards"]]
             self._cache[split] = concat_arrays(blocks, self.seq_len)
         return self._cache[split]
+
+    def imputed_mask(self, split: str) -> np.ndarray:
+        """Boolean [n, 6] over the curves of ``split`` and :attr:`physics_columns`: True where the
+        value was imputed by ``prepare`` (``PrepareConfig.physics_imputation``; an augmented copy
+        shares its star's), False where measured or missing (all False for data prepared without
+        imputation or before it existed). From ``physics_imputed.npz``."""
+        a = self.arrays(split)
+        out = np.zeros((len(a["label"]), len(self.physics_columns)), dtype=bool)
+        path = self.path / IMPUTED_FILE
+        if path.exists():
+            with np.load(path, allow_pickle=False) as z:
+                row = {str(sid): i for i, sid in enumerate(z["star_id"])}
+                imputed = z["imputed"]
+            idx = np.array([row.get(str(sid), -1) for sid in a["star_id"]], dtype=np.int64)
+            out[idx >= 0] = imputed[idx[idx >= 0]]
+        return out
 
     def physics_mask(self, split: str, physics: Sequence[str]) -> np.ndarray:
         """Boolean [n]: curves of ``split`` having every parameter in ``physics`` (finite)."""

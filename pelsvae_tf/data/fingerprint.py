@@ -92,8 +92,11 @@ def fingerprint_differences(old: dict[str, Any] | None, new: dict[str, Any]) -> 
         out.append(f"the catalogue content changed (then {old.get('catalog')}, now {new.get('catalog')})")
     if old.get("xmatch_sha256") != new.get("xmatch_sha256"):
         out.append(f"the x-match content changed (then {old.get('xmatch')}, now {new.get('xmatch')})")
-    if old.get("config") != new.get("config"):
-        oc, nc = old.get("config") or {}, new.get("config") or {}
+    oc, nc = dict(old.get("config") or {}), dict(new.get("config") or {})
+    if "config" in old:
+        # prepared before physics imputation existed: the paper's behaviour, which is "none"
+        oc.setdefault("physics_imputation", "none")
+    if oc != nc:
         fields = sorted(k for k in set(oc) | set(nc) if oc.get(k) != nc.get(k))
         out.append(f"the PrepareConfig changed (fields {fields})")
     return out

@@ -8,26 +8,30 @@ physics (classifier two-sample AUC 0.999, 5 of 60 test ACEP recognised by a clas
 generated curves). Priam's Teff is a function of the Gaia colours, and BP-RP is measured for 87 %
 of those ACEP, so the package fills the gap the way the catalogue would have:
 
-- ``teff``: ``log10 Teff = c0 + c1 x + c2 x^2 + c3 x^3`` with ``x`` = BP-RP [mag] clipped to the
-  fitted colour range, fitted on the training stars with both (all classes pooled: Priam is
-  class-blind; per-class mean residuals on the shipped sky table are <= 0.015 dex against a
-  scatter of 0.027 dex), plus a draw from the residual scatter, clipped to the training Teff range;
-- ``abs_gmag``: per class, linear in ``log10 P`` and BP-RP (a period-luminosity-colour relation)
-  fitted on the class's training stars, or in ``log10 P`` alone where BP-RP is missing too, plus a
-  draw from that fit's residual scatter; a class with fewer than ``min_stars`` such stars is not
-  imputed.
+- ``teff``: ``log10 Teff = c0 + c1 x + c2 x^2 + c3 x^3 + o_class`` with ``x`` = BP-RP [mag] clipped
+  to the fitted colour range: one cubic for all classes (Priam is class-blind) fitted by least
+  squares with iterative 3-sigma clipping, plus a per-class offset ``o_class`` (the median residual
+  of a class with at least ``min_stars`` stars having both, else 0); then a draw from the class's
+  clipped residual scatter (the pooled one for a small class); the result is clipped to the
+  training Teff range;
+- ``abs_gmag``: per class, linear in ``log10 P`` and BP-RP (a period-luminosity-colour relation),
+  or in ``log10 P`` alone where BP-RP is missing too, fitted on the class's training stars with the
+  same clipping, inputs clipped to the fitted ranges, plus a draw from the fit's clipped residual
+  scatter, clipped to the class's measured absolute-G range; a class with fewer than
+  ``min_stars`` such stars is not imputed.
 
-Values are drawn, not set to the relation's mean, so the imputed stars keep the spread of the
-measured ones (a conditional-mean fill would put every ACEP on one Teff-colour line). The draw is
-seeded by the preparation seed and the star's ID: a star's values depend on nothing else.
-Other columns (period, radius, luminosity, BP-RP) are never imputed; measured values are never
-changed. ``physics_imputation="none"`` keeps the paper's behaviour (stars lacking a selected
-parameter leave the physics set).
+Values are drawn, not set to the relation's mean, so the imputed stars keep (about; the clipping
+leaves the residuals' outliers out) the spread of the measured ones: a conditional-mean fill would
+put every ACEP on one Teff-colour line. Each star's draws come from the preparation seed and a
+SHA-256 digest of its ID (the relations themselves come from all training stars). Only a NaN is
+filled: other columns (period, radius, luminosity, BP-RP) and measured values are never changed.
+``physics_imputation="none"`` keeps the paper's behaviour (stars lacking a selected parameter
+leave the physics set).
 """
 
 from __future__ import annotations
 
-import zlib
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -39,6 +43,8 @@ from pelsvae_tf.data.shards import PHYSICS_COLUMNS
 IMPUTABLE: tuple[str, ...] = ("teff", "abs_gmag")
 #: degree of the log10 Teff(BP-RP) polynomial
 TEFF_DEGREE = 3
+#: clipping of the fits: iterations and threshold in robust standard deviations
+CLIP_ITERS, CLIP_SIGMA = 3, 3.0
 
 
 def _robust_sigma(r: np.ndarray) -> float:
@@ -47,9 +53,26 @@ def _robust_sigma(r: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(r - np.median(r))))
 
 
-def _lstsq(x: np.ndarray, y: np.ndarray) -> tuple[list[float], float]:
+def _clipped_fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least squares ``y ~ x @ coef`` with ``CLIP_ITERS`` rounds of ``CLIP_SIGMA``-sigma clipping
+    (robust sigma); returns ``(coef, kept)``."""
+    keep = np.ones(y.size, bool)
     coef = np.linalg.lstsq(x, y, rcond=None)[0]
-    return [float(c) for c in coef], _robust_sigma(y - x @ coef)
+    for _ in range(CLIP_ITERS):
+        r = y - x @ coef
+        s = _robust_sigma(r[keep])
+        new = np.abs(r - np.median(r[keep])) <= CLIP_SIGMA * max(s, 1e-12)
+        if new.sum() <= x.shape[1] or np.array_equal(new, keep):
+            break
+        keep = new
+        coef = np.linalg.lstsq(x[keep], y[keep], rcond=None)[0]
+    return coef, keep
+
+
+def _star_draws(seed: int, star_id: str) -> np.ndarray:
+    """Two standard normals for one star, from the seed and a SHA-256 digest of its ID."""
+    key = int.from_bytes(hashlib.sha256(star_id.encode("utf-8")).digest()[:8], "little")
+    return np.random.default_rng([int(seed), 5, key]).standard_normal(2)
 
 
 @dataclass
@@ -59,17 +82,22 @@ class PhysicsImputer:
     Attributes:
         teff_coef: log10 Teff polynomial in BP-RP, highest power first (``np.polyval`` order);
             empty when too few training stars have both (Teff is then not imputed)
-        teff_sigma: residual scatter of that fit [dex]
+        teff_offset: per class name, the class's median log10 Teff residual [dex] (classes with
+            at least ``min_stars`` stars having Teff and BP-RP)
+        teff_sigma: per class name (and ``"*"`` for the rest), the clipped residual scatter [dex]
         bp_rp_range: BP-RP range [mag] of the fit (colours outside are clipped to it)
         teff_range: Teff range [K] of the training stars (imputed values are clipped to it)
-        abs_gmag: per class name, ``{"colour": [c0, c_logP, c_bprp], "colour_sigma": mag,
-            "period": [c0, c_logP], "period_sigma": mag}`` (absent: that class is not imputed)
-        min_stars: fewest training stars a relation is fitted on
-        n_fit: training stars each relation was fitted on
+        abs_gmag: per class name, ``{"colour": [c0, c_logP, c_bprp] or [], "colour_sigma": mag,
+            "period": [c0, c_logP], "period_sigma": mag, "logp_range": [lo, hi],
+            "bp_rp_range": [lo, hi] (mag), "range": [lo, hi] (measured abs G, mag)}``
+            (absent: that class is not imputed)
+        min_stars: fewest training stars a relation (or an offset) is fitted on
+        n_fit: training stars each relation was fitted on (before clipping)
     """
 
     teff_coef: list[float] = field(default_factory=list)
-    teff_sigma: float = 0.0
+    teff_offset: dict[str, float] = field(default_factory=dict)
+    teff_sigma: dict[str, float] = field(default_factory=dict)
     bp_rp_range: tuple[float, float] = (0.0, 0.0)
     teff_range: tuple[float, float] = (0.0, 0.0)
     abs_gmag: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -94,10 +122,18 @@ class PhysicsImputer:
         ok = np.isfinite(teff) & (teff > 0) & np.isfinite(bprp)
         out.n_fit["teff"] = int(ok.sum())
         if ok.sum() >= min_stars:
-            x, y = bprp[ok], np.log10(teff[ok])
-            coef = np.polyfit(x, y, TEFF_DEGREE)
+            x, y, names = bprp[ok], np.log10(teff[ok]), classes[ok]
+            design = np.vander(x, TEFF_DEGREE + 1)
+            coef, keep = _clipped_fit(design, y)
+            r = y - design @ coef
+            for name in sorted(set(names.tolist())):
+                m = names == name
+                if m.sum() >= min_stars:
+                    off = float(np.median(r[m & keep]))
+                    out.teff_offset[name] = off
+                    out.teff_sigma[name] = float(np.std(r[m & keep] - off))
+            out.teff_sigma["*"] = float(np.std(r[keep]))
             out.teff_coef = [float(c) for c in coef]
-            out.teff_sigma = _robust_sigma(y - np.polyval(coef, x))
             out.bp_rp_range = (float(x.min()), float(x.max()))
             out.teff_range = (float(teff[ok].min()), float(teff[ok].max()))
         absg, logp = col["abs_gmag"], np.log10(np.where(col["period"] > 0, col["period"], np.nan))
@@ -105,19 +141,35 @@ class PhysicsImputer:
             m = (classes == name) & np.isfinite(absg) & np.isfinite(logp)
             mc = m & np.isfinite(bprp)
             out.n_fit[f"abs_gmag:{name}"] = int(m.sum())
-            if mc.sum() < min_stars:
+            out.n_fit[f"abs_gmag_colour:{name}"] = int(mc.sum())
+            if m.sum() < min_stars:
                 continue
-            c_col, s_col = _lstsq(np.column_stack([np.ones(mc.sum()), logp[mc], bprp[mc]]), absg[mc])
-            c_per, s_per = _lstsq(np.column_stack([np.ones(m.sum()), logp[m]]), absg[m])
-            out.abs_gmag[name] = {"colour": c_col, "colour_sigma": s_col, "period": c_per, "period_sigma": s_per}
+            rel: dict[str, Any] = {
+                "logp_range": [float(logp[m].min()), float(logp[m].max())],
+                "range": [float(absg[m].min()), float(absg[m].max())],
+                "colour": [],
+                "colour_sigma": 0.0,
+                "bp_rp_range": [0.0, 0.0],
+            }
+            design = np.column_stack([np.ones(m.sum()), logp[m]])
+            coef, keep = _clipped_fit(design, absg[m])
+            rel["period"] = [float(c) for c in coef]
+            rel["period_sigma"] = float(np.std((absg[m] - design @ coef)[keep]))
+            if mc.sum() >= min_stars:
+                design = np.column_stack([np.ones(mc.sum()), logp[mc], bprp[mc]])
+                coef, keep = _clipped_fit(design, absg[mc])
+                rel["colour"] = [float(c) for c in coef]
+                rel["colour_sigma"] = float(np.std((absg[mc] - design @ coef)[keep]))
+                rel["bp_rp_range"] = [float(bprp[mc].min()), float(bprp[mc].max())]
+            out.abs_gmag[name] = rel
         return out
 
     def apply(
         self, phys: np.ndarray, classes: Sequence[str], star_ids: Sequence[str], seed: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``(filled, imputed)``: ``phys`` [n, 6] with the missing Teff / abs G filled where the
-        relations allow (float32 like the prepared data), and a boolean [n, 6] mask of the filled
-        entries. Each star's draws come from ``(seed, its ID)`` only."""
+        """``(filled, imputed)``: ``phys`` [n, 6] (float64) with the missing (NaN) Teff / abs G
+        filled where the relations allow, and a boolean [n, 6] mask of the filled entries. Each
+        star's draws come from ``(seed, its ID)`` only."""
         phys = np.asarray(phys, np.float64)
         if phys.ndim != 2 or phys.shape[1] != len(PHYSICS_COLUMNS):
             raise ValueError(f"PhysicsImputer.apply: phys must be [n, {len(PHYSICS_COLUMNS)}]")
@@ -128,35 +180,40 @@ class PhysicsImputer:
         it, ia, ib, ip = (PHYSICS_COLUMNS.index(c) for c in ("teff", "abs_gmag", "bp_rp", "period"))
         out = phys.copy()
         mask = np.zeros(phys.shape, dtype=bool)
-        # two standard normal draws per star (Teff, abs G), from the seed and the star's ID alone
-        eps = np.array(
-            [np.random.default_rng([int(seed), 5, zlib.crc32(s.encode("utf-8"))]).standard_normal(2) for s in ids]
-        ).reshape(-1, 2)
+        eps = np.array([_star_draws(seed, s) for s in ids]).reshape(-1, 2)
         bprp = phys[:, ib]
         if self.teff_coef:
-            need = ~np.isfinite(phys[:, it]) & np.isfinite(bprp)
+            need = np.isnan(phys[:, it]) & np.isfinite(bprp)
             x = np.clip(bprp[need], *self.bp_rp_range)
-            logt = np.polyval(self.teff_coef, x) + self.teff_sigma * eps[need, 0]
+            names = classes[need]
+            off = np.array([self.teff_offset.get(c, 0.0) for c in names])
+            sig = np.array([self.teff_sigma.get(c, self.teff_sigma["*"]) for c in names])
+            logt = np.polyval(self.teff_coef, x) + off + sig * eps[need, 0]
             out[need, it] = np.clip(10.0**logt, *self.teff_range)
             mask[need, it] = True
         per = phys[:, ip]
-        logp = np.log10(np.where(per > 0, per, np.nan))
+        logp = np.log10(np.where(np.isfinite(per) & (per > 0), per, np.nan))
         for name, rel in self.abs_gmag.items():
-            need = (classes == name) & ~np.isfinite(phys[:, ia]) & np.isfinite(logp)
-            col = need & np.isfinite(bprp)
-            pon = need & ~np.isfinite(bprp)
-            c = rel["colour"]
-            out[col, ia] = c[0] + c[1] * logp[col] + c[2] * bprp[col] + rel["colour_sigma"] * eps[col, 1]
+            need = (classes == name) & np.isnan(phys[:, ia]) & np.isfinite(logp)
+            lp = np.clip(logp, *rel["logp_range"])
+            use_col = need & np.isfinite(bprp) & bool(rel["colour"])
+            pon = need & ~use_col
+            if use_col.any():
+                c = rel["colour"]
+                bc = np.clip(bprp[use_col], *rel["bp_rp_range"])
+                out[use_col, ia] = c[0] + c[1] * lp[use_col] + c[2] * bc + rel["colour_sigma"] * eps[use_col, 1]
             c = rel["period"]
-            out[pon, ia] = c[0] + c[1] * logp[pon] + rel["period_sigma"] * eps[pon, 1]
+            out[pon, ia] = c[0] + c[1] * lp[pon] + rel["period_sigma"] * eps[pon, 1]
+            out[need, ia] = np.clip(out[need, ia], *rel["range"])
             mask[need, ia] = True
-        return out.astype(np.float32), mask
+        return out, mask
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (``schema.json["physics_imputation"]``)."""
         return {
             "teff_coef": list(self.teff_coef),
-            "teff_sigma": self.teff_sigma,
+            "teff_offset": dict(self.teff_offset),
+            "teff_sigma": dict(self.teff_sigma),
             "bp_rp_range": list(self.bp_rp_range),
             "teff_range": list(self.teff_range),
             "abs_gmag": self.abs_gmag,
@@ -169,7 +226,8 @@ class PhysicsImputer:
         """Inverse of :meth:`to_dict`."""
         return cls(
             teff_coef=[float(c) for c in d.get("teff_coef", [])],
-            teff_sigma=float(d.get("teff_sigma", 0.0)),
+            teff_offset={k: float(v) for k, v in d.get("teff_offset", {}).items()},
+            teff_sigma={k: float(v) for k, v in d.get("teff_sigma", {}).items()},
             bp_rp_range=tuple(d.get("bp_rp_range", (0.0, 0.0))),
             teff_range=tuple(d.get("teff_range", (0.0, 0.0))),
             abs_gmag=dict(d.get("abs_gmag", {})),

@@ -15,8 +15,9 @@ Two streaming passes, so 100,000 raw curves never sit in memory together:
    Before writing, a star's missing Teff / absolute G is filled from its BP-RP colour and period
    with relations fitted on the training stars (``physics_imputation="colour"``,
    :mod:`pelsvae_tf.data.impute`; ``"none"`` keeps the paper's gaps); ``schema.json`` counts the
-   imputed values per split and stores the relations, and the physics scaler is fitted on measured
-   values only.
+   imputed values per split and stores the relations, ``physics_imputed.npz`` says which values of
+   which star were imputed (:meth:`PreparedDataset.imputed_mask`), and the physics scaler is fitted
+   on measured values only.
 
 Shards are written atomically as they fill; ``schema.json`` and ``physics_scaler.json`` are
 written last. An interrupted run resumes: finished clean chunks and output shards are reused
@@ -58,7 +59,7 @@ from pelsvae_tf.data.config import (  # noqa: F401  (re-exported: the 0.1 names 
     PrepareConfig,
     PrepareError,
 )
-from pelsvae_tf.data.dataset import PreparedDataset
+from pelsvae_tf.data.dataset import IMPUTED_FILE, PreparedDataset
 from pelsvae_tf.data.fingerprint import (  # noqa: F401
     FINGERPRINT_VERSION,
     _fingerprint,
@@ -68,7 +69,7 @@ from pelsvae_tf.data.fingerprint import (  # noqa: F401
 from pelsvae_tf.data.impute import IMPUTABLE, PhysicsImputer
 from pelsvae_tf.data.readers import list_photometry
 from pelsvae_tf.data.scaler import PhysicsScaler
-from pelsvae_tf.data.shards import PHYSICS_COLUMNS, SPLITS, ShardWriter, _curve_record, make_schema
+from pelsvae_tf.data.shards import PHYSICS_COLUMNS, SPLITS, ShardWriter, _curve_record, make_schema, star_id_array
 from pelsvae_tf.data.split_plan import apply_caps, augmentation_plan, split_stars  # noqa: F401
 
 log = logging.getLogger("pelsvae_tf.data")
@@ -180,7 +181,7 @@ def prepare(
         skipped["class_cap"] = int((~keep).sum())
     summary = summary[keep].copy()
     summary["split"] = split_stars(summary, config)
-    phys_measured = np.stack(summary["phys"].to_numpy()).astype(np.float32)
+    phys_measured = np.stack(summary["phys"].to_numpy())
     imputer, imputed = _impute_physics(summary, config)
     summary["copies"] = augmentation_plan(summary, config)
     for r, n in sorted(skipped.items()):
@@ -219,7 +220,8 @@ def prepare(
         w.flush(final=True)
 
     # ---- scaler + schema (last) ------------------------------------------------------------------
-    # the scaler is fitted on measured values only (imputed ones lie inside their range)
+    # the scaler is fitted on measured values only (imputed ones are clipped to the training
+    # Teff range and to their class's measured absolute-G range)
     is_train = (summary["split"] == "train").to_numpy()
     phys_tr = phys_measured[is_train] if is_train.any() else np.zeros((0, len(PHYSICS_COLUMNS)))
     scaler = PhysicsScaler.fit(phys_tr, PHYSICS_COLUMNS)
@@ -235,12 +237,15 @@ def prepare(
             "lacking_selected_measured": int(miss_meas.sum()),
             "lacking_selected": int(miss_any.sum()),
             "per_parameter": {
+                p: int((~np.isfinite(phys_measured[m][:, PHYSICS_COLUMNS.index(p)])).sum()) for p in PHYSICS_COLUMNS
+            },
+            "per_parameter_after_imputation": {
                 p: int((~np.isfinite(phys_all[m][:, PHYSICS_COLUMNS.index(p)])).sum()) for p in PHYSICS_COLUMNS
             },
             "imputed": {p: int(imputed[m][:, PHYSICS_COLUMNS.index(p)].sum()) for p in IMPUTABLE},
         }
     for split, info in physics_missing.items():
-        if info["lacking_selected_measured"] != info["lacking_selected"]:
+        if any(info["imputed"].values()):
             log.info(
                 "prepare: %s: %d of %d real stars lacked a measured value of %s; imputed %s (physics_imputation=%r)",
                 split,
@@ -277,6 +282,7 @@ def prepare(
         "source": {"photometry": str(photometry), "catalog": fp["catalog"]},
     }
     schema = make_schema(config.seq_len, split_info, extra)
+    _write_imputed(out_dir, summary["star_id"].to_numpy(), imputed)
     scaler.save(out_dir / "physics_scaler.json")
     atomic_write_text(out_dir / "schema.json", json.dumps(schema, indent=2, sort_keys=True) + "\n")
     if not keep_work:
@@ -296,6 +302,19 @@ def _impute_physics(summary: pd.DataFrame, config: PrepareConfig) -> tuple[Physi
     filled, mask = imputer.apply(phys, summary["cls"].to_numpy(), summary["star_id"].to_numpy(), config.seed)
     summary["phys"] = list(filled)
     return imputer, mask
+
+
+def _write_imputed(out_dir: Path, star_ids: np.ndarray, imputed: np.ndarray) -> None:
+    """``physics_imputed.npz`` (atomic): ``star_id`` [m] and ``imputed`` bool [m, 6] of the stars
+    with an imputed value (none: the file is not written)."""
+    rows = imputed.any(axis=1)
+    path = out_dir / IMPUTED_FILE
+    if not rows.any():
+        path.unlink(missing_ok=True)
+        return
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, star_id=star_id_array(star_ids[rows]), imputed=imputed[rows])
 
 
 def _stable_hash(text: str) -> int:

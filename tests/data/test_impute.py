@@ -34,7 +34,7 @@ def test_relations_are_recovered_and_the_spread_kept():
     rng = np.random.default_rng(1)
     phys, _, _, cls = _stars(3000, rng)
     imp = PhysicsImputer.fit(phys[:1500], cls[:1500])
-    assert imp.teff_sigma == pytest.approx(0.02, rel=0.1)
+    assert imp.teff_sigma["*"] == pytest.approx(0.02, rel=0.1) and imp.teff_sigma["CEP"] == pytest.approx(0.02, rel=0.1)
     rel = imp.abs_gmag["CEP"]
     np.testing.assert_allclose(rel["colour"], [-1.0, -2.5, 0.8], atol=0.08)
     assert rel["colour_sigma"] == pytest.approx(0.3, rel=0.1)
@@ -67,7 +67,7 @@ def test_measured_values_are_kept_and_draws_depend_only_on_seed_and_star():
     ids = np.array([f"OGLE-{i}" for i in range(400)])
     filled, mask = imp.apply(part, cls, ids, seed=7)
     keep = ~mask
-    np.testing.assert_array_equal(filled[keep], part.astype(np.float32)[keep])  # NaN where still missing
+    np.testing.assert_array_equal(filled[keep], part[keep])  # NaN where still missing
     assert mask[:, IT].sum() == len(range(0, 400, 3)) and not mask[:, IA].any()
     # the same star, seed -> the same value, whatever else is in the batch and in which order
     order = rng.permutation(400)[:50]
@@ -95,6 +95,38 @@ def test_a_class_with_too_few_stars_is_not_imputed_and_teff_stays_in_range():
     assert m[:, IT].all() and np.all((f[:, IT] >= imp.teff_range[0]) & (f[:, IT] <= imp.teff_range[1]))
 
 
+def test_class_offsets_outliers_and_extrapolation_are_handled():
+    rng = np.random.default_rng(4)
+    a, _, _, ca = _stars(800, rng, "CEP")
+    b, lt_b, ag_b, cb = _stars(800, rng, "T2CEP")
+    b[:, IT] *= 10**0.1  # T2CEP 0.1 dex hotter at a given colour than CEP
+    out = rng.uniform(size=800) < 0.05
+    a[out, IT] *= 10**0.5  # 5 % wild Teff values
+    imp = PhysicsImputer.fit(np.vstack([a[:400], b[:400]]), np.concatenate([ca[:400], cb[:400]]))
+    assert imp.teff_offset["T2CEP"] - imp.teff_offset["CEP"] == pytest.approx(0.1, abs=0.01)
+    q = b[400:].copy()
+    q[:, [IT, IA]] = np.nan
+    ids = [f"t{i}" for i in range(400)]
+    f, m = imp.apply(q, cb[400:], ids, seed=0)
+    # unbiased for the hotter class and not pulled by the outliers
+    assert abs(np.mean(np.log10(f[:, IT]) - (lt_b[400:] + 0.1))) < 0.004
+    assert np.std(np.log10(f[:, IT]) - (lt_b[400:] + 0.1)) == pytest.approx(0.02, rel=0.15)
+    # absolute G never leaves the class's measured range, whatever the colour or period
+    q[:, IB], q[:, IP] = 25.0, 1e6
+    f, m = imp.apply(q, cb[400:], ids, seed=0)
+    lo, hi = imp.abs_gmag["T2CEP"]["range"]
+    assert m[:, IA].all() and np.all((f[:, IA] >= lo) & (f[:, IA] <= hi))
+    # a class with enough stars for the period relation but too few colours uses the period
+    c, _, _, cc = _stars(60, rng, "ACEP")
+    c[10:, IB] = np.nan
+    imp2 = PhysicsImputer.fit(c, cc)
+    assert imp2.abs_gmag["ACEP"]["colour"] == [] and len(imp2.abs_gmag["ACEP"]["period"]) == 2
+    q2 = c.copy()
+    q2[:, IA] = np.nan
+    f2, m2 = imp2.apply(q2, cc, [f"c{i}" for i in range(60)], seed=0)
+    assert m2[:, IA].all() and np.isfinite(f2[:, IA]).all()
+
+
 def test_bad_input_names_the_field():
     with pytest.raises(ValueError, match="physics_imputation='mean'"):
         PrepareConfig(physics_imputation="mean")
@@ -105,6 +137,16 @@ def test_bad_input_names_the_field():
     imp = PhysicsImputer.fit(*_stars(100, np.random.default_rng(0))[::3])
     with pytest.raises(ValueError, match="one class name and one star ID per row"):
         imp.apply(np.zeros((3, 6)), ["CEP"] * 3, ["a", "b"], seed=0)
+
+
+def test_a_fingerprint_from_before_the_option_reads_as_none():
+    from pelsvae_tf.data.fingerprint import fingerprint_differences
+
+    new = {"version": 1, "config": PrepareConfig(physics_imputation="none").to_dict()}
+    old = {"version": 1, "config": {k: v for k, v in new["config"].items() if k != "physics_imputation"}}
+    assert fingerprint_differences(old, new) == []
+    now = {"version": 1, "config": PrepareConfig().to_dict()}
+    assert "physics_imputation" in " ".join(fingerprint_differences(old, now))
 
 
 def test_prepare_without_imputation_drops_the_acep_as_the_paper(tiny_sky, tiny_dataset, tmp_path):
@@ -120,6 +162,17 @@ def test_prepare_without_imputation_drops_the_acep_as_the_paper(tiny_sky, tiny_d
     assert none.schema["physics_imputation"] is None
     pm = none.schema["physics_missing"]["train"]
     assert pm["imputed"] == {"teff": 0, "abs_gmag": 0} and pm["lacking_selected"] == pm["lacking_selected_measured"]
+    # the schema's measured counts do not depend on the setting; the scaler is the measured one
+    assert pm["per_parameter"] == tiny_dataset.schema["physics_missing"]["train"]["per_parameter"]
+    assert json.loads((tmp_path / "none" / "physics_scaler.json").read_text()) == json.loads(
+        (tiny_dataset.path / "physics_scaler.json").read_text()
+    )
+    # which values were imputed: the file written by prepare, per curve (copies share their star's)
+    mask = tiny_dataset.imputed_mask("train")
+    a = tiny_dataset.arrays("train")
+    assert mask[:, 0].sum() > 0 and not none.imputed_mask("train").any()
+    np.testing.assert_array_equal(mask[:, 0], np.isnan(tr["phys"][:, 0]) & np.isfinite(a["phys"][:, 0]))
+    assert not mask[:, [2, 3, 4, 5]].any()
     # imputation only adds stars to the physics set: measured physics are the same in both
     sel = ("teff", "abs_gmag", "period")
     mi, mn = tiny_dataset.physics_mask("train", sel), none.physics_mask("train", sel)

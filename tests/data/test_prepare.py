@@ -90,7 +90,14 @@ def test_physics_and_scaler(tiny_dataset, tiny_sky):
     assert imputed.sum() == pm["imputed"]["teff"] > 0
     imp = tiny_dataset.schema["physics_imputation"]
     assert imp["teff_range"][0] <= teff_all[imputed].min() and teff_all[imputed].max() <= imp["teff_range"][1]
-    assert pm["lacking_selected_measured"] >= pm["lacking_selected"]
+    assert pm["lacking_selected_measured"] > pm["lacking_selected"]
+    # imputed absolute G stays inside the measured range of its class
+    absg, meas_absg = tr["phys"][real, 1], cat.loc[allreal, "abs_Gmag"].to_numpy()
+    for c in np.unique(tr["label"][real]):
+        cm = tr["label"][real] == c
+        got = absg[cm & ~np.isfinite(meas_absg) & np.isfinite(absg)]
+        if got.size:
+            assert np.nanmin(meas_absg[cm]) <= got.min() and got.max() <= np.nanmax(meas_absg[cm])
 
 
 def test_split_plan_units():
