@@ -808,7 +808,7 @@ def test_shipped_saved_models_answer_their_warmup_and_come_from_the_pretrained_r
         "regressor_forest_sha256": sha256_file(PRETRAINED / "regressors" / "forest" / "regressor.json"),
     }
     size = sum(p.stat().st_size for p in SHIPPED.rglob("*") if p.is_file())
-    # 11.9 MiB for the 2026-12-07 shipped run, 8.3 of them the forest (its trees grow with the
+    # 11.9 MiB for the 2026-12-07 shipped run, 8.2 of them the forest (its trees grow with the
     # training stars that have physics: 1,366 of 1,410 with the imputed Teff / abs G)
     assert size < 16 * 2**20, f"saved_models/ is {size / 2**20:.1f} MiB; keep the shipped set a few MB"
     loaded = {}
