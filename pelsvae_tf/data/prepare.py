@@ -182,7 +182,7 @@ def prepare(
     summary = summary[keep].copy()
     summary["split"] = split_stars(summary, config)
     phys_measured = np.stack(summary["phys"].to_numpy())
-    imputer, imputed = _impute_physics(summary, config)
+    imputer, phys_all, imputed = _impute_physics(summary, phys_measured, config)
     summary["copies"] = augmentation_plan(summary, config)
     for r, n in sorted(skipped.items()):
         log.warning("prepare: skipped %d star(s): %s (e.g. %s)", n, r, skip_examples.get(r, ""))
@@ -226,22 +226,23 @@ def prepare(
     phys_tr = phys_measured[is_train] if is_train.any() else np.zeros((0, len(PHYSICS_COLUMNS)))
     scaler = PhysicsScaler.fit(phys_tr, PHYSICS_COLUMNS)
     cols = [PHYSICS_COLUMNS.index(p) for p in config.physics]
-    phys_all = np.stack(summary["phys"].to_numpy())
+
+    def lacking(phys: np.ndarray) -> int:
+        """Stars of ``phys`` [n, 6] missing a selected parameter."""
+        return int((~np.all(np.isfinite(phys[:, cols]), axis=1)).sum()) if cols else 0
+
+    def per_parameter(phys: np.ndarray) -> dict[str, int]:
+        return {p: int((~np.isfinite(phys[:, i])).sum()) for i, p in enumerate(PHYSICS_COLUMNS)}
+
     physics_missing = {}
     for split in SPLITS:
         m = (summary["split"] == split).to_numpy()
-        miss_meas = ~np.all(np.isfinite(phys_measured[m][:, cols]), axis=1) if cols else np.zeros(m.sum(), bool)
-        miss_any = ~np.all(np.isfinite(phys_all[m][:, cols]), axis=1) if cols else np.zeros(m.sum(), bool)
         physics_missing[split] = {
             "stars": int(m.sum()),
-            "lacking_selected_measured": int(miss_meas.sum()),
-            "lacking_selected": int(miss_any.sum()),
-            "per_parameter": {
-                p: int((~np.isfinite(phys_measured[m][:, PHYSICS_COLUMNS.index(p)])).sum()) for p in PHYSICS_COLUMNS
-            },
-            "per_parameter_after_imputation": {
-                p: int((~np.isfinite(phys_all[m][:, PHYSICS_COLUMNS.index(p)])).sum()) for p in PHYSICS_COLUMNS
-            },
+            "lacking_selected_measured": lacking(phys_measured[m]),
+            "lacking_selected": lacking(phys_all[m]),
+            "per_parameter": per_parameter(phys_measured[m]),
+            "per_parameter_after_imputation": per_parameter(phys_all[m]),
             "imputed": {p: int(imputed[m][:, PHYSICS_COLUMNS.index(p)].sum()) for p in IMPUTABLE},
         }
     for split, info in physics_missing.items():
@@ -290,18 +291,20 @@ def prepare(
     return PreparedDataset(out_dir)
 
 
-def _impute_physics(summary: pd.DataFrame, config: PrepareConfig) -> tuple[PhysicsImputer | None, np.ndarray]:
-    """Fill missing Teff / absolute G of every star in ``summary`` (``phys`` column, in place) with a
-    :class:`~pelsvae_tf.data.impute.PhysicsImputer` fitted on the training stars; returns it (None
-    with ``physics_imputation="none"``) and the boolean [n, 6] mask of imputed entries."""
-    phys = np.stack(summary["phys"].to_numpy()).astype(np.float64)
+def _impute_physics(
+    summary: pd.DataFrame, phys: np.ndarray, config: PrepareConfig
+) -> tuple[PhysicsImputer | None, np.ndarray, np.ndarray]:
+    """Fill missing Teff / absolute G of every star in ``summary`` (its measured ``phys`` [n, 6];
+    the ``phys`` column is replaced) with a :class:`~pelsvae_tf.data.impute.PhysicsImputer` fitted
+    on the training stars; returns it (None with ``physics_imputation="none"``), the filled
+    [n, 6] values and the boolean [n, 6] mask of imputed entries."""
     if config.physics_imputation == "none" or summary.empty:
-        return None, np.zeros(phys.shape, dtype=bool)
+        return None, phys, np.zeros(phys.shape, dtype=bool)
     tr = (summary["split"] == "train").to_numpy()
     imputer = PhysicsImputer.fit(phys[tr], summary["cls"].to_numpy()[tr])
     filled, mask = imputer.apply(phys, summary["cls"].to_numpy(), summary["star_id"].to_numpy(), config.seed)
     summary["phys"] = list(filled)
-    return imputer, mask
+    return imputer, filled, mask
 
 
 def _write_imputed(out_dir: Path, star_ids: np.ndarray, imputed: np.ndarray) -> None:
