@@ -13,7 +13,7 @@ from pelsvae_tf.evaluate.config import EvalConfig
 from pelsvae_tf.evaluate.generation import _class_curves, _make_generator
 from pelsvae_tf.evaluate.runview import _RunView
 from pelsvae_tf.generate.cadence import Cadence
-from pelsvae_tf.sky import ERROR_SCATTER_DEX, eros1_error, ogle_cadence, survey_magnitudes
+from pelsvae_tf.sky import ogle_cadence, survey_errors, survey_magnitudes, survey_noise
 
 #: EROS-1-like cadence of the realism check: epochs per curve (median of the shared EROS-1 red-band
 #: light curves: 120) over three LMC seasons of the sky's ``survey="eros1"`` layout (baseline 842-878 d,
@@ -56,8 +56,9 @@ def _realism_eros1(
     (:data:`EROS1_EPOCHS` epochs over :data:`EROS1_YEARS` LMC seasons,
     :func:`pelsvae_tf.sky.ogle_cadence` with ``survey="eros1"``), shifted to the mean magnitude of
     a real star of the class moved to the LMC (:func:`pelsvae_tf.sky.survey_magnitudes`) and given
-    EROS-1 photographic errors [mag] (:func:`pelsvae_tf.sky.eros1_error` of the model magnitude with the sky's
-    per-point log-normal scatter), then compared with at most ``max_real_per_class`` EROS-1 stars
+    EROS-1 photographic errors [mag] and noise as the sky's ``survey="eros1"`` stars get them
+    (:func:`pelsvae_tf.sky.survey_errors`, :func:`pelsvae_tf.sky.survey_noise`: season offsets and
+    night-to-night correlated noise besides the white part), then compared with at most ``max_real_per_class`` EROS-1 stars
     per class by :func:`pelsvae_tf.evaluate.realism.realism_section`. Returns ``(metrics, markdown)``;
     ``(None, "")`` with a note when no class is shared.
     """
@@ -94,9 +95,12 @@ def _realism_eros1(
         # EROS-1 observes the LMC: each curve's mean magnitude is a real star of the class moved to
         # the LMC, as in the sky's survey="eros1", so the curves get the LMC's signal-to-noise
         model = model - model.mean(axis=-1, keepdims=True) + survey_magnitudes(name, "eros1", n, rng)[:, None]
-        err = eros1_error(model) * 10 ** rng.normal(0, ERROR_SCATTER_DEX["eros1"], size=model.shape)
-        t.append(np.asarray(cur["time"], np.float64))
-        m.append(model + wander + rng.normal(0, err) if cfg.add_noise else model)
+        time = np.asarray(cur["time"], np.float64)
+        err = np.stack([survey_errors(rng, row, "eros1") for row in model])
+        if cfg.add_noise:
+            noise = np.stack([survey_noise(rng, tt, row, ee, "eros1") for tt, row, ee in zip(time, model, err)])
+        t.append(time)
+        m.append(model + wander + noise if cfg.add_noise else model)
         e.append(err)
         cl += [name] * n
         per.append(np.asarray(cur["period"], np.float64))

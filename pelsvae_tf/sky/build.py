@@ -40,7 +40,11 @@ Where the numbers come from (``pelsvae_tf/resources/sky_samples.csv.gz``, built 
   of the cycle (``lpv_shape="fourier"`` keeps the earlier invented magnitude series R21 ~ U(0.05, 0.25),
   phi21 ~ U(3.6, 4.6)); period and amplitude wander (:func:`stochastic_phase`: damped random walks
   of rms ``lpv_period_jitter`` = 0.02 in dP/P and ``lpv_amp_jitter`` = 0.15 in log amplitude,
-  correlation time 3 cycles).
+  correlation time 3 cycles). A share ``lpv_srv_fraction`` of the LPVs (None: 0 for OGLE, whose LPV
+  class in the paper holds Miras only; 0.674 for EROS-1, whose class holds semi-regulars) are LMC
+  semi-regular variables instead (:func:`pelsvae_tf.sky.catalogue.lmc_srv_samples`): the
+  catalogue's primary and secondary periods and amplitudes as two sinusoids whose periods and
+  amplitudes wander (:func:`srv_magnitudes`).
 - Pulsators are Fourier series of order ``harmonics`` (6): the catalogue's R21/R31/phi21/phi31
   continued to higher orders by :func:`pulsator_template`. Every star's simulated period differs
   from its catalogue period by a relative N(0, ``period_noise`` = 2e-6).
@@ -57,7 +61,11 @@ epochs at random nights, observations during the night. Errors [mag]:
 and sky noise), calibrated on the two real OGLE-III files in ``shared/data/ogle3_samples`` (median
 errors 0.043 mag at I = 19.10 and 0.065 at I = 19.77; the model gives 0.046 and 0.066), times a
 log-normal per-point scatter (0.1 dex); ``survey="eros1"``: :func:`eros1_error` with 0.146 dex
-scatter and 110-160-night seasons; the magnitude is drawn from N(true, sigma). Outliers: a
+scatter times a per-star factor (0.10 dex), on EROS-1's plate schedule (:func:`eros1_cadence`: the
+three measured seasons and their epoch shares, no plate near full moon, runs of consecutive nights);
+the magnitude is drawn from N(true, sigma) (OGLE) or, for EROS-1, from per-star season offsets, a
+night-to-night correlated damped random walk for bright stars and white noise for the rest of sigma
+(:func:`pelsvae_tf.sky.survey.survey_noise`, measured on the EROS-1 train split). Outliers: a
 fraction U(0, ``outlier_frac_max``) of the points jump by +-U(0.3, 1.5) mag, and 0.5% get their
 error inflated x U(3, 10), so the clipping has work to do.
 
@@ -68,7 +76,9 @@ differs from a constant by less than ``detect_snr`` (4) sigma (:func:`detection_
 (:func:`pelsvae_tf.sky.survey.survey_magnitude_shift`: bulge RR Lyrae ~2.5 mag fainter) and gets
 Magellanic-Cloud seasons; donors without a field distance (Galactic-disk stars, bulge-field
 eclipsing binaries and classical Cepheids) are not used; the bulge Miras, whose extinction is
-unknown, keep their catalogue magnitude.
+unknown, keep their catalogue magnitude; eclipsing binaries take the mean magnitudes of the binaries
+EROS-1 catalogued (:func:`pelsvae_tf.sky.survey.survey_class_magnitude`: the donors with a Gaia
+counterpart are ~1.7 mag brighter than the binaries a survey of the LMC bar finds).
 """
 
 from __future__ import annotations
@@ -86,19 +96,27 @@ from pelsvae_tf.atomic import atomic_path, atomic_write_text
 from pelsvae_tf.classes import CLASSES
 from pelsvae_tf.data import fold_phase
 from pelsvae_tf.sky.binaries import CONTACT_SUBTYPES, binary_flux, double_wave, draw_binary
-from pelsvae_tf.sky.catalogue import rr_donor, sky_samples
+from pelsvae_tf.sky.catalogue import lmc_srv_samples, rr_donor, sky_samples
 from pelsvae_tf.sky.config import SkyConfig
-from pelsvae_tf.sky.lpv import MIRA_RISE_FRAC, mira_magnitudes, stochastic_phase
+from pelsvae_tf.sky.lpv import (
+    MIRA_RISE_FRAC,
+    SRV_AMP_JITTER,
+    SRV_PERIOD_JITTER,
+    mira_magnitudes,
+    srv_magnitudes,
+    stochastic_phase,
+)
 from pelsvae_tf.sky.pulsators import RR_SCATTER, blazhko, fourier_series, pulsator_template, rrlyrae_shape_truth
 from pelsvae_tf.sky.survey import (
-    ERROR_SCATTER_DEX,
     SKY_TIME_START,
     SURVEY_FIELD,
     has_field_distance,
     ogle_cadence,
     ogle_error,
-    survey_error,
+    survey_class_magnitude,
+    survey_errors,
     survey_magnitude_shift,
+    survey_noise,
 )
 
 log = logging.getLogger("pelsvae_tf.data")
@@ -234,11 +252,18 @@ def _simulate_draw(
         subtype, model = bailey, "fourier"
         truth.update(bailey_type=bailey, shape_source="rrlyrae_shape_truth")
     else:
-        row = pool.iloc[int(rng.integers(len(pool)))]
+        srv_fraction = config.srv_fraction() if cls == "LPV" else 0.0
+        if srv_fraction > 0 and rng.uniform() < srv_fraction:  # no draw when 0: streams unchanged
+            srvs = lmc_srv_samples()
+            row = srvs.iloc[int(rng.integers(len(srvs)))]
+        else:
+            row = pool.iloc[int(rng.integers(len(pool)))]
         period = float(row["period"])
         subtype = str(row["subtype"])
         truth["shape_source"] = str(row["source_id"])
-        if cls == "ECL":
+        if subtype == "SRV":
+            model = "srv"
+        elif cls == "ECL":
             contact = subtype in CONTACT_SUBTYPES
             model = "contact" if contact else "eclipses"
         elif cls == "ELL":
@@ -255,6 +280,9 @@ def _simulate_draw(
             if not (np.isfinite(R31) and np.isfinite(phi31)):
                 R31, phi31 = 0.0, 0.0
     i_mean = float(row["I"]) + survey_magnitude_shift(row["source_id"], config.survey, cls)
+    catalogued = survey_class_magnitude(rng, cls, config.survey)
+    if catalogued is not None:
+        i_mean = catalogued
     n_ep = int(rng.integers(config.epochs[0], config.epochs[1] + 1))
     time = ogle_cadence(rng, n_ep, int(config.years), field, config.survey)
     # the catalogue keeps `period`; the star pulsates / orbits with a slightly different one
@@ -293,6 +321,16 @@ def _simulate_draw(
             sb_ratio=bp["sb_ratio"],
             incl=bp["incl"],
             mass_ratio=bp["mass_ratio"],
+        )
+    elif model == "srv":
+        periods = (period_true, float(row["P_2"]))
+        amps = (float(row["A_1"]), float(row["A_2"]))
+        shape = srv_magnitudes(rng, time, t0, periods, amps)
+        truth.update(
+            A_1=amps[0],
+            amplitude=amps[0],
+            lpv_period_jitter=SRV_PERIOD_JITTER,
+            lpv_amp_jitter=SRV_AMP_JITTER,
         )
     elif model == "mira_flux":
         amp_factor = 1.0
@@ -334,9 +372,9 @@ def _simulate_draw(
         shape -= float(np.mean(double_wave(np.linspace(0, 1, 512, endpoint=False), d1, d2)))
         truth.update(depth1=d1, depth2=d2, amplitude=d1)
     true_mag = i_mean + shape
-    err = survey_error(true_mag, config.survey) * 10 ** rng.normal(0, ERROR_SCATTER_DEX[config.survey], size=n_ep)
+    err = survey_errors(rng, true_mag, config.survey)
     truth["detect_snr"] = detection_snr(shape, err)
-    mag = true_mag + rng.normal(0, err)
+    mag = true_mag + survey_noise(rng, time, true_mag, err, config.survey)
     n_out = int(round(rng.uniform(0, config.outlier_frac_max) * n_ep))
     if n_out:
         idx = rng.choice(n_ep, size=n_out, replace=False)

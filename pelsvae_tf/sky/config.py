@@ -8,6 +8,7 @@ from pelsvae_tf.classes import CLASSES, canonical_class
 from pelsvae_tf.config import ConfigBase
 from pelsvae_tf.options import LPV_SHAPES
 from pelsvae_tf.options import SKY_SURVEYS as SURVEYS
+from pelsvae_tf.sky.survey import SURVEY_LPV_SRV_FRACTION
 
 
 @dataclass
@@ -37,7 +38,9 @@ class SkyConfig(ConfigBase):
             the S/N cut removes (real OGLE-III DSCT at I ~ 20 fail it: 44 of 2,596 survive in the
             paper); 0 draws from all real stars
         survey: error model and seasons: ogle (OGLE-III I band) or eros1 (EROS-1 LMC red plates,
-            seasons of 110-160 nights; use with --years 3 --epochs-min 100 --epochs-max 125)
+            plate schedule with seasons, moon gaps and runs of nights, correlated plate systematics,
+            the survey's eclipsing-binary magnitudes and semi-regulars among the LPVs:
+            :mod:`pelsvae_tf.sky.survey`; use with --years 3 --epochs-min 100 --epochs-max 125)
         harmonics: Fourier order of the pulsator template, 3-12 (3 = the catalogue's R21/R31 only;
             higher orders extend the catalogue's harmonic series, see pulsator_template)
         rr_blazhko_frac: fraction of RR Lyrae with Blazhko modulation [0-1]
@@ -55,6 +58,10 @@ class SkyConfig(ConfigBase):
             than decline: :func:`pelsvae_tf.sky.lpv.mira_magnitudes`) or fourier (the earlier
             invented magnitude Fourier series R21 ~ U(0.05, 0.25), phi21 ~ U(3.6, 4.6)); flux is
             measurably closer to real EROS-1 LPVs (BENCHMARKS.md)
+        lpv_srv_fraction: share of the LPVs that are LMC semi-regular variables (OGLE-III SRVs with
+            an I amplitude >= 0.2 mag, two wandering sinusoids: :func:`pelsvae_tf.sky.lpv.srv_magnitudes`)
+            instead of Miras, [0-1]; None = the survey's: 0 for ogle (the paper's LPV class is Miras
+            only), 0.674 for eros1 (its "Mira" class holds semi-regulars; the LMC's SRV share)
     """
 
     n_per_class: int | dict[str, int] = 300
@@ -74,6 +81,7 @@ class SkyConfig(ConfigBase):
     period_noise: float = 2e-6
     detect_snr: float = 4.0
     lpv_shape: str = "flux"
+    lpv_srv_fraction: float | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.n_per_class, dict):
@@ -114,10 +122,22 @@ class SkyConfig(ConfigBase):
                 raise ValueError(f"SkyConfig.{name}={v}: rms relative change, must be in [0, 0.5]")
         if self.lpv_shape not in LPV_SHAPES:
             raise ValueError(f"SkyConfig.lpv_shape={self.lpv_shape!r}: choose one of {list(LPV_SHAPES)}")
+        if self.lpv_srv_fraction is not None and not 0 <= float(self.lpv_srv_fraction) <= 1:
+            raise ValueError(
+                f"SkyConfig.lpv_srv_fraction={self.lpv_srv_fraction}: a fraction, must be in [0, 1] "
+                "(or None for the survey's default)"
+            )
         if not 0 <= self.detect_snr <= 100:
             raise ValueError(f"SkyConfig.detect_snr={self.detect_snr}: signal-to-noise, must be in [0, 100]")
         if not 0 <= self.period_noise <= 1e-3:
             raise ValueError(f"SkyConfig.period_noise={self.period_noise}: relative rms, must be in [0, 1e-3]")
+
+    def srv_fraction(self) -> float:
+        """Share of the LPVs that are semi-regular variables: ``lpv_srv_fraction``, or the survey's
+        (:data:`pelsvae_tf.sky.survey.SURVEY_LPV_SRV_FRACTION`) when None."""
+        if self.lpv_srv_fraction is not None:
+            return float(self.lpv_srv_fraction)
+        return SURVEY_LPV_SRV_FRACTION[self.survey]
 
     def counts(self) -> dict[str, int]:
         """Stars per class (all 8 classes, zeros included)."""

@@ -2,7 +2,9 @@
 
 Cadence: OGLE-III-like yearly observing seasons from HJD ~2452080 (2001), one field per star
 (Galactic bulge or Magellanic Clouds, whose seasons are offset by half a year), ~25% of nights
-lost to weather, observations during the night. Errors [mag]: :func:`ogle_error` (OGLE-III I band)
+lost to weather, observations during the night (:func:`ogle_cadence`); or EROS-1's LMC plate
+schedule: seasons of measured length and epoch share, no plates near full moon, runs of
+consecutive nights (:func:`eros1_cadence`). Errors [mag]: :func:`ogle_error` (OGLE-III I band)
 or :func:`eros1_error` (EROS-1 LMC red band), times a log-normal per-point scatter
 (:data:`ERROR_SCATTER_DEX`).
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from pelsvae_tf.options import SKY_SURVEYS as SURVEYS
+from pelsvae_tf.sky.lpv import damped_random_walk
 
 SKY_TIME_START = 2080.0  # HJD - 2450000 of the first OGLE-III-like season (2001 June)
 
@@ -65,6 +68,35 @@ def has_field_distance(source_id: str, cls: str) -> bool:
     return field != "BLG" or cls in BULGE_DISTANCE_CLASSES
 
 
+#: Deciles (0 %, 10 %, ..., 100 %) of the time-averaged red-band magnitude [mag] of the eclipsing
+#: binaries EROS-1 catalogued (shared EROS-1 train split, 339 stars). The sky's eclipsing-binary donors
+#: are OGLE-III stars with a Gaia DR2 counterpart, and their Magellanic-Cloud ones are bright
+#: (median I 16.2) next to the binaries a survey of the LMC bar finds (EROS-1: 17.9); binaries follow
+#: no period-luminosity relation, so under ``survey="eros1"`` their mean magnitude is drawn from this
+#: distribution instead (the detection cut then removes the faint shallow ones, as the survey did).
+EROS1_ECL_MEAN_MAG_DECILES = (14.03, 15.94, 16.58, 16.94, 17.37, 17.94, 18.21, 18.53, 18.84, 19.13, 20.29)
+#: Classes whose mean magnitude [mag] a survey draws from its own catalogue's distribution (deciles).
+SURVEY_CLASS_MAGNITUDES = {"eros1": {"ECL": EROS1_ECL_MEAN_MAG_DECILES}}
+
+
+#: Share of semi-regular variables among a survey's LPVs when ``SkyConfig.lpv_srv_fraction`` is None.
+#: OGLE-III's LPV class of the paper holds Miras only. EROS-1's class 4 ("Mira") does not: its median
+#: period is 182 d against the OGLE-III Miras' 332 d and half its stars vary by less than 0.84 mag
+#: (5-95 % range, red band), so it holds semi-regulars too; the share is the LMC's, 3,432 SRVs with an
+#: I amplitude >= 0.2 mag next to 1,663 Miras (OGLE-III, ``scripts/build_srv_table.py``).
+SURVEY_LPV_SRV_FRACTION = {"ogle": 0.0, "eros1": 0.674}
+
+
+def survey_class_magnitude(rng: np.random.Generator, cls: str, survey: str) -> float | None:
+    """Mean magnitude [mag] of a star of class ``cls`` drawn from the distribution that ``survey``
+    catalogued (:data:`SURVEY_CLASS_MAGNITUDES`, linear between deciles), or None (no draw made)
+    where the survey keeps the donor's own magnitude."""
+    deciles = SURVEY_CLASS_MAGNITUDES.get(survey, {}).get(cls)
+    if deciles is None:
+        return None
+    return float(np.interp(rng.uniform(), np.linspace(0.0, 1.0, len(deciles)), deciles))
+
+
 def survey_magnitude_shift(source_id: str, survey: str, cls: str = "") -> float:
     """Magnitude offset [mag] that moves a real OGLE-III star (``source_id``, class ``cls``) into the
     field that ``survey`` observes (:data:`SURVEY_FIELD`): the difference of distance modulus plus
@@ -74,6 +106,64 @@ def survey_magnitude_shift(source_id: str, survey: str, cls: str = "") -> float:
     if target is None or not has_field_distance(source_id, cls):
         return 0.0
     return FIELD_DISTANCE_EXTINCTION_I[target] - FIELD_DISTANCE_EXTINCTION_I[field_of(source_id)]
+
+
+#: EROS-1 photometric systematics, measured on the residuals of the shared EROS-1 train split's red-band
+#: curves about a 4-harmonic fit at the catalogue period (4-sigma clipped; CEP, ECL and RR Lyrae alike):
+#: - each star's errors sit above or below :func:`eros1_error` by a factor 10^N(0, 0.10) (per-star
+#:   median error over the model: 0.101 dex rms);
+#: - each star's mean magnitude shifts from season to season by N(0, 0.05) mag (rms of the season
+#:   means beyond their white-noise share: 0.047-0.054 mag for r < 16.5, 0.02-0.03 at 16.5-17.5,
+#:   0.06-0.09 fainter);
+#: - within a season, the residuals of bright stars are correlated from night to night (correlation of
+#:   successive epochs one night apart, season means removed: 0.16-0.24 for r < 16.5, 0.06 at
+#:   16.5-17.5, 0.01 fainter; 3-10 d apart about half the one-night value): a damped random walk of
+#:   correlation time 6 d and rms :data:`EROS1_RED_NOISE` interpolated in magnitude.
+#: The real errors describe the total scatter (rms of residual / error: 0.90-1.04 per class), so the
+#: white part is what the systematics leave of the error (at least half of it).
+EROS1_STAR_ERROR_DEX = 0.10
+EROS1_SEASON_OFFSET = ((16.0, 17.0, 18.0, 19.0), (0.06, 0.04, 0.07, 0.10))
+EROS1_RED_NOISE = ((16.0, 17.0, 18.0), (0.08, 0.04, 0.015))
+EROS1_RED_NOISE_TAU = 10.0
+
+
+def survey_errors(rng: np.random.Generator, mag: np.ndarray, survey: str = "ogle") -> np.ndarray:
+    """Photometric errors [mag] of one star's points of magnitude ``mag`` [mag] in ``survey``: the
+    survey's error model (:func:`survey_error`) times a per-point log-normal scatter
+    (:data:`ERROR_SCATTER_DEX`) and, for EROS-1, one per-star factor (:data:`EROS1_STAR_ERROR_DEX`)."""
+    mag = np.asarray(mag, dtype=np.float64)
+    err = survey_error(mag, survey) * 10 ** rng.normal(0, ERROR_SCATTER_DEX[survey], size=mag.shape)
+    if survey == "eros1":
+        err = err * 10 ** rng.normal(0, EROS1_STAR_ERROR_DEX)
+    return err
+
+
+def survey_noise(
+    rng: np.random.Generator, time: np.ndarray, mag: np.ndarray, err: np.ndarray, survey: str = "ogle"
+) -> np.ndarray:
+    """Photometric noise [mag] to add to the noise-free magnitudes ``mag`` [mag] observed at ``time``
+    [d] with errors ``err`` [mag]. OGLE: white, N(0, err). EROS-1: per-star season offsets and a
+    damped random walk within seasons (:data:`EROS1_SEASON_OFFSET`, :data:`EROS1_RED_NOISE`), plus
+    white noise making up the rest of ``err`` (the total variance per point is ``err^2`` wherever the
+    systematics take at most 3/4 of it)."""
+    err = np.asarray(err, dtype=np.float64)
+    if survey == "ogle":
+        return rng.normal(0, err)
+    if survey != "eros1":
+        raise ValueError(f"survey={survey!r}: choose one of {list(SURVEYS)}")
+    time = np.asarray(time, dtype=np.float64)
+    season = np.concatenate([[0], np.cumsum(np.diff(time) > 60.0)]) if time.size else np.zeros(0, int)
+    level = float(np.median(mag)) if time.size else 0.0
+    season_rms = float(np.interp(level, *EROS1_SEASON_OFFSET))
+    red_rms = float(np.interp(level, *EROS1_RED_NOISE))
+    offsets = rng.normal(0, season_rms, size=int(season.max()) + 1 if time.size else 0)
+    red = np.zeros_like(time)
+    for j in range(offsets.size):
+        s = season == j
+        red[s] = damped_random_walk(rng, time[s], red_rms, EROS1_RED_NOISE_TAU)
+    var_sys = season_rms**2 + red_rms**2
+    white = np.sqrt(np.maximum(err**2 - var_sys, 0.25 * err**2))
+    return offsets[season] + red + rng.normal(0, white)
 
 
 def survey_error(mag: np.ndarray, survey: str = "ogle") -> np.ndarray:
@@ -97,13 +187,16 @@ def ogle_cadence(rng: np.random.Generator, n: int, years: int, field: str, surve
     ``field="bulge"`` or ``"mc"`` (Magellanic Clouds: seasons offset by half a year). Seasons
     last 200-260 nights, ~25% of nights are lost to weather; epochs fall on random remaining
     nights (a night can hold several) between 0.05 and 0.4 d after the night's start.
-    ``survey="eros1"``: seasons of 110-160 nights (EROS-1 LMC plates: ~120 epochs over ~890 d in
-    three seasons).
+    ``survey="eros1"``: :func:`eros1_cadence` (the field is the LMC's whatever ``field`` says).
     """
+    if survey == "eros1":
+        return eros1_cadence(rng, n, years)
+    if survey != "ogle":
+        raise ValueError(f"survey={survey!r}: choose one of {list(SURVEYS)}")
     shift = 0.0 if field == "bulge" else 182.6  # Magellanic Clouds: half a year later
     nights = []
     for y in range(years):
-        half = rng.uniform(100, 130) if survey == "ogle" else rng.uniform(55, 80)
+        half = rng.uniform(100, 130)
         c = SKY_TIME_START + 130.0 + 365.25 * y + shift
         nights.append(np.arange(np.floor(c - half), np.floor(c + half)))
     nights = np.concatenate(nights)
@@ -111,3 +204,77 @@ def ogle_cadence(rng: np.random.Generator, n: int, years: int, field: str, surve
     pick = rng.choice(nights, size=n, replace=n > nights.size)
     t = pick + rng.uniform(0.05, 0.4, size=n)
     return np.sort(t)
+
+
+#: EROS-1 LMC plate seasons, measured on the shared EROS-1 data (every star of it shares one schedule
+#: up to per-field details): (start [d] after the first season's start, length [d], share of the
+#: epochs). Measured: seasons of 120, 165 and 184 d starting 337 and 710 d apart, holding 27, 69 and
+#: 25 of a star's ~120 red-band epochs. Seasons after the third: 165 d, a third of a season's share, a
+#: year apart.
+EROS1_SEASONS = ((0.0, 120.0, 0.22), (337.0, 165.0, 0.57), (710.0, 180.0, 0.21))
+#: Synodic month [d] and a full moon [HJD - 2450000] (2000 January 21, 04:40 UT).
+SYNODIC_MONTH = 29.530589
+FULL_MOON_EPOCH = 1564.69
+#: No EROS-1 plate within this many days of full moon [d]: folded on the synodic month, the real
+#: epochs leave 2 of 10 phase bins empty and the 2 beside them at half the mean density.
+EROS1_MOON_HALF_WIDTH = 4.0
+#: Chance that a night after an observed night is observed too (runs of consecutive nights): with
+#: it the share of successive epochs one night apart is 0.52 (real 0.51), within 5 d 0.80 (0.80),
+#: within 10 d 0.86 (0.87), within 30 d 0.975 (0.974).
+EROS1_RUN_PERSISTENCE = 0.6
+
+
+def moon_distance(night: np.ndarray) -> np.ndarray:
+    """Days [d] from the middle of each night (``night`` [HJD - 2450000], the night's start) to
+    the nearest full moon (mean synodic month, :data:`FULL_MOON_EPOCH`)."""
+    x = (np.asarray(night, dtype=np.float64) + 0.5 - FULL_MOON_EPOCH) / SYNODIC_MONTH
+    return np.abs((x + 0.5) % 1.0 - 0.5) * SYNODIC_MONTH
+
+
+def _runs_of_nights(rng: np.random.Generator, nights: np.ndarray, k: int, stay: float) -> np.ndarray:
+    """``k`` of the sorted ``nights``, chosen by a two-state Markov chain (a night after an observed
+    night is observed with probability ``stay``; otherwise at the rate that gives ``k`` on average),
+    then trimmed or topped up at random to exactly ``k``; with ``k`` above the number of nights every
+    night is kept and the rest fall on random nights again (a night can hold several epochs)."""
+    if k >= nights.size:
+        extra = rng.choice(nights, size=k - nights.size) if nights.size else np.zeros(0)
+        return np.sort(np.concatenate([nights, extra]))
+    pi = k / nights.size
+    start = min(1.0, pi * (1.0 - stay) / (1.0 - pi))
+    u = rng.uniform(size=nights.size)
+    on = np.zeros(nights.size, dtype=bool)
+    on[0] = u[0] < pi
+    step = np.diff(nights) == 1
+    for i in range(1, nights.size):
+        on[i] = u[i] < (stay if (on[i - 1] and step[i - 1]) else start)
+    idx = np.flatnonzero(on)
+    if idx.size > k:
+        idx = rng.choice(idx, size=k, replace=False)
+    elif idx.size < k:
+        idx = np.concatenate([idx, rng.choice(np.flatnonzero(~on), size=k - idx.size, replace=False)])
+    return nights[np.sort(idx)]
+
+
+def eros1_cadence(rng: np.random.Generator, n: int, years: int) -> np.ndarray:
+    """Sorted observation times [HJD - 2450000] of ``n`` epochs of EROS-1's LMC plate schedule over
+    ``years`` seasons (:data:`EROS1_SEASONS`): each season gets its measured share of the epochs,
+    no night within :data:`EROS1_MOON_HALF_WIDTH` days of full moon is used, observed nights come
+    in runs (:data:`EROS1_RUN_PERSISTENCE`), one epoch per night between 0.05 and 0.4 d after the
+    night's start. The first season is centred where :func:`ogle_cadence` centres the Magellanic
+    Clouds' first season."""
+    seasons = [
+        EROS1_SEASONS[y] if y < len(EROS1_SEASONS) else (EROS1_SEASONS[-1][0] + 365.25 * (y - 2), 165.0, 1.0 / 3.0)
+        for y in range(int(years))
+    ]
+    share = np.array([s[2] for s in seasons])
+    share = n * share / share.sum()
+    k = np.floor(share).astype(int)
+    k[np.argsort(k - share, kind="stable")[: n - int(k.sum())]] += 1
+    first = SKY_TIME_START + 130.0 + 182.6 - 0.5 * EROS1_SEASONS[0][1]
+    picked = []
+    for (offset, length, _), kk in zip(seasons, k):
+        nights = np.arange(np.floor(first + offset), np.floor(first + offset + length))
+        nights = nights[moon_distance(nights) > EROS1_MOON_HALF_WIDTH]
+        picked.append(_runs_of_nights(rng, nights, int(kk), EROS1_RUN_PERSISTENCE))
+    t = np.concatenate(picked)
+    return np.sort(t + rng.uniform(0.05, 0.4, size=t.size))
