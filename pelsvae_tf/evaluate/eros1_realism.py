@@ -97,10 +97,11 @@ def _realism_eros1(
         model = model - model.mean(axis=-1, keepdims=True) + survey_magnitudes(name, "eros1", n, rng)[:, None]
         time = np.asarray(cur["time"], np.float64)
         err = np.stack([survey_errors(rng, row, "eros1") for row in model])
+        noise = 0.0
         if cfg.add_noise:
             noise = np.stack([survey_noise(rng, tt, row, ee, "eros1") for tt, row, ee in zip(time, model, err)])
         t.append(time)
-        m.append(model + wander + noise if cfg.add_noise else model)
+        m.append(model + wander + noise)
         e.append(err)
         cl += [name] * n
         per.append(np.asarray(cur["period"], np.float64))

@@ -56,6 +56,7 @@ _EXPORTS = {
     "eros1_cadence": "survey",
     "moon_distance": "survey",
     "EROS1_MOON_HALF_WIDTH": "survey",
+    "SEASON_GAP": "survey",
     "EROS1_SEASONS": "survey",
     "survey_magnitude_shift": "survey",
     "has_field_distance": "survey",

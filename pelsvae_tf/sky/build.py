@@ -262,7 +262,7 @@ def _simulate_draw(
         subtype = str(row["subtype"])
         truth["shape_source"] = str(row["source_id"])
         if subtype == "SRV":
-            model = "srv"
+            model, field = "srv", "mc"  # LMC stars, LMC seasons (no draw: streams unchanged)
         elif cls == "ECL":
             contact = subtype in CONTACT_SUBTYPES
             model = "contact" if contact else "eclipses"
@@ -440,8 +440,11 @@ def build_sky(config: SkyConfig | None = None, out_dir: str | Path = "sky", prog
     phot = out_dir / "photometry"
     cfg_path = out_dir / "sky_config.json"
     if cfg_path.exists():
-        old = json.loads(cfg_path.read_text())
-        if old != config.to_dict():
+        try:  # compared as configs, so a file from before a new field (at its default) still matches
+            same = SkyConfig.from_dict(json.loads(cfg_path.read_text())) == config
+        except (TypeError, ValueError):
+            same = False
+        if not same:
             raise ValueError(
                 f"{out_dir} holds a sky built with another configuration ({cfg_path}); choose a new --out or delete it"
             )

@@ -61,7 +61,8 @@ class SkyConfig(ConfigBase):
         lpv_srv_fraction: share of the LPVs that are LMC semi-regular variables (OGLE-III SRVs with
             an I amplitude >= 0.2 mag, two wandering sinusoids: :func:`pelsvae_tf.sky.lpv.srv_magnitudes`)
             instead of Miras, [0-1]; None = the survey's: 0 for ogle (the paper's LPV class is Miras
-            only), 0.674 for eros1 (its "Mira" class holds semi-regulars; the LMC's SRV share)
+            only), 0.674 for eros1 (its "Mira" class holds semi-regulars; the LMC's SRV share).
+            ``pelsvae prepare`` drops subtype SRV as the paper does; keep them with --keep-subtypes
     """
 
     n_per_class: int | dict[str, int] = 300
@@ -122,11 +123,17 @@ class SkyConfig(ConfigBase):
                 raise ValueError(f"SkyConfig.{name}={v}: rms relative change, must be in [0, 0.5]")
         if self.lpv_shape not in LPV_SHAPES:
             raise ValueError(f"SkyConfig.lpv_shape={self.lpv_shape!r}: choose one of {list(LPV_SHAPES)}")
-        if self.lpv_srv_fraction is not None and not 0 <= float(self.lpv_srv_fraction) <= 1:
-            raise ValueError(
-                f"SkyConfig.lpv_srv_fraction={self.lpv_srv_fraction}: a fraction, must be in [0, 1] "
-                "(or None for the survey's default)"
-            )
+        if self.lpv_srv_fraction is not None:
+            try:
+                frac = float(self.lpv_srv_fraction)
+            except (TypeError, ValueError):
+                frac = float("nan")
+            if not 0 <= frac <= 1:
+                raise ValueError(
+                    f"SkyConfig.lpv_srv_fraction={self.lpv_srv_fraction!r}: a fraction, must be in [0, 1] "
+                    "(or None for the survey's default)"
+                )
+            self.lpv_srv_fraction = frac
         if not 0 <= self.detect_snr <= 100:
             raise ValueError(f"SkyConfig.detect_snr={self.detect_snr}: signal-to-noise, must be in [0, 100]")
         if not 0 <= self.period_noise <= 1e-3:

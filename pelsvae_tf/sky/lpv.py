@@ -102,13 +102,16 @@ def srv_magnitudes(
     times ``t`` [d]: one sinusoid per period ``periods`` [d] of peak-to-peak amplitude
     ``amplitudes`` [mag] (OGLE-III lists a primary and a secondary period, often of comparable
     amplitude), each with its own period and amplitude wandering (:func:`stochastic_phase` with
-    ``sigma_p``, ``sigma_a``, ``tau_cycles``) from phase zero at ``t0`` [d]. Non-finite or
-    non-positive periods / amplitudes are skipped."""
+    ``sigma_p``, ``sigma_a``, ``tau_cycles``) and its own random phase: phase zero at ``t0`` [d]
+    minus a uniform fraction of its period (a common zero phase would start a long secondary period
+    at the same point of its cycle in every star, i.e. a shared brightening or fading trend).
+    Non-finite or non-positive periods / amplitudes are skipped."""
     t = np.asarray(t, dtype=np.float64)
     out = np.zeros_like(t)
     for p, a in zip(periods, amplitudes):
         if not (np.isfinite(p) and np.isfinite(a) and p > 0 and a > 0):
             continue
-        cycles, factor = stochastic_phase(rng, t, float(p), t0, sigma_p, sigma_a, tau_cycles)
+        start = float(t0) - float(rng.uniform(0.0, 1.0)) * float(p)
+        cycles, factor = stochastic_phase(rng, t, float(p), start, sigma_p, sigma_a, tau_cycles)
         out += 0.5 * float(a) * factor * np.cos(2 * np.pi * cycles)
     return out

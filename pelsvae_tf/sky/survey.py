@@ -108,23 +108,38 @@ def survey_magnitude_shift(source_id: str, survey: str, cls: str = "") -> float:
     return FIELD_DISTANCE_EXTINCTION_I[target] - FIELD_DISTANCE_EXTINCTION_I[field_of(source_id)]
 
 
+#: Days [d] without an epoch that separate two observing seasons (EROS-1's seasons are >= 200 d apart,
+#: a sparse season can hold a 60-d gap).
+SEASON_GAP = 100.0
+
 #: EROS-1 photometric systematics, measured on the residuals of the shared EROS-1 train split's red-band
 #: curves about a 4-harmonic fit at the catalogue period (4-sigma clipped; CEP, ECL and RR Lyrae alike):
 #: - each star's errors sit above or below :func:`eros1_error` by a factor 10^N(0, 0.10) (per-star
 #:   median error over the model: 0.101 dex rms);
-#: - each star's mean magnitude shifts from season to season by N(0, 0.05) mag (rms of the season
-#:   means beyond their white-noise share: 0.047-0.054 mag for r < 16.5, 0.02-0.03 at 16.5-17.5,
-#:   0.06-0.09 fainter);
+#: - each star's mean magnitude shifts from season to season (rms of the season means beyond their
+#:   white-noise share: 0.056 mag for r < 16, 0.035 at 16-17, 0.024 at 17-18, 0.048 at 18-19, 0.106
+#:   fainter): :data:`EROS1_SEASON_OFFSET`, interpolated in magnitude;
 #: - within a season, the residuals of bright stars are correlated from night to night (correlation of
 #:   successive epochs one night apart, season means removed: 0.16-0.24 for r < 16.5, 0.06 at
 #:   16.5-17.5, 0.01 fainter; 3-10 d apart about half the one-night value): a damped random walk of
-#:   correlation time 6 d and rms :data:`EROS1_RED_NOISE` interpolated in magnitude.
-#: The real errors describe the total scatter (rms of residual / error: 0.90-1.04 per class), so the
-#: white part is what the systematics leave of the error (at least half of it).
+#:   correlation time :data:`EROS1_RED_NOISE_TAU` (10 d) and rms :data:`EROS1_RED_NOISE` interpolated
+#:   in magnitude;
+#: - the noise is skewed in magnitudes (:data:`EROS1_NOISE_SKEW`).
+#: The table values are those that give the sky the measured statistics through the same fits (the
+#: sky's own model misfit and error scatter dilute them). The real errors describe the total scatter
+#: (rms of residual / error: 0.90-1.04 per class), so the white part is what the systematics leave of
+#: the error (at least half of it).
 EROS1_STAR_ERROR_DEX = 0.10
 EROS1_SEASON_OFFSET = ((16.0, 17.0, 18.0, 19.0), (0.06, 0.04, 0.07, 0.10))
 EROS1_RED_NOISE = ((16.0, 17.0, 18.0), (0.08, 0.04, 0.015))
 EROS1_RED_NOISE_TAU = 10.0
+#: Skewness of EROS-1's noise in magnitudes, by magnitude [mag]: the median per-star skewness of the
+#: residuals / errors (same fits, |r / err| < 6) is +0.74 for r < 15.5, +0.60 at 15.5-16.5, +0.20 at
+#: 16.5-17.5, -0.15 at 17.5-18.5, -0.41 at 18.5-19.2 and -0.27 fainter, in CEP, ECL and RR Lyrae
+#: alike: bright stars' plates err faint (saturation), faint stars' err bright (the plate limit). The
+#: sky's noise gets these values per star through the same fits (seed 0: +0.73 / +0.63 / +0.23 /
+#: -0.18 / -0.38 / -0.40) with the skewness parameters below (a z -> z + a (z^2 - 1) transform).
+EROS1_NOISE_SKEW = ((15.0, 16.0, 17.0, 18.0, 18.85, 19.6), (1.30, 1.21, 0.40, -0.30, -0.74, -0.18))
 
 
 def survey_errors(rng: np.random.Generator, mag: np.ndarray, survey: str = "ogle") -> np.ndarray:
@@ -141,18 +156,26 @@ def survey_errors(rng: np.random.Generator, mag: np.ndarray, survey: str = "ogle
 def survey_noise(
     rng: np.random.Generator, time: np.ndarray, mag: np.ndarray, err: np.ndarray, survey: str = "ogle"
 ) -> np.ndarray:
-    """Photometric noise [mag] to add to the noise-free magnitudes ``mag`` [mag] observed at ``time``
-    [d] with errors ``err`` [mag]. OGLE: white, N(0, err). EROS-1: per-star season offsets and a
-    damped random walk within seasons (:data:`EROS1_SEASON_OFFSET`, :data:`EROS1_RED_NOISE`), plus
-    white noise making up the rest of ``err`` (the total variance per point is ``err^2`` wherever the
-    systematics take at most 3/4 of it)."""
+    """Photometric noise [mag] to add to the noise-free magnitudes ``mag`` [mag] of one star observed
+    at sorted times ``time`` [d] with errors ``err`` [mag]. OGLE: white, N(0, err). EROS-1: per-star
+    season offsets (a season: epochs less than :data:`SEASON_GAP` apart) and a damped random walk within seasons
+    (:data:`EROS1_SEASON_OFFSET`, :data:`EROS1_RED_NOISE`), plus white noise making up the rest of
+    ``err`` (the total variance per point is ``err^2`` wherever the systematics take at most 3/4 of
+    it), skewed by :data:`EROS1_NOISE_SKEW` at the star's median magnitude. Raises ``ValueError``
+    for unsorted ``time`` or arrays of different lengths."""
     err = np.asarray(err, dtype=np.float64)
     if survey == "ogle":
         return rng.normal(0, err)
     if survey != "eros1":
         raise ValueError(f"survey={survey!r}: choose one of {list(SURVEYS)}")
     time = np.asarray(time, dtype=np.float64)
-    season = np.concatenate([[0], np.cumsum(np.diff(time) > 60.0)]) if time.size else np.zeros(0, int)
+    if not (time.shape == err.shape == np.shape(mag)) or time.ndim != 1:
+        raise ValueError(
+            f"survey_noise: time {time.shape}, mag {np.shape(mag)} and err {err.shape} must be 1-D and of one length"
+        )
+    if np.any(np.diff(time) < 0):
+        raise ValueError("survey_noise: time must be sorted (one star's epochs in time order)")
+    season = np.concatenate([[0], np.cumsum(np.diff(time) > SEASON_GAP)]) if time.size else np.zeros(0, int)
     level = float(np.median(mag)) if time.size else 0.0
     season_rms = float(np.interp(level, *EROS1_SEASON_OFFSET))
     red_rms = float(np.interp(level, *EROS1_RED_NOISE))
@@ -163,7 +186,12 @@ def survey_noise(
         red[s] = damped_random_walk(rng, time[s], red_rms, EROS1_RED_NOISE_TAU)
     var_sys = season_rms**2 + red_rms**2
     white = np.sqrt(np.maximum(err**2 - var_sys, 0.25 * err**2))
-    return offsets[season] + red + rng.normal(0, white)
+    noise = offsets[season] + red + rng.normal(0, white)
+    # skewed: z -> z + a (z^2 - 1), skewness (6a + 8a^3) / (1 + 2a^2)^1.5, variance kept
+    sigma = np.sqrt(var_sys + white**2)
+    a = float(np.interp(level, *EROS1_NOISE_SKEW)) / 6.0
+    z = noise / sigma
+    return sigma * (z + a * (z * z - 1.0)) / np.sqrt(1.0 + 2.0 * a * a)
 
 
 def survey_error(mag: np.ndarray, survey: str = "ogle") -> np.ndarray:
@@ -211,7 +239,7 @@ def ogle_cadence(rng: np.random.Generator, n: int, years: int, field: str, surve
 #: epochs). Measured: seasons of 120, 165 and 184 d starting 337 and 710 d apart, holding 27, 69 and
 #: 25 of a star's ~120 red-band epochs. Seasons after the third: 165 d, a third of a season's share, a
 #: year apart.
-EROS1_SEASONS = ((0.0, 120.0, 0.22), (337.0, 165.0, 0.57), (710.0, 180.0, 0.21))
+EROS1_SEASONS = ((0.0, 120.0, 0.22), (337.0, 165.0, 0.57), (710.0, 184.0, 0.21))
 #: Synodic month [d] and a full moon [HJD - 2450000] (2000 January 21, 04:40 UT).
 SYNODIC_MONTH = 29.530589
 FULL_MOON_EPOCH = 1564.69
@@ -219,8 +247,8 @@ FULL_MOON_EPOCH = 1564.69
 #: epochs leave 2 of 10 phase bins empty and the 2 beside them at half the mean density.
 EROS1_MOON_HALF_WIDTH = 4.0
 #: Chance that a night after an observed night is observed too (runs of consecutive nights): with
-#: it the share of successive epochs one night apart is 0.52 (real 0.51), within 5 d 0.80 (0.80),
-#: within 10 d 0.86 (0.87), within 30 d 0.975 (0.974).
+#: it the share of successive epochs one night apart is 0.52 (real 0.51), within 5 d 0.79 (0.80),
+#: within 10 d 0.87 (0.87), within 30 d 0.974 (0.974) (300 simulated stars, 100-125 epochs, 3 seasons).
 EROS1_RUN_PERSISTENCE = 0.6
 
 
@@ -260,8 +288,11 @@ def eros1_cadence(rng: np.random.Generator, n: int, years: int) -> np.ndarray:
     ``years`` seasons (:data:`EROS1_SEASONS`): each season gets its measured share of the epochs,
     no night within :data:`EROS1_MOON_HALF_WIDTH` days of full moon is used, observed nights come
     in runs (:data:`EROS1_RUN_PERSISTENCE`), one epoch per night between 0.05 and 0.4 d after the
-    night's start. The first season is centred where :func:`ogle_cadence` centres the Magellanic
+    night's start (when ``n`` exceeds a season's dark nights every night is used and the rest double
+    up; when a season's share exceeds 60 % of its dark nights the runs fade into every other night). The first season is centred where :func:`ogle_cadence` centres the Magellanic
     Clouds' first season."""
+    if int(n) < 0 or int(years) < 1:
+        raise ValueError(f"eros1_cadence: n={n} epochs must be >= 0 and years={years} >= 1")
     seasons = [
         EROS1_SEASONS[y] if y < len(EROS1_SEASONS) else (EROS1_SEASONS[-1][0] + 365.25 * (y - 2), 165.0, 1.0 / 3.0)
         for y in range(int(years))

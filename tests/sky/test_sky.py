@@ -377,6 +377,7 @@ def test_eros1_survey_errors_and_cadence():
         (dict(detect_snr=-1.0), "SkyConfig.detect_snr"),
         (dict(lpv_shape="sawtooth"), "SkyConfig.lpv_shape"),
         (dict(lpv_srv_fraction=1.5), "SkyConfig.lpv_srv_fraction"),
+        (dict(lpv_srv_fraction="many"), "SkyConfig.lpv_srv_fraction"),
     ],
 )
 def test_sky_config_named_errors(bad, field):

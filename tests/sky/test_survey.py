@@ -17,13 +17,14 @@ from pelsvae_tf.sky import (
     simulate_star,
     srv_magnitudes,
     survey_class_magnitude,
+    survey_errors,
     survey_noise,
 )
-from pelsvae_tf.sky.survey import EROS1_MOON_HALF_WIDTH, EROS1_RED_NOISE, EROS1_SEASON_OFFSET, ogle_cadence
+from pelsvae_tf.sky.survey import EROS1_MOON_HALF_WIDTH, EROS1_RED_NOISE, EROS1_SEASON_OFFSET, SEASON_GAP, ogle_cadence
 
 
 def _seasons(t):
-    return np.concatenate([[0], np.cumsum(np.diff(t) > 60.0)])
+    return np.concatenate([[0], np.cumsum(np.diff(t) > SEASON_GAP)])
 
 
 def test_eros1_cadence_seasons_moon_and_runs():
@@ -31,7 +32,7 @@ def test_eros1_cadence_seasons_moon_and_runs():
     one_night = []
     for n in (100, 113, 125) * 20:
         t = eros1_cadence(rng, n, 3)
-        assert t.size == n and np.all(np.diff(t) > 0)  # one epoch per night
+        assert t.size == n and np.all(np.diff(np.floor(t)) >= 1)  # one epoch per night
         # no plate within the moon half-width of full moon
         assert moon_distance(np.floor(t)).min() > EROS1_MOON_HALF_WIDTH
         # three seasons holding their measured share of the epochs
@@ -43,9 +44,17 @@ def test_eros1_cadence_seasons_moon_and_runs():
     # runs of consecutive nights: the real EROS-1 schedule has 51 % of successive epochs one night
     # apart; random nights in the same seasons give ~28 %
     assert 0.45 < np.mean(one_night) < 0.6
-    # more epochs than dark nights: every night is used, the rest double up
+    # more epochs than dark nights: every night is used, the rest double up; more seasons than the
+    # three measured, one a year; a handful of epochs; nonsense named
     t = eros1_cadence(rng, 1000, 8)
-    assert t.size == 1000 and _seasons(t).max() == 7
+    assert t.size == 1000 and _seasons(t).max() == 7 and np.all(np.diff(t) >= 0)
+    for n, years in ((10, 1), (10, 3), (0, 2)):
+        t = eros1_cadence(rng, n, years)
+        assert t.size == n and np.all(moon_distance(np.floor(t)) > EROS1_MOON_HALF_WIDTH)
+    with pytest.raises(ValueError, match="n=-1"):
+        eros1_cadence(rng, -1, 3)
+    with pytest.raises(ValueError, match="years=0"):
+        eros1_cadence(rng, 10, 0)
     # the OGLE cadence is unchanged and refuses an unknown survey
     assert ogle_cadence(np.random.default_rng(1), 50, 2, "mc").size == 50
     with pytest.raises(ValueError, match="survey='sdss'"):
@@ -98,6 +107,18 @@ def test_eros1_noise_is_correlated_for_bright_stars_only():
         assert ratio and np.mean(ratio) == pytest.approx(1.0, abs=0.15)
         expected = np.hypot(np.interp(level, *EROS1_SEASON_OFFSET), np.interp(level, *EROS1_RED_NOISE) * 0.5)
         assert np.std(offs) == pytest.approx(expected, rel=0.35)
+    # the per-star error level scatters by 0.10 dex about the error model (real: 0.101 dex)
+    lv = [np.log10(np.median(survey_errors(rng, np.full(120, 17.0), "eros1"))) for _ in range(400)]
+    assert np.std(lv) == pytest.approx(0.10, abs=0.02)
+    # the noise is skewed as the plates': faint tail for bright stars, bright tail for faint ones
+    for level, sign in ((15.5, 1), (18.9, -1)):
+        t = eros1_cadence(rng, 4000, 30)
+        r = survey_noise(rng, t, np.full(t.size, level), np.full(t.size, 0.15), "eros1")
+        assert sign * np.mean(((r - r.mean()) / r.std()) ** 3) > 0.3
+    with pytest.raises(ValueError, match="time must be sorted"):
+        survey_noise(rng, np.array([100.0, 500.0, 110.0]), np.zeros(3), np.full(3, 0.1), "eros1")
+    with pytest.raises(ValueError, match="one length"):
+        survey_noise(rng, np.arange(3.0), np.zeros(3), np.full(4, 0.1), "eros1")
     # OGLE: white noise, the same draws as N(0, err)
     err = np.full(40, 0.02)
     t = np.arange(40.0)
@@ -125,7 +146,10 @@ def test_semi_regular_variable_wanders_about_its_period():
     t = np.sort(np.random.default_rng(0).uniform(0, 3000, 800))
     # strict: no wandering -> a sinusoid of the given amplitude
     strict = srv_magnitudes(np.random.default_rng(1), t, 0.0, (120.0,), (0.4,), sigma_p=0.0, sigma_a=0.0)
-    np.testing.assert_allclose(strict, 0.2 * np.cos(2 * np.pi * t / 120.0), atol=1e-9)
+    X = np.column_stack([np.cos(2 * np.pi * t / 120.0), np.sin(2 * np.pi * t / 120.0)])
+    coef = np.linalg.lstsq(X, strict, rcond=None)[0]
+    np.testing.assert_allclose(X @ coef, strict, atol=1e-9)
+    assert np.hypot(*coef) == pytest.approx(0.2, rel=1e-9)
     m = srv_magnitudes(np.random.default_rng(1), t, 0.0, (120.0, np.nan), (0.4, 0.3))
     freq, power = LombScargle(t, m).autopower(minimum_frequency=1 / 1000, maximum_frequency=1 / 20)
     assert 1 / freq[np.argmax(power)] == pytest.approx(120.0, rel=0.05)
@@ -137,6 +161,14 @@ def test_semi_regular_variable_wanders_about_its_period():
 
     assert np.std(cycle_ranges(m)) / np.mean(cycle_ranges(m)) > 0.15
     assert np.std(cycle_ranges(strict)) / np.mean(cycle_ranges(strict)) < 0.05
+    # each period starts at its own random phase: a long secondary period brightens some stars over
+    # three years and fades others (a common zero phase made 400 of 400 brighten)
+    tt = np.linspace(0, 1000, 120)
+    slopes = [
+        np.polyfit(tt, srv_magnitudes(np.random.default_rng(s), tt, 0.0, (3000.0,), (0.5,), sigma_p=0, sigma_a=0), 1)[0]
+        for s in range(400)
+    ]
+    assert 0.35 < np.mean(np.asarray(slopes) > 0) < 0.65
 
 
 def test_lpv_class_holds_semi_regulars_only_where_the_survey_does():
