@@ -13,7 +13,7 @@ from pelsvae_tf.evaluate.config import EvalConfig
 from pelsvae_tf.evaluate.generation import _class_curves, _make_generator
 from pelsvae_tf.evaluate.runview import _RunView
 from pelsvae_tf.generate.cadence import Cadence
-from pelsvae_tf.sky import ogle_cadence, survey_errors, survey_magnitudes, survey_noise
+from pelsvae_tf.sky import ogle_cadence, reported_errors, survey_errors, survey_magnitudes, survey_noise
 
 #: EROS-1-like cadence of the realism check: epochs per curve (median of the shared EROS-1 red-band
 #: light curves: 120) over three LMC seasons of the sky's ``survey="eros1"`` layout (baseline 842-878 d,
@@ -57,8 +57,9 @@ def _realism_eros1(
     :func:`pelsvae_tf.sky.ogle_cadence` with ``survey="eros1"``), shifted to the mean magnitude of
     a real star of the class moved to the LMC (:func:`pelsvae_tf.sky.survey_magnitudes`) and given
     EROS-1 photographic errors [mag] and noise as the sky's ``survey="eros1"`` stars get them
-    (:func:`pelsvae_tf.sky.survey_errors`, :func:`pelsvae_tf.sky.survey_noise`: season offsets and
-    night-to-night correlated noise besides the white part), then compared with at most ``max_real_per_class`` EROS-1 stars
+    (:func:`pelsvae_tf.sky.survey_errors`, :func:`pelsvae_tf.sky.survey_noise`,
+    :func:`pelsvae_tf.sky.reported_errors`: season offsets and night-to-night correlated noise besides
+    the white part, which is Gaussian in flux; errors of the measured magnitudes), then compared with at most ``max_real_per_class`` EROS-1 stars
     per class by :func:`pelsvae_tf.evaluate.realism.realism_section`. Returns ``(metrics, markdown)``;
     ``(None, "")`` with a note when no class is shared.
     """
@@ -100,6 +101,7 @@ def _realism_eros1(
         noise = 0.0
         if cfg.add_noise:
             noise = np.stack([survey_noise(rng, tt, row, ee, "eros1") for tt, row, ee in zip(time, model, err)])
+            err = reported_errors(err, model, model + noise, "eros1")
         t.append(time)
         m.append(model + wander + noise)
         e.append(err)

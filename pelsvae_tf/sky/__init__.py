@@ -49,6 +49,7 @@ _EXPORTS = {
     "survey_error": "survey",
     "survey_noise": "survey",
     "survey_errors": "survey",
+    "reported_errors": "survey",
     "survey_class_magnitude": "survey",
     "EROS1_ECL_MEAN_MAG_DECILES": "survey",
     "ogle_error": "survey",

@@ -64,8 +64,9 @@ log-normal per-point scatter (0.1 dex); ``survey="eros1"``: :func:`eros1_error` 
 scatter times a per-star factor (0.10 dex), on EROS-1's plate schedule (:func:`eros1_cadence`: the
 three measured seasons and their epoch shares, no plate near full moon, runs of consecutive nights);
 the magnitude is drawn from N(true, sigma) (OGLE) or, for EROS-1, from per-star season offsets, a
-night-to-night correlated damped random walk for bright stars and white noise for the rest of sigma
-(:func:`pelsvae_tf.sky.survey.survey_noise`, measured on the EROS-1 train split). Outliers: a
+night-to-night correlated damped random walk for bright stars and white noise, Gaussian in flux, for
+the rest of sigma (:func:`pelsvae_tf.sky.survey.survey_noise`, measured on the EROS-1 train split),
+with the errors then reported at the measured magnitude (:func:`pelsvae_tf.sky.survey.reported_errors`). Outliers: a
 fraction U(0, ``outlier_frac_max``) of the points jump by +-U(0.3, 1.5) mag, and 0.5% get their
 error inflated x U(3, 10), so the clipping has work to do.
 
@@ -113,6 +114,7 @@ from pelsvae_tf.sky.survey import (
     has_field_distance,
     ogle_cadence,
     ogle_error,
+    reported_errors,
     survey_class_magnitude,
     survey_errors,
     survey_magnitude_shift,
@@ -375,6 +377,7 @@ def _simulate_draw(
     err = survey_errors(rng, true_mag, config.survey)
     truth["detect_snr"] = detection_snr(shape, err)
     mag = true_mag + survey_noise(rng, time, true_mag, err, config.survey)
+    err = reported_errors(err, true_mag, mag, config.survey)
     n_out = int(round(rng.uniform(0, config.outlier_frac_max) * n_ep))
     if n_out:
         idx = rng.choice(n_ep, size=n_out, replace=False)

@@ -124,7 +124,10 @@ SEASON_GAP = 100.0
 #:   16.5-17.5, 0.01 fainter; 3-10 d apart about half the one-night value): a damped random walk of
 #:   correlation time :data:`EROS1_RED_NOISE_TAU` (10 d) and rms :data:`EROS1_RED_NOISE` interpolated
 #:   in magnitude;
-#: - the noise is skewed in magnitudes (:data:`EROS1_NOISE_SKEW`).
+#: - the noise is skewed in magnitudes: the residuals' per-star skewness (clipped at 4 robust sigma,
+#:   as the realism features are) is +0.15 to +0.61, largest for faint stars, as for noise that is
+#:   Gaussian in flux; and the errors grow with the *measured* magnitude (so residual / error is
+#:   skewed the other way for faint stars: -0.41 at r = 18.5-19.2).
 #: The table values are those that give the sky the measured statistics through the same fits (the
 #: sky's own model misfit and error scatter dilute them). The real errors describe the total scatter
 #: (rms of residual / error: 0.90-1.04 per class), so the white part is what the systematics leave of
@@ -133,13 +136,6 @@ EROS1_STAR_ERROR_DEX = 0.10
 EROS1_SEASON_OFFSET = ((16.0, 17.0, 18.0, 19.0), (0.06, 0.04, 0.07, 0.10))
 EROS1_RED_NOISE = ((16.0, 17.0, 18.0), (0.08, 0.04, 0.015))
 EROS1_RED_NOISE_TAU = 10.0
-#: Skewness of EROS-1's noise in magnitudes, by magnitude [mag]: the median per-star skewness of the
-#: residuals / errors (same fits, |r / err| < 6) is +0.74 for r < 15.5, +0.60 at 15.5-16.5, +0.20 at
-#: 16.5-17.5, -0.15 at 17.5-18.5, -0.41 at 18.5-19.2 and -0.27 fainter, in CEP, ECL and RR Lyrae
-#: alike: bright stars' plates err faint (saturation), faint stars' err bright (the plate limit). The
-#: sky's noise gets these values per star through the same fits (seed 0: +0.73 / +0.63 / +0.23 /
-#: -0.18 / -0.38 / -0.40) with the skewness parameters below (a z -> z + a (z^2 - 1) transform).
-EROS1_NOISE_SKEW = ((15.0, 16.0, 17.0, 18.0, 18.85, 19.6), (1.30, 1.21, 0.40, -0.30, -0.74, -0.18))
 
 
 def survey_errors(rng: np.random.Generator, mag: np.ndarray, survey: str = "ogle") -> np.ndarray:
@@ -161,8 +157,9 @@ def survey_noise(
     season offsets (a season: epochs less than :data:`SEASON_GAP` apart) and a damped random walk within seasons
     (:data:`EROS1_SEASON_OFFSET`, :data:`EROS1_RED_NOISE`), plus white noise making up the rest of
     ``err`` (the total variance per point is ``err^2`` wherever the systematics take at most 3/4 of
-    it), skewed by :data:`EROS1_NOISE_SKEW` at the star's median magnitude. Raises ``ValueError``
-    for unsorted ``time`` or arrays of different lengths."""
+    it), the white part Gaussian in flux (so skewed faint in magnitudes). Raises ``ValueError``
+    for unsorted ``time`` or arrays of different lengths. Report the errors of the measured
+    magnitudes with :func:`reported_errors`."""
     err = np.asarray(err, dtype=np.float64)
     if survey == "ogle":
         return rng.normal(0, err)
@@ -186,12 +183,24 @@ def survey_noise(
         red[s] = damped_random_walk(rng, time[s], red_rms, EROS1_RED_NOISE_TAU)
     var_sys = season_rms**2 + red_rms**2
     white = np.sqrt(np.maximum(err**2 - var_sys, 0.25 * err**2))
-    noise = offsets[season] + red + rng.normal(0, white)
-    # skewed: z -> z + a (z^2 - 1), skewness (6a + 8a^3) / (1 + 2a^2)^1.5, variance kept
-    sigma = np.sqrt(var_sys + white**2)
-    a = float(np.interp(level, *EROS1_NOISE_SKEW)) / 6.0
-    z = noise / sigma
-    return sigma * (z + a * (z * z - 1.0)) / np.sqrt(1.0 + 2.0 * a * a)
+    # photon and sky noise is Gaussian in flux: in magnitudes it has a faint tail that grows as the
+    # signal-to-noise drops (skewness ~ 3 x 0.92 sigma [mag])
+    flux = rng.normal(0, white * np.log(10) / 2.5)
+    return offsets[season] + red - 2.5 * np.log10(np.maximum(1.0 + flux, 1e-3))
+
+
+def reported_errors(err: np.ndarray, true_mag: np.ndarray, mag: np.ndarray, survey: str = "ogle") -> np.ndarray:
+    """Errors [mag] a survey reports for measured magnitudes ``mag`` [mag] whose noise was drawn with
+    errors ``err`` [mag] at the noise-free magnitudes ``true_mag`` [mag]. OGLE: ``err``. EROS-1: the
+    error model at the measured magnitude, keeping each point's scatter factor
+    (``err * eros1_error(mag) / eros1_error(true_mag)``): the photometry's error comes from the flux
+    it measured, so points that came out faint report larger errors."""
+    err = np.asarray(err, dtype=np.float64)
+    if survey == "ogle":
+        return err
+    if survey != "eros1":
+        raise ValueError(f"survey={survey!r}: choose one of {list(SURVEYS)}")
+    return err * eros1_error(mag) / eros1_error(true_mag)
 
 
 def survey_error(mag: np.ndarray, survey: str = "ogle") -> np.ndarray:

@@ -14,6 +14,7 @@ from pelsvae_tf.sky import (
     SkyConfig,
     eros1_cadence,
     moon_distance,
+    reported_errors,
     simulate_star,
     srv_magnitudes,
     survey_class_magnitude,
@@ -110,11 +111,20 @@ def test_eros1_noise_is_correlated_for_bright_stars_only():
     # the per-star error level scatters by 0.10 dex about the error model (real: 0.101 dex)
     lv = [np.log10(np.median(survey_errors(rng, np.full(120, 17.0), "eros1"))) for _ in range(400)]
     assert np.std(lv) == pytest.approx(0.10, abs=0.02)
-    # the noise is skewed as the plates': faint tail for bright stars, bright tail for faint ones
-    for level, sign in ((15.5, 1), (18.9, -1)):
+    # the white noise is Gaussian in flux: a faint tail in magnitudes, growing as the signal-to-noise
+    # drops (real residuals: skewness +0.15..+0.61, largest for faint stars); the reported errors
+    # come from the measured magnitude, so points that came out faint report larger errors
+    skews = []
+    for level, err0 in ((15.5, 0.11), (18.9, 0.22)):
         t = eros1_cadence(rng, 4000, 30)
-        r = survey_noise(rng, t, np.full(t.size, level), np.full(t.size, 0.15), "eros1")
-        assert sign * np.mean(((r - r.mean()) / r.std()) ** 3) > 0.3
+        true = np.full(t.size, level)
+        err = np.full(t.size, err0)
+        r = survey_noise(rng, t, true, err, "eros1")
+        skews.append(np.mean(((r - r.mean()) / r.std()) ** 3))
+        rep = reported_errors(err, true, true + r, "eros1")
+        assert np.corrcoef(r, rep)[0, 1] > 0.5 and np.median(rep) == pytest.approx(err0, rel=0.05)
+    assert -0.05 < skews[0] < skews[1] and skews[1] > 0.3  # bright: the white part is small
+    assert np.array_equal(reported_errors(err, true, true + r, "ogle"), err)
     with pytest.raises(ValueError, match="time must be sorted"):
         survey_noise(rng, np.array([100.0, 500.0, 110.0]), np.zeros(3), np.full(3, 0.1), "eros1")
     with pytest.raises(ValueError, match="one length"):
