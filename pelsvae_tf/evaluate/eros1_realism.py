@@ -59,8 +59,8 @@ def _realism_eros1(
     EROS-1 photographic errors [mag] and noise as the sky's ``survey="eros1"`` stars get them
     (:func:`pelsvae_tf.sky.survey_errors`, :func:`pelsvae_tf.sky.survey_noise`,
     :func:`pelsvae_tf.sky.reported_errors`: season offsets and night-to-night correlated noise besides
-    the white part, which is Gaussian in flux; errors of the measured magnitudes), then compared with at most ``max_real_per_class`` EROS-1 stars
-    per class by :func:`pelsvae_tf.evaluate.realism.realism_section`. Returns ``(metrics, markdown)``;
+    the white part, which is Gaussian in flux; errors of the measured magnitudes), then compared with
+    at most ``max_real_per_class`` EROS-1 stars per class by :func:`pelsvae_tf.evaluate.realism.realism_section`. Returns ``(metrics, markdown)``;
     ``(None, "")`` with a note when no class is shared.
     """
 

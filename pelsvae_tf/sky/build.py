@@ -66,9 +66,9 @@ three measured seasons and their epoch shares, no plate near full moon, runs of 
 the magnitude is drawn from N(true, sigma) (OGLE) or, for EROS-1, from per-star season offsets, a
 night-to-night correlated damped random walk for bright stars and white noise, Gaussian in flux, for
 the rest of sigma (:func:`pelsvae_tf.sky.survey.survey_noise`, measured on the EROS-1 train split),
-with the errors then reported at the measured magnitude (:func:`pelsvae_tf.sky.survey.reported_errors`). Outliers: a
-fraction U(0, ``outlier_frac_max``) of the points jump by +-U(0.3, 1.5) mag, and 0.5% get their
-error inflated x U(3, 10), so the clipping has work to do.
+with the errors then reported at the measured magnitude (:func:`pelsvae_tf.sky.survey.reported_errors`).
+Outliers: a fraction U(0, ``outlier_frac_max``) of the points jump by +-U(0.3, 1.5) mag, and 0.5% get
+their error inflated x U(3, 10), so the clipping has work to do.
 
 Survey selection: a survey catalogues only the variables it detects, so a draw whose noise-free curve
 differs from a constant by less than ``detect_snr`` (4) sigma (:func:`detection_snr`) is drawn again

@@ -154,8 +154,8 @@ def survey_noise(
 ) -> np.ndarray:
     """Photometric noise [mag] to add to the noise-free magnitudes ``mag`` [mag] of one star observed
     at sorted times ``time`` [d] with errors ``err`` [mag]. OGLE: white, N(0, err). EROS-1: per-star
-    season offsets (a season: epochs less than :data:`SEASON_GAP` apart) and a damped random walk within seasons
-    (:data:`EROS1_SEASON_OFFSET`, :data:`EROS1_RED_NOISE`), plus white noise making up the rest of
+    season offsets (a season: epochs less than :data:`SEASON_GAP` apart) and a damped random walk
+    within seasons (:data:`EROS1_SEASON_OFFSET`, :data:`EROS1_RED_NOISE`), plus white noise making up the rest of
     ``err`` (the total variance per point is ``err^2`` wherever the systematics take at most 3/4 of
     it), the white part Gaussian in flux (so skewed faint in magnitudes). Raises ``ValueError``
     for unsorted ``time`` or arrays of different lengths. Report the errors of the measured
@@ -219,6 +219,17 @@ def ogle_error(mag: np.ndarray) -> np.ndarray:
     return np.sqrt(0.004**2 + (0.04 * 10 ** (0.2 * x)) ** 2 + (0.016 * 10 ** (0.4 * x)) ** 2)
 
 
+#: Days [d] by which the Magellanic Clouds' observing seasons follow the Galactic bulge's (half a year).
+MC_SEASON_SHIFT = 182.6
+
+
+def _season_centre(year: int, field: str) -> float:
+    """Middle [HJD - 2450000] of the sky's ``year``-th observing season (0 = 2001) of ``field``
+    ("bulge", or "mc": the Magellanic Clouds, :data:`MC_SEASON_SHIFT` later)."""
+    shift = 0.0 if field == "bulge" else MC_SEASON_SHIFT
+    return SKY_TIME_START + 130.0 + 365.25 * year + shift
+
+
 def ogle_cadence(rng: np.random.Generator, n: int, years: int, field: str, survey: str = "ogle") -> np.ndarray:
     """Sorted observation times [HJD - 2450000] of ``n`` epochs over ``years`` seasons.
 
@@ -231,11 +242,10 @@ def ogle_cadence(rng: np.random.Generator, n: int, years: int, field: str, surve
         return eros1_cadence(rng, n, years)
     if survey != "ogle":
         raise ValueError(f"survey={survey!r}: choose one of {list(SURVEYS)}")
-    shift = 0.0 if field == "bulge" else 182.6  # Magellanic Clouds: half a year later
     nights = []
     for y in range(years):
         half = rng.uniform(100, 130)
-        c = SKY_TIME_START + 130.0 + 365.25 * y + shift
+        c = _season_centre(y, field)
         nights.append(np.arange(np.floor(c - half), np.floor(c + half)))
     nights = np.concatenate(nights)
     nights = nights[rng.uniform(size=nights.size) > 0.25]  # weather losses
@@ -299,8 +309,9 @@ def eros1_cadence(rng: np.random.Generator, n: int, years: int) -> np.ndarray:
     no night within :data:`EROS1_MOON_HALF_WIDTH` days of full moon is used, observed nights come
     in runs (:data:`EROS1_RUN_PERSISTENCE`), one epoch per night between 0.05 and 0.4 d after the
     night's start (when ``n`` exceeds a season's dark nights every night is used and the rest double
-    up; when a season's share exceeds 60 % of its dark nights the runs fade into every other night). The first season is centred where :func:`ogle_cadence` centres the Magellanic
-    Clouds' first season."""
+    up; when a season's share exceeds 60 % of its dark nights the runs fade into every other night).
+    The first season is centred where :func:`ogle_cadence` centres the Magellanic Clouds' first
+    season."""
     if int(n) < 0 or int(years) < 1:
         raise ValueError(f"eros1_cadence: n={n} epochs must be >= 0 and years={years} >= 1")
     seasons = [
@@ -311,7 +322,7 @@ def eros1_cadence(rng: np.random.Generator, n: int, years: int) -> np.ndarray:
     share = n * share / share.sum()
     k = np.floor(share).astype(int)
     k[np.argsort(k - share, kind="stable")[: n - int(k.sum())]] += 1
-    first = SKY_TIME_START + 130.0 + 182.6 - 0.5 * EROS1_SEASONS[0][1]
+    first = _season_centre(0, "mc") - 0.5 * EROS1_SEASONS[0][1]
     picked = []
     for (offset, length, _), kk in zip(seasons, k):
         nights = np.arange(np.floor(first + offset), np.floor(first + offset + length))
