@@ -113,15 +113,16 @@ def survey_magnitude_shift(source_id: str, survey: str, cls: str = "") -> float:
 SEASON_GAP = 100.0
 
 #: EROS-1 photometric systematics, measured on the residuals of the shared EROS-1 train split's red-band
-#: curves about a 4-harmonic fit at the catalogue period (4-sigma clipped; CEP, ECL and RR Lyrae alike):
+#: curves about a 4-harmonic fit at the catalogue period (4-sigma clipped; CEP, ECL and RR Lyrae;
+#: ``python benchmarks/bench_eros1_noise.py`` prints these statistics for the real curves and the sky):
 #: - each star's errors sit above or below :func:`eros1_error` by a factor 10^N(0, 0.10) (per-star
 #:   median error over the model: 0.101 dex rms);
 #: - each star's mean magnitude shifts from season to season (rms of the season means beyond their
 #:   white-noise share: 0.056 mag for r < 16, 0.035 at 16-17, 0.024 at 17-18, 0.048 at 18-19, 0.106
 #:   fainter): :data:`EROS1_SEASON_OFFSET`, interpolated in magnitude;
 #: - within a season, the residuals of bright stars are correlated from night to night (correlation of
-#:   successive epochs one night apart, season means removed: 0.16-0.24 for r < 16.5, 0.06 at
-#:   16.5-17.5, 0.01 fainter; 3-10 d apart about half the one-night value): a damped random walk of
+#:   successive epochs one night apart, season means removed: 0.26 for r < 16, 0.14 at 16-17, 0.04
+#:   at 17-18, ~0 fainter): a damped random walk of
 #:   correlation time :data:`EROS1_RED_NOISE_TAU` (10 d) and rms :data:`EROS1_RED_NOISE` interpolated
 #:   in magnitude;
 #: - the noise is skewed in magnitudes: the residuals' per-star skewness (clipped at 4 robust sigma,
@@ -257,7 +258,7 @@ def ogle_cadence(rng: np.random.Generator, n: int, years: int, field: str, surve
 #: EROS-1 LMC plate seasons, measured on the shared EROS-1 data (every star of it shares one schedule
 #: up to per-field details): (start [d] after the first season's start, length [d], share of the
 #: epochs). Measured: seasons of 120, 165 and 184 d starting 337 and 710 d apart, holding 27, 69 and
-#: 25 of a star's ~120 red-band epochs. Seasons after the third: 165 d, a third of a season's share, a
+#: 26 of a star's ~120 red-band epochs (``python benchmarks/bench_eros1_noise.py``). Seasons after the third: 165 d, a third of a season's share, a
 #: year apart.
 EROS1_SEASONS = ((0.0, 120.0, 0.22), (337.0, 165.0, 0.57), (710.0, 184.0, 0.21))
 #: Synodic month [d] and a full moon [HJD - 2450000] (2000 January 21, 04:40 UT).

@@ -43,7 +43,7 @@ def test_eros1_cadence_seasons_moon_and_runs():
         assert np.abs(np.bincount(season) - n * share / share.sum()).max() <= 1
         one_night.append(np.mean(np.diff(t) < 1.5))
     # runs of consecutive nights: the real EROS-1 schedule has 51 % of successive epochs one night
-    # apart; random nights in the same seasons give ~28 %
+    # apart (benchmarks/bench_eros1_noise.py); random nights in the same seasons give far fewer
     assert 0.45 < np.mean(one_night) < 0.6
     # more epochs than dark nights: every night is used, the rest double up; more seasons than the
     # three measured, one a year; a handful of epochs; nonsense named
@@ -89,8 +89,8 @@ def _next_night_correlation(cls, n_stars):
 
 
 def test_eros1_noise_is_correlated_for_bright_stars_only():
-    # the real EROS-1 train split, same statistic: 0.16-0.24 for r < 16.5 (Cepheids 0.24), ~0.01-0.02
-    # fainter (RR Lyrae at r ~ 18.8); white noise alone gives ~0 (-0.03 measured before this model)
+    # the real EROS-1 train split, pooled by magnitude (benchmarks/bench_eros1_noise.py): 0.26 for
+    # r < 16, 0.14 at 16-17, ~0 fainter (RR Lyrae at r ~ 18.8); white noise alone gives ~0
     corr, level = _next_night_correlation("CEP", 80)
     assert level < 16.5 and 0.15 < corr < 0.4
     corr, level = _next_night_correlation("RRLYR", 80)
@@ -145,7 +145,7 @@ def test_eros1_eclipsing_binaries_take_the_surveys_magnitudes():
     assert survey_class_magnitude(rng, "ECL", "ogle") is None
     assert survey_class_magnitude(rng, "CEP", "eros1") is None
     # the simulated binaries: faint ones that the plates cannot detect are drawn again, so the sky's
-    # median (17.4 for seed 0, 150 stars) is a little brighter than the catalogue's 17.9, and far
+    # median (17.5 for these 100 stars) is a little brighter than the catalogue's 17.9, and far
     # fainter than the Magellanic donors' own 16.2
     cfg = SkyConfig(n_per_class={"ECL": 100}, seed=0, survey="eros1", years=3, epochs=(100, 125))
     mags = [simulate_star("ECL", i, cfg)[3]["I"] for i in range(100)]
