@@ -37,8 +37,9 @@ STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker")
 POINT_REGRESSOR_KINDS: tuple[str, ...] = ("linear", "forest", "mlp")
 #: every regressor kind ``pelsvae regress`` fits (point regressors + the TFP conditional density)
 REGRESSOR_KINDS: tuple[str, ...] = POINT_REGRESSOR_KINDS + ("density",)
-#: latent noise of a point regressor: out-of-sample residual covariance, or none (paper)
-LATENT_NOISE: tuple[str, ...] = ("residual", "none")
+#: latent noise of a point regressor: out-of-sample residual covariance (Gaussian), out-of-sample
+#: residual vectors of training stars near in physics (empirical), or none (paper)
+LATENT_NOISE: tuple[str, ...] = ("residual", "neighbours", "none")
 #: what a density regressor is fitted on: posterior means or draws from the posteriors
 DENSITY_TARGETS: tuple[str, ...] = ("means", "draws")
 

@@ -1,8 +1,8 @@
-"""Physics -> latent regressors (paper's linear / forest / MLP, residual mode, TFP density), their graphs.
+"""Physics -> latent regressors (paper's linear / forest / MLP, residual modes, TFP density), their graphs.
 
 Modules in pipeline order: :mod:`~pelsvae_tf.regress.config` (``RegressorConfig``, kind names;
 TensorFlow-free), :mod:`~pelsvae_tf.regress.base` (the ``PhysicsRegressor`` interface, sampling
-contract, residual mode), :mod:`~pelsvae_tf.regress.regressors` (linear / forest / mlp,
+contract, residual modes), :mod:`~pelsvae_tf.regress.regressors` (linear / forest / mlp,
 ``make_regressor``, ``load_regressor``), :mod:`~pelsvae_tf.regress.mixture` and
 :mod:`~pelsvae_tf.regress.density` (the TFP mixture density kind),
 :mod:`~pelsvae_tf.regress.calibration` (NLL / coverage scores, per-class Gaussian baseline),

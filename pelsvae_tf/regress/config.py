@@ -60,9 +60,15 @@ class RegressorConfig(ConfigBase):
         mlp_batch_size: MLP training batch size.
         mlp_learning_rate: Adam learning rate of the MLP.
         mlp_standardize: standardise the MLP inputs (``Normalization`` adapted on the training rows).
-        latent_noise: ``"residual"`` (default): :meth:`PhysicsRegressor.sample` of linear /
-            forest / mlp adds eps ~ N(0, Sigma_class), Sigma from out-of-sample residuals;
-            ``"none"``: the paper's behaviour (no noise beyond the dummy). Ignored by density.
+        latent_noise: ``"neighbours"`` (default): :meth:`PhysicsRegressor.sample` of linear /
+            forest / mlp adds the out-of-sample residual vector of one of the
+            ``residual_neighbours`` training stars of the class nearest in scaled physics (an
+            empirical, physics-local spread: the residuals of ellipsoidal variables, for one, are
+            far from Gaussian); ``"residual"``: eps ~ N(0, Sigma_class), Sigma from the same
+            out-of-sample residuals; ``"none"``: the paper's behaviour (no noise beyond the
+            dummy). Ignored by density.
+        residual_neighbours: with ``latent_noise="neighbours"``, the training stars of the class
+            nearest in scaled physics whose out-of-sample residual vectors a curve draws from.
         residual_folds: folds of the cross-fitting that gives the out-of-sample residuals
             (each fold refits the regressor once: fit time ~ (1 + residual_folds) x).
         density_components: mixture components K of the density.
@@ -100,8 +106,9 @@ class RegressorConfig(ConfigBase):
     mlp_batch_size: int = 512
     mlp_learning_rate: float = 1e-3
     mlp_standardize: bool = True
-    latent_noise: str = "residual"
+    latent_noise: str = "neighbours"
     residual_folds: int = 5
+    residual_neighbours: int = 20
     density_components: int = 3
     density_hidden: tuple[int, ...] = (16,)
     density_target: str = "means"
@@ -143,6 +150,8 @@ class RegressorConfig(ConfigBase):
         self.mlp_hidden = tuple(int(h) for h in self.mlp_hidden)
         if self.latent_noise not in LATENT_NOISE:
             bad("latent_noise", f"{self.latent_noise!r}; expected one of {LATENT_NOISE} ('none' = paper)")
+        if int(self.residual_neighbours) < 1:
+            bad("residual_neighbours", f"{self.residual_neighbours}; must be >= 1 training star")
         if int(self.residual_folds) < 2:
             bad("residual_folds", f"{self.residual_folds}; must be >= 2 (out-of-sample residuals)")
         if int(self.density_components) < 1:

@@ -1,15 +1,15 @@
 """TF-graph twin of :meth:`pelsvae_tf.regress.base.PhysicsRegressor.sample` (issue 12).
 
 :func:`graph_sampler` turns a fitted regressor of any kind (linear, forest, mlp, density; paper
-or residual mode) into a function of stock TensorFlow ops (plus YDF's SimpleML inference ops for
+or neighbours / residual mode) into a function of stock TensorFlow ops (plus YDF's SimpleML inference ops for
 the forest) that a SavedModel can serve:
 
     fn(scaled [B, P] float32, onehot [B, C] float32, seed [B] int64) -> z [B, D] float32
 
 ``scaled`` are the physics scaled by the run's ``PhysicsScaler`` in the order of
 ``regressor.physics``; ``onehot`` the one-hot class over ``regressor.classes`` (used as a
-regressor input with ``use_class`` and, in residual mode, to pick the class's residual
-covariance); ``seed`` one int64 per curve. Random numbers: the counter RNG of
+regressor input with ``use_class`` and, in residual / neighbours mode, to pick the class's residual
+covariance / residual vectors); ``seed`` one int64 per curve. Random numbers: the counter RNG of
 :mod:`pelsvae_tf.counter_rng` with the streams of :mod:`pelsvae_tf.regress.config`
 (``STREAM_DUMMY`` for the paper's dummy, ``STREAM_LATENT`` for latent normals,
 ``STREAM_COMPONENT`` for the mixture component), so ``fn`` equals ``regressor.sample`` to about
@@ -47,7 +47,7 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
         units) and ``tracked``, the TF objects a SavedModel holding ``fn`` must track.
 
     Raises:
-        ValueError: the regressor is not fitted, or residual mode without a residual covariance.
+        ValueError: the regressor is not fitted, or neighbours / residual mode without its residual table / covariance.
         ImportError: a forest without ``ydf-tf`` installed.
     """
     if not getattr(regressor, "fitted", False):
@@ -151,6 +151,36 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
     else:
         raise ValueError(f"graph_sampler: unknown regressor kind {kind!r}")
 
+    neighbours = cfg.latent_noise == "neighbours"
+    if neighbours:
+        table = getattr(regressor, "resid_table_", None)
+        if table is None:
+            raise ValueError(
+                f"{type(regressor).__name__}: latent_noise='neighbours' but no residual table; "
+                "refit it (`pelsvae regress RUN_DIR --force`)"
+            )
+        t_resid = tf.constant(np.asarray(table["resid"], np.float64))
+        t_phys = tf.constant(np.asarray(table["phys"], np.float64))
+        t_label = tf.constant(np.asarray(table["label"], np.int32))
+        counts = np.bincount(np.asarray(table["label"], np.int64), minlength=n_classes)
+        t_count = tf.constant(counts.astype(np.int32))
+        k_max = int(min(int(cfg.residual_neighbours), len(table["label"])))
+
+        def neighbour_residual(scaled, onehot, seed):
+            # the residual of one of the class's k nearest training stars in scaled physics, picked
+            # by uniform(seed, STREAM_COMPONENT, 0); other classes' rows sit at +inf distance and
+            # top_k breaks ties towards the lower row, as the stable argsort of the NumPy path
+            lab = tf.argmax(onehot, axis=1, output_type=tf.int32)
+            x = tf.cast(scaled, tf.float64)
+            d2 = tf.reduce_sum(tf.square(x[:, None, :] - t_phys[None, :, :]), axis=-1)
+            d2 = tf.where(tf.equal(lab[:, None], t_label[None, :]), d2, tf.constant(np.inf, tf.float64))
+            _, near = tf.math.top_k(-d2, k=k_max, sorted=True)
+            k = tf.minimum(tf.gather(t_count, lab), k_max)
+            u = tf.cast(uniform_tf(seed, STREAM_COMPONENT, tf.zeros(tf.shape(seed), tf.uint32)), tf.float64)
+            pick = tf.minimum(tf.cast(u * tf.cast(k, tf.float64), tf.int32), k - 1)
+            row = tf.gather(near, pick[:, None], axis=1, batch_dims=1)[:, 0]
+            return tf.gather(t_resid, row)
+
     residual = cfg.latent_noise == "residual"
     if residual:
         if getattr(regressor, "resid_chol_", None) is None:
@@ -163,6 +193,8 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
     def fn(scaled, onehot, seed):
         scaled, onehot, seed = check(scaled, onehot, seed)
         z = center(scaled, onehot, seed)
+        if neighbours:
+            z = z + neighbour_residual(scaled, onehot, seed)
         if residual:
             lab = tf.argmax(onehot, axis=1, output_type=tf.int32)
             z = z + tf.einsum("bij,bj->bi", tf.gather(chol_c, lab), normals(seed))

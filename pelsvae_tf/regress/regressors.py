@@ -190,5 +190,9 @@ def load_regressor(directory: str | Path) -> PhysicsRegressor:
         reg.resid_chol_ = np.asarray(r["chol"], np.float64)
         reg.resid_counts_ = np.asarray(r["counts"], np.int64)
         reg.resid_rms_ = float(r["rms"])
+    reg.resid_table_ = None
+    if (directory / "residual_table.npz").exists():
+        with np.load(directory / "residual_table.npz", allow_pickle=False) as t:
+            reg.resid_table_ = {k: t[k] for k in ("resid", "phys", "label")}
     reg.fitted = True
     return reg

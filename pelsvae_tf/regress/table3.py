@@ -72,8 +72,10 @@ def table3_markdown(table: pd.DataFrame) -> str:
         "`nll_val`: mean negative log-likelihood [nats per star] of the validation posterior means",
         "under the distribution `sample()` draws from (out of sample); `cov68`/`cov95`: share of",
         "them inside its 68 % / 95 % regions (density: highest-density regions estimated from 2000",
-        "draws per star; residual mode: the Gaussian's ellipsoids). `gauss`: a per-class Gaussian",
-        "fitted on the same training latents (physics ignored). NaN: no density (paper mode).",
+        "draws per star; residual mode: the Gaussian's ellipsoids; neighbours mode: the ellipsoid",
+        "of the class's residual covariance holding that share of the k neighbours' residual vectors).",
+        "`gauss`: a per-class Gaussian fitted on the same training latents (physics ignored). NaN: no",
+        "density (paper mode; neighbours mode, whose draws are the neighbours' residual vectors).",
         "",
     ]
 

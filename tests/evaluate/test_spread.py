@@ -214,7 +214,7 @@ def test_shipped_generator_is_not_one_curve_per_physics_vector():
 
 
 def test_residual_mode_refit_on_the_shipped_run_spreads_at_fixed_physics(tmp_path):
-    """The shipped run's latents with the residual mode (the RegressorConfig default): 64 curves
+    """The shipped run's latents with the neighbours mode (the RegressorConfig default): 64 curves
     at one RR Lyrae's physics differ in R21 (IQR > 0.01; the point regressor gives ~0.001)."""
     import shutil
 
@@ -231,6 +231,6 @@ def test_residual_mode_refit_on_the_shipped_run_spreads_at_fixed_physics(tmp_pat
         fit_regressors(run, kinds=("linear",), force=True)
         stats.write_bytes(shipped_stats)
         g = Generator.load(run, regressor="linear")
-        assert g.regressor.config.latent_noise == "residual"
+        assert g.regressor.config.latent_noise == "neighbours"
         spreads = _rrlyr_r21_iqr_at_fixed_physics(g)
     assert min(spreads) > 0.01, spreads

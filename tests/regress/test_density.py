@@ -97,7 +97,9 @@ def test_residual_mode_spread_matches_residual_covariance_and_paper_mode_has_non
     noise = np.stack([rng.multivariate_normal([0, 0], covs[c]) for c in lab])
     z = (x @ a.T + noise).astype(np.float32)
     zl = np.full_like(z, SMALL_VAR)
-    reg = make_regressor(RegressorConfig(kind="linear", n_repeats=2, seed=0), PHYS, 2, ("ACEP", "CEP"))
+    reg = make_regressor(
+        RegressorConfig(kind="linear", n_repeats=2, seed=0, latent_noise="residual"), PHYS, 2, ("ACEP", "CEP")
+    )
     reg.fit(x, z, zl, lab)
     m = 5000
     xs = np.tile(np.array([[0.3, 0.6, 0.2]], np.float32), (m, 1))
@@ -111,6 +113,69 @@ def test_residual_mode_spread_matches_residual_covariance_and_paper_mode_has_non
     paper = make_regressor(RegressorConfig(kind="linear", n_repeats=2, latent_noise="none"), PHYS, 2, ("ACEP", "CEP"))
     paper.fit(x, z, zl, lab)
     assert paper.sample(xs, np.zeros(m, int), seeds).std(axis=0).max() < 0.02  # the paper: ~one latent
+
+
+def test_neighbours_mode_keeps_local_non_gaussian_spread_and_is_calibrated(tmp_path):
+    """latent_noise="neighbours" (the default): at fixed physics the spread is that of the
+    nearby training stars' residuals, so it follows a spread that grows with x1 and keeps a
+    bimodal residual bimodal (the Gaussian residual mode fills the gap between the modes)."""
+
+    def law(n, seed):  # _bimodal with a z0 mean the linear regressor fits exactly
+        x, z, zl, lab = _bimodal(n, seed)
+        z[:, 0] += x[:, 0] - 0.5 * x[:, 2] - np.sin(3 * x[:, 0])
+        return x, z, zl, lab
+
+    x, z, zl, lab = law(3000, 0)
+    reg = make_regressor(RegressorConfig(kind="linear", n_repeats=2, seed=0), PHYS, 2, CLASSES4).fit(x, z, zl, lab)
+    assert reg.config.latent_noise == "neighbours" and reg.resid_table_["resid"].shape == (3000, 2)
+    gauss = make_regressor(
+        RegressorConfig(kind="linear", n_repeats=2, seed=0, latent_noise="residual"), PHYS, 2, CLASSES4
+    ).fit(x, z, zl, lab)
+    n = 4000
+    seeds = np.arange(n, dtype=np.int64) + 77
+    rng = np.random.default_rng(11)
+    for x1, want0 in ((0.15, 0.145), (0.85, 0.355)):  # true sd of z0 = 0.1 + 0.3 x1
+        # one physics point's 20 neighbours estimate its spread to ~16 %: average over 12 points
+        sds = []
+        for x0, x2 in rng.uniform(0.2, 0.8, (12, 2)):
+            xs = np.tile(np.array([[x0, x1, x2]], np.float32), (n, 1))
+            sds.append(reg.sample(xs, np.full(n, 0), seeds)[:, 0].std())
+        assert np.mean(sds) == pytest.approx(want0, rel=0.2), (x1, sds)
+        xs = np.tile(np.array([[0.5, x1, 0.5]], np.float32), (n, 1))
+        zs = reg.sample(xs, np.full(n, 0), seeds)
+        # even class: modes at +-0.8 (sd 0.15): the draws stay in the modes, the Gaussian's do not
+        between = np.mean(np.abs(zs[:, 1]) < 0.4)
+        between_gauss = np.mean(np.abs(gauss.sample(xs, np.full(n, 0), seeds)[:, 1]) < 0.4)
+        assert between < 0.05 and between_gauss > 0.2, (between, between_gauss)
+    # both modes with their odds (over many physics points: one point's 20 neighbours are a
+    # binomial sample of the two modes)
+    xs = np.random.default_rng(5).uniform(0, 1, (n, 3)).astype(np.float32)
+    assert np.mean(reg.sample(xs, np.full(n, 0), seeds)[:, 1] > 0) == pytest.approx(0.5, abs=0.06)
+    # out of sample: 68 % / 95 % regions of the neighbours' residuals hold that share of new stars
+    from pelsvae_tf.regress.calibration import density_scores
+
+    xv, zv, zlv, lv = law(800, 1)
+    tr = {"phys_scaled": x, "z_mean": z, "z_log_var": zl, "label": lab}
+    va = {"phys_scaled": xv, "z_mean": zv, "z_log_var": zlv, "label": lv}
+    sc = density_scores(reg, tr, va, len(CLASSES4))
+    assert abs(sc["cover68_val"] - 0.68) <= 0.05 and abs(sc["cover95_val"] - 0.95) <= 0.05, sc
+    assert np.isnan(sc["nll_val"])  # a draw among residual vectors has no density
+    # saved and reloaded: the same draws; a curve's z depends on its own row and seed only
+    reg.save(tmp_path / "lin")
+    back = load_regressor(tmp_path / "lin")
+    np.testing.assert_array_equal(back.sample(xv[:64], lv[:64], seeds[:64]), reg.sample(xv[:64], lv[:64], seeds[:64]))
+    perm = np.arange(64)[::-1]
+    np.testing.assert_array_equal(
+        reg.sample(xv[perm], lv[perm], seeds[perm]), reg.sample(xv[:64], lv[:64], seeds[:64])[perm]
+    )
+    with pytest.raises(ValueError, match="residual_neighbours"):
+        RegressorConfig(residual_neighbours=0)
+    # a class no training star had: named, not an IndexError from deep inside
+    only = make_regressor(RegressorConfig(kind="linear", n_repeats=2), PHYS, 2, CLASSES4).fit(
+        x[lab < 3], z[lab < 3], zl[lab < 3], lab[lab < 3]
+    )
+    with pytest.raises(ValueError, match="class ECL had no training star"):
+        only.sample(xv[:4], np.array([0, 1, 2, 3]), seeds[:4])
 
 
 def test_sample_depends_only_on_own_row_and_seed(fitted_density):
@@ -180,7 +245,9 @@ def _small(kind, mode):
     return make_regressor(cfg, PHYS, 4, CLASSES4).fit(x, z4, np.full_like(z4, SMALL_VAR), lab)
 
 
-CASES = [(k, m) for k in ("linear", "forest", "mlp") for m in ("residual", "none")] + [("density", "residual")]
+CASES = [(k, m) for k in ("linear", "forest", "mlp") for m in ("neighbours", "residual", "none")] + [
+    ("density", "residual")
+]
 
 
 @pytest.mark.parametrize("kind,mode", CASES)
@@ -197,7 +264,7 @@ def test_graph_sampler_equals_numpy_sample_and_survives_saved_model(kind, mode, 
     fn, tracked = graph_sampler(reg, temp_dir=str(tmp_path / "ydf"))
     got = fn(tf.constant(x), tf.constant(onehot), tf.constant(seeds)).numpy()
     np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
-    if mode == "residual" or kind == "density":
+    if mode != "none" or kind == "density":
         assert np.std(want, axis=0).min() > 0.01  # noise is really there
 
     module = tf.Module()
@@ -232,7 +299,7 @@ def test_fit_regressors_reports_density_nll_and_calibration(tiny_run, tmp_path):
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
-    res = fit_regressors(run, ("linear", "density"), RegressorConfig(n_repeats=5, seed=0))
+    res = fit_regressors(run, ("linear", "density"), RegressorConfig(n_repeats=5, seed=0, latent_noise="residual"))
     table = pd.read_csv(run / "regressors" / "table3.csv")
     rows = {r["kind"]: r for _, r in table.iterrows()}
     for kind in ("linear", "density"):

@@ -1,0 +1,173 @@
+"""How the point regressor's latent noise changes the realism of generated curves (issue 12).
+
+For a trained run, refits the ``--regressor`` (default mlp) once per ``--modes`` value of
+``RegressorConfig.latent_noise`` in a temporary copy of the run directory, then generates curves
+exactly as ``pelsvae evaluate`` does (``evaluate.generation._generate``: the class's physics from a
+training star, z from the regressor, magnitudes from the k nearest training stars, 300 random times
+over 8 years, noise and intrinsic jitter, min-max scaled) and compares them with the real stars of
+``--split`` (default ``val``: the stars that choose the default; the report uses ``test``) by the
+report's features and per-class classifier two-sample AUC (``evaluate.distribution``). Prints
+per-class AUC, median over ``--seeds`` evaluation seeds, per mode, with the Gaussian ``residual``
+mode as the baseline measured in the same run, and a ceiling row: curves decoded from the posterior
+means of random training stars of the class (their periods and amplitudes), i.e. a sampler that
+returns exactly the latents the regressors are fitted on.
+
+    python benchmarks/bench_latent_noise.py runs/ship1/run                  # ~6 min on 2 cores
+    python benchmarks/bench_latent_noise.py runs/j0/run --seeds 0 1 2 --split test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+from common import machine_info  # noqa: E402
+
+
+def c2st_per_class(run_dir: Path, split: str, seeds: list[int], regressor: str) -> tuple[list[str], np.ndarray]:
+    """Per-class C2ST AUC [len(seeds), C] of the run's generator against the real stars of ``split``."""
+    from pelsvae_tf.evaluate.config import EvalConfig
+    from pelsvae_tf.evaluate.distribution import _distribution_match
+    from pelsvae_tf.evaluate.generation import _generate
+    from pelsvae_tf.evaluate.runview import _open_run
+
+    view = _open_run(run_dir)
+    a = view.dataset.arrays(split)
+    held = np.flatnonzero(a["is_real"].astype(bool))
+    real = {k: a[k][held] for k in ("phase", "mag", "mag_range", "period", "label")}
+    out = []
+    for s in seeds:
+        cfg = EvalConfig(seed=int(s), regressor=regressor)
+        gen = _generate(view, cfg, True)["folded"]
+        dist, _ = _distribution_match(gen, real, view.classes, cfg, np.random.default_rng(cfg.seed + 3))
+        out.append([dist[c]["c2st"]["auc"] if "c2st" in dist[c] else np.nan for c in view.classes])
+    return list(view.classes), np.asarray(out, dtype=np.float64)
+
+
+def posterior_ceiling(run_dir: Path, split: str, seeds: list[int]) -> tuple[list[str], np.ndarray]:
+    """Per-class C2ST AUC [len(seeds), C] of a sampler that draws the latents the regressors are
+    fitted on: each curve takes the posterior mean, period and model amplitude of a random training
+    star of its class, observed as :func:`c2st_per_class` observes generated curves. What the
+    decoder and the observation model allow any latent sampler at this sample size."""
+    from pelsvae_tf.evaluate.config import EvalConfig
+    from pelsvae_tf.evaluate.distribution import _distribution_match
+    from pelsvae_tf.evaluate.generation import _make_generator
+    from pelsvae_tf.evaluate.runview import _open_run
+    from pelsvae_tf.generate.augment import scale_like_prepared
+    from pelsvae_tf.generate.cadence import Cadence
+
+    view = _open_run(run_dir)
+    a = view.dataset.arrays(split)
+    held = np.flatnonzero(a["is_real"].astype(bool))
+    real = {k: a[k][held] for k in ("phase", "mag", "mag_range", "period", "label")}
+    g = _make_generator(view, EvalConfig(), use_regressor=False)
+    st = g.train_stats
+    lat = view.paths.latents()
+    tr = lat["split"] == "train"
+    pos = {str(s): i for i, s in enumerate(lat["star_id"][tr])}
+    rows = np.asarray([pos.get(str(s), -1) for s in st["star_id"]])
+    mm, amp = g._meta_columns()
+    ok = (rows >= 0) & np.isfinite(mm) & np.isfinite(amp) & (amp > 0)
+    L = int(view.dataset.seq_len)
+    out = []
+    for s in seeds:
+        cfg = EvalConfig(seed=int(s))
+        gen: dict[str, list] = {k: [] for k in ("phase", "mag", "mag_range", "period", "label")}
+        for c, name in enumerate(view.classes):
+            pool = np.flatnonzero(ok & (np.asarray(st["label"]) == c))
+            if pool.size == 0:
+                continue
+            n = cfg.n_generated_per_class
+            rng = np.random.default_rng([cfg.seed, 202, c])
+            pick = pool[rng.integers(0, pool.size, n)]
+            times = Cadence.from_times(np.sort(rng.uniform(0.0, cfg.folded_baseline, size=(n, L)), axis=1), "random")
+            res = g.from_latents(
+                lat["z_mean"][tr][rows[pick]],
+                name,
+                np.asarray(st["period"], np.float64)[pick],
+                times,
+                t0=rng.uniform(0.0, 1000.0, n),
+                mag_mean=mm[pick],
+                amplitude=amp[pick],
+                seed=cfg.seed + 7 * c,
+                noise=True,
+                jitter=True,
+            )
+            sc = scale_like_prepared(res.phase, res.mag, res.err)
+            gen["phase"].append(sc["phase"])
+            gen["mag"].append(sc["mag"])
+            gen["mag_range"].append(np.maximum(np.ptp(res.mag, axis=1), 1e-6))
+            gen["period"].append(res.period)
+            gen["label"].append(np.full(n, c))
+        gen_a = {k: np.concatenate(v) for k, v in gen.items()}
+        dist, _ = _distribution_match(gen_a, real, view.classes, cfg, np.random.default_rng(cfg.seed + 3))
+        out.append([dist[c]["c2st"]["auc"] if "c2st" in dist[c] else np.nan for c in view.classes])
+    return list(view.classes), np.asarray(out, dtype=np.float64)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("run_dir", type=Path, help="trained run directory (with latents.npz and its prepared data)")
+    ap.add_argument("--modes", default="residual,neighbours", help="latent_noise values, comma-separated")
+    ap.add_argument("--regressor", default="mlp", choices=("linear", "forest", "mlp"))
+    ap.add_argument("--split", default="val", choices=("val", "test"))
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="evaluation seeds")
+    ap.add_argument("--no-ceiling", action="store_true", help="skip the row of the training stars' own posterior means")
+    ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+    from pelsvae_tf.regress import fit_regressors
+    from pelsvae_tf.regress.config import RegressorConfig
+
+    print(json.dumps(machine_info()))
+    res: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode in args.modes.split(","):
+            run = Path(tmp) / mode
+            shutil.copytree(args.run_dir, run, ignore=shutil.ignore_patterns("report*", "checkpoints", "logs"))
+            t = time.perf_counter()
+            fit_regressors(run, kinds=(args.regressor,), config=RegressorConfig(latent_noise=mode), force=True)
+            fit_s = time.perf_counter() - t
+            classes, auc = c2st_per_class(run, args.split, args.seeds, args.regressor)
+            res[mode] = {"classes": classes, "auc": auc.tolist(), "fit_seconds": fit_s}
+        if not args.no_ceiling:
+            classes, auc = posterior_ceiling(args.run_dir, args.split, args.seeds)
+            res["training posteriors (ceiling)"] = {"classes": classes, "auc": auc.tolist(), "fit_seconds": 0.0}
+    base = args.modes.split(",")[0]
+    print(
+        f"\nC2ST AUC generated ({args.regressor}) vs real {args.split} stars of {args.run_dir}, median over "
+        f"evaluation seeds {args.seeds} (0.5 = indistinguishable)\n"
+    )
+    classes = res[base]["classes"]
+    print("| latent_noise | " + " | ".join(classes) + " | mean | worst | classes <= 0.75 |")
+    print("|---" * (len(classes) + 4) + "|")
+    for mode, r in res.items():
+        med = np.nanmedian(np.asarray(r["auc"]), axis=0)
+        print(
+            f"| {mode} | "
+            + " | ".join(f"{x:.3f}" for x in med)
+            + f" | {np.nanmean(med):.3f} | {np.nanmax(med):.3f} | {int(np.sum(med <= 0.75))} |"
+        )
+    for mode, r in res.items():
+        if mode != base and mode in args.modes.split(","):
+            d = np.nanmedian(np.asarray(r["auc"]), axis=0) - np.nanmedian(np.asarray(res[base]["auc"]), axis=0)
+            print(f"\n{mode} - {base}: " + ", ".join(f"{c} {x:+.3f}" for c, x in zip(classes, d)))
+    if args.json:
+        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "results": res}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
