@@ -8,11 +8,11 @@ over 8 years, noise and intrinsic jitter, min-max scaled) and compares them with
 ``--split`` (default ``val``: the stars that choose the default; the report uses ``test``) by the
 report's features and per-class classifier two-sample AUC (``evaluate.distribution``). Prints
 per-class AUC, median over ``--seeds`` evaluation seeds, per mode, with the Gaussian ``residual``
-mode as the baseline measured in the same run, and a ceiling row: curves decoded from the posterior
-means of random training stars of the class (their periods and amplitudes), i.e. a sampler that
-returns exactly the latents the regressors are fitted on.
+mode as the baseline measured in the same run, and a "training posteriors" row: curves decoded from
+the posterior means of random training stars of the class (their periods and amplitudes), i.e. a
+sampler that returns exactly the latents the regressors are fitted on.
 
-    python benchmarks/bench_latent_noise.py runs/ship1/run                  # ~6 min on 2 cores
+    python benchmarks/bench_latent_noise.py runs/ship1/run                  # ~3-4 min on 2 cores
     python benchmarks/bench_latent_noise.py runs/j0/run --seeds 0 1 2 --split test
 """
 
@@ -56,11 +56,11 @@ def c2st_per_class(run_dir: Path, split: str, seeds: list[int], regressor: str) 
     return list(view.classes), np.asarray(out, dtype=np.float64)
 
 
-def posterior_ceiling(run_dir: Path, split: str, seeds: list[int]) -> tuple[list[str], np.ndarray]:
+def posterior_means(run_dir: Path, split: str, seeds: list[int]) -> tuple[list[str], np.ndarray]:
     """Per-class C2ST AUC [len(seeds), C] of a sampler that draws the latents the regressors are
     fitted on: each curve takes the posterior mean, period and model amplitude of a random training
-    star of its class, observed as :func:`c2st_per_class` observes generated curves. What the
-    decoder and the observation model allow any latent sampler at this sample size."""
+    star of its class, observed as :func:`c2st_per_class` observes generated curves: what a
+    better sampler of these latents could gain (not a bound on the decoder)."""
     from pelsvae_tf.evaluate.config import EvalConfig
     from pelsvae_tf.evaluate.distribution import _distribution_match
     from pelsvae_tf.evaluate.generation import _make_generator
@@ -124,7 +124,9 @@ def main(argv=None) -> int:
     ap.add_argument("--regressor", default="mlp", choices=("linear", "forest", "mlp"))
     ap.add_argument("--split", default="val", choices=("val", "test"))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="evaluation seeds")
-    ap.add_argument("--no-ceiling", action="store_true", help="skip the row of the training stars' own posterior means")
+    ap.add_argument(
+        "--no-posteriors", action="store_true", help="skip the row of the training stars' own posterior means"
+    )
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
@@ -142,9 +144,9 @@ def main(argv=None) -> int:
             fit_s = time.perf_counter() - t
             classes, auc = c2st_per_class(run, args.split, args.seeds, args.regressor)
             res[mode] = {"classes": classes, "auc": auc.tolist(), "fit_seconds": fit_s}
-        if not args.no_ceiling:
-            classes, auc = posterior_ceiling(args.run_dir, args.split, args.seeds)
-            res["training posteriors (ceiling)"] = {"classes": classes, "auc": auc.tolist(), "fit_seconds": 0.0}
+        if not args.no_posteriors:
+            classes, auc = posterior_means(args.run_dir, args.split, args.seeds)
+            res["training posteriors"] = {"classes": classes, "auc": auc.tolist(), "fit_seconds": 0.0}
     base = args.modes.split(",")[0]
     print(
         f"\nC2ST AUC generated ({args.regressor}) vs real {args.split} stars of {args.run_dir}, median over "

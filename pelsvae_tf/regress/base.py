@@ -39,8 +39,9 @@ curve's own seed: the paper dummy is ``uniform_np(seed, STREAM_DUMMY, 0)``, late
 Neighbours mode (``latent_noise="neighbours"``, default) of linear / forest / MLP: ``sample``
 returns ``z = f(physics, dummy) + r_j``, where ``r_j`` is the out-of-sample residual vector (the
 cross-fitting below) of training star ``j``, drawn uniformly (``uniform(seed, STREAM_COMPONENT, 0)``)
-among the ``residual_neighbours`` stars of the curve's class nearest in scaled physics. It keeps
-the residuals' real shape (bimodal for ellipsoidal variables) and how they change with physics.
+among the ``residual_neighbours`` stars of the curve's class nearest in scaled physics (a class
+with fewer training stars than that takes the residual mode's Gaussian draw below). It keeps the
+residuals' real shape (bimodal for ellipsoidal variables) and how they change with physics.
 Measured on the shipped run against its validation stars (``benchmarks/bench_latent_noise.py``, 5
 evaluation seeds): classifier two-sample AUC per class 0.57-0.78 against 0.64-0.86 for the Gaussian
 residual mode below (ELL 0.86 -> 0.75).
@@ -71,6 +72,9 @@ from pelsvae_tf.classes import CLASSES, check_physics_names
 from pelsvae_tf.counter_rng import STREAM_DUMMY, normal_np, uniform_np
 from pelsvae_tf.regress.calibration import _shrunk_class_cov
 from pelsvae_tf.regress.config import STREAM_COMPONENT, STREAM_LATENT, RegressorConfig
+
+#: Curves per block of the neighbour search (NumPy and graph): [block, training stars] distances.
+NEIGHBOUR_CHUNK = 1024
 
 
 def expand_rows(
@@ -221,10 +225,11 @@ class PhysicsRegressor:
         self.resid_rms_ = float(np.sqrt(np.mean(resid**2)))
         if self.config.latent_noise == "neighbours":
             # the residual vectors themselves, with the scaled physics and class of their stars
+            # (class -1 for every row when fitted without labels: the table is class-blind)
             self.resid_table_ = {
                 "resid": resid.astype(np.float64),
                 "phys": phys.astype(np.float64),
-                "label": groups.astype(np.int64),
+                "label": np.full(n, -1, np.int64) if lab is None else groups.astype(np.int64),
             }
 
     # -- sampling contract ----------------------------------------------------------------------
@@ -285,29 +290,41 @@ class PhysicsRegressor:
 
     def neighbour_rows(self, phys: np.ndarray, labels: np.ndarray, seeds: np.ndarray) -> np.ndarray:
         """Row [B] of :attr:`resid_table_` whose residual each curve takes (``latent_noise=
-        "neighbours"``): among the training stars of the curve's class, the ``residual_neighbours``
-        nearest in scaled physics (squared Euclidean distance in float64; ties to the earlier
-        row), one chosen by ``uniform(seed, STREAM_COMPONENT, 0)``."""
+        "neighbours"``): among the training stars of the curve's class (all stars when the table is
+        class-blind, i.e. fitted without labels), the ``residual_neighbours`` nearest in scaled
+        physics (squared Euclidean distance in float64; ties to the earlier row), one chosen by
+        ``uniform(seed, STREAM_COMPONENT, 0)``. -1 for a curve whose class has fewer than
+        ``residual_neighbours`` training stars: :meth:`sample` gives it the class's Gaussian
+        residual instead (the ``"residual"`` mode's draw)."""
         t = self.resid_table_
-        out = np.empty(len(labels), np.int64)
+        k = int(self.config.residual_neighbours)
+        out = np.full(len(labels), -1, np.int64)
         u = uniform_np(seeds, STREAM_COMPONENT, np.zeros(seeds.shape, np.uint32)).astype(np.float64)
+        blind = bool(np.all(t["label"] < 0))
         for lab in np.unique(labels):
             m = np.flatnonzero(labels == lab)
-            pool = np.flatnonzero(t["label"] == lab)
-            if pool.size == 0:
-                raise ValueError(
-                    f"{type(self).__name__}: class {self.classes[lab]} had no training star, so it has no "
-                    "residuals to draw; use latent_noise='residual' or give stars of that class"
-                )
-            k = min(int(self.config.residual_neighbours), pool.size)
+            pool = np.arange(len(t["label"])) if blind else np.flatnonzero(t["label"] == lab)
+            if pool.size < k:
+                continue
             x = np.asarray(phys[m], np.float64)
-            for c0 in range(0, m.size, 1024):  # [chunk, pool] distances stay small for 10^4+ curves
-                sl = slice(c0, c0 + 1024)
+            for c0 in range(0, m.size, NEIGHBOUR_CHUNK):  # [chunk, pool] distances stay small for 10^4+ curves
+                sl = slice(c0, c0 + NEIGHBOUR_CHUNK)
                 d2 = np.sum((x[sl][:, None, :] - t["phys"][pool][None, :, :]) ** 2, axis=-1)
                 near = np.argsort(d2, axis=1, kind="stable")[:, :k]
                 pick = np.minimum((u[m][sl] * k).astype(np.int64), k - 1)
                 out[m[sl]] = pool[near[np.arange(near.shape[0]), pick]]
         return out
+
+    def _gaussian_residual(self, labels: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+        """``L_c eps`` [B, D] (float64), ``eps = normal(seed, STREAM_LATENT, d)``: the ``"residual"``
+        mode's draw from the class's out-of-sample residual covariance."""
+        if getattr(self, "resid_chol_", None) is None:
+            raise ValueError(
+                f"{type(self).__name__}: latent_noise={self.config.latent_noise!r} but no residual covariance "
+                "was fitted or saved; refit it (`pelsvae regress RUN_DIR --force`)"
+            )
+        eps = normal_np(seeds[:, None], STREAM_LATENT, np.arange(self.latent_dim, dtype=np.uint32)[None, :])
+        return np.einsum("bij,bj->bi", self.resid_chol_[labels], eps.astype(np.float64))
 
     def _sample(self, phys, labels, seeds):
         z = self.sample_center(phys, labels, seeds)
@@ -317,15 +334,13 @@ class PhysicsRegressor:
                     f"{type(self).__name__}: latent_noise='neighbours' but no residual table was "
                     "fitted or saved; refit it (`pelsvae regress RUN_DIR --force`)"
                 )
-            z = z + self.resid_table_["resid"][self.neighbour_rows(phys, labels, seeds)]
+            rows = self.neighbour_rows(phys, labels, seeds)
+            near = rows >= 0
+            z[near] += self.resid_table_["resid"][rows[near]]
+            if not near.all():  # classes with fewer than residual_neighbours training stars
+                z[~near] += self._gaussian_residual(labels[~near], seeds[~near])
         elif self.config.latent_noise == "residual":
-            if getattr(self, "resid_chol_", None) is None:
-                raise ValueError(
-                    f"{type(self).__name__}: latent_noise='residual' but no residual covariance was "
-                    "fitted or saved; refit it (`pelsvae regress RUN_DIR --force`)"
-                )
-            eps = normal_np(seeds[:, None], STREAM_LATENT, np.arange(self.latent_dim, dtype=np.uint32)[None, :])
-            z = z + np.einsum("bij,bj->bi", self.resid_chol_[labels], eps.astype(np.float64))
+            z = z + self._gaussian_residual(labels, seeds)
         return z.astype(np.float32)
 
     def predict(

@@ -152,27 +152,31 @@ def density_scores(
     elif getattr(reg, "resid_table_", None) is not None and cfg.latent_noise == "neighbours":
         # the predictive is uniform over the k neighbours' residual vectors about f(x, dummy(seed)):
         # no density (NLL stays NaN); the q-region is the ellipsoid (class residual covariance)
-        # holding a share q of those k vectors
+        # holding a share q of those k vectors; a class with fewer than k training stars samples
+        # the Gaussian, whose regions are the chi-square ellipsoids (as in residual mode)
         n = len(val["label"])
         seeds = (np.int64(seed) << np.int64(32)) + np.arange(n, dtype=np.int64)
         center = reg.sample_center(val["phys_scaled"], val["label"], seeds).astype(np.float64)
         lab = np.asarray(val["label"], np.int64)
+        r_all = np.asarray(val["z_mean"], np.float64) - center
         inside = {0.68: np.zeros(n, bool), 0.95: np.zeros(n, bool)}
         t = reg.resid_table_
+        k = int(cfg.residual_neighbours)
+        blind = bool(np.all(t["label"] < 0))
         for c in np.unique(lab):
             m = np.flatnonzero(lab == c)
-            pool = np.flatnonzero(t["label"] == c)
-            if pool.size == 0:
+            chol = reg.resid_chol_[c]
+            m2_val = np.sum(np.linalg.solve(chol, r_all[m].T) ** 2, axis=0)
+            pool = np.arange(len(t["label"])) if blind else np.flatnonzero(t["label"] == c)
+            if pool.size < k:
+                for q in inside:
+                    inside[q][m] = m2_val <= chi2.ppf(q, chol.shape[0])
                 continue
-            k = min(int(cfg.residual_neighbours), pool.size)
             x = np.asarray(val["phys_scaled"], np.float64)[m]
             d2 = np.sum((x[:, None, :] - t["phys"][pool][None, :, :]) ** 2, axis=-1)
             near = pool[np.argsort(d2, axis=1, kind="stable")[:, :k]]  # [m, k]
-            chol = reg.resid_chol_[c]
             m2_draw = np.sum(np.linalg.solve(chol, t["resid"][near].reshape(-1, chol.shape[0]).T) ** 2, axis=0)
             m2_draw = m2_draw.reshape(len(m), k)
-            r = np.asarray(val["z_mean"], np.float64)[m] - center[m]
-            m2_val = np.sum(np.linalg.solve(chol, r.T) ** 2, axis=0)
             for q in inside:
                 # Weibull plotting positions (i / (k + 1)): a new star exchangeable with the k
                 # neighbours falls inside with probability q (the plain sample quantile of so few

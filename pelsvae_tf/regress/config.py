@@ -7,6 +7,7 @@ come from :mod:`pelsvae_tf.options`.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 
 from pelsvae_tf import options
 from pelsvae_tf.classes import check_physics_names
@@ -150,8 +151,10 @@ class RegressorConfig(ConfigBase):
         self.mlp_hidden = tuple(int(h) for h in self.mlp_hidden)
         if self.latent_noise not in LATENT_NOISE:
             bad("latent_noise", f"{self.latent_noise!r}; expected one of {LATENT_NOISE} ('none' = paper)")
-        if int(self.residual_neighbours) < 1:
-            bad("residual_neighbours", f"{self.residual_neighbours}; must be >= 1 training star")
+        rn = self.residual_neighbours
+        if isinstance(rn, bool) or not isinstance(rn, numbers.Real) or rn != int(rn) or rn < 1:
+            bad("residual_neighbours", f"{rn!r}; must be a whole number of training stars >= 1")
+        self.residual_neighbours = int(rn)
         if int(self.residual_folds) < 2:
             bad("residual_folds", f"{self.residual_folds}; must be >= 2 (out-of-sample residuals)")
         if int(self.density_components) < 1:

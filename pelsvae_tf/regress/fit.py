@@ -118,8 +118,10 @@ def fit_regressors(
     negative log-likelihood [nats per star] and calibration (share of validation posterior means
     inside the predicted 68 % / 95 % regions) of the regressor's sampling distribution next to a
     per-class Gaussian baseline (:func:`pelsvae_tf.regress.density.density_scores`; NaN for a point
-    regressor with ``latent_noise="none"``). Regressors already on disk with the same config are
-    reused (resumable) unless ``force``. Returns the table rows.
+    regressor with ``latent_noise="none"``, and the NLL for ``"neighbours"``, whose draws are
+    residual vectors). Regressors already on disk with the same config are reused (resumable)
+    unless ``force`` or unless one no longer loads (a lost file): then it is refitted. Returns the
+    table rows.
     """
     run_dir = Path(run_dir)
     base = config or RegressorConfig()
@@ -155,8 +157,11 @@ def fit_regressors(
         if not force and (path / "regressor.json").exists():
             meta = json.loads((path / "regressor.json").read_text())
             if meta.get("config") == kcfg.to_dict():
-                reg = load_regressor(path)
-                log.info("reusing fitted regressor %s", path)
+                try:
+                    reg = load_regressor(path)
+                    log.info("reusing fitted regressor %s", path)
+                except ValueError as exc:  # e.g. a file of it lost: refit
+                    log.warning("refitting %s: %s", path, exc)
         if reg is None:
             t0 = time.perf_counter()
             reg = make_regressor(kcfg, physics, latent_dim, classes)

@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from pelsvae_tf.counter_rng import STREAM_DUMMY, normal_tf, uniform_tf
+from pelsvae_tf.regress.base import NEIGHBOUR_CHUNK
 from pelsvae_tf.regress.config import STREAM_COMPONENT, STREAM_LATENT
 from pelsvae_tf.regress.mixture import tril_layout
 
@@ -159,27 +160,57 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
                 f"{type(regressor).__name__}: latent_noise='neighbours' but no residual table; "
                 "refit it (`pelsvae regress RUN_DIR --force`)"
             )
+        labels_np = np.asarray(table["label"], np.int64)
+        blind = bool(np.all(labels_np < 0))
+        k_nb = int(cfg.residual_neighbours)
+        counts = np.full(n_classes, len(labels_np)) if blind else np.bincount(labels_np, minlength=n_classes)
+        has_nb = tf.constant(counts >= k_nb)  # classes that draw a neighbour's residual
+        any_nb = bool(np.any(counts >= k_nb))
         t_resid = tf.constant(np.asarray(table["resid"], np.float64))
         t_phys = tf.constant(np.asarray(table["phys"], np.float64))
-        t_label = tf.constant(np.asarray(table["label"], np.int32))
-        counts = np.bincount(np.asarray(table["label"], np.int64), minlength=n_classes)
-        t_count = tf.constant(counts.astype(np.int32))
-        k_max = int(min(int(cfg.residual_neighbours), len(table["label"])))
+        t_label = tf.constant(labels_np.astype(np.int32))
+
+        def nearest(x, lab):
+            # [B, k] table rows of the k nearest same-class stars, blocks of NEIGHBOUR_CHUNK curves
+            # (a block's [chunk, N, P] differences, not the whole request's); other classes' rows
+            # sit at +inf and top_k breaks ties towards the lower row, as the NumPy path's stable sort
+            b = tf.shape(x)[0]
+            c = tf.maximum(tf.minimum(b, NEIGHBOUR_CHUNK), 1)
+            nb = tf.maximum((b + c - 1) // c, 1)  # at least one (padded) block: an empty request works
+            pad = nb * c - b
+            xs = tf.reshape(tf.pad(x, [[0, pad], [0, 0]]), [nb, c, len(physics)])
+            ls = tf.reshape(tf.pad(lab, [[0, pad]]), [nb, c])
+
+            def block(args):
+                xb, lb = args
+                d2 = tf.reduce_sum(tf.square(xb[:, None, :] - t_phys[None, :, :]), axis=-1)
+                if not blind:
+                    d2 = tf.where(tf.equal(lb[:, None], t_label[None, :]), d2, tf.constant(np.inf, tf.float64))
+                return tf.math.top_k(-d2, k=k_nb, sorted=True).indices
+
+            near = tf.map_fn(block, (xs, ls), fn_output_signature=tf.TensorSpec([None, k_nb], tf.int32))
+            return tf.reshape(near, [-1, k_nb])[:b]
 
         def neighbour_residual(scaled, onehot, seed):
             # the residual of one of the class's k nearest training stars in scaled physics, picked
-            # by uniform(seed, STREAM_COMPONENT, 0); other classes' rows sit at +inf distance and
-            # top_k breaks ties towards the lower row, as the stable argsort of the NumPy path
+            # by uniform(seed, STREAM_COMPONENT, 0); a class with fewer than k stars takes the
+            # Gaussian draw of its residual covariance (as PhysicsRegressor.sample)
             lab = tf.argmax(onehot, axis=1, output_type=tf.int32)
-            x = tf.cast(scaled, tf.float64)
-            d2 = tf.reduce_sum(tf.square(x[:, None, :] - t_phys[None, :, :]), axis=-1)
-            d2 = tf.where(tf.equal(lab[:, None], t_label[None, :]), d2, tf.constant(np.inf, tf.float64))
-            _, near = tf.math.top_k(-d2, k=k_max, sorted=True)
-            k = tf.minimum(tf.gather(t_count, lab), k_max)
+            gauss = tf.einsum("bij,bj->bi", tf.gather(chol_nb, lab), normals(seed))
+            if not any_nb:
+                return gauss
+            near = nearest(tf.cast(scaled, tf.float64), lab)
             u = tf.cast(uniform_tf(seed, STREAM_COMPONENT, tf.zeros(tf.shape(seed), tf.uint32)), tf.float64)
-            pick = tf.minimum(tf.cast(u * tf.cast(k, tf.float64), tf.int32), k - 1)
+            pick = tf.minimum(tf.cast(u * float(k_nb), tf.int32), k_nb - 1)
             row = tf.gather(near, pick[:, None], axis=1, batch_dims=1)[:, 0]
-            return tf.gather(t_resid, row)
+            return tf.where(tf.gather(has_nb, lab)[:, None], tf.gather(t_resid, row), gauss)
+
+        if getattr(regressor, "resid_chol_", None) is None:
+            raise ValueError(
+                f"{type(regressor).__name__}: latent_noise='neighbours' but no residual covariance; "
+                "refit it (`pelsvae regress RUN_DIR --force`)"
+            )
+        chol_nb = tf.constant(np.asarray(regressor.resid_chol_, np.float64).reshape(n_classes, d, d))
 
     residual = cfg.latent_noise == "residual"
     if residual:

@@ -194,5 +194,15 @@ def load_regressor(directory: str | Path) -> PhysicsRegressor:
     if (directory / "residual_table.npz").exists():
         with np.load(directory / "residual_table.npz", allow_pickle=False) as t:
             reg.resid_table_ = {k: t[k] for k in ("resid", "phys", "label")}
+    if (
+        config.kind != "density"
+        and config.latent_noise == "neighbours"
+        and (reg.resid_table_ is None or reg.resid_chol_ is None)
+    ):
+        missing = "residual_table.npz" if reg.resid_table_ is None else "residual.json"
+        raise ValueError(
+            f"{directory}: latent_noise='neighbours' but {missing} is missing; refit it "
+            f"(`pelsvae regress RUN_DIR --force`)"
+        )
     reg.fitted = True
     return reg

@@ -168,14 +168,85 @@ def test_neighbours_mode_keeps_local_non_gaussian_spread_and_is_calibrated(tmp_p
     np.testing.assert_array_equal(
         reg.sample(xv[perm], lv[perm], seeds[perm]), reg.sample(xv[:64], lv[:64], seeds[:64])[perm]
     )
-    with pytest.raises(ValueError, match="residual_neighbours"):
-        RegressorConfig(residual_neighbours=0)
-    # a class no training star had: named, not an IndexError from deep inside
-    only = make_regressor(RegressorConfig(kind="linear", n_repeats=2), PHYS, 2, CLASSES4).fit(
-        x[lab < 3], z[lab < 3], zl[lab < 3], lab[lab < 3]
-    )
-    with pytest.raises(ValueError, match="class ECL had no training star"):
-        only.sample(xv[:4], np.array([0, 1, 2, 3]), seeds[:4])
+    for bad in (0, 2.5, "20", True):
+        with pytest.raises(ValueError, match="residual_neighbours"):
+            RegressorConfig(residual_neighbours=bad)
+    assert RegressorConfig(residual_neighbours=20.0).residual_neighbours == 20
+
+
+def _sparse_classes(n=400, seed=3):
+    """_bimodal stars with class DSCT cut to 7 stars (fewer than 20 neighbours) and ECL absent."""
+    x, z, zl, lab = _bimodal(n, seed)
+    keep = (lab < 2) | ((lab == 2) & (np.cumsum(lab == 2) <= 7))
+    return x[keep], z[keep], zl[keep], lab[keep]
+
+
+def test_neighbours_mode_falls_back_to_the_gaussian_for_small_or_absent_classes():
+    """A class with fewer training stars than residual_neighbours (or none, e.g. a post-hoc
+    parameter only some classes have) takes the residual mode's Gaussian draw: the same latents
+    as a residual-mode twin, with spread, and no error."""
+    x, z, zl, lab = _sparse_classes()
+    nb = make_regressor(RegressorConfig(kind="linear", n_repeats=2), PHYS, 2, CLASSES4).fit(x, z, zl, lab)
+    gs = make_regressor(RegressorConfig(kind="linear", n_repeats=2, latent_noise="residual"), PHYS, 2, CLASSES4)
+    gs.fit(x, z, zl, lab)
+    n = 2000
+    xs = np.random.default_rng(0).uniform(0, 1, (n, 3)).astype(np.float32)
+    seeds = np.arange(n, dtype=np.int64) * 3 + 1
+    for c in (2, 3):  # 7 stars / none
+        zn = nb.sample(xs, np.full(n, c), seeds)
+        np.testing.assert_array_equal(zn, gs.sample(xs, np.full(n, c), seeds))
+        assert zn.std(axis=0).min() > 0.05
+    # a well-populated class still draws neighbours' residuals (not the Gaussian)
+    assert not np.allclose(nb.sample(xs, np.zeros(n, int), seeds), gs.sample(xs, np.zeros(n, int), seeds))
+    # fitted without labels (use_class=False): one class-blind table, every class draws from it
+    blind = make_regressor(RegressorConfig(kind="linear", n_repeats=2, use_class=False), PHYS, 2, CLASSES4)
+    blind.fit(x, z, zl)
+    assert np.all(blind.resid_table_["label"] == -1)
+    eps = blind.sample(xs[:50], np.full(50, 3), seeds[:50]) - blind.sample_center(xs[:50], np.full(50, 3), seeds[:50])
+    dist = np.abs(eps[:, None, :] - blind.resid_table_["resid"][None, :, :]).max(axis=-1).min(axis=1)
+    assert dist.max() < 1e-5  # each draw is one table row's residual
+
+
+def test_neighbours_graph_equals_numpy_for_small_classes_blind_tables_and_any_batch(tmp_path):
+    import tensorflow as tf
+
+    from pelsvae_tf.regress.base import NEIGHBOUR_CHUNK
+    from pelsvae_tf.regress.graph import graph_sampler
+
+    x, z, zl, lab = _sparse_classes()
+    # ties: physics on a coarse grid, so many training stars sit at the same distance
+    x = np.round(x * 4) / 4
+    for cfg, labels in (
+        (RegressorConfig(kind="linear", n_repeats=2), lab),
+        (RegressorConfig(kind="linear", n_repeats=2, use_class=False), None),
+    ):
+        reg = make_regressor(cfg, PHYS, 2, CLASSES4).fit(x, z, zl, labels)
+        fn, _ = graph_sampler(reg)
+        rng = np.random.default_rng(1)
+        for n in (0, 1, NEIGHBOUR_CHUNK + 37):
+            xs = (np.round(rng.uniform(0, 1, (n, 3)) * 4) / 4).astype(np.float32)
+            ls = rng.integers(0, 4, n)
+            seeds = rng.integers(0, 2**40, n).astype(np.int64)
+            want = reg.sample(xs, ls, seeds)
+            onehot = np.eye(4, dtype=np.float32)[ls].reshape(n, 4)
+            got = fn(tf.constant(xs.reshape(n, 3)), tf.constant(onehot), tf.constant(seeds)).numpy()
+            assert got.shape == (n, 2)
+            np.testing.assert_allclose(got, want, atol=1e-6, rtol=0)
+
+
+def test_neighbours_regressor_without_its_table_is_refused_by_name_and_refitted(tiny_run, tmp_path):
+    import shutil
+
+    from pelsvae_tf.regress import fit_regressors
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    fit_regressors(run, ("linear",), RegressorConfig(n_repeats=2, seed=0))
+    (run / "regressors" / "linear" / "residual_table.npz").unlink()
+    with pytest.raises(ValueError, match=r"residual_table.npz is missing; refit it"):
+        load_regressor(run / "regressors" / "linear")
+    fit_regressors(run, ("linear",), RegressorConfig(n_repeats=2, seed=0))  # resume: refits it
+    assert load_regressor(run / "regressors" / "linear").resid_table_ is not None
 
 
 def test_sample_depends_only_on_own_row_and_seed(fitted_density):
