@@ -288,31 +288,46 @@ class PhysicsRegressor:
         x = self.input_matrix(phys, dummy, labels if self.config.use_class else None)
         return np.asarray(self._predict(x), np.float64).reshape(x.shape[0], self.latent_dim)
 
+    def neighbour_pool(self, label: int) -> np.ndarray | None:
+        """Rows of :attr:`resid_table_` a curve of class index ``label`` draws its residual from:
+        the class's training stars (every star when the table is class-blind, i.e. fitted without
+        labels); ``None`` when they are fewer than ``residual_neighbours`` (such a class takes the
+        Gaussian residual draw)."""
+        t = self.resid_table_
+        pool = np.arange(len(t["label"])) if np.all(t["label"] < 0) else np.flatnonzero(t["label"] == label)
+        return pool if pool.size >= int(self.config.residual_neighbours) else None
+
+    def nearest_rows(self, phys: np.ndarray, pool: np.ndarray) -> np.ndarray:
+        """Table rows [B, k] of the ``residual_neighbours`` stars of ``pool`` nearest to each row of
+        ``phys`` [B, P] (scaled physics), nearest first: squared Euclidean distance in float64, ties
+        to the earlier row; computed in blocks of :data:`NEIGHBOUR_CHUNK` rows."""
+        k = int(self.config.residual_neighbours)
+        x = np.asarray(phys, np.float64)
+        ref = self.resid_table_["phys"][pool]
+        out = np.empty((len(x), k), np.int64)
+        for c0 in range(0, len(x), NEIGHBOUR_CHUNK):  # [block, pool] distances stay small for 10^4+ curves
+            sl = slice(c0, c0 + NEIGHBOUR_CHUNK)
+            d2 = np.sum((x[sl][:, None, :] - ref[None, :, :]) ** 2, axis=-1)
+            out[sl] = pool[np.argsort(d2, axis=1, kind="stable")[:, :k]]
+        return out
+
     def neighbour_rows(self, phys: np.ndarray, labels: np.ndarray, seeds: np.ndarray) -> np.ndarray:
         """Row [B] of :attr:`resid_table_` whose residual each curve takes (``latent_noise=
-        "neighbours"``): among the training stars of the curve's class (all stars when the table is
-        class-blind, i.e. fitted without labels), the ``residual_neighbours`` nearest in scaled
-        physics (squared Euclidean distance in float64; ties to the earlier row), one chosen by
-        ``uniform(seed, STREAM_COMPONENT, 0)``. -1 for a curve whose class has fewer than
-        ``residual_neighbours`` training stars: :meth:`sample` gives it the class's Gaussian
-        residual instead (the ``"residual"`` mode's draw)."""
-        t = self.resid_table_
+        "neighbours"``): one of the curve's :meth:`nearest_rows` in its class's
+        :meth:`neighbour_pool`, chosen by ``uniform(seed, STREAM_COMPONENT, 0)``. -1 for a curve
+        whose class has fewer than ``residual_neighbours`` training stars: :meth:`sample` gives it
+        the class's Gaussian residual instead (the ``"residual"`` mode's draw)."""
         k = int(self.config.residual_neighbours)
         out = np.full(len(labels), -1, np.int64)
         u = uniform_np(seeds, STREAM_COMPONENT, np.zeros(seeds.shape, np.uint32)).astype(np.float64)
-        blind = bool(np.all(t["label"] < 0))
         for lab in np.unique(labels):
             m = np.flatnonzero(labels == lab)
-            pool = np.arange(len(t["label"])) if blind else np.flatnonzero(t["label"] == lab)
-            if pool.size < k:
+            pool = self.neighbour_pool(lab)
+            if pool is None:
                 continue
-            x = np.asarray(phys[m], np.float64)
-            for c0 in range(0, m.size, NEIGHBOUR_CHUNK):  # [chunk, pool] distances stay small for 10^4+ curves
-                sl = slice(c0, c0 + NEIGHBOUR_CHUNK)
-                d2 = np.sum((x[sl][:, None, :] - t["phys"][pool][None, :, :]) ** 2, axis=-1)
-                near = np.argsort(d2, axis=1, kind="stable")[:, :k]
-                pick = np.minimum((u[m][sl] * k).astype(np.int64), k - 1)
-                out[m[sl]] = pool[near[np.arange(near.shape[0]), pick]]
+            near = self.nearest_rows(phys[m], pool)
+            pick = np.minimum((u[m] * k).astype(np.int64), k - 1)
+            out[m] = near[np.arange(m.size), pick]
         return out
 
     def _gaussian_residual(self, labels: np.ndarray, seeds: np.ndarray) -> np.ndarray:

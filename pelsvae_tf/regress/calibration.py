@@ -149,52 +149,41 @@ def density_scores(
         out["nll_val"] = float(-np.mean(reg.log_prob(val["z_mean"], val["phys_scaled"], val["label"])))
         cov = hdr_coverage(reg, val["phys_scaled"], val["label"], val["z_mean"], seed=seed, n_samples=n_samples)
         out["cover68_val"], out["cover95_val"] = cov[0.68], cov[0.95]
-    elif getattr(reg, "resid_table_", None) is not None and cfg.latent_noise == "neighbours":
-        # the predictive is uniform over the k neighbours' residual vectors about f(x, dummy(seed)):
-        # no density (NLL stays NaN); the q-region is the ellipsoid (class residual covariance)
-        # holding a share q of those k vectors; a class with fewer than k training stars samples
-        # the Gaussian, whose regions are the chi-square ellipsoids (as in residual mode)
-        n = len(val["label"])
-        seeds = (np.int64(seed) << np.int64(32)) + np.arange(n, dtype=np.int64)
-        center = reg.sample_center(val["phys_scaled"], val["label"], seeds).astype(np.float64)
-        lab = np.asarray(val["label"], np.int64)
-        r_all = np.asarray(val["z_mean"], np.float64) - center
-        inside = {0.68: np.zeros(n, bool), 0.95: np.zeros(n, bool)}
-        t = reg.resid_table_
-        k = int(cfg.residual_neighbours)
-        blind = bool(np.all(t["label"] < 0))
-        for c in np.unique(lab):
-            m = np.flatnonzero(lab == c)
-            chol = reg.resid_chol_[c]
-            m2_val = np.sum(np.linalg.solve(chol, r_all[m].T) ** 2, axis=0)
-            pool = np.arange(len(t["label"])) if blind else np.flatnonzero(t["label"] == c)
-            if pool.size < k:
-                for q in inside:
-                    inside[q][m] = m2_val <= chi2.ppf(q, chol.shape[0])
-                continue
-            x = np.asarray(val["phys_scaled"], np.float64)[m]
-            d2 = np.sum((x[:, None, :] - t["phys"][pool][None, :, :]) ** 2, axis=-1)
-            near = pool[np.argsort(d2, axis=1, kind="stable")[:, :k]]  # [m, k]
-            m2_draw = np.sum(np.linalg.solve(chol, t["resid"][near].reshape(-1, chol.shape[0]).T) ** 2, axis=0)
-            m2_draw = m2_draw.reshape(len(m), k)
-            for q in inside:
-                # Weibull plotting positions (i / (k + 1)): a new star exchangeable with the k
-                # neighbours falls inside with probability q (the plain sample quantile of so few
-                # draws under-covers: 0.90 for 95 % at k = 20, measured)
-                inside[q][m] = m2_val <= np.quantile(m2_draw, q, axis=1, method="weibull")
-        out["cover68_val"] = float(np.mean(inside[0.68]))
-        out["cover95_val"] = float(np.mean(inside[0.95]))
-    elif getattr(reg, "resid_chol_", None) is not None and cfg.latent_noise == "residual":
+    elif getattr(reg, "resid_chol_", None) is not None and cfg.latent_noise in ("residual", "neighbours"):
         n = len(val["label"])
         seeds = (np.int64(seed) << np.int64(32)) + np.arange(n, dtype=np.int64)
         center = reg.sample_center(val["phys_scaled"], val["label"], seeds).astype(np.float64)
         lab = np.asarray(val["label"], np.int64)
         chol = reg.resid_chol_[lab]
-        lp = mixture_log_prob_np(val["z_mean"], np.zeros((n, 1)), center[:, None], chol[:, None])
         y = np.linalg.solve(chol, (np.asarray(val["z_mean"], np.float64) - center)[..., None])[..., 0]
-        m2 = np.sum(y * y, axis=1)
+        m2 = np.sum(y * y, axis=1)  # squared Mahalanobis distance under the class residual covariance
         d = center.shape[1]
-        out["nll_val"] = float(-np.mean(lp))
-        out["cover68_val"] = float(np.mean(m2 <= chi2.ppf(0.68, d)))
-        out["cover95_val"] = float(np.mean(m2 <= chi2.ppf(0.95, d)))
+        inside = {q: m2 <= chi2.ppf(q, d) for q in (0.68, 0.95)}  # the Gaussian's regions
+        if cfg.latent_noise == "residual":
+            lp = mixture_log_prob_np(val["z_mean"], np.zeros((n, 1)), center[:, None], chol[:, None])
+            out["nll_val"] = float(-np.mean(lp))
+        elif getattr(reg, "resid_table_", None) is not None:
+            # the predictive is uniform over the k neighbours' residual vectors about f(x, dummy(seed)):
+            # no density (NLL stays NaN); the q-region is the ellipsoid (class residual covariance)
+            # holding a share q of those k vectors; a class with fewer than k training stars samples
+            # the Gaussian and keeps its chi-square regions
+            t = reg.resid_table_
+            for c in np.unique(lab):
+                pool = reg.neighbour_pool(c)
+                if pool is None:
+                    continue
+                m = np.flatnonzero(lab == c)
+                near = reg.nearest_rows(np.asarray(val["phys_scaled"])[m], pool)  # [m, k]
+                y_draw = np.linalg.solve(reg.resid_chol_[c], t["resid"][near].reshape(-1, d).T)
+                m2_draw = np.sum(y_draw**2, axis=0).reshape(near.shape)
+                for q in inside:
+                    # Weibull plotting positions (i / (k + 1)): a new star exchangeable with the k
+                    # neighbours falls inside with probability q (the plain sample quantile of so
+                    # few draws under-covers: 0.90 for 95 % at k = 20, measured)
+                    inside[q][m] = m2[m] <= np.quantile(m2_draw, q, axis=1, method="weibull")
+        else:
+            inside = None
+        if inside is not None:
+            out["cover68_val"] = float(np.mean(inside[0.68]))
+            out["cover95_val"] = float(np.mean(inside[0.95]))
     return out
