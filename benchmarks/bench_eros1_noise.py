@@ -35,12 +35,12 @@ import pandas as pd  # noqa: E402
 from common import print_machine_info  # noqa: E402
 from scipy.stats import skew  # noqa: E402
 
+from pelsvae_tf.sky.survey import FULL_MOON_EPOCH, SYNODIC_MONTH, season_index  # noqa: E402
+
 SHARED = HERE.parent.parent / "shared" / "data"
 CLASSES4 = ("CEP", "ECL", "LPV", "RRLYR")
 MAG_BINS = ((13.0, 16.0), (16.0, 17.0), (17.0, 18.0), (18.0, 19.0), (19.0, 21.0))
 SKEW_BINS = ((13.0, 15.5), (15.5, 16.5), (16.5, 17.5), (17.5, 18.5), (18.5, 19.2), (19.2, 21.0))
-SYNODIC_MONTH = 29.530589
-FULL_MOON_EPOCH = 1564.69
 
 
 def _fit(t, m, e, period):
@@ -53,12 +53,6 @@ def _fit(t, m, e, period):
     coef = np.linalg.lstsq(X / e[:, None], m / e, rcond=None)[0]
     r = m - X @ coef
     return r, float(np.mean((r / e) ** 2))
-
-
-def _seasons(t):
-    from pelsvae_tf.sky.survey import SEASON_GAP
-
-    return np.concatenate([[0], np.cumsum(np.diff(t) > SEASON_GAP)])
 
 
 def class_stats(cs) -> list[str]:
@@ -89,7 +83,7 @@ def cadence_stats(cs) -> str:
     lengths, starts, counts = [], [], []
     for t in cs.time:
         t = np.sort(np.asarray(t))
-        season = _seasons(t)
+        season = season_index(t)
         if season.max() == 2:
             lengths.append([np.ptp(t[season == j]) for j in range(3)])
             starts.append([t[season == j][0] - t[0] for j in range(3)])
@@ -119,7 +113,7 @@ def residual_stats(cs) -> list[str]:
                 continue
             keep = np.abs(r) < 4 * 1.4826 * np.median(np.abs(r))
             t, r, e = t[keep], r[keep], e[keep]
-            season = _seasons(t)
+            season = season_index(t)
             rr = r.copy()
             for j in np.unique(season):
                 s = season == j

@@ -139,6 +139,15 @@ EROS1_RED_NOISE = ((16.0, 17.0, 18.0), (0.08, 0.04, 0.015))
 EROS1_RED_NOISE_TAU = 10.0
 
 
+def season_index(time: np.ndarray) -> np.ndarray:
+    """Observing season [int, 0 = first] of each of the sorted times ``time`` [d]: a new season starts
+    after a gap longer than :data:`SEASON_GAP`."""
+    time = np.asarray(time, dtype=np.float64)
+    if time.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([[0], np.cumsum(np.diff(time) > SEASON_GAP)]).astype(np.int64)
+
+
 def survey_errors(rng: np.random.Generator, mag: np.ndarray, survey: str = "ogle") -> np.ndarray:
     """Photometric errors [mag] of one star's points of magnitude ``mag`` [mag] in ``survey``: the
     survey's error model (:func:`survey_error`) times a per-point log-normal scatter
@@ -173,7 +182,7 @@ def survey_noise(
         )
     if np.any(np.diff(time) < 0):
         raise ValueError("survey_noise: time must be sorted (one star's epochs in time order)")
-    season = np.concatenate([[0], np.cumsum(np.diff(time) > SEASON_GAP)]) if time.size else np.zeros(0, int)
+    season = season_index(time)
     level = float(np.median(mag)) if time.size else 0.0
     season_rms = float(np.interp(level, *EROS1_SEASON_OFFSET))
     red_rms = float(np.interp(level, *EROS1_RED_NOISE))
