@@ -36,6 +36,13 @@ import numpy as np  # noqa: E402
 from common import machine_info  # noqa: E402
 
 
+def _real_stars(view, split: str) -> dict[str, np.ndarray]:
+    """The real (not augmented) stars of ``split``, as the report's distribution match takes them."""
+    a = view.dataset.arrays(split)
+    held = np.flatnonzero(a["is_real"].astype(bool))
+    return {k: a[k][held] for k in ("phase", "mag", "mag_range", "period", "label")}
+
+
 def c2st_per_class(run_dir: Path, split: str, seeds: list[int], regressor: str) -> tuple[list[str], np.ndarray]:
     """Per-class C2ST AUC [len(seeds), C] of the run's generator against the real stars of ``split``."""
     from pelsvae_tf.evaluate.config import EvalConfig
@@ -44,9 +51,7 @@ def c2st_per_class(run_dir: Path, split: str, seeds: list[int], regressor: str) 
     from pelsvae_tf.evaluate.runview import _open_run
 
     view = _open_run(run_dir)
-    a = view.dataset.arrays(split)
-    held = np.flatnonzero(a["is_real"].astype(bool))
-    real = {k: a[k][held] for k in ("phase", "mag", "mag_range", "period", "label")}
+    real = _real_stars(view, split)
     out = []
     for s in seeds:
         cfg = EvalConfig(seed=int(s), regressor=regressor)
@@ -69,9 +74,7 @@ def posterior_means(run_dir: Path, split: str, seeds: list[int]) -> tuple[list[s
     from pelsvae_tf.generate.cadence import Cadence
 
     view = _open_run(run_dir)
-    a = view.dataset.arrays(split)
-    held = np.flatnonzero(a["is_real"].astype(bool))
-    real = {k: a[k][held] for k in ("phase", "mag", "mag_range", "period", "label")}
+    real = _real_stars(view, split)
     g = _make_generator(view, EvalConfig(), use_regressor=False)
     st = g.train_stats
     lat = view.paths.latents()
