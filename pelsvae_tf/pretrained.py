@@ -1,8 +1,9 @@
-"""The small pretrained run shipped with the package (trained by the quick main job).
+"""The small pretrained run shipped with the package (a run of the ``ship`` preset).
 
 ``pelsvae_tf/resources/pretrained/`` holds a run directory (``config.json``, ``model.keras``,
 ``physics_scaler.json``, ``history.csv``, ``latents.npz`` and fitted ``regressors/``) of a
-cVAE-P trained on the built-in sky by ``pelsvae run`` (quick preset, seed 0), so
+cVAE-P (TCN 6 blocks x 32 filters, latent 4) trained on the built-in sky by ``pelsvae run
+--preset ship`` (seed 0; README "The shipped model" says how and when), so
 ``pelsvae generate`` and :meth:`pelsvae_tf.generate.generator.Generator.load` work right after install.
 It is a demonstration model: train your own (``pelsvae run --preset paper`` or
 ``pelsvae train``) for science.

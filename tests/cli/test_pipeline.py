@@ -35,10 +35,11 @@ def test_presets_resolve_and_ship_decays_the_learning_rate(tmp_path, monkeypatch
 
     assert set(PRESET_DEFAULTS) == set(PRESETS)
     quick, ship = PipelineConfig().resolved(), PipelineConfig(preset="ship").resolved()
-    # ship = the quick network (same shapes, so the same per-epoch cost and inference speed) on
-    # 3x the stars, 5x the epochs, with a cosine learning-rate decay
-    same = ("hidden", "n_blocks", "kernel_size", "batch_size", "learning_rate", "loss", "time_encoding", "aug_scale")
+    # ship = the quick network twice as wide (TCN 6 x 32) on 3x the stars, 5x the epochs, with a
+    # cosine learning-rate decay
+    same = ("n_blocks", "kernel_size", "batch_size", "learning_rate", "loss", "time_encoding", "aug_scale")
     assert all(ship[k] == quick[k] for k in same)
+    assert (quick["hidden"], ship["hidden"]) == (16, 32)
     assert (ship["n_per_class"], ship["epochs"], ship["lr_schedule"]) == (300, 400, "cosine")
     assert quick["lr_schedule"] == "none" and PipelineConfig(preset="paper").resolved()["hidden"] == 48
     # missing Teff / abs G imputed from the colour, except in the paper preset (stars dropped)
@@ -69,7 +70,7 @@ def test_presets_resolve_and_ship_decays_the_learning_rate(tmp_path, monkeypatch
     assert seen["sky"].n_per_class == 300 and seen["prepare"].aug_scale == quick["aug_scale"]
     assert seen["prepare"].physics_imputation == "colour"
     assert (seen["train"].epochs, seen["train"].lr_schedule) == (400, "cosine")
-    assert (seen["model"].hidden, seen["model"].n_blocks, seen["model"].loss) == (16, 6, "elbo")
+    assert (seen["model"].hidden, seen["model"].n_blocks, seen["model"].loss) == (32, 6, "elbo")
 
 
 def test_pipeline_runs_every_stage_and_resumes(tmp_path, capsys):
