@@ -152,6 +152,20 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
     else:
         raise ValueError(f"graph_sampler: unknown regressor kind {kind!r}")
 
+    # the class's Gaussian residual draw: the residual mode's noise, and the fallback of the
+    # neighbours mode for a class with fewer than residual_neighbours training stars
+    gaussian = cfg.latent_noise in ("residual", "neighbours")
+    if gaussian:
+        if getattr(regressor, "resid_chol_", None) is None:
+            raise ValueError(
+                f"{type(regressor).__name__}: latent_noise={cfg.latent_noise!r} but no residual covariance; "
+                "refit it (`pelsvae regress RUN_DIR --force`)"
+            )
+        chol_c = tf.constant(np.asarray(regressor.resid_chol_, np.float64).reshape(n_classes, d, d))
+
+        def gaussian_residual(lab, seed):
+            return tf.einsum("bij,bj->bi", tf.gather(chol_c, lab), normals(seed))
+
     neighbours = cfg.latent_noise == "neighbours"
     if neighbours:
         table = getattr(regressor, "resid_table_", None)
@@ -191,12 +205,11 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
             near = tf.map_fn(block, (xs, ls), fn_output_signature=tf.TensorSpec([None, k_nb], tf.int32))
             return tf.reshape(near, [-1, k_nb])[:b]
 
-        def neighbour_residual(scaled, onehot, seed):
+        def neighbour_residual(scaled, lab, seed):
             # the residual of one of the class's k nearest training stars in scaled physics, picked
             # by uniform(seed, STREAM_COMPONENT, 0); a class with fewer than k stars takes the
             # Gaussian draw of its residual covariance (as PhysicsRegressor.sample)
-            lab = tf.argmax(onehot, axis=1, output_type=tf.int32)
-            gauss = tf.einsum("bij,bj->bi", tf.gather(chol_nb, lab), normals(seed))
+            gauss = gaussian_residual(lab, seed)
             if not any_nb:
                 return gauss
             near = nearest(tf.cast(scaled, tf.float64), lab)
@@ -205,30 +218,12 @@ def graph_sampler(regressor, temp_dir: str | None = None) -> tuple[Callable, lis
             row = tf.gather(near, pick[:, None], axis=1, batch_dims=1)[:, 0]
             return tf.where(tf.gather(has_nb, lab)[:, None], tf.gather(t_resid, row), gauss)
 
-        if getattr(regressor, "resid_chol_", None) is None:
-            raise ValueError(
-                f"{type(regressor).__name__}: latent_noise='neighbours' but no residual covariance; "
-                "refit it (`pelsvae regress RUN_DIR --force`)"
-            )
-        chol_nb = tf.constant(np.asarray(regressor.resid_chol_, np.float64).reshape(n_classes, d, d))
-
-    residual = cfg.latent_noise == "residual"
-    if residual:
-        if getattr(regressor, "resid_chol_", None) is None:
-            raise ValueError(
-                f"{type(regressor).__name__}: latent_noise='residual' but no residual covariance; "
-                "refit it (`pelsvae regress RUN_DIR --force`)"
-            )
-        chol_c = tf.constant(np.asarray(regressor.resid_chol_, np.float64).reshape(n_classes, d, d))
-
     def fn(scaled, onehot, seed):
         scaled, onehot, seed = check(scaled, onehot, seed)
         z = center(scaled, onehot, seed)
-        if neighbours:
-            z = z + neighbour_residual(scaled, onehot, seed)
-        if residual:
+        if gaussian:
             lab = tf.argmax(onehot, axis=1, output_type=tf.int32)
-            z = z + tf.einsum("bij,bj->bi", tf.gather(chol_c, lab), normals(seed))
+            z = z + (neighbour_residual(scaled, lab, seed) if neighbours else gaussian_residual(lab, seed))
         return tf.cast(z, tf.float32)
 
     return fn, tracked
