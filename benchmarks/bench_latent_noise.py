@@ -14,6 +14,7 @@ sampler that returns exactly the latents the regressors are fitted on.
 
     python benchmarks/bench_latent_noise.py runs/ship1/run                  # ~3-4 min on 2 cores
     python benchmarks/bench_latent_noise.py runs/j0/run --seeds 0 1 2 --split test
+    python benchmarks/bench_latent_noise.py runs/ship2/run --modes neighbours --no-posteriors --features --seeds 0 1 2
 """
 
 from __future__ import annotations
@@ -43,22 +44,36 @@ def _real_stars(view, split: str) -> dict[str, np.ndarray]:
     return {k: a[k][held] for k in ("phase", "mag", "mag_range", "period", "label")}
 
 
-def c2st_per_class(run_dir: Path, split: str, seeds: list[int], regressor: str) -> tuple[list[str], np.ndarray]:
-    """Per-class C2ST AUC [len(seeds), C] of the run's generator against the real stars of ``split``."""
+def c2st_per_class(run_dir: Path, split: str, seeds: list[int], regressor: str) -> tuple[list[str], np.ndarray, dict]:
+    """Per-class C2ST AUC [len(seeds), C] of the run's generator against the real stars of ``split``,
+    and per-feature statistics of the same curves (the report's features,
+    ``evaluate.distribution.COMPARED_FEATURES``): ``names`` [F], ``ks`` [len(seeds), C, F] (KS
+    distance generated vs real), ``real_median`` [C, F] and ``gen_median`` [len(seeds), C, F]."""
     from pelsvae_tf.evaluate.config import EvalConfig
-    from pelsvae_tf.evaluate.distribution import _distribution_match
+    from pelsvae_tf.evaluate.distribution import COMPARED_FEATURES, _distribution_match
     from pelsvae_tf.evaluate.generation import _generate
     from pelsvae_tf.evaluate.runview import _open_run
 
     view = _open_run(run_dir)
     real = _real_stars(view, split)
-    out = []
+    names = list(COMPARED_FEATURES)
+    nan = np.full(len(names), np.nan)
+    out, ks, real_med, gen_med = [], [], None, []
     for s in seeds:
         cfg = EvalConfig(seed=int(s), regressor=regressor)
         gen = _generate(view, cfg, True)["folded"]
-        dist, _ = _distribution_match(gen, real, view.classes, cfg, np.random.default_rng(cfg.seed + 3))
+        dist, feats = _distribution_match(gen, real, view.classes, cfg, np.random.default_rng(cfg.seed + 3))
         out.append([dist[c]["c2st"]["auc"] if "c2st" in dist[c] else np.nan for c in view.classes])
-    return list(view.classes), np.asarray(out, dtype=np.float64)
+        ks.append([[dist[c]["features"][n]["ks"] for n in names] if c in feats else nan for c in view.classes])
+        gen_med.append([np.median(feats[c][1], axis=0) if c in feats else nan for c in view.classes])
+        real_med = [np.median(feats[c][0], axis=0) if c in feats else nan for c in view.classes]
+    features = {
+        "names": names,
+        "ks": np.asarray(ks),
+        "real_median": np.asarray(real_med),
+        "gen_median": np.asarray(gen_med),
+    }
+    return list(view.classes), np.asarray(out, dtype=np.float64), features
 
 
 def posterior_means(run_dir: Path, split: str, seeds: list[int]) -> tuple[list[str], np.ndarray]:
@@ -130,6 +145,11 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--no-posteriors", action="store_true", help="skip the row of the training stars' own posterior means"
     )
+    ap.add_argument(
+        "--features",
+        action="store_true",
+        help="also print, per mode, class and report feature: real median, generated median and KS distance",
+    )
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
@@ -145,8 +165,9 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             fit_regressors(run, kinds=(args.regressor,), config=RegressorConfig(latent_noise=mode), force=True)
             fit_s = time.perf_counter() - t
-            classes, auc = c2st_per_class(run, args.split, args.seeds, args.regressor)
+            classes, auc, feats = c2st_per_class(run, args.split, args.seeds, args.regressor)
             res[mode] = {"classes": classes, "auc": auc.tolist(), "fit_seconds": fit_s}
+            res[mode]["features"] = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in feats.items()}
         if not args.no_posteriors:
             classes, auc = posterior_means(args.run_dir, args.split, args.seeds)
             res["training posteriors"] = {"classes": classes, "auc": auc.tolist(), "fit_seconds": 0.0}
@@ -169,6 +190,20 @@ def main(argv=None) -> int:
         if mode != base and mode in args.modes.split(","):
             d = np.nanmedian(np.asarray(r["auc"]), axis=0) - np.nanmedian(np.asarray(res[base]["auc"]), axis=0)
             print(f"\n{mode} - {base}: " + ", ".join(f"{c} {x:+.3f}" for c, x in zip(classes, d)))
+    if args.features:
+        for mode in args.modes.split(","):
+            f = res[mode]["features"]
+            ks, gm = np.nanmedian(np.asarray(f["ks"]), axis=0), np.nanmedian(np.asarray(f["gen_median"]), axis=0)
+            rm = np.asarray(f["real_median"])
+            print(
+                f"\n{mode}: per class and feature, median real / median generated (median over seeds) / KS "
+                "(median over seeds)\n"
+            )
+            print("| class | " + " | ".join(f["names"]) + " |")
+            print("|---" * (len(f["names"]) + 1) + "|")
+            for c, name in enumerate(classes):
+                cells = [f"{rm[c, i]:.2f} / {gm[c, i]:.2f} / {ks[c, i]:.2f}" for i in range(len(f["names"]))]
+                print(f"| {name} | " + " | ".join(cells) + " |")
     if args.json:
         args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "results": res}, indent=1))
     return 0
